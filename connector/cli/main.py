@@ -1,0 +1,48 @@
+"""The `doge` command line: click group wiring; each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from connector import __version__
+from connector.errors import InfrastructureError, UserError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn user mistakes into a one-paragraph message and exit 2, with no traceback."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            for problem in exc.problems:
+                click.echo(problem.render(), err=True)
+            sys.exit(exc.exit_code)
+        except InfrastructureError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="doge")
+def cli() -> None:
+    """doge-connect: simulate users walking a state machine and emit their events."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""User-facing errors: one paragraph naming the file, the field or line, and what was expected."""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Problem:
+    """One validation finding; `severity` is "error" or "warning"."""
+
+    message: str
+    file: str | None = None
+    path: str | None = None
+    line: int | None = None
+    severity: str = "error"
+
+    def render(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file if self.line is None else f"{self.file}:{self.line}")
+        elif self.line is not None:
+            where.append(f"line {self.line}")
+        if self.path:
+            where.append(self.path)
+        prefix = ": ".join(where)
+        label = "warning" if self.severity == "warning" else "error"
+        return f"{label}: {prefix}: {self.message}" if prefix else f"{label}: {self.message}"
+
+
+class UserError(Exception):
+    """A mistake in the user's input; the CLI prints it without a traceback and exits 2."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        self.problems = problems
+        super().__init__("\n".join(p.render() for p in problems))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class InfrastructureError(Exception):
+    """Kafka or the registry misbehaved in a way retries did not fix."""
+
+    exit_code = 3

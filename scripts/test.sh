@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Lint, type-check, start the local Kafka + Schema Registry (unless already running), run the whole
+# suite, and stop what this script started even when tests fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+"$BIN/ruff" check connector tests bench
+"$BIN/mypy"
+
+started=0
+if ! scripts/infra.sh status >/dev/null 2>&1; then
+  scripts/infra.sh up
+  started=1
+fi
+cleanup() { if [ "$started" = 1 ]; then scripts/infra.sh down || true; fi; }
+trap cleanup EXIT
+
+# shellcheck disable=SC1091
+source .cache/infra/env
+export DOGE_TEST_BOOTSTRAP DOGE_TEST_REGISTRY
+"$BIN/pytest" "$@"
