@@ -1,0 +1,218 @@
+"""Columnar Avro binary primitives: each field of n rows becomes a `Piece` of per-row bytes.
+
+A piece is either a zero-padded (n, width) uint8 block (row i uses its first `lens[i]` bytes) or,
+for long strings, a ragged flat buffer with per-row lengths. `assemble` interleaves the pieces of a
+record row by row into one contiguous buffer. Everything is numpy over whole columns: the only
+per-value Python work is `len` and one join/encode of each string column.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+
+# A string column becomes a padded block while its widest value is at most this many bytes, or
+# while padding wastes little; past that (one huge outlier) it stays ragged so memory stays linear.
+_NARROW_STRING = 32
+# Most distinct row layouts (tuples of variable field lengths) worth precomputing masks for.
+_MAX_MASK_PATTERNS = 4096
+
+
+@attrs.frozen
+class Piece:
+    """Per-row bytes of one field: a padded `block` (n, width) or a ragged `flat` buffer."""
+
+    n: int
+    block: U8 | None = None  # (n, width), row i uses block[i, :lens[i]]
+    flat: U8 | None = None  # ragged: row i's bytes follow row i-1's
+    lens: I64 | None = None  # None: every row uses the whole block width
+
+    @property
+    def width(self) -> int:
+        return 0 if self.block is None else int(self.block.shape[1])
+
+    def row_lens(self) -> I64:
+        if self.lens is not None:
+            return self.lens
+        return np.full(self.n, self.width, dtype=np.int64)
+
+
+def constant(data: bytes, n: int) -> Piece:
+    """The same bytes on every row (the wire header, a union branch that never changes)."""
+    row = np.frombuffer(data, dtype=np.uint8)
+    return Piece(n, block=np.broadcast_to(row, (n, row.shape[0])))
+
+
+def zigzag(values: I64) -> U64:
+    """Avro's zigzag mapping of signed longs onto unsigned ones (small magnitudes stay small)."""
+    v = values.astype(np.int64, copy=False)
+    return ((v << 1) ^ (v >> 63)).view(np.uint64)
+
+
+def varint(z: U64) -> Piece:
+    """Unsigned LEB128 varints of `z`: 7 bits per byte, high bit set on all but the last byte."""
+    n = int(z.shape[0])
+    if n == 0:
+        return Piece(0, block=np.zeros((0, 1), dtype=np.uint8))
+    width = max(1, (int(z.max()).bit_length() + 6) // 7)
+    block = np.empty((n, width), dtype=np.uint8)
+    lens = np.ones(n, dtype=np.int64)
+    for k in range(width):
+        byte = (z >> (7 * k)).astype(np.uint8)  # truncation keeps the low 8 bits
+        byte &= 0x7F
+        if k < width - 1:
+            more = z >= (1 << (7 * (k + 1)))
+            byte |= more.view(np.uint8) << 7
+            lens += more
+        block[:, k] = byte
+    # Equal lengths (timestamps of one tick) need no mask when assembling.
+    return Piece(n, block=block, lens=None if int(lens.min()) == width else lens)
+
+
+def long_piece(values: I64) -> Piece:
+    """Avro int/long: zigzag varint."""
+    return varint(zigzag(values))
+
+
+def fixed_piece(values: npt.NDArray[np.generic], dtype: str) -> Piece:
+    """Fixed-width little-endian values (double '<f8', float '<f4', boolean 'u1')."""
+    with np.errstate(over="ignore"):  # a double beyond float range becomes inf, as in fastavro
+        arr = np.ascontiguousarray(values, dtype=dtype)
+    return Piece(int(arr.shape[0]), block=arr.view(np.uint8).reshape(arr.shape[0], arr.itemsize))
+
+
+def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
+    """Avro string/bytes from the joined values and their byte lengths: length prefix, body."""
+    n = int(lens.shape[0])
+    prefix = long_piece(lens)
+    data = np.frombuffer(flat, dtype=np.uint8)
+    widest = int(lens.max()) if n else 0
+    if widest <= _NARROW_STRING or widest * n <= 2 * data.shape[0] + _NARROW_STRING * n:
+        return [prefix, Piece(n, block=_ragged_to_block(data, lens, widest), lens=lens)]
+    return [prefix, Piece(n, flat=data, lens=lens)]
+
+
+def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
+    """Avro string of an object column of `str`: one join and one UTF-8 encode for the column."""
+    n = int(values.shape[0])
+    items = values.tolist()
+    lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
+    # utf-8 of the joined column == the joined utf-8 of each value; join also rejects non-str.
+    flat = "".join(items).encode("utf-8")
+    if len(flat) != int(lens.sum()):  # some value is not ASCII: byte lengths differ from chars
+        lens = np.fromiter((len(s.encode("utf-8")) for s in items), dtype=np.int64, count=n)
+    return bytes_pieces(flat, lens)
+
+
+def expand(piece: Piece, rows: I64, n: int) -> Piece:
+    """Spread a piece computed for `rows` (ascending) over n rows; the other rows get no bytes."""
+    lens = np.zeros(n, dtype=np.int64)
+    lens[rows] = piece.row_lens()
+    if piece.block is None:
+        return Piece(n, flat=piece.flat, lens=lens)
+    block = np.zeros((n, piece.width), dtype=np.uint8)
+    block[rows] = piece.block
+    return Piece(n, block=block, lens=lens)
+
+
+def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
+    """Interleave the pieces row by row: (contiguous buffer, n+1 record offsets)."""
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint8), offsets
+    row_len = pieces[0].row_lens().copy()
+    for p in pieces[1:]:
+        row_len += p.row_lens()
+    np.cumsum(row_len, out=offsets[1:])
+    # Runs of adjacent blocks collapse into one ragged piece with a single masked compress.
+    merged: list[Piece] = []
+    run: list[Piece] = []
+    for piece in pieces:
+        if piece.block is not None:
+            run.append(piece)
+            continue
+        if run:
+            merged.append(_compress(run, n))
+            run = []
+        merged.append(piece)
+    if run:
+        merged.append(_compress(run, n))
+    if len(merged) == 1:
+        assert merged[0].flat is not None
+        return merged[0].flat, offsets
+    return _interleave(merged, offsets, n), offsets
+
+
+def _compress(blocks: list[Piece], n: int) -> Piece:
+    """Concatenate blocks side by side and drop each row's padding."""
+    parts = [b.block for b in blocks if b.block is not None]
+    matrix = parts[0] if len(parts) == 1 else np.hstack(parts)
+    lens = np.zeros(n, dtype=np.int64)
+    for b in blocks:
+        lens += b.row_lens()
+    if all(b.lens is None for b in blocks):
+        return Piece(n, flat=np.ascontiguousarray(matrix).reshape(-1), lens=lens)
+    return Piece(n, flat=matrix[_row_masks(blocks, n)], lens=lens)
+
+
+def _row_masks(blocks: list[Piece], n: int) -> npt.NDArray[np.bool_]:
+    """Which bytes of each row of the side-by-side blocks are data, not padding."""
+    # A row's mask depends only on its tuple of variable lengths: number each tuple (mixed radix),
+    # build the few distinct masks once and gather them, instead of comparing every row.
+    radix = 1
+    for b in blocks:
+        if b.lens is not None:
+            radix *= b.width + 1
+    if radix > _MAX_MASK_PATTERNS:
+        return np.hstack([_piece_mask(b, b.lens, n) for b in blocks])
+    code = np.zeros(n, dtype=np.int64)
+    codes = np.arange(radix)
+    columns: list[npt.NDArray[np.bool_]] = []
+    step = 1
+    for b in blocks:
+        if b.lens is None:
+            columns.append(np.ones((radix, b.width), dtype=bool))
+            continue
+        code += b.lens * step
+        columns.append(_piece_mask(b, (codes // step) % (b.width + 1), radix))
+        step *= b.width + 1
+    return np.hstack(columns).take(code, axis=0)
+
+
+def _piece_mask(b: Piece, lens: I64 | None, rows: int) -> npt.NDArray[np.bool_]:
+    if lens is None:
+        return np.ones((rows, b.width), dtype=bool)
+    return np.arange(b.width) < lens[:, None]
+
+
+def _interleave(raggeds: list[Piece], offsets: I64, n: int) -> U8:
+    """Scatter ragged pieces into one buffer: row i holds piece 0's bytes, then piece 1's, ..."""
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    dst = offsets[:-1].copy()  # where the next piece's bytes of each row go
+    for p in raggeds:
+        assert p.flat is not None and p.lens is not None
+        _scatter(out, dst, p.flat, p.lens)
+        dst += p.lens
+    return out
+
+
+def _scatter(out: U8, dst: I64, flat: U8, lens: I64) -> None:
+    """out[dst[i] : dst[i] + lens[i]] = row i's bytes of `flat`, for all rows at once."""
+    if flat.shape[0] == 0:
+        return
+    src = np.cumsum(lens) - lens
+    index = np.repeat(dst - src, lens)
+    index += np.arange(flat.shape[0])
+    out[index] = flat
+
+
+def _ragged_to_block(flat: U8, lens: I64, width: int) -> U8:
+    n = int(lens.shape[0])
+    block = np.zeros((n, max(width, 1)), dtype=np.uint8)
+    _scatter(block.reshape(-1), np.arange(n, dtype=np.int64) * block.shape[1], flat, lens)
+    return block

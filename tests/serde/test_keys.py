@@ -1,0 +1,65 @@
+"""Record keys: the user id as Kafka's StringSerializer writes it, or framed Avro long/string."""
+
+from __future__ import annotations
+
+import io
+
+import fastavro
+import numpy as np
+import pytest
+
+from connector.errors import UserError
+from connector.serde.keys import KeyFormat, KeySerializer, decimal_digits, parse_key_format
+from connector.serde.wire import header
+
+IDS = np.array(
+    [0, 1, 9, 10, 99, 100, 12345, 999_999, 10**18, 2**63 - 1, -1, -42, -(2**63)], dtype=np.int64
+)
+
+
+def avro(schema: str, value: object) -> bytes:
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, schema, value)
+    return out.getvalue()
+
+
+def test_string_keys_are_decimal_utf8() -> None:
+    """Default keys are the user id's decimal digits in UTF-8, exactly `str(id).encode()`."""
+    keys = KeySerializer().encode(IDS)
+    assert list(keys.values()) == [str(i).encode() for i in IDS.tolist()]
+    assert KeySerializer().schema_str is None
+
+
+def test_decimal_digits_on_many_ids() -> None:
+    """Vectorised digit rendering equals Python's str() over a broad random sample."""
+    ids = np.random.default_rng(4).integers(-(2**63), 2**63 - 1, 5000, dtype=np.int64)
+    ids >>= np.random.default_rng(5).integers(0, 63, 5000)
+    flat, lens = decimal_digits(ids)
+    assert flat.tobytes() == "".join(str(i) for i in ids.tolist()).encode()
+    assert lens.tolist() == [len(str(i)) for i in ids.tolist()]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "schema"), [(KeyFormat.AVRO_LONG, "long"), (KeyFormat.AVRO_STRING, "string")]
+)
+def test_avro_keys_are_framed_avro(fmt: KeyFormat, schema: str) -> None:
+    """Avro keys are the Confluent header of the key schema id plus the Avro-encoded id."""
+    serializer = KeySerializer(fmt, schema_id=77)
+    assert serializer.schema_str == f'"{schema}"'
+    for user_id, key in zip(IDS.tolist(), serializer.encode(IDS).values(), strict=True):
+        value = user_id if schema == "long" else str(user_id)
+        assert key == header(77) + avro(schema, value)
+    assert serializer.encode_one(5) == header(77) + avro(schema, 5 if schema == "long" else "5")
+
+
+def test_empty_ids() -> None:
+    """No ids, no keys."""
+    assert len(KeySerializer().encode(np.zeros(0, dtype=np.int64))) == 0
+
+
+def test_parse_key_format() -> None:
+    """Config text picks a key format; an unknown one lists the choices."""
+    assert parse_key_format(" Avro-Long ") is KeyFormat.AVRO_LONG
+    assert parse_key_format("string") is KeyFormat.STRING
+    with pytest.raises(UserError, match="string, avro-string, avro-long"):
+        parse_key_format("json")
