@@ -1,0 +1,50 @@
+"""`doge validate FILE`: every problem of a model or connector config, at once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from connector.cli.main import cli, friendly_errors
+from connector.errors import Problem, UserError
+from connector.model.source import load_file
+from connector.model.validate import collect_problems
+from connector.runtime.config import parse_connector
+
+
+@cli.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@friendly_errors
+def validate_command(file: str) -> None:
+    """Check a model (YAML/JSON) or a connector config; exit 2 if there is any error."""
+    doc = load_file(file)
+    problems: list[Problem] = []
+    base = Path(file).resolve().parent
+    if isinstance(doc.data, dict) and "config" in doc.data:
+        try:
+            config = parse_connector(doc.data, doc.file, base, doc)
+        except UserError as exc:
+            problems.extend(exc.problems)
+            config = None
+        if config is not None:
+            model, found = collect_problems(config.model_document, config.model_dir)
+            problems.extend(found)
+            if model is not None:
+                from connector.engine.plan import build_plan
+
+                try:
+                    build_plan(model, config.tick_ms)
+                except UserError as exc:
+                    problems.extend(exc.problems)
+    else:
+        model, found = collect_problems(doc, base)
+        problems.extend(found)
+    for p in problems:
+        click.echo(p.render(), err=True)
+    errors = sum(p.severity == "error" for p in problems)
+    if errors:
+        click.echo(f"{file}: {errors} error(s)", err=True)
+        sys.exit(2)
+    click.echo(f"{file}: ok" + (f" ({len(problems)} warning(s))" if problems else ""))

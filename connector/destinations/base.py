@@ -1,0 +1,46 @@
+"""What every destination offers: the committed position to resume from, writes, atomic commits."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import attrs
+
+from connector.engine.batch import TickBatch
+
+
+@attrs.frozen
+class ShardCheckpoint:
+    """A shard's committed position: the next tick to produce, and its latest snapshot."""
+
+    next_tick: int
+    snapshot: bytes | None = None
+    snapshot_tick: int | None = None
+
+
+@attrs.frozen
+class Committed:
+    """What a destination holds for a run: tick 0's time and every shard's checkpoint."""
+
+    fingerprint: str
+    start_ms: int
+    shards: dict[int, ShardCheckpoint]
+
+
+class Destination(Protocol):
+    """Events and offsets of a set of shards, committed together on tick boundaries."""
+
+    def committed(self) -> Committed | None:
+        """The last committed state, or None for a run that never committed."""
+
+    def begin(self, fingerprint: str, start_ms: int) -> None:
+        """Prepare to write (after `committed`); drop anything written but not committed."""
+
+    def write(self, batch: TickBatch) -> None:
+        """Stage one shard-tick's events in the open transaction."""
+
+    def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
+        """Make staged events and these checkpoints durable together, or neither."""
+
+    def close(self) -> None:
+        """Release files/producers; staged but uncommitted events are discarded."""

@@ -1,0 +1,140 @@
+"""Compile a validated model into what one tick needs: tables of chances and compiled expressions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import attrs
+import numpy as np
+
+from connector.errors import Problem, UserError
+from connector.model import expr as ex
+from connector.model.spec import SELF
+from connector.model.validate import ValidatedModel, check_chances_for_tick
+from connector.serde.schemas import FieldSpec
+
+SESSION_NONE, SESSION_OPEN, SESSION_CLOSE = 0, 1, 2
+ONE = 1 << 32  # chances are compared against uint32 draws scaled to 2**32
+DTYPES = {"long": np.int64, "double": np.float64, "boolean": np.bool_, "string": object}
+FIELD_DTYPES = {"long": np.int64, "timestamp": np.int64, "double": np.float64,
+                "boolean": np.bool_, "string": object}
+
+
+@attrs.frozen
+class CompiledEmit:
+    topic: str
+    fields: tuple[tuple[FieldSpec, ex.Compiled], ...]
+
+
+@attrs.frozen
+class CompiledTransition:
+    index: int
+    name: str
+    target: int  # -1: stay in the source state (`to: self`)
+    session: int
+    variables: tuple[tuple[str, ex.Compiled], ...]
+    condition: ex.Compiled | None
+    updates: tuple[tuple[str, ex.Compiled], ...]
+    emits: tuple[CompiledEmit, ...]
+
+
+@attrs.frozen
+class EnginePlan:
+    model: ValidatedModel
+    tick_ms: int
+    state_names: tuple[str, ...]
+    state_dtype: type
+    initial_states: np.ndarray  # state index per outcome of the initial distribution
+    initial_weights: np.ndarray  # cumulative probabilities of that distribution
+    arrival_state: int
+    attributes: tuple[tuple[str, type], ...]
+    initial_values: tuple[tuple[str, ex.Compiled], ...]
+    transitions: tuple[CompiledTransition, ...]
+    base_chance: np.ndarray  # (states, max_out) per-tick probability of each outgoing slot
+    slot_transition: np.ndarray  # (states, max_out) transition index, -1 for empty slots
+    slot_profile: np.ndarray  # (states, max_out) profile index, -1 for none
+    profiles: tuple[tuple[tuple[float, ...], tuple[float, ...], zoneinfo.ZoneInfo], ...]
+    timezone: zoneinfo.ZoneInfo
+    uses_sessions: bool
+    arrivals_per_tick: float
+
+    def thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cumulative uint32-scaled thresholds (states, max_out) and their totals at this time."""
+        chance = self.base_chance
+        if self.profiles:
+            mult = np.ones_like(chance)
+            when = dt.datetime.fromtimestamp(time_ms / 1000, tz=dt.UTC)
+            for i, (hours, weekdays, tz) in enumerate(self.profiles):
+                local = when.astimezone(tz)
+                mult[self.slot_profile == i] = hours[local.hour] * weekdays[local.weekday()]
+            chance = np.minimum(chance * mult, 1.0)
+        cum = np.rint(np.cumsum(chance, axis=1) * ONE).astype(np.int64)
+        np.minimum(cum, ONE, out=cum)
+        # Empty slots must never be chosen: push them past any draw.
+        cum[self.slot_transition < 0] = ONE + 1
+        totals = np.where(self.slot_transition >= 0, cum, 0).max(axis=1)
+        return cum, totals
+
+
+def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:
+    """Tables for one connector's tick length; raises UserError if chances exceed 100 %."""
+    spec = model.spec
+    over = check_chances_for_tick(spec, tick_ms)
+    if over:
+        raise UserError([Problem(m, file=spec.file, path="transitions") for m in over])
+    states = spec.states
+    index = {s: i for i, s in enumerate(states)}
+    profile_index = {p.name: i for i, p in enumerate(spec.profiles)}
+    outgoing: list[list[int]] = [[] for _ in states]
+    for i, t in enumerate(spec.transitions):
+        for source in t.sources:
+            outgoing[index[source]].append(i)
+    max_out = max(1, *(len(o) for o in outgoing)) if states else 1
+    base = np.zeros((len(states), max_out))
+    slot_t = np.full((len(states), max_out), -1, dtype=np.int32)
+    slot_p = np.full((len(states), max_out), -1, dtype=np.int32)
+    for s, trans in enumerate(outgoing):
+        for j, ti in enumerate(trans):
+            t = spec.transitions[ti]
+            base[s, j] = t.chance_per_tick(tick_ms)
+            slot_t[s, j] = ti
+            slot_p[s, j] = profile_index[t.profile] if t.profile else -1
+    weights = np.array([w for _, w in spec.initial], dtype=np.float64)
+    return EnginePlan(
+        model=model,
+        tick_ms=tick_ms,
+        state_names=states,
+        state_dtype=np.int8 if len(states) < 127 else np.int16,
+        initial_states=np.array([index[s] for s, _ in spec.initial], dtype=np.int16),
+        initial_weights=np.cumsum(weights) / weights.sum(),
+        arrival_state=index[spec.population.arrival_state],
+        attributes=tuple((a.name, DTYPES[a.type]) for a in spec.attributes),
+        initial_values=tuple((n, ex.compile_expr(c)) for n, c in model.initial_values),
+        transitions=tuple(_compile_transition(i, t, index) for i, t in enumerate(model.transitions)),
+        base_chance=base,
+        slot_transition=slot_t,
+        slot_profile=slot_p,
+        profiles=tuple((p.hours, p.weekdays, zoneinfo.ZoneInfo(p.timezone)) for p in spec.profiles),
+        timezone=zoneinfo.ZoneInfo(spec.timezone),
+        uses_sessions=any(t.session for t in spec.transitions),
+        arrivals_per_tick=spec.population.arrivals_per_ms * tick_ms,
+    )
+
+
+def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTransition:
+    from connector.model.validate import CheckedTransition
+
+    assert isinstance(t, CheckedTransition)
+    session = {None: SESSION_NONE, "open": SESSION_OPEN, "close": SESSION_CLOSE}[t.spec.session]
+    return CompiledTransition(
+        index=i,
+        name=t.spec.name,
+        target=-1 if t.spec.target == SELF else index[t.spec.target],
+        session=session,
+        variables=tuple((n, ex.compile_expr(c)) for n, c in t.variables),
+        condition=ex.compile_expr(t.condition) if t.condition is not None else None,
+        updates=tuple((a, ex.compile_expr(c)) for a, _, c in t.updates),
+        emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c)) for f, c in e.fields))
+                    for e in t.emits),
+    )

@@ -1,0 +1,403 @@
+"""Semantic validation: states, chances, expressions (type-checked) and emitted fields vs schemas.
+
+Every problem is collected (not just the first) so `doge validate` can print them all at once.
+The result, a ValidatedModel, carries the type-checked expressions the engine compiles.
+"""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from connector.errors import Problem, UserError
+from connector.model import expr as ex
+from connector.model.parse import parse_model
+from connector.model.source import Document, child_path, load_file
+from connector.model.spec import SELF, ModelSpec, TransitionSpec
+from connector.serde.schemas import FieldSpec, LoadedSchema, parse_schema_text
+
+TYPE_BY_ATTRIBUTE = {"long": ex.ExprType.LONG, "double": ex.ExprType.DOUBLE,
+                     "boolean": ex.ExprType.BOOLEAN, "string": ex.ExprType.STRING}
+# Names the engine provides to every expression (besides attributes and vars).
+BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG, "time": ex.ExprType.TIMESTAMP,
+            "state": ex.ExprType.STRING, "transition": ex.ExprType.STRING,
+            "session_id": ex.ExprType.STRING}
+INIT_BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG,
+                 "time": ex.ExprType.TIMESTAMP}
+# Schema fields filled without an explicit expression when the name matches.
+DEFAULT_FIELD_EXPRESSIONS = {"timestamp": "time", "event_time": "time", "event": "transition",
+                             "user_id": "user_id", "device_id": "user_id",
+                             "account_id": "user_id", "actor_id": "user_id", "session_id": "session_id", "state": "state",
+                             "transition": "transition", "tick": "tick"}
+
+
+@attrs.frozen
+class CheckedEmit:
+    topic: str
+    fields: tuple[tuple[FieldSpec, ex.Checked], ...]  # every field of the schema, in schema order
+
+
+@attrs.frozen
+class CheckedTransition:
+    spec: TransitionSpec
+    variables: tuple[tuple[str, ex.Checked], ...]
+    condition: ex.Checked | None
+    updates: tuple[tuple[str, str, ex.Checked], ...]  # (attribute, op, expression)
+    emits: tuple[CheckedEmit, ...]
+
+
+@attrs.frozen
+class ValidatedModel:
+    spec: ModelSpec
+    initial_values: tuple[tuple[str, ex.Checked], ...]
+    transitions: tuple[CheckedTransition, ...]
+    schemas: dict[str, LoadedSchema]  # model topic -> its value schema
+    warnings: tuple[Problem, ...]
+
+
+class _Checker:
+    def __init__(self, doc: Document, spec: ModelSpec, functions: tuple[ex.FunctionSpec, ...]):
+        self.doc = doc
+        self.spec = spec
+        self.functions = functions
+        self.problems: list[Problem] = []
+        self.sites = ex.SiteCounter()
+
+    def error(self, path: str, message: str) -> None:
+        self.problems.append(self.doc.problem(path, message))
+
+    def warning(self, path: str, message: str) -> None:
+        self.problems.append(self.doc.problem(path, message, severity="warning"))
+
+    def check(self, text: str, path: str, names: dict[str, ex.ExprType],
+              expected: tuple[ex.ExprType, ...] | None = None,
+              nullable: bool = False) -> ex.Checked | None:
+        env = ex.TypeEnv(names=names, functions=self.functions)
+        try:
+            checked = ex.check(ex.parse(text), env, self.sites)
+        except ex.ExprError as exc:
+            self.error(path, f"{exc.message} (column {exc.column} of {text!r})")
+            return None
+        if expected is not None and not _fits(checked.type, expected, nullable):
+            wanted = " or ".join(t.name for t in expected) + (" or null" if nullable else "")
+            self.error(path, f"expected a {wanted} expression, but {text!r} is {checked.type.name}")
+            return None
+        return checked
+
+
+def _fits(actual: ex.ExprType, expected: tuple[ex.ExprType, ...], nullable: bool) -> bool:
+    if actual in expected:
+        return True
+    if actual is ex.ExprType.NULL:
+        return nullable
+    promotions = {ex.ExprType.LONG: (ex.ExprType.DOUBLE, ex.ExprType.TIMESTAMP),
+                  ex.ExprType.TIMESTAMP: (ex.ExprType.LONG,)}
+    return any(target in expected for target in promotions.get(actual, ()))
+
+
+def load_model(path: str | Path, functions: tuple[ex.FunctionSpec, ...] = ()) -> ValidatedModel:
+    """Load and validate a model file; raises UserError listing every error found."""
+    doc = load_file(path)
+    return validate_document(doc, Path(path).resolve().parent, functions)
+
+
+def validate_document(doc: Document, base_dir: Path,
+                      functions: tuple[ex.FunctionSpec, ...] = ()) -> ValidatedModel:
+    """Validate an already parsed model (a file, or inline in a connector config)."""
+    model, problems = collect_problems(doc, base_dir, functions)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or model is None:
+        raise UserError(problems)
+    return model
+
+
+def collect_problems(doc: Document, base_dir: Path, functions: tuple[ex.FunctionSpec, ...] = ()
+                     ) -> tuple[ValidatedModel | None, list[Problem]]:
+    """Every problem of a model, errors and warnings, plus the validated model when error-free."""
+    spec, problems = parse_model(doc, base_dir)
+    if spec is None:
+        return None, problems
+    c = _Checker(doc, spec, functions)
+    c.problems.extend(problems)
+    _check_states(c)
+    schemas = _check_topics(c)
+    initial = _check_attributes(c)
+    transitions = tuple(t for t in (_check_transition(c, t, schemas) for t in spec.transitions)
+                        if t is not None)
+    _check_chances(c)
+    _check_reachability(c)
+    if any(p.severity == "error" for p in c.problems):
+        return None, c.problems
+    warnings = tuple(p for p in c.problems if p.severity == "warning")
+    return ValidatedModel(spec, initial, transitions, schemas, warnings), c.problems
+
+
+def _check_states(c: _Checker) -> None:
+    spec = c.spec
+    known = set(spec.states)
+    if SELF in known:
+        c.error("states", f"'{SELF}' cannot be a state name: `to: {SELF}` means 'stay'")
+    for name, count in Counter(spec.states).items():
+        if count > 1:
+            c.error("states", f"state '{name}' is listed {count} times")
+    for state, _ in spec.initial:
+        if state not in known:
+            c.error("initial", _unknown_state(state, spec.states))
+    for i, state in enumerate(spec.final):
+        if state not in known:
+            c.error(child_path("final", i), _unknown_state(state, spec.states))
+    if spec.population.arrival_state not in known and spec.population.arrival_state:
+        c.error("population.arrival_state", _unknown_state(spec.population.arrival_state,
+                                                           spec.states))
+    try:
+        zoneinfo.ZoneInfo(spec.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        c.error("timezone", f"unknown time zone {spec.timezone!r}; expected an IANA name "
+                            "such as UTC or Europe/Warsaw")
+    for profile in spec.profiles:
+        if profile.timezone != spec.timezone:
+            try:
+                zoneinfo.ZoneInfo(profile.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                c.error(child_path(profile.path, "timezone"),
+                        f"unknown time zone {profile.timezone!r}")
+    for t in spec.transitions:
+        for i, source in enumerate(t.sources):
+            if source not in known:
+                c.error(child_path(t.path, "from") + ("" if len(t.sources) == 1 else f"[{i}]"),
+                        f"transition '{t.name}': " + _unknown_state(source, spec.states))
+            elif source in spec.final:
+                c.error(child_path(t.path, "from"),
+                        f"transition '{t.name}' leaves '{source}', which is a final state")
+        if t.target not in known and t.target != SELF:
+            c.error(child_path(t.path, "to"), f"transition '{t.name}': "
+                    + _unknown_state(t.target, spec.states))
+        if t.profile is not None and t.profile not in {p.name for p in spec.profiles}:
+            c.error(child_path(t.path, "profile"), f"unknown profile '{t.profile}'; known "
+                    f"profiles: {', '.join(p.name for p in spec.profiles) or '(none)'}")
+    seen: dict[tuple[str, str], str] = {}
+    for t in spec.transitions:
+        for source in t.sources:
+            key = (source, t.name)
+            if key in seen:
+                c.error(child_path(t.path, "name"), f"duplicate transition name '{t.name}' out of "
+                        f"state '{source}' (first defined at {seen[key]})")
+            else:
+                seen[key] = t.path
+
+
+def _unknown_state(state: str, states: tuple[str, ...]) -> str:
+    return f"unknown state '{state}'; known states: {', '.join(states)}"
+
+
+def _check_topics(c: _Checker) -> dict[str, LoadedSchema]:
+    parsed = {}
+    for topic in c.spec.topics:
+        where = topic.schema_file or f"<inline schema of topic {topic.name}>"
+        try:
+            parsed[topic.name] = parse_schema_text(json.dumps(topic.schema), where)
+        except UserError as exc:
+            for p in exc.problems:
+                c.error(child_path(topic.path, "schema"), p.message)
+    return parsed
+
+
+def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
+    out = []
+    for a in c.spec.attributes:
+        if a.name in BUILTINS:
+            c.error(a.path, f"attribute name '{a.name}' is reserved for a built-in value")
+            continue
+        checked = c.check(a.initial, child_path(a.path, "initial"), dict(INIT_BUILTINS),
+                          expected=(TYPE_BY_ATTRIBUTE[a.type],))
+        if checked is not None:
+            out.append((a.name, checked))
+    return tuple(out)
+
+
+def _attribute_types(c: _Checker) -> dict[str, ex.ExprType]:
+    return {a.name: TYPE_BY_ATTRIBUTE[a.type] for a in c.spec.attributes}
+
+
+def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema]
+                      ) -> CheckedTransition | None:
+    attributes = _attribute_types(c)
+    names = {**BUILTINS, **attributes}
+    variables = []
+    for var, text in t.variables:
+        vpath = child_path(child_path(t.path, "vars"), var)
+        if var in names:
+            c.error(vpath, f"variable '{var}' hides an attribute or built-in of the same name")
+            continue
+        checked = c.check(text, vpath, names)
+        if checked is not None:
+            variables.append((var, checked))
+            names[var] = checked.type
+    condition = None
+    if t.condition is not None:
+        condition = c.check(t.condition, child_path(t.path, "condition"), names,
+                            expected=(ex.ExprType.BOOLEAN,))
+    updates = []
+    assigned: set[str] = set()
+    for u in t.updates:
+        if u.target not in attributes:
+            c.error(u.path, f"unknown attribute '{u.target}'; attributes: "
+                    f"{', '.join(attributes) or '(none)'}")
+            continue
+        if u.target in assigned:
+            c.error(u.path, f"attribute '{u.target}' is updated twice by transition '{t.name}'")
+            continue
+        assigned.add(u.target)
+        text = u.expression if u.op == "=" else f"{u.target} {u.op[0]} ({u.expression})"
+        wanted = attributes[u.target]
+        checked = c.check(text, u.path, names, expected=(wanted,))
+        if checked is not None:
+            updates.append((u.target, u.op, checked))
+    emits = []
+    for e in t.emits:
+        emit = _check_emit(c, t, e.topic, dict(e.fields), e.path, names, schemas)
+        if emit is not None:
+            emits.append(emit)
+    return CheckedTransition(t, tuple(variables), condition, tuple(updates), tuple(emits))
+
+
+def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str], path: str,
+                names: dict[str, ex.ExprType], schemas: dict[str, LoadedSchema]
+                ) -> CheckedEmit | None:
+    if topic not in {tp.name for tp in c.spec.topics}:
+        c.error(child_path(path, "topic"), f"transition '{t.name}' emits to unknown topic "
+                f"'{topic}'; topics: {', '.join(tp.name for tp in c.spec.topics) or '(none)'}")
+        return None
+    if topic not in schemas:
+        return None  # its schema already has an error
+    specs = schemas[topic].fields
+    by_name = {f.name: f for f in specs}
+    for field in given:
+        if field not in by_name:
+            c.error(child_path(child_path(path, "fields"), field),
+                    f"field '{field}' is not in the schema of topic '{topic}'; its fields: "
+                    f"{', '.join(by_name)}")
+    out = []
+    for f in specs:
+        fpath = child_path(child_path(path, "fields"), f.name)
+        text = given.get(f.name) or _default_expression(f, names)
+        if text is None:
+            if f.has_default:
+                text = _literal(f.default)
+            else:
+                c.error(path, f"field '{f.name}' ({f.avro_type}) of topic '{topic}' gets no value: "
+                        f"give fields.{f.name}, or name an attribute or variable '{f.name}'")
+                continue
+        expected = (_expr_type(f.value_type),)
+        checked = c.check(text, fpath if f.name in given else path, names, expected=expected,
+                          nullable=f.nullable)
+        if checked is None:
+            continue
+        if f.symbols and ex.is_constant(checked.node) and not _constant_in(checked, f.symbols):
+            c.error(fpath, f"value {text} is not a symbol of enum field '{f.name}': "
+                    f"{', '.join(f.symbols)}")
+        out.append((f, checked))
+    if len(out) != len(specs):
+        return None
+    return CheckedEmit(topic, tuple(out))
+
+
+def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | None:
+    if f.name in names and f.name not in DEFAULT_FIELD_EXPRESSIONS:
+        return f.name  # an attribute or variable of the same name
+    text = DEFAULT_FIELD_EXPRESSIONS.get(f.name)
+    if text == "user_id" and f.value_type == "string":
+        return "string(user_id)"
+    if text == "tick" and f.value_type == "string":
+        return "string(tick)"
+    return text
+
+
+def _expr_type(value_type: str) -> ex.ExprType:
+    return ex.ExprType[value_type.upper()]
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return repr(value)
+
+
+def _constant_in(checked: ex.Checked, symbols: tuple[str, ...]) -> bool:
+    import numpy as np
+
+    value = ex.compile_expr(checked).evaluate(ex.EvalContext.constant())
+    return all(v in symbols for v in np.asarray(value).ravel())
+
+
+def _check_chances(c: _Checker) -> None:
+    """Chances out of one state sum to at most 100 % at the peak of their time profiles."""
+    spec = c.spec
+    peaks = {p.name: p.peak for p in spec.profiles}
+    for state in spec.states:
+        outgoing = [t for t in spec.transitions if state in t.sources]
+        # `every` chances depend on tick.ms; 1 minute is the reference for this static check,
+        # the engine re-checks with the connector's real tick.ms.
+        total = sum(t.chance_per_tick(60_000) * peaks.get(t.profile or "", 1.0) * 100
+                    for t in outgoing)
+        if total > 100 + 1e-9:
+            names = ", ".join(f"{t.name} ({t.chance_per_tick(60_000) * 100:g} %"
+                              + (f" x peak {peaks[t.profile]:g}" if t.profile in peaks else "")
+                              + ")" for t in outgoing)
+            c.error(outgoing[-1].path, f"chances out of state '{state}' sum to {total:g} %, "
+                    f"over 100 %: {names}")
+
+
+def check_chances_for_tick(spec: ModelSpec, tick_ms: float) -> list[str]:
+    """States whose chances exceed 100 % at this tick length (messages), for connector checks."""
+    peaks = {p.name: p.peak for p in spec.profiles}
+    out = []
+    for state in spec.states:
+        total = sum(t.chance_per_tick(tick_ms) * peaks.get(t.profile or "", 1.0)
+                    for t in spec.transitions if state in t.sources)
+        if total > 1 + 1e-9:
+            out.append(f"chances out of state '{state}' sum to {total * 100:g} % per tick at "
+                       f"tick.ms={tick_ms:g}")
+    return out
+
+
+def _check_reachability(c: _Checker) -> None:
+    spec = c.spec
+    reached = {s for s, w in spec.initial if w > 0} | {spec.population.arrival_state}
+    frontier = list(reached)
+    edges = [(s, s if t.target == SELF else t.target) for t in spec.transitions
+             for s in t.sources]
+    while frontier:
+        state = frontier.pop()
+        for source, target in edges:
+            if source == state and target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    for i, state in enumerate(spec.states):
+        if state not in reached:
+            c.warning(child_path("states", i), f"state '{state}' can never be reached "
+                      "from the initial states")
+
+
+def all_expressions(model: ValidatedModel) -> list[ex.Checked]:
+    """Every checked expression in model order (initial values, then each transition's)."""
+    out = [e for _, e in model.initial_values]
+    for t in model.transitions:
+        out.extend(e for _, e in t.variables)
+        out.extend([t.condition] if t.condition is not None else [])
+        out.extend(e for _, _, e in t.updates)
+        out.extend(e for emit in t.emits for _, e in emit.fields)
+    return out
+
+
+__all__ = ["ValidatedModel", "all_expressions", "check_chances_for_tick", "collect_problems",
+           "load_model", "validate_document"]

@@ -1,0 +1,154 @@
+"""The loop every task runs: resume, replay silently, then step -> write -> commit per boundary.
+
+It is the same for the local destination and Kafka; only the destination differs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import attrs
+import structlog
+
+from connector.destinations.base import Committed, Destination, ShardCheckpoint
+from connector.engine.batch import TickBatch
+from connector.engine.identity import run_fingerprint
+from connector.engine.shard import ShardEngine
+from connector.errors import UserError
+from connector.runtime.config import resolve_start_ms
+from connector.runtime.pacing import Pacer
+from connector.runtime.simulation import Simulation
+
+log = structlog.get_logger(__name__)
+
+
+@attrs.define
+class RunStats:
+    """Counts for progress and the final summary."""
+
+    ticks_done: int = 0
+    events: int = 0
+    commits: int = 0
+    per_topic: Counter[str] = attrs.Factory(Counter)
+    per_transition: Counter[str] = attrs.Factory(Counter)
+    lag_seconds: float = 0.0
+    started: float = attrs.Factory(time.monotonic)
+
+    def add(self, batch: TickBatch) -> None:
+        for e in batch.events:
+            n = len(e)
+            self.events += n
+            self.per_topic[e.topic] += n
+            self.per_transition[e.transition] += n
+
+
+class Runner:
+    """Drives a set of shards of one connector into one destination."""
+
+    def __init__(self, sim: Simulation, destination: Destination, shards: list[int],
+                 on_progress: Callable[[Runner], None] | None = None) -> None:
+        self.sim = sim
+        self.destination = destination
+        self.shard_ids = shards
+        self.on_progress = on_progress
+        self.stats = RunStats()
+        self.stopping = False
+        self.engines: dict[int, ShardEngine] = {}
+        self.next_tick = 0
+        self.start_ms = 0
+
+    def stop(self) -> None:
+        """Ask the loop to stop after the current commit."""
+        self.stopping = True
+
+    def resume(self) -> int:
+        """Restore every shard to its committed tick; returns the tick to produce next."""
+        committed = self.destination.committed()
+        stored_start = committed.start_ms if committed is not None else None
+        self.start_ms = resolve_start_ms(self.sim.config, stored_start)
+        settings = self.sim.settings(self.start_ms)
+        fingerprint = run_fingerprint(self.sim.model, settings)
+        if committed is not None and committed.fingerprint != fingerprint:
+            raise UserError(
+                f"the output already holds a run of connector '{self.sim.config.name}' with a "
+                "different model, seed or settings; resuming would mix two runs. Reset its "
+                "offsets (or choose a new output) to start over")
+        self.destination.begin(fingerprint, self.start_ms)
+        ticks = set()
+        for shard in self.shard_ids:
+            engine = self.sim.shard(settings, shard)
+            checkpoint = committed.shards.get(shard) if committed else None
+            target = _restore(engine, checkpoint)
+            ticks.add(target)
+            self.engines[shard] = engine
+        if len(ticks) > 1:
+            raise UserError(f"shards of connector '{self.sim.config.name}' were committed at "
+                            f"different ticks {sorted(ticks)}; they must commit together")
+        self.next_tick = ticks.pop() if ticks else 0
+        return self.next_tick
+
+    def run(self, ticks: int | None = None) -> RunStats:
+        """Produce until `ticks` (the connector's total) is reached or `stop()` is called."""
+        config = self.sim.config
+        total = ticks if ticks is not None else config.ticks
+        pacer = Pacer(config.pace, self.start_ms, config.tick_ms)
+        pending = 0
+        boundary_started = time.monotonic()
+        last_snapshot = self.next_tick
+        while (total is None or self.next_tick < total) and not self.stopping:
+            tick = self.next_tick
+            self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
+            if self.stopping:
+                break
+            for shard in self.shard_ids:
+                batch = self.engines[shard].step()
+                self.destination.write(batch)
+                self.stats.add(batch)
+            self.next_tick = tick + 1
+            self.stats.ticks_done += 1
+            pending += 1
+            last = total is not None and self.next_tick >= total
+            if last or self._boundary(pending, boundary_started):
+                snap = self.next_tick - last_snapshot >= config.snapshot_interval_ticks or last
+                self._commit(with_snapshots=snap)
+                if snap:
+                    last_snapshot = self.next_tick
+                pending, boundary_started = 0, time.monotonic()
+            if self.on_progress is not None:
+                self.on_progress(self)
+        if pending:
+            self._commit(with_snapshots=False)
+        return self.stats
+
+    def _boundary(self, pending: int, started: float) -> bool:
+        config = self.sim.config
+        if config.boundary == "ticks":
+            return pending >= config.boundary_ticks
+        if config.boundary == "interval":
+            return (time.monotonic() - started) * 1000 >= config.boundary_interval_ms
+        return True
+
+    def _commit(self, with_snapshots: bool) -> None:
+        checkpoints = {}
+        for shard, engine in self.engines.items():
+            snapshot = engine.snapshot() if with_snapshots else None
+            checkpoints[shard] = ShardCheckpoint(engine.tick, snapshot,
+                                                 engine.tick if snapshot is not None else None)
+        self.destination.commit(checkpoints)
+        self.stats.commits += 1
+
+
+def _restore(engine: ShardEngine, checkpoint: ShardCheckpoint | None) -> int:
+    """Bring `engine` to the checkpoint's tick: restore its snapshot, replay without output."""
+    if checkpoint is None:
+        return 0
+    if checkpoint.snapshot is not None:
+        engine.restore(checkpoint.snapshot)
+    while engine.tick < checkpoint.next_tick:
+        engine.step(build_events=False)
+    return checkpoint.next_tick
+
+
+__all__ = ["Committed", "RunStats", "Runner"]

@@ -1,0 +1,42 @@
+"""From a connector config to what runs: the validated model, its plan and the settings."""
+
+from __future__ import annotations
+
+import attrs
+
+from connector.engine.plan import EnginePlan, build_plan
+from connector.engine.settings import SimulationSettings
+from connector.engine.shard import ShardEngine
+from connector.model import expr as ex
+from connector.model.validate import ValidatedModel, validate_document
+from connector.runtime.config import ConnectorConfig
+
+DEFAULT_USERS = 1000
+
+
+@attrs.frozen
+class Simulation:
+    config: ConnectorConfig
+    model: ValidatedModel
+    plan: EnginePlan
+
+    def settings(self, start_ms: int) -> SimulationSettings:
+        c = self.config
+        users = c.users if c.users is not None else (self.model.spec.population.users
+                                                     or DEFAULT_USERS)
+        return SimulationSettings(users=users, shards=c.shards, seed=c.seed, tick_ms=c.tick_ms,
+                                  start_ms=start_ms)
+
+    def shard(self, settings: SimulationSettings, shard: int) -> ShardEngine:
+        return ShardEngine(self.plan, settings, shard)
+
+
+def prepare(config: ConnectorConfig, functions: tuple[ex.FunctionSpec, ...] = ()) -> Simulation:
+    """Validate the connector's model; raises UserError with every problem."""
+    model = validate_document(config.model_document, config.model_dir, functions)
+    return Simulation(config, model, build_plan(model, config.tick_ms))
+
+
+def shards_of_task(shards: int, tasks: int, task: int) -> list[int]:
+    """Shards owned by `task`: round-robin, so each task gets an even share."""
+    return list(range(task, shards, tasks))
