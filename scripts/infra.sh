@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The local test infrastructure: one real Apache Kafka broker (scripts/kafka.sh) and one real
+# Confluent-compatible Schema Registry (scripts/registry.sh), both downloaded from Maven Central.
+#
+#   scripts/infra.sh up       fetch what is missing, start both (reusing running ones), wait until
+#                             both answer, write .cache/infra/env
+#   scripts/infra.sh down     stop what these scripts started (pid files only)
+#   scripts/infra.sh status   exit 0 only when both are running and answering
+#   scripts/infra.sh fetch    only download (e.g. to warm a cache)
+#
+# .cache/infra/env holds shell lines for `source`:
+#   DOGE_TEST_BOOTSTRAP=127.0.0.1:19092
+#   DOGE_TEST_REGISTRY=http://127.0.0.1:18081/apis/ccompat/v7
+# Ports: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), REGISTRY_PORT (18081); see the headers
+# of kafka.sh and registry.sh for every other knob. Logs: .cache/infra/logs/.
+set -euo pipefail
+INFRA_WHO=infra
+# shellcheck source=scripts/infra-lib.sh
+source "$(dirname "$0")/infra-lib.sh"
+
+kafka_port="${KAFKA_PORT:-19092}"
+env_file="$INFRA_DIR/env"
+K="$INFRA_SCRIPTS/kafka.sh"
+R="$INFRA_SCRIPTS/registry.sh"
+
+write_env() {
+  local tmp="$env_file.tmp"
+  {
+    echo "# Written by scripts/infra.sh up; removed by scripts/infra.sh down."
+    echo "DOGE_TEST_BOOTSTRAP=127.0.0.1:$kafka_port"
+    echo "DOGE_TEST_REGISTRY=$("$R" url)"
+  } >"$tmp"
+  mv "$tmp" "$env_file"
+}
+
+up() {
+  infra_dirs
+  local t0=$SECONDS
+  # Concurrent `up`s (two test runs in one tree) take turns; the later one reuses the servers.
+  exec 9>"$INFRA_DIR/up.lock"
+  flock -w 900 9 || infra_die "timed out waiting for another scripts/infra.sh up"
+  # Downloads one after the other (they share Maven's local repository), then both JVMs start
+  # in parallel: the broker and the registry each take a few seconds to boot.
+  "$K" fetch
+  "$R" fetch
+  local kpid rpid krc=0 rrc=0
+  "$K" start &
+  kpid=$!
+  "$R" start &
+  rpid=$!
+  wait "$kpid" || krc=$?
+  wait "$rpid" || rrc=$?
+  if [ "$krc" != 0 ] || [ "$rrc" != 0 ]; then
+    infra_log "startup failed (kafka rc=$krc, registry rc=$rrc); logs in ${INFRA_LOGS#"$INFRA_ROOT"/}"
+    exit 1
+  fi
+  write_env
+  infra_log "up in $((SECONDS - t0))s; env in ${env_file#"$INFRA_ROOT"/}:"
+  grep -v '^#' "$env_file" >&2
+}
+
+down() {
+  local rc=0
+  "$R" stop || rc=1
+  "$K" stop --all || rc=1
+  rm -f "$env_file"
+  return "$rc"
+}
+
+status() {
+  local rc=0
+  "$K" status || rc=1
+  "$R" status || rc=1
+  return "$rc"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  fetch) infra_dirs; "$K" fetch; "$R" fetch ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

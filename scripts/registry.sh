@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# A real Confluent-compatible Schema Registry for development and tests: Apicurio Registry 3.x from
+# Maven Central (io.apicurio:apicurio-registry-app:<ver>:tar.gz:all), in-memory storage, used
+# through its Confluent-compatible API at http://127.0.0.1:<port>/apis/ccompat/v7.
+#
+#   scripts/registry.sh fetch     download and unpack into .cache/infra/apicurio-<version>/
+#   scripts/registry.sh start     start it in the background (pid file), wait for the ccompat API
+#   scripts/registry.sh stop      stop the process whose pid file this script wrote
+#   scripts/registry.sh status    exit 0 when it is running and answers
+#   scripts/registry.sh url       print the ccompat base URL
+#
+# Environment:
+#   REGISTRY_PORT=18081             HTTP port on 127.0.0.1
+#   REGISTRY_MGMT_PORT=PORT+1000    Quarkus management interface (health, metrics) on 127.0.0.1
+#   REGISTRY_VERSION                3.3.3 when a Java >= 21 is found, else 3.0.9 (runs on Java 17)
+#   REGISTRY_COMPATIBILITY=BACKWARD global compatibility rule (Confluent's default; Apicurio's own
+#                                   default is none, i.e. NONE), NONE to switch it off
+#   REGISTRY_HEAP_OPTS="-Xms128m -Xmx512m", REGISTRY_START_TIMEOUT=90 (seconds)
+#   REGISTRY_JAVA                   java binary to use (default: searched, see infra-lib.sh)
+#   MAVEN_REPO_LOCAL                Maven's local repository (default ~/.m2/repository)
+#
+# Differences from Confluent's Schema Registry that tests and users may notice:
+#   - ids: contentId mode (apicurio.ccompat.legacy-id-mode.enabled=false, the default). The id in
+#     the wire format is a content id and resolves through GET /schemas/ids/{id}; ids are not
+#     always contiguous, and the same schema written differently (whitespace, field order of
+#     the JSON) in another subject may get a new id, where Confluent reuses one id per
+#     normalised schema across subjects.
+#   - GET /config/{subject} answers the global level when the subject has none (Confluent: 40408
+#     unless defaultToGlobal=true). Rule violations answer 409 with error_code 409 as Confluent;
+#     unknown subject 40401, unknown version 40402, unknown schema id 40403 as Confluent;
+#     unparseable schemas answer 422 with error_code 42201 (Confluent: 42201 too).
+#   - storage is in memory: schemas vanish on restart (ids start again at 1).
+# Logs: .cache/infra/logs/registry.out
+set -euo pipefail
+INFRA_WHO=registry
+# shellcheck source=scripts/infra-lib.sh
+source "$(dirname "$0")/infra-lib.sh"
+
+port="${REGISTRY_PORT:-18081}"
+mgmt_port="${REGISTRY_MGMT_PORT:-$((port + 1000))}"
+compatibility="${REGISTRY_COMPATIBILITY:-BACKWARD}"
+pidfile="$INFRA_RUN/registry.pid"
+marker="$INFRA_DIR/apicurio-"  # in the java command line (-jar path); guards against pid reuse
+outfile="$INFRA_LOGS/registry.out"
+url="http://127.0.0.1:$port/apis/ccompat/v7"
+
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+# Choose the version and the java to run it with (Apicurio 3.1+ is built for Java 21).
+pick() {
+  if [ -n "${REGISTRY_JAVA:-}" ]; then
+    java="$REGISTRY_JAVA"
+    if [ -z "${REGISTRY_VERSION:-}" ]; then
+      if [ "$(infra_java_major "$java")" -ge 21 ]; then version=3.3.3; else version=3.0.9; fi
+    else
+      version="$REGISTRY_VERSION"
+    fi
+  elif [ -n "${REGISTRY_VERSION:-}" ]; then
+    version="$REGISTRY_VERSION"
+    case "$version" in
+      3.0.*) java="$(infra_find_java 17)" || infra_die "Apicurio $version needs Java >= 17" ;;
+      *) java="$(infra_find_java 21)" || infra_die "Apicurio $version needs Java >= 21" ;;
+    esac
+  elif java="$(infra_find_java 21)"; then
+    version=3.3.3
+  else
+    java="$(infra_find_java 17)" || infra_die "Apicurio Registry needs Java >= 17; none found"
+    version=3.0.9
+    infra_log "no Java >= 21 found: using Apicurio Registry $version on $java"
+  fi
+  home="$INFRA_DIR/apicurio-$version"
+}
+
+# The launcher differs between releases: 3.0.x is a legacy runner jar, 3.1+ a fast-jar.
+runner() {
+  if [ -f "$home/quarkus-run.jar" ]; then
+    printf '%s\n' "$home/quarkus-run.jar"
+  else
+    compgen -G "$home/apicurio-registry-app-*-runner.jar" | head -n 1
+  fi
+}
+
+fetch() {
+  infra_dirs
+  pick
+  [ -f "$home/.complete" ] && return 0
+  infra_log "fetching Apicurio Registry $version with Maven into ${home#"$INFRA_ROOT"/}"
+  local dl="$INFRA_DIR/downloads"
+  rm -rf "$home" "$dl"
+  mkdir -p "$home" "$dl"
+  # No project needed: run Maven from an empty directory (.cache/infra/downloads).
+  (cd "$dl" && infra_mvn org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    "-Dartifact=io.apicurio:apicurio-registry-app:$version:tar.gz:all" "-DoutputDirectory=$dl")
+  tar -xzf "$dl/apicurio-registry-app-$version-all.tar.gz" -C "$home"
+  rm -rf "$dl"
+  [ -n "$(runner)" ] || infra_die "no runner jar in $home after unpacking"
+  touch "$home/.complete"
+}
+
+wait_until_ready() {
+  local rc=0
+  infra_probe http "$url/subjects" --timeout "${REGISTRY_START_TIMEOUT:-90}" \
+    --pid-file "$pidfile" || rc=$?
+  case "$rc" in
+    0) return 0 ;;
+    3) tail -n 30 "$outfile" >&2; infra_die "registry exited during startup; see $outfile" ;;
+    *) tail -n 30 "$outfile" >&2; infra_die "registry did not answer on $url in time" ;;
+  esac
+}
+
+start() {
+  infra_dirs
+  if infra_pid_alive "$pidfile" "$marker"; then
+    infra_log "already running (pid $(cat "$pidfile")), reusing it"
+    wait_until_ready
+    return 0
+  fi
+  if infra_port_busy "$port"; then
+    infra_die "port $port is taken by a process this script did not start; set REGISTRY_PORT"
+  fi
+  fetch
+  local jar
+  jar="$(runner)"
+  local -a heap cds opts
+  read -r -a heap <<<"${REGISTRY_HEAP_OPTS:--Xms128m -Xmx512m}"
+  mapfile -t cds < <(infra_cds_opts "$java" "$home")
+  opts=(
+    # Light load only: C1 and the serial GC halve the CPU the boot costs on 2 cores.
+    -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+    -Dquarkus.http.host=127.0.0.1 "-Dquarkus.http.port=$port"
+    -Dquarkus.management.host=127.0.0.1 "-Dquarkus.management.port=$mgmt_port"
+    # The wire-format id is the content id, resolvable at /schemas/ids/{id} (Confluent style).
+    -Dapicurio.ccompat.legacy-id-mode.enabled=false
+    -Dapicurio.ccompat.use-canonical-hash=true
+    -Dquarkus.http.access-log.enabled=false
+    -Dquarkus.otel.sdk.disabled=true
+    "-Dapicurio.storage.snapshot.location=$INFRA_DIR"
+  )
+  if [ "$compatibility" != NONE ]; then
+    opts+=("-Dapicurio.rules.global.compatibility=$compatibility")
+  fi
+  : >"$outfile"
+  # Run from its own directory: the app resolves nothing relative to the caller's cwd.
+  (cd "$home" && infra_launch "$pidfile" "$outfile" "$java" "${heap[@]}" \
+    "${cds[@]}" -Djava.awt.headless=true "${opts[@]}" -jar "$jar")
+  wait_until_ready
+  infra_log "up: $url (pid $(cat "$pidfile"), Apicurio Registry $version, $("$java" -version 2>&1 | head -n 1))"
+}
+
+stop() {
+  infra_stop_pid "$pidfile" "$marker" 20
+  infra_log "stopped"
+}
+
+status() {
+  if ! infra_pid_alive "$pidfile" "$marker"; then
+    infra_log "not running"
+    return 1
+  fi
+  if infra_probe http "$url/subjects" --timeout 5 --pid-file "$pidfile"; then
+    infra_log "running (pid $(cat "$pidfile")) and answering on $url"
+    return 0
+  fi
+  infra_log "running (pid $(cat "$pidfile")) but not answering on $url"
+  return 1
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  url) printf '%s\n' "$url" ;;
+  *) usage ;;
+esac

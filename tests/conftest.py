@@ -1,0 +1,95 @@
+"""Session fixtures for the real local Kafka broker and Schema Registry (scripts/infra.sh).
+
+Infra only: other fixtures live in the conftest.py of each test folder. Tests that use these are
+marked ``@pytest.mark.integration``. When DOGE_TEST_BOOTSTRAP and DOGE_TEST_REGISTRY are set
+(scripts/test.sh sets them) they are used as they are; otherwise the first fixture that needs them
+runs ``scripts/infra.sh up`` and, at the end of the session, ``down`` if it started it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+INFRA = ROOT / "scripts" / "infra.sh"
+ENV_FILE = ROOT / ".cache" / "infra" / "env"
+BOOTSTRAP_VAR, REGISTRY_VAR = "DOGE_TEST_BOOTSTRAP", "DOGE_TEST_REGISTRY"
+
+
+def _read_env_file() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not key.startswith("#"):
+            values[key.strip()] = value.strip()
+    return values
+
+
+def _infra(command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(INFRA), command], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def infra_endpoints() -> Iterator[dict[str, str]]:
+    """Bootstrap servers and registry URL of the running infra, started here when needed."""
+    preset = {k: os.environ[k] for k in (BOOTSTRAP_VAR, REGISTRY_VAR) if os.environ.get(k)}
+    if len(preset) == 2:
+        yield preset
+        return
+    started = False
+    if _infra("status", 30).returncode != 0:
+        up = _infra("up", 900)
+        if up.returncode != 0:
+            pytest.fail(f"scripts/infra.sh up failed (exit {up.returncode}):\n{up.stderr[-4000:]}")
+        started = True
+    endpoints = _read_env_file()
+    mp = pytest.MonkeyPatch()  # so that subprocesses of the tests see the endpoints too
+    for key in (BOOTSTRAP_VAR, REGISTRY_VAR):
+        mp.setenv(key, endpoints[key])
+    try:
+        yield {k: endpoints[k] for k in (BOOTSTRAP_VAR, REGISTRY_VAR)}
+    finally:
+        mp.undo()
+        if started:
+            _infra("down", 120)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra_endpoints: dict[str, str]) -> str:
+    """``bootstrap.servers`` of the real local Kafka broker."""
+    return infra_endpoints[BOOTSTRAP_VAR]
+
+
+@pytest.fixture(scope="session")
+def registry_url(infra_endpoints: dict[str, str]) -> str:
+    """Base URL of the real Confluent-compatible Schema Registry API."""
+    return infra_endpoints[REGISTRY_VAR]
+
+
+@pytest.fixture
+def topic_factory(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Callable[..., str]:
+    """Create topics named after the current test, a new one per call: ``topic_factory(3)``."""
+    from confluent_kafka.admin import AdminClient  # noqa: PLC0415 (integration tests only)
+    from confluent_kafka.cimpl import NewTopic  # noqa: PLC0415 (admin does not re-export it)
+
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:150].strip("-.")
+
+    def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
+        name = f"{stem}-{uuid.uuid4().hex[:10]}"
+        admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+        # replication_factor=-1: the broker's default.replication.factor.
+        topic = NewTopic(name, partitions, replication_factor=-1, config=config or {})
+        futures = admin.create_topics([topic], operation_timeout=30, request_timeout=30)
+        futures[name].result(timeout=30)
+        return name
+
+    return make
