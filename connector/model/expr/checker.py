@@ -1,0 +1,417 @@
+"""Type checker: syntax tree + TypeEnv -> typed tree with implementations and random sites."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+
+import attrs
+import numpy as np
+
+from connector.model.expr import ops
+from connector.model.expr.ast import Binary, Call, ListLit, Literal, Name, Node, Unary
+from connector.model.expr.env import FunctionSpec, TypeEnv
+from connector.model.expr.errors import ExprError
+from connector.model.expr.functions import BUILTINS
+from connector.model.expr.messages import quote, require_value
+from connector.model.expr.parser import ARITHMETIC, COMPARISONS
+from connector.model.expr.typed import TApply, TChoice, TConst, TName, TNode, TPlugin, sites_of
+from connector.model.expr.types import ExprType, Value, unify
+
+L, D, B, S, T, N = (
+    ExprType.LONG,
+    ExprType.DOUBLE,
+    ExprType.BOOLEAN,
+    ExprType.STRING,
+    ExprType.TIMESTAMP,
+    ExprType.NULL,
+)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+_COMPARE = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
+_ARITH: dict[str, Callable[..., Value]] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "//": np.floor_divide,
+    "%": np.mod,
+}
+
+
+class SiteCounter:
+    """Hands out random call-site ids. Share one across all expressions of a model (checked in
+    model order) or start one per expression at a stable base id; within one expression, sites
+    are numbered in the order the random functions' names appear in the text."""
+
+    def __init__(self, start: int = 0) -> None:
+        self.next_site = start
+
+    def take(self) -> int:
+        site = self.next_site
+        self.next_site += 1
+        return site
+
+
+@attrs.frozen
+class Checked:
+    """A type-checked expression: its type, whether it may be null, and its random sites."""
+
+    node: Node
+    tree: TNode
+    type: ExprType
+    nullable: bool
+    sites: tuple[int, ...]
+
+
+def check(
+    node: Node,
+    env: TypeEnv,
+    sites: SiteCounter | None = None,
+    *,
+    expect: ExprType | None = None,
+    nullable: bool = True,
+) -> Checked:
+    """Type-check `node` against `env`; raises ExprError naming what was expected.
+
+    With `expect`, the result must have that type (a LONG is widened to DOUBLE). With
+    `nullable=False`, a result that may be null is rejected.
+    """
+    tree = _Checker(env, sites if sites is not None else SiteCounter()).visit(node)
+    if expect is not None and tree.type != expect:
+        if expect == D and tree.type == L:
+            # Nullable columns are object arrays; the evaluator converts their non-null items.
+            if tree.nullable:
+                tree = attrs.evolve(tree, type=D)
+            else:
+                tree = TApply(D, False, ops.f64, (tree,))
+        elif tree.type == N and not nullable:
+            raise ExprError(
+                f"null is not allowed here; {_article(expect)} is required", node.column
+            )
+        elif tree.type != N:
+            hint = ""
+            if expect == L and tree.type == D:
+                hint = "; use round(), floor() or long() to make a LONG"
+            elif expect == S:
+                hint = "; use string(x) to make a STRING"
+            raise ExprError(
+                f"expected {_article(expect)} but {quote(node)} is {tree.type}{hint}",
+                node.column,
+            )
+        else:
+            tree = attrs.evolve(tree, type=expect)
+    if tree.nullable and not nullable:
+        raise ExprError(
+            f"{quote(node)} may be null, but a value is required here; "
+            f"use coalesce({node.text}, <default>)",
+            node.column,
+        )
+    return Checked(node, tree, tree.type, tree.nullable, sites_of(tree))
+
+
+def _article(t: ExprType) -> str:
+    return f"a {t}"
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Checker:
+    def __init__(self, env: TypeEnv, sites: SiteCounter) -> None:
+        self.env = env
+        self.sites = sites
+
+    def visit(self, node: Node) -> TNode:
+        if isinstance(node, Literal):
+            return self.literal(node)
+        if isinstance(node, Name):
+            return self.name(node)
+        if isinstance(node, Unary):
+            return self.unary(node)
+        if isinstance(node, Binary):
+            return self.binary(node)
+        if isinstance(node, Call):
+            return self.call(node)
+        if isinstance(node, ListLit):
+            raise ExprError(
+                "a list [...] is only allowed as an argument of choice()", node.column
+            )
+        raise TypeError(f"unknown node {node!r}")
+
+    @staticmethod
+    def literal(node: Literal) -> TNode:
+        v = node.value
+        if v is None:
+            return TConst(N, True, None)
+        if isinstance(v, bool):
+            return TConst(B, False, np.bool_(v))
+        if isinstance(v, int):
+            if not _INT64_MIN <= v <= _INT64_MAX:
+                raise ExprError(
+                    f"integer {node.text} does not fit in a LONG (64 bits)", node.column
+                )
+            return TConst(L, False, np.int64(v))
+        if isinstance(v, float):
+            return TConst(D, False, np.float64(v))
+        return TConst(S, False, v)
+
+    def name(self, node: Name) -> TNode:
+        typ = self.env.names.get(node.name)
+        if typ is None:
+            known = ", ".join(sorted(self.env.names)) or "(none)"
+            raise ExprError(
+                f"unknown name {node.name!r}{_suggest(node.name, self.env.names)}; "
+                f"known names: {known}",
+                node.column,
+            )
+        return TName(typ, node.name in self.env.nullable, node.name)
+
+    def unary(self, node: Unary) -> TNode:
+        operand = self.visit(node.operand)
+        where = f"'{node.spelled}'"
+        require_value(node.operand, operand.type, operand.nullable, where)
+        if node.op == "not":
+            if operand.type != B:
+                raise ExprError(
+                    f"{quote(node.operand)} is {operand.type} but {where} needs a BOOLEAN operand",
+                    node.operand.column,
+                )
+            return TApply(B, False, np.logical_not, (operand,))
+        if not operand.type.is_numeric:
+            raise ExprError(
+                f"{quote(node.operand)} is {operand.type} but {where} needs a number",
+                node.operand.column,
+            )
+        if node.op == "+":
+            return operand
+        return TApply(operand.type, False, np.negative, (operand,))
+
+    def binary(self, node: Binary) -> TNode:
+        left, right = self.visit(node.left), self.visit(node.right)
+        op, where = node.op, f"'{node.spelled}'"
+        if op in COMPARISONS and N in (left.type, right.type):
+            return self.null_compare(node, left, right)
+        require_value(node.left, left.type, left.nullable, where)
+        require_value(node.right, right.type, right.nullable, where)
+        args = (left, right)
+        if op in ("and", "or"):
+            for side, t in ((node.left, left), (node.right, right)):
+                if t.type != B:
+                    raise ExprError(
+                        f"{quote(side)} is {t.type} but {where} needs BOOLEAN operands",
+                        side.column,
+                    )
+            fn = np.logical_and if op == "and" else np.logical_or
+            return TApply(B, False, fn, args)
+        if op in COMPARISONS:
+            return self.compare(node, left, right)
+        assert op in ARITHMETIC
+        return self.arithmetic(node, left, right)
+
+    @staticmethod
+    def null_compare(node: Binary, left: TNode, right: TNode) -> TNode:
+        if node.op not in ("==", "!="):
+            raise ExprError(
+                f"null can only be compared with '==' or '!=', not {node.spelled!r}", node.column
+            )
+        other = right if left.type == N else left
+        fn = ops.is_null if node.op == "==" else ops.not_null
+        return TApply(B, False, fn, (other,))
+
+    @staticmethod
+    def compare(node: Binary, left: TNode, right: TNode) -> TNode:
+        lt, rt = left.type, right.type
+        if lt == B and rt == B and node.op not in ("==", "!="):
+            raise ExprError(
+                f"{node.spelled!r} cannot order BOOLEANs; only '==' and '!=' compare them",
+                node.column,
+            )
+        same_kind = lt == rt or (lt.is_numeric and rt.is_numeric)
+        if not same_kind:
+            hint = ""
+            if {lt, rt} == {L, T}:
+                hint = "; use timestamp(x) or long(t) to convert"
+            elif S in (lt, rt):
+                hint = "; use string(x) to compare as text"
+            raise ExprError(
+                f"cannot compare {lt} {quote(node.left)} with {rt} {quote(node.right)} "
+                f"using {node.spelled!r}{hint}",
+                node.column,
+            )
+        fn = _COMPARE[node.op]
+        if lt == S:
+            # Object arrays compare element-wise; plain str scalars compare directly.
+            def compare_text(a: Value, b: Value) -> Value:
+                return fn(ops.obj(a), ops.obj(b))
+
+            return TApply(B, False, compare_text, (left, right))
+        return TApply(B, False, fn, (left, right))
+
+    @staticmethod
+    def arithmetic(node: Binary, left: TNode, right: TNode) -> TNode:
+        op, lt, rt = node.op, left.type, right.type
+        args = (left, right)
+        where = f"'{node.spelled}'"
+        if lt.is_numeric and rt.is_numeric:
+            if op == "/":
+                return TApply(D, False, np.true_divide, args)
+            if op == "**":
+                return TApply(D, False, _power, args)
+            typ = L if lt == L and rt == L else D
+            return TApply(typ, False, _ARITH[op], args)
+        if op == "+" and lt == S and rt == S:
+            return TApply(S, False, ops.concat, args)
+        if op == "+" and S in (lt, rt):
+            raise ExprError(
+                f"'+' cannot join {lt} {quote(node.left)} and {rt} {quote(node.right)}; "
+                "use string(x) to turn a value into a STRING",
+                node.column,
+            )
+        if T in (lt, rt) and op in ("+", "-"):
+            if op == "-" and lt == T and rt == T:
+                return TApply(L, False, np.subtract, args)
+            if (lt, rt) in ((T, L), (L, T)) and not (op == "-" and lt == L):
+                return TApply(T, False, _ARITH[op], args)
+            if lt == T and rt == T:
+                msg = "cannot add two TIMESTAMPs; subtract them to get the milliseconds between"
+            elif op == "-" and lt == L and rt == T:
+                msg = "cannot subtract a TIMESTAMP from a LONG; write the TIMESTAMP first"
+            else:
+                other = node.right if lt == T else node.left
+                msg = (
+                    f"a TIMESTAMP can only be moved by a LONG number of milliseconds, but "
+                    f"{quote(other)} is {rt if lt == T else lt}"
+                )
+            raise ExprError(msg, node.column)
+        needs = "numbers" if op != "-" else "numbers (or TIMESTAMPs)"
+        bad, bad_t = (node.left, lt) if not lt.is_numeric else (node.right, rt)
+        raise ExprError(f"{quote(bad)} is {bad_t} but {where} needs {needs}", bad.column)
+
+    def call(self, node: Call) -> TNode:
+        builtin = BUILTINS.get(node.name)
+        if builtin is None:
+            spec = self.env.functions.get(node.name)
+            if spec is None:
+                known = sorted({*BUILTINS, *self.env.functions})
+                raise ExprError(
+                    f"unknown function {node.name!r}{_suggest(node.name, known)}; "
+                    f"known functions: {', '.join(known)}",
+                    node.column,
+                )
+            return self.plugin(node, spec)
+        n = len(node.args)
+        if n < builtin.min_args or (builtin.max_args is not None and n > builtin.max_args):
+            raise ExprError(
+                f"{node.name}() takes {builtin.arity_text()} ({builtin.usage}), got {n}",
+                node.column,
+            )
+        # The site is taken before visiting arguments: site order is source order.
+        site = self.sites.take() if builtin.random else None
+        if builtin.build is None:
+            assert site is not None
+            return self.choice(node, site)
+        args = tuple(self.visit(a) for a in node.args)
+        if not builtin.accepts_null:
+            for arg_node, arg in zip(node.args, args, strict=True):
+                require_value(arg_node, arg.type, arg.nullable, f"{node.name}()")
+        return builtin.build(node, args, site)
+
+    def plugin(self, node: Call, spec: FunctionSpec) -> TNode:
+        if len(node.args) != len(spec.arg_types):
+            sig = ", ".join(str(t) for t in spec.arg_types)
+            raise ExprError(
+                f"{node.name}() takes {len(spec.arg_types)} argument"
+                f"{'' if len(spec.arg_types) == 1 else 's'} ({node.name}({sig})), "
+                f"got {len(node.args)}",
+                node.column,
+            )
+        site = self.sites.take() if spec.uses_rng else None
+        args: list[TNode] = []
+        for i, (arg_node, want) in enumerate(zip(node.args, spec.arg_types, strict=True)):
+            arg = self.visit(arg_node)
+            require_value(arg_node, arg.type, arg.nullable, f"{node.name}()")
+            if arg.type == L and want == D:
+                arg = TApply(D, False, ops.f64, (arg,))
+            elif arg.type != want:
+                raise ExprError(
+                    f"{node.name}() argument {i + 1} must be {want}, but {quote(arg_node)} "
+                    f"is {arg.type}",
+                    arg_node.column,
+                )
+            args.append(arg)
+        return TPlugin(spec.return_type, False, spec, tuple(args), site)
+
+    def choice(self, node: Call, site: int) -> TNode:
+        values = node.args[0]
+        if not isinstance(values, ListLit):
+            raise ExprError(
+                "choice() needs a list of values, like choice(['a', 'b']) or "
+                f"choice([1, 2], [0.9, 0.1]); got {quote(values)}",
+                values.column,
+            )
+        if not values.items:
+            raise ExprError("choice() needs at least one value in its list", values.column)
+        options = tuple(self.visit(item) for item in values.items)
+        typ = options[0].type
+        for i, opt in enumerate(options[1:], start=1):
+            joined = unify(typ, opt.type)
+            if joined is None:
+                raise ExprError(
+                    f"choice values must share one type, but {quote(values.items[0])} is "
+                    f"{options[0].type} and {quote(values.items[i])} is {opt.type}",
+                    values.items[i].column,
+                )
+            typ = joined
+        weights = self.weights(node, len(options))
+        total = weights.sum()
+        cumulative = np.cumsum(weights) / total
+        nullable = any(o.nullable for o in options)
+        return TChoice(typ, nullable, site, options, cumulative)
+
+    @staticmethod
+    def weights(node: Call, count: int) -> np.ndarray:
+        if len(node.args) == 1:
+            return np.ones(count)
+        wnode = node.args[1]
+        if not isinstance(wnode, ListLit):
+            raise ExprError(
+                f"choice weights must be a list of numbers like [0.9, 0.1]; got {quote(wnode)}",
+                wnode.column,
+            )
+        out: list[float] = []
+        for item in wnode.items:
+            v = item.value if isinstance(item, Literal) else None
+            if not isinstance(v, int | float) or isinstance(v, bool):
+                raise ExprError(
+                    f"choice weights must be number literals (got {item.text})", item.column
+                )
+            if v < 0:
+                raise ExprError(
+                    f"choice weights must be non-negative numbers (got {item.text})", item.column
+                )
+            out.append(float(v))
+        if len(out) != count:
+            raise ExprError(
+                f"choice has {count} value{'s' if count != 1 else ''} but {len(out)} "
+                f"weight{'s' if len(out) != 1 else ''}",
+                wnode.column,
+            )
+        arr = np.asarray(out, dtype=np.float64)
+        if not np.isfinite(arr.sum()):
+            raise ExprError("choice weights are too large to add up", wnode.column)
+        if arr.sum() <= 0:
+            raise ExprError("choice weights must not all be zero", wnode.column)
+        return arr
+
+
+def _power(a: Value, b: Value) -> Value:
+    return np.power(ops.f64(a), ops.f64(b))

@@ -1,0 +1,140 @@
+"""Vectorised primitives shared by operators and functions.
+
+Every function takes and returns whole columns (or numpy scalars / 0-d arrays for values constant
+over the batch); none loops over rows in Python. Callers run under np.errstate(all="ignore"), so
+overflow and division by zero follow the documented results without warnings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from connector.model.expr.types import Value
+
+# Largest doubles that still fit int64 (2**63 itself does not), for saturating conversion.
+_LONG_MAX_F = 9223372036854774784.0
+_LONG_MIN_F = -9223372036854775808.0
+_STRING_DTYPE = np.dtypes.StringDType()
+
+
+def f64(v: Value) -> Value:
+    """As float64 (LONG -> DOUBLE promotion)."""
+    if isinstance(v, np.ndarray):
+        return v.astype(np.float64, copy=False)
+    return np.float64(v)
+
+
+def to_long(x: Value) -> Value:
+    """DOUBLE -> LONG truncating toward zero; NaN -> 0, out-of-range saturates."""
+    clipped = np.clip(x, _LONG_MIN_F, _LONG_MAX_F)
+    out = clipped.astype(np.int64)  # NaN casts to garbage (silently, under errstate) ...
+    nan = np.isnan(clipped)
+    if nan.any():  # ... so patch those rows; cheaper than nan_to_num's extra copy
+        if out.ndim == 0:
+            return np.int64(0)
+        out[nan] = 0
+    return out
+
+
+def round_half_away(x: Value) -> Value:
+    """Round to the nearest integer, halves away from zero (2.5 -> 3, -2.5 -> -3), as DOUBLE.
+
+    Uses trunc + exact fraction rather than floor(x + 0.5), which misrounds 0.49999999999999994.
+    """
+    t = np.trunc(x)
+    return t + np.copysign(np.abs(x - t) >= 0.5, x)
+
+
+def round_digits(x: Value, digits: Value) -> Value:
+    """round(x, n) as DOUBLE: half away from zero at n decimal places (n may be negative)."""
+    scale = np.power(10.0, np.clip(digits, -308, 308))
+    scaled = f64(x) * scale
+    rounded = round_half_away(scaled) / scale
+    # Where scaling overflowed the value has no digits to drop at that precision.
+    return np.where(np.isfinite(scaled), rounded, x)
+
+
+def obj(v: Value) -> Value:
+    """A STRING (or nullable) value as an object array (0-d for a scalar), so numpy never turns
+    text into fixed-width '<U' arrays."""
+    if isinstance(v, np.ndarray):
+        return v if v.dtype == object else v.astype(object)
+    out = np.empty((), dtype=object)
+    out[()] = v
+    return out
+
+
+def concat(a: Value, b: Value) -> Value:
+    if isinstance(a, str) and isinstance(b, str):
+        return a + b
+    return np.add(obj(a), obj(b))
+
+
+_NONE = np.empty((), dtype=object)  # a 0-d None, so equality is element-wise
+
+
+def is_null(v: Value) -> Value:
+    if v is None:
+        return np.True_
+    if isinstance(v, np.ndarray) and v.dtype == object:
+        return np.equal(v, _NONE)
+    return np.False_
+
+
+def not_null(v: Value) -> Value:
+    return np.logical_not(is_null(v))
+
+
+def where(cond: Value, a: Value, b: Value) -> Value:
+    """np.where that keeps text and nulls in object arrays."""
+    if _needs_obj(a) or _needs_obj(b):
+        return np.where(cond, obj(a), obj(b))
+    return np.where(cond, a, b)
+
+
+def _needs_obj(v: Value) -> bool:
+    return v is None or isinstance(v, str) or (isinstance(v, np.ndarray) and v.dtype == object)
+
+
+def coalesce(*values: Value) -> Value:
+    out = values[-1]
+    for v in reversed(values[:-1]):
+        out = where(is_null(v), out, v)
+    return out
+
+
+def to_string(v: Value, kind: str) -> Value:
+    """Vectorised text of a LONG/DOUBLE/BOOLEAN/TIMESTAMP value (kind is its ExprType name)."""
+    arr: npt.NDArray[Any] = np.asarray(v)
+    if kind == "BOOLEAN":
+        text = np.where(arr, "true", "false")
+    elif kind == "TIMESTAMP":
+        iso = np.datetime_as_string(arr.astype("datetime64[ms]"), unit="ms")
+        text = np.strings.add(iso, "Z")
+    else:
+        # Via StringDType: same shortest-repr text as str(), twice as fast as '<U' arrays.
+        text = arr.astype(_STRING_DTYPE)
+    if text.ndim == 0:
+        return str(text[()])
+    return text.astype(object)
+
+
+def str_len(v: Value) -> Value:
+    if isinstance(v, str):
+        return np.int64(len(v))
+    return np.strings.str_len(np.asarray(v, dtype=_STRING_DTYPE)).astype(np.int64)
+
+
+def str_lower(v: Value) -> Value:
+    if isinstance(v, str):
+        return v.lower()
+    return np.strings.lower(np.asarray(v, dtype=_STRING_DTYPE)).astype(object)
+
+
+def str_upper(v: Value) -> Value:
+    if isinstance(v, str):
+        return v.upper()
+    return np.strings.upper(np.asarray(v, dtype=_STRING_DTYPE)).astype(object)
