@@ -46,6 +46,3 @@ def main() -> None:
 
     cli()
 
-
-if __name__ == "__main__":
-    main()

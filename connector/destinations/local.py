@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from connector.destinations.base import Committed, ShardCheckpoint
-from connector.engine.batch import EventColumns, TickBatch
+from connector.engine.batch import EventColumns, TickBatch, concat_fields
 from connector.errors import UserError
 from connector.serde.encoder import RecordEncoder
 from connector.serde.schemas import LoadedSchema
@@ -40,7 +40,8 @@ class LocalDirectory:
         self._encoders = {t: RecordEncoder(s) for t, s in schemas.items()}
         self._files: dict[str, IO[bytes]] = {}
         self._lengths: dict[str, int] = {}
-        self._staged: dict[str, list[bytes]] = {}
+        # Per topic: the staged emits and the tick each belongs to (one Avro block per tick).
+        self._staged: dict[str, list[tuple[int, EventColumns]]] = {}
         self._fingerprint = ""
         self._start_ms = 0
         self._snapshots: dict[int, tuple[str, int]] = {}  # shard -> (file, tick) last committed
@@ -92,23 +93,38 @@ class LocalDirectory:
     def write(self, batch: TickBatch) -> None:
         for events in batch.events:
             if len(events):
-                self._staged[events.topic].append(self._encode(events))
+                self._staged[events.topic].append((batch.tick, events))
 
-    def _encode(self, events: EventColumns) -> bytes:
+    def _encode(self, topic: str, staged: list[tuple[int, EventColumns]]) -> bytes:
+        """The staged emits of a topic as file bytes; independent of how ticks group in commits."""
         if self.fmt == "jsonl":
-            return jsonl_lines(events, self.schemas[events.topic])
-        encoded = self._encoders[events.topic].encode_events(events)
-        return _ocf_block(len(encoded), encoded.buffer, self._sync(events.topic))
+            return b"".join(jsonl_lines(e, self.schemas[topic]) for _, e in staged)
+        # One encode call for the whole commit, then one container block per tick.
+        encoded = self._encoders[topic].encode(concat_fields([e for _, e in staged]))
+        sync = self._sync(topic)
+        blocks = []
+        row = 0
+        ticks = [t for t, _ in staged]
+        sizes = [len(e) for _, e in staged]
+        start = 0
+        for i in range(1, len(staged) + 1):
+            if i == len(staged) or ticks[i] != ticks[start]:
+                count = sum(sizes[start:i])
+                first, last = int(encoded.offsets[row]), int(encoded.offsets[row + count])
+                blocks.append(_ocf_block(count, encoded.buffer[first:last], sync))
+                row += count
+                start = i
+        return b"".join(blocks)
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
-        for topic, chunks in self._staged.items():
-            if chunks:
+        for topic, staged in self._staged.items():
+            if staged:
                 handle = self._files[topic]
-                handle.write(b"".join(chunks) if self.fmt == "jsonl" else _merge_blocks(chunks))
+                handle.write(self._encode(topic, staged))
                 handle.flush()
                 os.fsync(handle.fileno())
                 self._lengths[topic] = handle.tell()
-                chunks.clear()
+                staged.clear()
         shards: dict[str, Any] = {}
         replaced = []
         for shard, cp in sorted(checkpoints.items()):
@@ -166,11 +182,6 @@ def _long(value: int) -> bytes:
 
 def _ocf_block(count: int, data: bytes, sync: bytes) -> bytes:
     return _long(count) + _long(len(data)) + data + sync
-
-
-def _merge_blocks(blocks: list[bytes]) -> bytes:
-    """All of a commit's blocks as they are: one Avro block per emit keeps encoding columnar."""
-    return b"".join(blocks)
 
 
 def jsonl_lines(events: EventColumns, schema: LoadedSchema) -> bytes:

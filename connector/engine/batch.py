@@ -38,3 +38,10 @@ class TickBatch:
     @property
     def event_count(self) -> int:
         return sum(len(e) for e in self.events)
+
+
+def concat_fields(events: list[EventColumns]) -> dict[str, np.ndarray]:
+    """The fields of several emits to one topic as one set of columns (for one encode call)."""
+    if len(events) == 1:
+        return events[0].fields
+    return {name: np.concatenate([e.fields[name] for e in events]) for name in events[0].fields}

@@ -67,6 +67,7 @@ class _Checker:
         self.functions = functions
         self.problems: list[Problem] = []
         self.sites = ex.SiteCounter()
+        self.nullable_names = {"session_id"}  # plus variables whose expression may be null
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
@@ -77,7 +78,8 @@ class _Checker:
     def check(self, text: str, path: str, names: dict[str, ex.ExprType],
               expected: tuple[ex.ExprType, ...] | None = None,
               nullable: bool = False) -> ex.Checked | None:
-        env = ex.TypeEnv(names=names, functions=self.functions)
+        env = ex.TypeEnv(names=names, functions=self.functions,
+                         nullable=[n for n in names if n in self.nullable_names])
         try:
             checked = ex.check(ex.parse(text), env, self.sites)
         except ex.ExprError as exc:
@@ -86,6 +88,10 @@ class _Checker:
         if expected is not None and not _fits(checked.type, expected, nullable):
             wanted = " or ".join(t.name for t in expected) + (" or null" if nullable else "")
             self.error(path, f"expected a {wanted} expression, but {text!r} is {checked.type.name}")
+            return None
+        if expected is not None and checked.nullable and not nullable:
+            self.error(path, f"{text!r} may be null, but this value cannot be (wrap it in "
+                       "coalesce(..., default), or make the Avro field a union with null)")
             return None
         return checked
 
@@ -228,6 +234,7 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
                       ) -> CheckedTransition | None:
     attributes = _attribute_types(c)
     names = {**BUILTINS, **attributes}
+    c.nullable_names = {"session_id"}
     variables = []
     for var, text in t.variables:
         vpath = child_path(child_path(t.path, "vars"), var)
@@ -238,6 +245,8 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
         if checked is not None:
             variables.append((var, checked))
             names[var] = checked.type
+            if checked.nullable:
+                c.nullable_names.add(var)
     condition = None
     if t.condition is not None:
         condition = c.check(t.condition, child_path(t.path, "condition"), names,
@@ -335,7 +344,7 @@ def _literal(value: Any) -> str:
 def _constant_in(checked: ex.Checked, symbols: tuple[str, ...]) -> bool:
     import numpy as np
 
-    value = ex.compile_expr(checked).evaluate(ex.EvalContext.constant())
+    value = ex.compile_expr(checked).evaluate(ex.EvalContext(size=1, columns={}))
     return all(v in symbols for v in np.asarray(value).ravel())
 
 

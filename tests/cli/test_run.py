@@ -18,7 +18,7 @@ from connector.cli.main import cli
 from connector.cli import preview, run, validate  # noqa: F401  (register the commands)
 from tests.helpers import ROOT, banking_model, write_connector, write_model
 
-DOGE = [sys.executable, "-m", "connector.cli.main"]
+DOGE = [sys.executable, "-m", "connector"]
 
 
 def _connector(tmp: Path, ticks: int = 300, users: int = 3000, **extra: object) -> Path:
