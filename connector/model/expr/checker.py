@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import attrs
 import numpy as np
@@ -13,6 +14,7 @@ from connector.model.expr.ast import Binary, Call, ListLit, Literal, Name, Node,
 from connector.model.expr.env import FunctionSpec, TypeEnv
 from connector.model.expr.errors import ExprError
 from connector.model.expr.functions import BUILTINS
+from connector.model.expr.lexer import KEYWORDS
 from connector.model.expr.messages import quote, require_value
 from connector.model.expr.parser import ARITHMETIC, COMPARISONS
 from connector.model.expr.typed import TApply, TChoice, TConst, TName, TNode, TPlugin, sites_of
@@ -168,10 +170,14 @@ class _Checker:
         typ = self.env.names.get(node.name)
         if typ is None:
             known = ", ".join(sorted(self.env.names)) or "(none)"
+            lowered = node.name.lower()
+            hint = (
+                f" (did you mean {lowered!r}?)"
+                if lowered in KEYWORDS
+                else _suggest(node.name, self.env.names)
+            )
             raise ExprError(
-                f"unknown name {node.name!r}{_suggest(node.name, self.env.names)}; "
-                f"known names: {known}",
-                node.column,
+                f"unknown name {node.name!r}{hint}; known names: {known}", node.column
             )
         return TName(typ, node.name in self.env.nullable, node.name)
 
@@ -249,11 +255,7 @@ class _Checker:
             )
         fn = _COMPARE[node.op]
         if lt == S:
-            # Object arrays compare element-wise; plain str scalars compare directly.
-            def compare_text(a: Value, b: Value) -> Value:
-                return fn(ops.obj(a), ops.obj(b))
-
-            return TApply(B, False, compare_text, (left, right))
+            return TApply(B, False, partial(ops.compare_text, fn), (left, right))
         return TApply(B, False, fn, (left, right))
 
     @staticmethod
@@ -265,7 +267,7 @@ class _Checker:
             if op == "/":
                 return TApply(D, False, np.true_divide, args)
             if op == "**":
-                return TApply(D, False, _power, args)
+                return TApply(D, False, ops.power, args)
             typ = L if lt == L and rt == L else D
             return TApply(typ, False, _ARITH[op], args)
         if op == "+" and lt == S and rt == S:
@@ -412,6 +414,3 @@ class _Checker:
             raise ExprError("choice weights must not all be zero", wnode.column)
         return arr
 
-
-def _power(a: Value, b: Value) -> Value:
-    return np.power(ops.f64(a), ops.f64(b))

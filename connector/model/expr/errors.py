@@ -15,6 +15,10 @@ class ExprError(Exception):
         self.column = column
         super().__init__(f"{message} at column {column}")
 
+    def __reduce__(self) -> tuple[type[ExprError], tuple[str, int]]:
+        # Errors may cross process boundaries (tasks run in their own processes).
+        return (ExprError, (self.message, self.column))
+
 
 class PluginError(Exception):
     """An operator-installed plugin function misbehaved at evaluation time (not a user mistake)."""

@@ -129,6 +129,8 @@ def _name(node: TName) -> _Eval:
             value = ctx.columns[name]
         except KeyError:
             raise KeyError(f"no column for {name!r} in the evaluation context") from None
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]  # a 0-d array is a scalar shared by all rows
         if isinstance(value, np.ndarray):
             if value.shape != (ctx.size,):
                 raise ValueError(

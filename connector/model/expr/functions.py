@@ -7,8 +7,8 @@ argument at fault. choice() takes list literals, so the checker handles it itsel
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -116,12 +116,7 @@ def _coalesce(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
     nullable = all(a.nullable for a in args)
     if nullable:
         return TApply(typ, True, ops.coalesce, args)
-    dtype = typ.dtype
-
-    def coalesce_typed(*values: Value) -> Value:
-        return np.asarray(ops.coalesce(*values)).astype(dtype)
-
-    return TApply(typ, False, coalesce_typed, args)
+    return TApply(typ, False, partial(ops.coalesce_as, typ.dtype), args)
 
 
 def _ordered(call: Call, args: tuple[TNode, ...]) -> ExprType:
@@ -133,25 +128,15 @@ def _ordered(call: Call, args: tuple[TNode, ...]) -> ExprType:
     return _numeric_type(args)
 
 
-def _reduce(fn: Callable[[Value, Value], Value]) -> Callable[..., Value]:
-    def apply(*values: Value) -> Value:
-        return functools.reduce(fn, values)
-
-    return apply
-
-
 def _minmax(fn: Callable[[Value, Value], Value]) -> Builder:
     def build(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
-        return TApply(_ordered(call, args), False, _reduce(fn), args)
+        return TApply(_ordered(call, args), False, partial(ops.fold, fn), args)
 
     return build
 
 
 def _clip(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
-    def clip(x: Value, lo: Value, hi: Value) -> Value:
-        return np.minimum(np.maximum(x, lo), hi)
-
-    return TApply(_ordered(call, args), False, clip, args)
+    return TApply(_ordered(call, args), False, ops.clip, args)
 
 
 def _abs(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
@@ -166,11 +151,7 @@ def _round(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
         return TApply(D, False, ops.round_digits, args)
     if args[0].type == L:
         return args[0]
-
-    def round_long(x: Value) -> Value:
-        return ops.to_long(ops.round_half_away(x))
-
-    return TApply(L, False, round_long, args)
+    return TApply(L, False, ops.round_long, args)
 
 
 def _to_long_via(fn: Callable[[Value], Value]) -> Builder:
@@ -178,11 +159,7 @@ def _to_long_via(fn: Callable[[Value], Value]) -> Builder:
         need(call, args, 0, NUMBERS, "a number")
         if args[0].type == L:
             return args[0]
-
-        def apply(x: Value) -> Value:
-            return ops.to_long(fn(x))
-
-        return TApply(L, False, apply, args)
+        return TApply(L, False, partial(ops.long_of, fn), args)
 
     return build
 
@@ -193,12 +170,8 @@ def _long(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
     if typ in (L, T):
         return _relabel(args[0], L)
     if typ == B:
-        return TApply(L, False, _as_int64, args)
+        return TApply(L, False, ops.as_int64, args)
     return TApply(L, False, ops.to_long, args)
-
-
-def _as_int64(x: Value) -> Value:
-    return np.asarray(x, dtype=np.int64)
 
 
 def _double(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
@@ -211,11 +184,7 @@ def _string(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
     if kind == S:
         return args[0]
     need(call, args, 0, frozenset({L, D, B, T}), "a value")
-
-    def to_string(x: Value) -> Value:
-        return ops.to_string(x, kind.value)
-
-    return TApply(S, False, to_string, args)
+    return TApply(S, False, partial(ops.to_string, kind.value), args)
 
 
 def _timestamp(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
@@ -236,11 +205,7 @@ def _calendar(fn: Callable[[Value, Any], Value]) -> Builder:
     def build(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
         hint = " (use timestamp(x) for epoch milliseconds)" if args[0].type == L else ""
         need(call, args, 0, frozenset({T}), "a TIMESTAMP", hint=hint)
-
-        def apply(ctx: Any, x: Value) -> Value:
-            return fn(x, ctx.tz)
-
-        return TApply(L, False, apply, args, needs_ctx=True)
+        return TApply(L, False, partial(timefns.in_zone_of, fn), args, needs_ctx=True)
 
     return build
 
@@ -248,17 +213,8 @@ def _calendar(fn: Callable[[Value, Any], Value]) -> Builder:
 def _duration(millis: int) -> Builder:
     def build(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
         need(call, args, 0, NUMBERS, "a number")
-        if args[0].type == L:
-
-            def scale_long(x: Value) -> Value:
-                return x * np.int64(millis)
-
-            return TApply(L, False, scale_long, args)
-
-        def scale_double(x: Value) -> Value:
-            return ops.to_long(ops.round_half_away(x * float(millis)))
-
-        return TApply(L, False, scale_double, args)
+        scale = ops.scale_long if args[0].type == L else ops.scale_double
+        return TApply(L, False, partial(scale, millis), args)
 
     return build
 

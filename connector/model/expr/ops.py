@@ -7,6 +7,8 @@ overflow and division by zero follow the documented results without warnings.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,6 +48,47 @@ def round_half_away(x: Value) -> Value:
     """
     t = np.trunc(x)
     return t + np.copysign(np.abs(x - t) >= 0.5, x)
+
+
+def round_long(x: Value) -> Value:
+    return to_long(round_half_away(x))
+
+
+def long_of(fn: Callable[[Value], Value], x: Value) -> Value:
+    """A DOUBLE function (floor, ceil) whose result becomes a LONG."""
+    return to_long(fn(x))
+
+
+def as_int64(x: Value) -> Value:
+    return np.asarray(x, dtype=np.int64)
+
+
+def scale_long(factor: int, x: Value) -> Value:
+    return x * np.int64(factor)
+
+
+def scale_double(factor: int, x: Value) -> Value:
+    return to_long(round_half_away(x * float(factor)))
+
+
+def fold(fn: Callable[[Value, Value], Value], *values: Value) -> Value:
+    """min/max of any number of arguments by pairwise ufunc."""
+    return functools.reduce(fn, values)
+
+
+def clip(x: Value, lo: Value, hi: Value) -> Value:
+    """min(max(x, lo), hi): with lo > hi the result is hi."""
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def compare_text(fn: Callable[[Value, Value], Value], a: Value, b: Value) -> Value:
+    """String comparison: object arrays compare element-wise, never as '<U' arrays."""
+    return fn(obj(a), obj(b))
+
+
+def power(a: Value, b: Value) -> Value:
+    """'**' is always DOUBLE (so negative exponents need no special case)."""
+    return np.power(f64(a), f64(b))
 
 
 def round_digits(x: Value, digits: Value) -> Value:
@@ -99,6 +142,11 @@ def _needs_obj(v: Value) -> bool:
     return v is None or isinstance(v, str) or (isinstance(v, np.ndarray) and v.dtype == object)
 
 
+def coalesce_as(dtype: np.dtype[Any], *values: Value) -> Value:
+    """coalesce() whose result cannot be null: back to a typed array."""
+    return np.asarray(coalesce(*values)).astype(dtype)
+
+
 def coalesce(*values: Value) -> Value:
     out = values[-1]
     for v in reversed(values[:-1]):
@@ -106,7 +154,7 @@ def coalesce(*values: Value) -> Value:
     return out
 
 
-def to_string(v: Value, kind: str) -> Value:
+def to_string(kind: str, v: Value) -> Value:
     """Vectorised text of a LONG/DOUBLE/BOOLEAN/TIMESTAMP value (kind is its ExprType name)."""
     arr: npt.NDArray[Any] = np.asarray(v)
     if kind == "BOOLEAN":

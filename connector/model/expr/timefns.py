@@ -2,13 +2,15 @@
 
 The zone's UTC offset is looked up once per distinct day of the batch (a tick's batch usually
 spans one or two days): where the offset differs between the start and end of a day, the exact
-transition second is found by bisection. Rows then map to offsets with one searchsorted, and the
+transition second is found by bisection. Rows then map to offsets (usually one scalar), and the
 civil date comes from integer arithmetic (H. Hinnant's days -> civil algorithm). Assumes at most
 one offset change per day, which holds for every zone in tzdata since 1970.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +27,8 @@ _MIN_SEC = -62_135_596_800 + 2 * _DAY
 _MAX_SEC = 253_402_300_799 - 2 * _DAY
 # Beyond this many days in one batch, sample only the days rows fall on.
 _DENSE_DAYS = 4_000
+# Up to this many offset changes inside a batch, masks beat searchsorted.
+_FEW_CHANGES = 4
 
 _I64 = npt.NDArray[np.int64]
 
@@ -45,17 +49,17 @@ def _transition(tz: ZoneInfo, lo: int, hi: int, before: int) -> int:
     return hi
 
 
-def utc_offsets(secs: _I64, tz: ZoneInfo) -> Value:
-    """UTC offset in seconds of each epoch second (a scalar when the batch sees only one)."""
-    if secs.size == 0:
+def utc_offset_millis(ms: _I64, tz: ZoneInfo) -> Value:
+    """UTC offset in milliseconds of each epoch-millis value (a scalar when the batch has one)."""
+    if ms.size == 0:
         return np.int64(0)
-    first_day = int(secs.min()) // _DAY
-    last_day = int(secs.max()) // _DAY
+    lo = int(ms.min()) // 1000
+    hi = int(ms.max()) // 1000
     days: list[int]
-    if last_day - first_day < _DENSE_DAYS:
-        days = list(range(first_day, last_day + 1))
+    if hi // _DAY - lo // _DAY < _DENSE_DAYS:
+        days = list(range(lo // _DAY, hi // _DAY + 1))
     else:
-        days = np.unique(secs // _DAY).tolist()
+        days = np.unique(np.floor_divide(ms, _MS_PER_DAY)).tolist()
     starts: list[int] = []
     offsets: list[int] = []
     for d in days:
@@ -67,19 +71,31 @@ def utc_offsets(secs: _I64, tz: ZoneInfo) -> Value:
         if after != before:
             starts.append(_transition(tz, begin, end, before))
             offsets.append(after)
-    if len(offsets) == 1:
-        return np.int64(offsets[0])
-    table = np.asarray(offsets, dtype=np.int64)
-    idx = np.searchsorted(np.asarray(starts, dtype=np.int64), secs, side="right") - 1
-    return table[np.maximum(idx, 0)]
+    # Only changes inside [lo, hi] matter: usually none, and the offset is one scalar.
+    first = bisect.bisect_right(starts, lo) - 1
+    last = bisect.bisect_right(starts, hi)
+    starts, offsets = starts[first + 1 : last], offsets[first:last]
+    if not starts:
+        return np.int64(offsets[0] * 1000)
+    if len(starts) <= _FEW_CHANGES:
+        out = np.full(ms.shape, offsets[0] * 1000, dtype=np.int64)
+        for start, offset in zip(starts, offsets[1:], strict=True):
+            out[ms >= start * 1000] = offset * 1000
+        return out
+    idx = np.searchsorted(np.asarray(starts, dtype=np.int64), np.floor_divide(ms, 1000), "right")
+    return np.asarray(offsets, dtype=np.int64)[idx] * 1000
 
 
 def local_millis(ms: Value, tz: ZoneInfo) -> Value:
     """Epoch millis shifted by the zone's offset: 'wall clock as if it were UTC'."""
     arr: npt.NDArray[Any] = np.asarray(ms, dtype=np.int64)
     flat = arr.reshape(-1)
-    offsets = utc_offsets(np.floor_divide(flat, 1000), tz)
-    return (flat + offsets * 1000).reshape(arr.shape)
+    return (flat + utc_offset_millis(flat, tz)).reshape(arr.shape)
+
+
+def in_zone_of(fn: Callable[[Value, ZoneInfo], Value], ctx: Any, ms: Value) -> Value:
+    """Apply a calendar field function in the evaluation context's zone."""
+    return fn(ms, ctx.tz)
 
 
 def _civil(days: Value) -> tuple[Value, Value, Value, Value]:

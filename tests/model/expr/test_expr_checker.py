@@ -310,3 +310,13 @@ def test_engine_names_are_available() -> None:
     assert check(parse("time + tick * 1000"), env).type == T
     assert check(parse("user_id % 2 == 0 and state != transition"), env).type == B
     assert check(parse("session_id + ':' + string(user_id)"), env).type == S
+
+
+def test_keyword_in_wrong_case_gets_a_hint() -> None:
+    """`True`/`NULL` (Python or SQL habits) suggest the lowercase keyword."""
+    with pytest.raises(ExprError) as info:
+        check(parse("ok == True"), ENV)
+    assert info.value.message.startswith("unknown name 'True' (did you mean 'true'?)")
+    with pytest.raises(ExprError) as info:
+        check(parse("loan == NULL"), ENV)
+    assert info.value.message.startswith("unknown name 'NULL' (did you mean 'null'?)")

@@ -262,8 +262,8 @@ def test_constant_expression_fills_every_row() -> None:
 
 
 def test_scalar_columns_broadcast() -> None:
-    """A name given as one scalar (e.g. tick, state) applies to every row."""
-    cols = {**COLUMNS, "b": 10, "s": "online", "x": 0.5, "ok": True}
+    """A name given as one scalar (e.g. tick, state; 0-d arrays too) applies to every row."""
+    cols = {**COLUMNS, "b": np.array(10), "s": "online", "x": 0.5, "ok": True}
     same(run("a + b", cols), [17, 3, 10, 15, 19])
     same(run("s == 'online'", cols), [True] * N)
     same(run("s + t", cols)[:2], ["onlineonline", "onlineb"])
