@@ -103,6 +103,10 @@ def check(
                 hint = "; use round(), floor() or long() to make a LONG"
             elif expect == S:
                 hint = "; use string(x) to make a STRING"
+            elif (expect, tree.type) == (T, L):
+                hint = "; use timestamp(x) for epoch milliseconds"
+            elif (expect, tree.type) == (L, T):
+                hint = "; use long(t) for epoch milliseconds"
             raise ExprError(
                 f"expected {_article(expect)} but {quote(node)} is {tree.type}{hint}",
                 node.column,

@@ -19,7 +19,9 @@ from connector.model.expr.types import Value
 # Largest doubles that still fit int64 (2**63 itself does not), for saturating conversion.
 _LONG_MAX_F = 9223372036854774784.0
 _LONG_MIN_F = -9223372036854775808.0
-_STRING_DTYPE = np.dtypes.StringDType()
+# numpy >= 2 has variable-width StringDType and np.strings (faster); 1.26 has '<U' and np.char.
+_STRING_DTYPE: Any = getattr(np.dtypes, "StringDType", lambda: np.dtype(str))()
+_TEXT: Any = getattr(np, "strings", np.char)
 
 
 def f64(v: Value) -> Value:
@@ -161,7 +163,7 @@ def to_string(kind: str, v: Value) -> Value:
         text = np.where(arr, "true", "false")
     elif kind == "TIMESTAMP":
         iso = np.datetime_as_string(arr.astype("datetime64[ms]"), unit="ms")
-        text = np.strings.add(iso, "Z")
+        text = _TEXT.add(iso, "Z")
     else:
         # Via StringDType: same shortest-repr text as str(), twice as fast as '<U' arrays.
         text = arr.astype(_STRING_DTYPE)
@@ -173,16 +175,16 @@ def to_string(kind: str, v: Value) -> Value:
 def str_len(v: Value) -> Value:
     if isinstance(v, str):
         return np.int64(len(v))
-    return np.strings.str_len(np.asarray(v, dtype=_STRING_DTYPE)).astype(np.int64)
+    return _TEXT.str_len(np.asarray(v, dtype=_STRING_DTYPE)).astype(np.int64)
 
 
 def str_lower(v: Value) -> Value:
     if isinstance(v, str):
         return v.lower()
-    return np.strings.lower(np.asarray(v, dtype=_STRING_DTYPE)).astype(object)
+    return _TEXT.lower(np.asarray(v, dtype=_STRING_DTYPE)).astype(object)
 
 
 def str_upper(v: Value) -> Value:
     if isinstance(v, str):
         return v.upper()
-    return np.strings.upper(np.asarray(v, dtype=_STRING_DTYPE)).astype(object)
+    return _TEXT.upper(np.asarray(v, dtype=_STRING_DTYPE)).astype(object)

@@ -259,6 +259,8 @@ def test_unknown_function_lists_known_ones() -> None:
             "'loan' may be null, but a value is required here; use coalesce(loan, <default>)",
         ),
         ("null", L, False, "null is not allowed here; a LONG is required"),
+        ("balance", T, True, "expected a TIMESTAMP but 'balance' is LONG; use timestamp(x) for "
+         "epoch milliseconds"),
         ("if(ok, 1, null)", L, False, "'if(ok, 1, null)' may be null, but a value is required "
          "here; use coalesce(if(ok, 1, null), <default>)"),
     ],
