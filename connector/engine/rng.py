@@ -20,7 +20,8 @@ def stream(seed: int, shard: int, purpose: int, tick: int, site: int = 0) -> np.
     """The generator for one (shard, purpose, tick, site); `tick` may be -1 (initial population)."""
     key = np.random.SeedSequence(entropy=seed & ((1 << 128) - 1),
                                  spawn_key=(shard, purpose, tick + 1, site))
-    return np.random.Generator(np.random.PCG64(key))
+    # SFC64: a high-quality generator and numpy's fastest for bulk draws.
+    return np.random.Generator(np.random.SFC64(key))
 
 
 def uniform_u32(gen: np.random.Generator, n: int) -> np.ndarray:

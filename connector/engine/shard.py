@@ -15,6 +15,7 @@ from connector.engine.identity import run_fingerprint
 from connector.engine.batch import EventColumns, TickBatch
 from connector.engine.plan import (
     FIELD_DTYPES,
+    ONE,
     SESSION_CLOSE,
     SESSION_OPEN,
     CompiledTransition,
@@ -23,6 +24,7 @@ from connector.engine.plan import (
 from connector.engine.population import Population
 from connector.engine.settings import SimulationSettings
 from connector.model import expr as ex
+from connector.model.expr.ast import Name
 
 
 class _Columns(Mapping[str, object]):
@@ -56,6 +58,7 @@ class ShardEngine:
         self.settings = settings
         self.shard = shard
         self.tick = 0
+        self._dominant = -1  # most populous state, refreshed now and then (speed only)
         self._fingerprint = run_fingerprint(plan.model, settings)
         n = settings.initial_users(shard)
         self.population = Population(plan.state_dtype, plan.attributes, plan.uses_sessions, n)
@@ -102,7 +105,9 @@ class ShardEngine:
         n = pop.size
         draws = rng.uniform_u32(rng.stream(settings.seed, self.shard, rng.STEP, tick), n)
         states = pop.state[:n]
-        moved = np.flatnonzero(draws < np.take(totals, states))
+        if tick % 32 == 0 or self._dominant < 0:
+            self._dominant = int(np.argmax(np.bincount(states, minlength=len(totals))))
+        moved = _movers(draws, states, totals, self._dominant)
         events: list[EventColumns] = []
         if moved.size:
             moved_states = states[moved]
@@ -175,11 +180,22 @@ class ShardEngine:
             after.set("session_id", self._session_ids(rows, closing))
         ctx = self._context(after, rows.shape[0], tick)
         user_ids = self.user_ids(rows)
+        after.set("user_id", user_ids)
         timestamps = (np.full(rows.shape[0], times, dtype=np.int64) if isinstance(times, int)
                       else times.astype(np.int64))
+        # Emits of one transition often share fields (user id, time, balance): evaluate each
+        # distinct expression once, unless it draws random numbers (each draw is its own site).
+        shared: dict[object, np.ndarray] = {}
         for emit in t.emits:
-            fields = {f.name: _as_field(compiled.evaluate(ctx), f.value_type, f.nullable)
-                      for f, compiled in emit.fields}
+            fields = {}
+            for f, compiled in emit.fields:
+                key = (compiled.checked.node, f.value_type, f.nullable)
+                values = shared.get(key) if not compiled.sites else None
+                if values is None:
+                    values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
+                    if not compiled.sites:
+                        shared[key] = values
+                fields[f.name] = values
             events.append(EventColumns(emit.topic, t.name, user_ids, timestamps, fields))
 
     def _arrivals(self, tick: int) -> None:
@@ -232,6 +248,39 @@ class ShardEngine:
     def fingerprint(self) -> str:
         """Identifies (model, settings) so a snapshot is never restored into another run."""
         return self._fingerprint
+
+
+def _evaluate(compiled: ex.Compiled, columns: _Columns, ctx: ex.EvalContext) -> np.ndarray:
+    """Evaluate, taking a bare name's column directly (most record fields are bare names)."""
+    node = compiled.checked.node
+    if isinstance(node, Name) and not compiled.nullable:
+        value = columns[node.name]
+        if isinstance(value, np.ndarray) and value.dtype == compiled.type.dtype:
+            return value
+    return compiled.evaluate(ctx)
+
+
+def _movers(draws: np.ndarray, states: np.ndarray, totals: np.ndarray,
+            dominant: int) -> np.ndarray:
+    """Rows whose draw falls under their state's total chance (i.e. that take a transition).
+
+    Exact for any `dominant`; choosing the most populous state makes it cheap: one pass compares
+    every draw with that state's total, and only users in other states need a gather.
+    """
+    total = int(totals[dominant])
+    if total >= ONE:  # 100 %: every user in the dominant state moves
+        candidates = np.flatnonzero(states == dominant)
+    elif total > 0:
+        candidates = np.flatnonzero(draws < np.uint32(total))
+        candidates = candidates[states[candidates] == dominant]
+    else:
+        candidates = np.empty(0, dtype=np.intp)
+    others = np.flatnonzero(states != dominant)
+    if others.size:
+        others = others[draws[others] < np.take(totals, states[others])]
+        if others.size:
+            return np.sort(np.concatenate((candidates, others)))
+    return candidates
 
 
 def _as_field(values: np.ndarray, value_type: str, nullable: bool) -> np.ndarray:
