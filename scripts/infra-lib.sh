@@ -78,12 +78,19 @@ infra_cds_opts() {
   fi
 }
 
-# Maven in batch mode; MAVEN_REPO_LOCAL overrides ~/.m2/repository.
+# Maven in batch mode, its output in .cache/infra/logs/maven.log (shown when it fails);
+# MAVEN_REPO_LOCAL overrides ~/.m2/repository.
 infra_mvn() {
   command -v mvn >/dev/null 2>&1 || infra_die "mvn not found (Maven 3.8+ is needed to fetch jars)"
-  local -a args=(-B -q --no-transfer-progress -Dstyle.color=never)
+  local -a args=(-B --no-transfer-progress -Dstyle.color=never)
   if [ -n "${MAVEN_REPO_LOCAL:-}" ]; then args+=("-Dmaven.repo.local=$MAVEN_REPO_LOCAL"); fi
-  mvn "${args[@]}" "$@"
+  local log="$INFRA_LOGS/maven.log"
+  mkdir -p "$INFRA_LOGS"
+  printf '\n$ mvn %s\n' "${args[*]} $*" >>"$log"
+  if ! mvn "${args[@]}" "$@" >>"$log" 2>&1; then
+    grep -E '^\[(ERROR|WARNING)\]' "$log" | tail -n 20 >&2 || true
+    infra_die "Maven failed; full output in $log"
+  fi
 }
 
 # True when process $1 exists and is not a zombie.
@@ -93,14 +100,19 @@ infra_proc_running() {
   [ -n "$state" ] && [ "$state" != Z ]
 }
 
-# True when pid file $1 names a live process whose command line contains $2 (guards pid reuse).
+# True when pid file $1 names a live process whose command line (arguments joined by spaces,
+# with a trailing space) contains every marker in "$@" (guards against pid reuse).
 infra_pid_alive() {
-  local pidfile="$1" marker="$2" pid
+  local pidfile="$1" pid cmdline marker
+  shift
   [ -f "$pidfile" ] || return 1
   pid="$(cat "$pidfile" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   infra_proc_running "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$marker"
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+  for marker in "$@"; do
+    [[ "$cmdline" == *"$marker"* ]] || return 1
+  done
 }
 
 # True when something accepts TCP connections on 127.0.0.1:$1.
@@ -116,8 +128,9 @@ infra_launch() {
   # The inner shell writes its own pid and then execs the command, so the pid file always names
   # the real server process (setsid may or may not fork, depending on the caller's job control).
   # shellcheck disable=SC2016
+  # fd 9 is closed as well: it is infra.sh's lock, which a server must never hold.
   setsid bash -c 'echo "$$" >"$1"; shift; exec "$@"' infra-launch "$pidfile" "$@" \
-    </dev/null >>"$logfile" 2>&1 &
+    </dev/null >>"$logfile" 2>&1 9>&- &
   for _ in $(seq 1 50); do
     [ -s "$pidfile" ] && return 0
     sleep 0.1
@@ -125,10 +138,12 @@ infra_launch() {
   infra_die "process did not start (see $logfile)"
 }
 
-# Stop the process of pid file $1 (marker $2) with SIGTERM, SIGKILL after $3 seconds; wait for it.
+# Stop the process of pid file $1 with SIGTERM, SIGKILL after $2 seconds, and wait for it; the
+# markers "${@:3}" are checked as in infra_pid_alive.
 infra_stop_pid() {
-  local pidfile="$1" marker="$2" grace="$3" pid
-  if ! infra_pid_alive "$pidfile" "$marker"; then
+  local pidfile="$1" grace="$2" pid
+  shift 2
+  if ! infra_pid_alive "$pidfile" "$@"; then
     rm -f "$pidfile"
     return 0
   fi

@@ -4,7 +4,8 @@
 #
 #   scripts/infra.sh up       fetch what is missing, start both (reusing running ones), wait until
 #                             both answer, write .cache/infra/env
-#   scripts/infra.sh down     stop what these scripts started (pid files only)
+#   scripts/infra.sh down     stop every broker node and registry these scripts started in this
+#                             tree (by their pid files only)
 #   scripts/infra.sh status   exit 0 only when both are running and answering
 #   scripts/infra.sh fetch    only download (e.g. to warm a cache)
 #
@@ -37,22 +38,27 @@ up() {
   infra_dirs
   local t0=$SECONDS
   # Concurrent `up`s (two test runs in one tree) take turns; the later one reuses the servers.
-  exec 9>"$INFRA_DIR/up.lock"
+  # The children run with fd 9 closed, so the servers they start never inherit (and hold) the lock.
+  exec 9>"$INFRA_RUN/up.lock"
   flock -w 900 9 || infra_die "timed out waiting for another scripts/infra.sh up"
   # Downloads one after the other (they share Maven's local repository), then both JVMs start
   # in parallel: the broker and the registry each take a few seconds to boot.
-  "$K" fetch
-  "$R" fetch
-  local kpid rpid krc=0 rrc=0
-  "$K" start &
+  "$K" fetch 9>&-
+  "$R" fetch 9>&-
+  local k_before=0 r_before=0 kpid rpid krc=0 rrc=0
+  if "$K" running; then k_before=1; fi
+  if "$R" running; then r_before=1; fi
+  "$K" start 9>&- &
   kpid=$!
-  "$R" start &
+  "$R" start 9>&- &
   rpid=$!
   wait "$kpid" || krc=$?
   wait "$rpid" || rrc=$?
   if [ "$krc" != 0 ] || [ "$rrc" != 0 ]; then
-    infra_log "startup failed (kafka rc=$krc, registry rc=$rrc); logs in ${INFRA_LOGS#"$INFRA_ROOT"/}"
-    exit 1
+    # Leave things as they were: stop what this call started, keep what was already running.
+    if [ "$k_before" = 0 ]; then "$K" stop 9>&- || true; fi
+    if [ "$r_before" = 0 ]; then "$R" stop 9>&- || true; fi
+    infra_die "startup failed (kafka rc=$krc, registry rc=$rrc); logs in ${INFRA_LOGS#"$INFRA_ROOT"/}"
   fi
   write_env
   infra_log "up in $((SECONDS - t0))s; env in ${env_file#"$INFRA_ROOT"/}:"
@@ -61,7 +67,7 @@ up() {
 
 down() {
   local rc=0
-  "$R" stop || rc=1
+  "$R" stop --all || rc=1
   "$K" stop --all || rc=1
   rm -f "$env_file"
   return "$rc"

@@ -5,6 +5,7 @@
 #   scripts/kafka.sh start [options]        format storage and start one node in the background
 #   scripts/kafka.sh stop  [options|--all]  stop the node(s) whose pid files this script wrote
 #   scripts/kafka.sh status [options]       exit 0 when the node is running and answers
+#   scripts/kafka.sh running [options]      exit 0 when its process is alive (no network check)
 #
 # Options (each also an environment variable; defaults give the single test broker):
 #   --node N              KAFKA_NODE_ID=1            node.id; names pid file, config and data dir
@@ -93,6 +94,7 @@ fetch() {
     "-Dlibs.dir=$KAFKA_LIBS" dependency:copy-dependencies
   ls "$KAFKA_LIBS"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null
   touch "$stamp"
+  infra_log "fetched in ${SECONDS}s"
 }
 
 write_props() {
@@ -162,22 +164,26 @@ format_storage() {
   cp -a "$tpl" "$data_dir"
 }
 
+# Wait until the node answers; when it never does, stop it if this run launched it ($1).
 wait_until_ready() {
-  local rc=0
+  local launched="${1:-0}" rc=0
   infra_probe kafka "127.0.0.1:$port" --timeout "${KAFKA_START_TIMEOUT:-90}" \
     --pid-file "$pidfile" || rc=$?
-  case "$rc" in
-    0) return 0 ;;
-    3) tail -n 30 "$outfile" >&2; infra_die "node $node exited during startup; see $outfile" ;;
-    *) tail -n 30 "$outfile" >&2; infra_die "node $node did not answer on port $port in time" ;;
-  esac
+  [ "$rc" = 0 ] && return 0
+  tail -n 30 "$outfile" >&2
+  if [ "$launched" = 1 ]; then infra_stop_pid "$pidfile" 10 "$marker"; fi
+  if [ "$rc" = 3 ]; then infra_die "node $node exited during startup; see $outfile"; fi
+  infra_die "node $node did not answer on port $port in time; see $outfile"
 }
 
 start() {
   infra_dirs
   if infra_pid_alive "$pidfile" "$marker"; then
+    if ! grep -qF "listeners=PLAINTEXT://127.0.0.1:$port," "$props"; then
+      infra_die "node $node is already running with other ports ($props); stop it first"
+    fi
     infra_log "node $node already running (pid $(cat "$pidfile")), reusing it"
-    if [ "$wait_ready" = 1 ]; then wait_until_ready; fi
+    if [ "$wait_ready" = 1 ]; then wait_until_ready 0; fi
     return 0
   fi
   if infra_port_busy "$port"; then
@@ -200,7 +206,7 @@ start() {
   infra_launch "$pidfile" "$outfile" "$java" "${heap[@]}" "${cds[@]}" -server -XX:+UseG1GC \
     -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true "${jprops[@]}" \
     -cp "$KAFKA_LIBS/*" "$KAFKA_MAIN" "$props"
-  if [ "$wait_ready" = 1 ]; then wait_until_ready; fi
+  if [ "$wait_ready" = 1 ]; then wait_until_ready 1; fi
   infra_log "node $node up: bootstrap 127.0.0.1:$port (pid $(cat "$pidfile"), Kafka $KAFKA_VERSION)"
 }
 
@@ -211,12 +217,12 @@ stop() {
       [ -e "$f" ] || continue
       n="${f##*/kafka-node}"
       n="${n%.pid}"
-      infra_stop_pid "$f" "$INFRA_DIR/kafka-node$n/server.properties" 30
+      infra_stop_pid "$f" 30 "$INFRA_DIR/kafka-node$n/server.properties"
       infra_log "node $n stopped"
     done
     return 0
   fi
-  infra_stop_pid "$pidfile" "$marker" 30
+  infra_stop_pid "$pidfile" 30 "$marker"
   infra_log "node $node stopped"
 }
 
@@ -238,5 +244,6 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   status) status ;;
+  running) infra_pid_alive "$pidfile" "$marker" ;;
   *) usage ;;
 esac

@@ -5,8 +5,10 @@
 #
 #   scripts/registry.sh fetch     download and unpack into .cache/infra/apicurio-<version>/
 #   scripts/registry.sh start     start it in the background (pid file), wait for the ccompat API
-#   scripts/registry.sh stop      stop the process whose pid file this script wrote
+#   scripts/registry.sh stop [--all]  stop the registry on REGISTRY_PORT (--all: on any port)
+#                                 whose pid file this script wrote
 #   scripts/registry.sh status    exit 0 when it is running and answers
+#   scripts/registry.sh running   exit 0 when its process is alive (no network check)
 #   scripts/registry.sh url       print the ccompat base URL
 #
 # Environment:
@@ -30,7 +32,7 @@
 #     unknown subject 40401, unknown version 40402, unknown schema id 40403 as Confluent;
 #     unparseable schemas answer 422 with error_code 42201 (Confluent: 42201 too).
 #   - storage is in memory: schemas vanish on restart (ids start again at 1).
-# Logs: .cache/infra/logs/registry.out
+# Logs: .cache/infra/logs/registry-<port>.out
 set -euo pipefail
 INFRA_WHO=registry
 # shellcheck source=scripts/infra-lib.sh
@@ -39,9 +41,11 @@ source "$(dirname "$0")/infra-lib.sh"
 port="${REGISTRY_PORT:-18081}"
 mgmt_port="${REGISTRY_MGMT_PORT:-$((port + 1000))}"
 compatibility="${REGISTRY_COMPATIBILITY:-BACKWARD}"
-pidfile="$INFRA_RUN/registry.pid"
-marker="$INFRA_DIR/apicurio-"  # in the java command line (-jar path); guards against pid reuse
-outfile="$INFRA_LOGS/registry.out"
+pidfile="$INFRA_RUN/registry-$port.pid"
+# Both in the java command line (the -jar path and the port): guard against pid reuse and against
+# reusing a registry of this tree that listens elsewhere.
+markers=("$INFRA_DIR/apicurio-" "-Dquarkus.http.port=$port ")
+outfile="$INFRA_LOGS/registry-$port.out"
 url="http://127.0.0.1:$port/apis/ccompat/v7"
 
 usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -88,31 +92,36 @@ fetch() {
   local dl="$INFRA_DIR/downloads"
   rm -rf "$home" "$dl"
   mkdir -p "$home" "$dl"
-  # No project needed: run Maven from an empty directory (.cache/infra/downloads).
-  (cd "$dl" && infra_mvn org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
-    "-Dartifact=io.apicurio:apicurio-registry-app:$version:tar.gz:all" "-DoutputDirectory=$dl")
+  # No project needed: run Maven from an empty directory (.cache/infra/downloads). dependency:get
+  # 2.8 (Maven 3.8's default) with -Ddest, because the 3.x plugin's get/copy read the artifact's
+  # parent POM, which Apicurio did not publish to Maven Central for 3.0.x.
+  (cd "$dl" && infra_mvn org.apache.maven.plugins:maven-dependency-plugin:2.8:get \
+    "-Dartifact=io.apicurio:apicurio-registry-app:$version:tar.gz:all" -Dtransitive=false \
+    "-Ddest=$dl/")
   tar -xzf "$dl/apicurio-registry-app-$version-all.tar.gz" -C "$home"
   rm -rf "$dl"
   [ -n "$(runner)" ] || infra_die "no runner jar in $home after unpacking"
   touch "$home/.complete"
+  infra_log "fetched in ${SECONDS}s"
 }
 
+# Wait for the ccompat API; when it never answers, stop the process if this run launched it ($1).
 wait_until_ready() {
-  local rc=0
+  local launched="${1:-0}" rc=0
   infra_probe http "$url/subjects" --timeout "${REGISTRY_START_TIMEOUT:-90}" \
     --pid-file "$pidfile" || rc=$?
-  case "$rc" in
-    0) return 0 ;;
-    3) tail -n 30 "$outfile" >&2; infra_die "registry exited during startup; see $outfile" ;;
-    *) tail -n 30 "$outfile" >&2; infra_die "registry did not answer on $url in time" ;;
-  esac
+  [ "$rc" = 0 ] && return 0
+  tail -n 30 "$outfile" >&2
+  if [ "$launched" = 1 ]; then infra_stop_pid "$pidfile" 5 "${markers[@]}"; fi
+  if [ "$rc" = 3 ]; then infra_die "registry exited during startup; see $outfile"; fi
+  infra_die "registry did not answer on $url in time; see $outfile"
 }
 
 start() {
   infra_dirs
-  if infra_pid_alive "$pidfile" "$marker"; then
+  if infra_pid_alive "$pidfile" "${markers[@]}"; then
     infra_log "already running (pid $(cat "$pidfile")), reusing it"
-    wait_until_ready
+    wait_until_ready 0
     return 0
   fi
   if infra_port_busy "$port"; then
@@ -143,17 +152,28 @@ start() {
   # Run from its own directory: the app resolves nothing relative to the caller's cwd.
   (cd "$home" && infra_launch "$pidfile" "$outfile" "$java" "${heap[@]}" \
     "${cds[@]}" -Djava.awt.headless=true "${opts[@]}" -jar "$jar")
-  wait_until_ready
+  wait_until_ready 1
   infra_log "up: $url (pid $(cat "$pidfile"), Apicurio Registry $version, $("$java" -version 2>&1 | head -n 1))"
 }
 
 stop() {
-  infra_stop_pid "$pidfile" "$marker" 20
+  if [ "${1:-}" = --all ]; then
+    local f p
+    for f in "$INFRA_RUN"/registry-*.pid; do
+      [ -e "$f" ] || continue
+      p="${f##*/registry-}"
+      p="${p%.pid}"
+      infra_stop_pid "$f" 20 "$INFRA_DIR/apicurio-" "-Dquarkus.http.port=$p "
+      infra_log "registry on port $p stopped"
+    done
+    return 0
+  fi
+  infra_stop_pid "$pidfile" 20 "${markers[@]}"
   infra_log "stopped"
 }
 
 status() {
-  if ! infra_pid_alive "$pidfile" "$marker"; then
+  if ! infra_pid_alive "$pidfile" "${markers[@]}"; then
     infra_log "not running"
     return 1
   fi
@@ -168,8 +188,9 @@ status() {
 case "${1:-}" in
   fetch) fetch ;;
   start) start ;;
-  stop) stop ;;
+  stop) stop "${2:-}" ;;
   status) status ;;
+  running) infra_pid_alive "$pidfile" "${markers[@]}" ;;
   url) printf '%s\n' "$url" ;;
   *) usage ;;
 esac
