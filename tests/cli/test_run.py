@@ -77,9 +77,16 @@ def test_killed_run_resumes_with_identical_output(tmp_path: Path) -> None:
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(tmp_path / "ref")], check=True,
                    env=env, capture_output=True)
     part = tmp_path / "part"
-    for delay in (1.5, 2.5):
+    offsets_file = part / "_offsets.json"
+    for delay in (0.2, 0.7):
+        before = offsets_file.stat().st_mtime_ns if offsets_file.exists() else 0
         proc = subprocess.Popen([*DOGE, "run", str(connector), "-q", "-o", str(part)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        # Kill only once this attempt has committed something, so the test is not load-dependent.
+        while (not offsets_file.exists() or offsets_file.stat().st_mtime_ns == before) \
+                and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
