@@ -19,6 +19,12 @@ INFRA_SCRIPTS="$INFRA_ROOT/scripts"
 infra_log() { printf '[%s] %s\n' "${INFRA_WHO:-infra}" "$*" >&2; }
 infra_die() { infra_log "ERROR: $*"; exit 1; }
 
+# Print the header comment of script $1 (its usage) and exit 2.
+infra_usage() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1" >&2
+  exit 2
+}
+
 infra_dirs() { mkdir -p "$INFRA_DIR" "$INFRA_LOGS" "$INFRA_RUN"; }
 
 # Python for the readiness probes: the project's venv (has confluent_kafka) or the system one.

@@ -85,5 +85,5 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   fetch) infra_dirs; "$K" fetch; "$R" fetch ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) infra_usage "$0" ;;
 esac

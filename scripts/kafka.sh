@@ -26,7 +26,8 @@
 #   for n in 1 2 3; do scripts/kafka.sh start --node $n --port $((19090 + 2*n)) \
 #     --controller-port $((19091 + 2*n)) --voters $V --replication 3 --no-wait & done; wait
 #   (--no-wait skips the readiness wait: one node alone has no quorum; then wait with
-#   `scripts/infra_probe.py kafka 127.0.0.1:19092 --brokers 3`.)
+#   `.venv/bin/python scripts/infra_probe.py kafka 127.0.0.1:19092 --brokers 3`; stop them all
+#   with `scripts/kafka.sh stop --all`, which stops the nodes together.)
 #
 # Logs: .cache/infra/logs/kafka-node<N>.log (log4j2) and kafka-node<N>.out (JVM stdout/stderr).
 set -euo pipefail
@@ -50,7 +51,7 @@ keep_data="${KAFKA_KEEP_DATA:-0}"
 wait_ready=1
 all=0
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { infra_usage "$0"; }
 
 cmd="${1:-}"
 [ -n "$cmd" ] || usage
@@ -206,20 +207,27 @@ start() {
   infra_launch "$pidfile" "$outfile" "$java" "${heap[@]}" "${cds[@]}" -server -XX:+UseG1GC \
     -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true "${jprops[@]}" \
     -cp "$KAFKA_LIBS/*" "$KAFKA_MAIN" "$props"
-  if [ "$wait_ready" = 1 ]; then wait_until_ready 1; fi
-  infra_log "node $node up: bootstrap 127.0.0.1:$port (pid $(cat "$pidfile"), Kafka $KAFKA_VERSION)"
+  local state="started (not waiting for it)"
+  if [ "$wait_ready" = 1 ]; then
+    wait_until_ready 1
+    state=up
+  fi
+  infra_log "node $node $state: bootstrap 127.0.0.1:$port (pid $(cat "$pidfile"), Kafka $KAFKA_VERSION)"
 }
 
 stop() {
   if [ "$all" = 1 ]; then
+    # All nodes at once: stopped one by one, the last ones would lose their controller quorum
+    # and hang in controlled shutdown until killed.
     local f n
     for f in "$INFRA_RUN"/kafka-node*.pid; do
       [ -e "$f" ] || continue
       n="${f##*/kafka-node}"
       n="${n%.pid}"
-      infra_stop_pid "$f" 30 "$INFRA_DIR/kafka-node$n/server.properties"
-      infra_log "node $n stopped"
+      (infra_stop_pid "$f" 30 "$INFRA_DIR/kafka-node$n/server.properties" &&
+        infra_log "node $n stopped") &
     done
+    wait
     return 0
   fi
   infra_stop_pid "$pidfile" 30 "$marker"

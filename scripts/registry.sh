@@ -21,16 +21,21 @@
 #   REGISTRY_JAVA                   java binary to use (default: searched, see infra-lib.sh)
 #   MAVEN_REPO_LOCAL                Maven's local repository (default ~/.m2/repository)
 #
-# Differences from Confluent's Schema Registry that tests and users may notice:
+# Differences from Confluent's Schema Registry (checked against 3.3.3 with these settings):
 #   - ids: contentId mode (apicurio.ccompat.legacy-id-mode.enabled=false, the default). The id in
-#     the wire format is a content id and resolves through GET /schemas/ids/{id}; ids are not
-#     always contiguous, and the same schema written differently (whitespace, field order of
-#     the JSON) in another subject may get a new id, where Confluent reuses one id per
-#     normalised schema across subjects.
-#   - GET /config/{subject} answers the global level when the subject has none (Confluent: 40408
-#     unless defaultToGlobal=true). Rule violations answer 409 with error_code 409 as Confluent;
-#     unknown subject 40401, unknown version 40402, unknown schema id 40403 as Confluent;
-#     unparseable schemas answer 422 with error_code 42201 (Confluent: 42201 too).
+#     the wire format is a content id and resolves through GET /schemas/ids/{id}, so Confluent
+#     serializers/deserializers interoperate. But ids are not always contiguous (some numbers are
+#     skipped), and the same schema written differently (whitespace, key order) in another
+#     subject gets a new id, where Confluent reuses one id per normalised schema; the exact same
+#     text does share one id across subjects, and re-registering in the same subject (any
+#     spelling) returns the existing id, as Confluent does.
+#   - compatibility: Apicurio's own default is no rule (NONE); this script sets the global rule
+#     to BACKWARD, Confluent's default. GET /config/{subject} of a subject without its own level
+#     answers the global level (Confluent: 40408 unless ?defaultToGlobal=true). 3.0.x enforces
+#     the rule but reports NONE from GET /config and GET /config/{subject}.
+#   - error codes as Confluent: 409 for an incompatible schema, 40401 unknown subject, 40402
+#     unknown version, 40403 unknown schema id, 42201 (HTTP 422) for an invalid schema; messages
+#     differ (Apicurio's name its Java exception).
 #   - storage is in memory: schemas vanish on restart (ids start again at 1).
 # Logs: .cache/infra/logs/registry-<port>.out
 set -euo pipefail
@@ -48,7 +53,7 @@ markers=("$INFRA_DIR/apicurio-" "-Dquarkus.http.port=$port ")
 outfile="$INFRA_LOGS/registry-$port.out"
 url="http://127.0.0.1:$port/apis/ccompat/v7"
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { infra_usage "$0"; }
 
 # Choose the version and the java to run it with (Apicurio 3.1+ is built for Java 21).
 pick() {

@@ -45,12 +45,10 @@ def infra_endpoints() -> Iterator[dict[str, str]]:
     if len(preset) == 2:
         yield preset
         return
-    started = False
-    if _infra("status", 30).returncode != 0:
-        up = _infra("up", 900)
-        if up.returncode != 0:
-            pytest.fail(f"scripts/infra.sh up failed (exit {up.returncode}):\n{up.stderr[-4000:]}")
-        started = True
+    started = _infra("status", 30).returncode != 0
+    up = _infra("up", 900)  # idempotent: reuses running servers and (re)writes the env file
+    if up.returncode != 0:
+        pytest.fail(f"scripts/infra.sh up failed (exit {up.returncode}):\n{up.stderr[-4000:]}")
     endpoints = _read_env_file()
     mp = pytest.MonkeyPatch()  # so that subprocesses of the tests see the endpoints too
     for key in (BOOTSTRAP_VAR, REGISTRY_VAR):
