@@ -97,6 +97,10 @@ def test_read_committed_hides_aborted_avro_records(
     # Serialize (and so register the schema) before any transaction begins, as the runtime does.
     committed = [serialize({"seq": i, "state": "committed"}, ctx) for i in range(10)]
     aborted = [serialize({"seq": 100 + i, "state": "aborted"}, ctx) for i in range(10)]
+    # Confluent wire format: magic byte 0, then the id registered for the subject "<topic>-value".
+    schema_id = registry.get_latest_version(f"{topic}-value").schema_id
+    assert schema_id is not None
+    assert committed[0][:5] == b"\x00" + schema_id.to_bytes(4, "big")
 
     producer = _producer(kafka_bootstrap, f"smoke-{uuid.uuid4().hex}")
     producer.init_transactions(TIMEOUT_S)
