@@ -42,7 +42,7 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point."""
     # Sub-commands register themselves on import.
-    from connector.cli import preview, run, validate  # noqa: F401
+    from connector.cli import preview, run, validate, worker  # noqa: F401
 
     cli()
 

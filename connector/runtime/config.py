@@ -24,6 +24,7 @@ SUBJECT_STRATEGIES = {
     "TopicRecordNameStrategy": "TopicRecordNameStrategy",
 }
 BOUNDARIES = ("tick", "ticks", "interval")
+KEY_FORMATS = ("string", "avro-long", "avro-string", "avro")
 
 
 @attrs.frozen
@@ -57,7 +58,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("topic.creation.default.partitions", "6", "Partitions of topics created if absent."),
     ConfigKey("topic.creation.default.replication.factor", "-1", "Replication factor of created "
               "topics (-1: the broker default)."),
-    ConfigKey("key.format", "string", "string: the user id as UTF-8; avro: an Avro long key."),
+    ConfigKey("key.format", "string", "string: the user id as UTF-8 digits; avro-long or "
+              "avro-string: an Avro key registered in the Schema Registry (avro = avro-long)."),
     ConfigKey("value.subject.name.strategy", "TopicNameStrategy", "TopicNameStrategy, "
               "RecordNameStrategy or TopicRecordNameStrategy (Confluent class names accepted)."),
 )
@@ -168,8 +170,8 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         err("config.value.subject.name.strategy",
             f"expected one of {', '.join(SUBJECT_STRATEGIES)}, got {strategy!r}")
     key_format = str(get("key.format"))
-    if key_format not in ("string", "avro"):
-        err("config.key.format", f"expected string or avro, got {key_format!r}")
+    if key_format not in KEY_FORMATS:
+        err("config.key.format", f"expected one of {', '.join(KEY_FORMATS)}, got {key_format!r}")
     start = str(get("start.time"))
     if start != "now":
         try:

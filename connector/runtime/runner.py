@@ -1,6 +1,8 @@
 """The loop every task runs: resume, replay silently, then step -> write -> commit per boundary.
 
-It is the same for the local destination and Kafka; only the destination differs.
+It is the same for the local destination and Kafka; only the destination differs. Shards may
+resume at different ticks (after `tasks.max` changed, they come from tasks that stopped at
+different points): lagging shards catch up first, then all advance in lock-step.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from collections.abc import Callable
 import attrs
 import structlog
 
-from connector.destinations.base import Committed, Destination, ShardCheckpoint
+from connector.destinations.base import Destination, ShardCheckpoint
 from connector.engine.batch import TickBatch
 from connector.engine.identity import run_fingerprint
 from connector.engine.shard import ShardEngine
 from connector.errors import UserError
 from connector.runtime.config import resolve_start_ms
+from connector.runtime.kafka_errors import TransactionAborted
 from connector.runtime.pacing import Pacer
 from connector.runtime.simulation import Simulation
 
@@ -26,14 +29,16 @@ log = structlog.get_logger(__name__)
 
 @attrs.define
 class RunStats:
-    """Counts for progress and the final summary."""
+    """Counts for progress, status and the final summary."""
 
     ticks_done: int = 0
     events: int = 0
     commits: int = 0
+    aborts: int = 0
     per_topic: Counter[str] = attrs.Factory(Counter)
     per_transition: Counter[str] = attrs.Factory(Counter)
     lag_seconds: float = 0.0
+    commit_seconds: float = 0.0
     started: float = attrs.Factory(time.monotonic)
 
     def add(self, batch: TickBatch) -> None:
@@ -56,7 +61,7 @@ class Runner:
         self.stats = RunStats()
         self.stopping = False
         self.engines: dict[int, ShardEngine] = {}
-        self.next_tick = 0
+        self.next_tick = 0  # the lowest tick any shard still has to produce
         self.start_ms = 0
 
     def stop(self) -> None:
@@ -64,7 +69,7 @@ class Runner:
         self.stopping = True
 
     def resume(self) -> int:
-        """Restore every shard to its committed tick; returns the tick to produce next."""
+        """Restore every shard to its committed tick; returns the lowest tick to produce next."""
         committed = self.destination.committed()
         stored_start = committed.start_ms if committed is not None else None
         self.start_ms = resolve_start_ms(self.sim.config, stored_start)
@@ -72,54 +77,60 @@ class Runner:
         fingerprint = run_fingerprint(self.sim.model, settings)
         if committed is not None and committed.fingerprint != fingerprint:
             raise UserError(
-                f"the output already holds a run of connector '{self.sim.config.name}' with a "
-                "different model, seed or settings; resuming would mix two runs. Reset its "
+                f"the destination already holds a run of connector '{self.sim.config.name}' with "
+                "a different model, seed or settings; resuming would mix two runs. Reset its "
                 "offsets (or choose a new output) to start over")
         self.destination.begin(fingerprint, self.start_ms)
-        ticks = set()
+        self.engines = {}
         for shard in self.shard_ids:
             engine = self.sim.shard(settings, shard)
-            checkpoint = committed.shards.get(shard) if committed else None
-            target = _restore(engine, checkpoint)
-            ticks.add(target)
+            _restore(engine, committed.shards.get(shard) if committed else None)
             self.engines[shard] = engine
-        if len(ticks) > 1:
-            raise UserError(f"shards of connector '{self.sim.config.name}' were committed at "
-                            f"different ticks {sorted(ticks)}; they must commit together")
-        self.next_tick = ticks.pop() if ticks else 0
+        self.next_tick = min((e.tick for e in self.engines.values()), default=0)
         return self.next_tick
 
     def run(self, ticks: int | None = None) -> RunStats:
-        """Produce until `ticks` (the connector's total) is reached or `stop()` is called."""
+        """Produce until `ticks` (default: the connector's) is reached or `stop()` is called.
+
+        An aborted transaction (a transient Kafka error) is recovered by resuming from the
+        committed state: the same ticks are produced again, with the same bytes.
+        """
+        while True:
+            try:
+                return self._run(ticks if ticks is not None else self.sim.config.ticks)
+            except TransactionAborted as exc:
+                self.stats.aborts += 1
+                log.warning("transaction aborted; resuming from committed offsets", error=str(exc))
+                self.resume()
+
+    def _run(self, total: int | None) -> RunStats:
         config = self.sim.config
-        total = ticks if ticks is not None else config.ticks
         pacer = Pacer(config.pace, self.start_ms, config.tick_ms)
         pending = 0
         boundary_started = time.monotonic()
-        last_snapshot = self.next_tick
+        last_snapshot = {s: e.tick for s, e in self.engines.items()}
         while (total is None or self.next_tick < total) and not self.stopping:
             tick = self.next_tick
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
             for shard in self.shard_ids:
-                batch = self.engines[shard].step()
-                self.destination.write(batch)
-                self.stats.add(batch)
+                engine = self.engines[shard]
+                if engine.tick == tick:  # shards ahead of the others wait for them
+                    batch = engine.step()
+                    self.destination.write(batch)
+                    self.stats.add(batch)
             self.next_tick = tick + 1
             self.stats.ticks_done += 1
             pending += 1
             last = total is not None and self.next_tick >= total
             if last or self._boundary(pending, boundary_started):
-                snap = self.next_tick - last_snapshot >= config.snapshot_interval_ticks or last
-                self._commit(with_snapshots=snap)
-                if snap:
-                    last_snapshot = self.next_tick
+                self._commit(last_snapshot, force_snapshot=last)
                 pending, boundary_started = 0, time.monotonic()
             if self.on_progress is not None:
                 self.on_progress(self)
         if pending:
-            self._commit(with_snapshots=False)
+            self._commit(last_snapshot, force_snapshot=False)
         return self.stats
 
     def _boundary(self, pending: int, started: float) -> bool:
@@ -130,25 +141,32 @@ class Runner:
             return (time.monotonic() - started) * 1000 >= config.boundary_interval_ms
         return True
 
-    def _commit(self, with_snapshots: bool) -> None:
+    def _commit(self, last_snapshot: dict[int, int], force_snapshot: bool) -> None:
+        interval = self.sim.config.snapshot_interval_ticks
         checkpoints = {}
         for shard, engine in self.engines.items():
-            snapshot = engine.snapshot() if with_snapshots else None
+            snapshot = None
+            if force_snapshot or engine.tick - last_snapshot[shard] >= interval:
+                snapshot = engine.snapshot()
             checkpoints[shard] = ShardCheckpoint(engine.tick, snapshot,
                                                  engine.tick if snapshot is not None else None)
+        started = time.monotonic()
         self.destination.commit(checkpoints)
+        self.stats.commit_seconds += time.monotonic() - started
         self.stats.commits += 1
+        for shard, cp in checkpoints.items():
+            if cp.snapshot is not None:
+                last_snapshot[shard] = cp.next_tick
 
 
-def _restore(engine: ShardEngine, checkpoint: ShardCheckpoint | None) -> int:
+def _restore(engine: ShardEngine, checkpoint: ShardCheckpoint | None) -> None:
     """Bring `engine` to the checkpoint's tick: restore its snapshot, replay without output."""
     if checkpoint is None:
-        return 0
-    if checkpoint.snapshot is not None:
+        return
+    if checkpoint.snapshot is not None and (checkpoint.snapshot_tick or 0) <= checkpoint.next_tick:
         engine.restore(checkpoint.snapshot)
     while engine.tick < checkpoint.next_tick:
         engine.step(build_events=False)
-    return checkpoint.next_tick
 
 
-__all__ = ["Committed", "RunStats", "Runner"]
+__all__ = ["RunStats", "Runner"]

@@ -1,0 +1,170 @@
+"""A task: one OS process owning a fixed set of shards and one transactional producer."""
+
+from __future__ import annotations
+
+import enum
+import os
+import signal
+import sys
+import threading
+import time
+from multiprocessing.queues import Queue
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import attrs
+import structlog
+
+from connector.destinations.kafka import KafkaDestination, KafkaTopicPlan, TaskIdentity
+from connector.errors import InfrastructureError, UserError
+from connector.logging import configure
+from connector.runtime.config import ConnectorConfig, parse_connector
+from connector.runtime.kafka_errors import ProducerFailed, ProducerFenced
+from connector.runtime.runner import Runner
+from connector.runtime.simulation import Simulation, prepare, shards_of_task
+from connector.runtime.topics import partition_counts
+from connector.runtime.worker_config import WorkerConfig
+from connector.serde.encoder import RecordEncoder
+from connector.serde.keys import KeyFormat, KeySerializer, parse_key_format
+from connector.serde.registry import RetryNotice, SchemaRegistry, TopicSchemas, parse_strategy
+
+log = structlog.get_logger(__name__)
+
+
+class ExitCode(enum.IntEnum):
+    """How a task process ended; the worker decides from it whether to restart."""
+
+    DONE = 0  # finished its ticks, or stopped on request
+    USER_ERROR = 2  # bad config or incompatible schema: restarting cannot help
+    FAILED = 3  # infrastructure or producer failure: restart with backoff
+    FENCED = 4  # another owner took over: restart only if we still own the task
+
+
+@attrs.frozen
+class TaskSpec:
+    """Everything a task process needs, picklable for the spawn start method."""
+
+    worker_values: dict[str, str]
+    worker_file: str | None
+    connector_data: dict[str, Any]
+    connector_file: str | None
+    base_dir: str
+    task: int
+    worker_id: str
+
+
+def build_config(spec: TaskSpec) -> ConnectorConfig:
+    return parse_connector(spec.connector_data, spec.connector_file, Path(spec.base_dir))
+
+
+def task_main(spec: TaskSpec, status: Queue[dict[str, Any]] | None = None) -> None:
+    """Entry point of a task process."""
+    worker = WorkerConfig(spec.worker_values, spec.worker_file)
+    configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
+    structlog.contextvars.bind_contextvars(task=spec.task, pid=os.getpid())
+    code = ExitCode.DONE
+    try:
+        code = run_task(spec, worker, status)
+    except UserError as exc:
+        _report(status, spec, "FAILED", trace=str(exc))
+        log.error("task failed: configuration", error=str(exc))
+        code = ExitCode.USER_ERROR
+    except ProducerFenced as exc:
+        log.warning("task fenced by a newer owner", error=str(exc))
+        code = ExitCode.FENCED
+    except (ProducerFailed, InfrastructureError, TimeoutError, RuntimeError) as exc:
+        _report(status, spec, "FAILED", trace=f"{type(exc).__name__}: {exc}")
+        log.error("task failed", error=str(exc))
+        code = ExitCode.FAILED
+    sys.stdout.flush()
+    os._exit(int(code))  # skip interpreter teardown: librdkafka threads can stall it
+
+
+def run_task(spec: TaskSpec, worker: WorkerConfig, status: Queue[dict[str, Any]] | None
+             ) -> ExitCode:
+    config = build_config(spec)
+    sim = prepare(config)
+    shards = shards_of_task(config.shards, config.tasks_max, spec.task)
+    destination = kafka_destination(worker, config, sim, spec.task, shards,
+                                    lambda n: _report(status, spec, "RUNNING",
+                                                      trace=f"registry retry: {n.error}"))
+    runner = Runner(sim, destination, shards)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _report(status, spec, "RUNNING")
+    reporter = threading.Thread(target=_progress, args=(runner, status, spec), daemon=True)
+    reporter.start()
+    try:
+        start = runner.resume()
+        log.info("task started", shards=shards, resume_tick=start)
+        runner.run()
+    finally:
+        destination.close()
+    stats = runner.stats
+    finished = config.ticks is not None and runner.next_tick >= config.ticks
+    _report(status, spec, "FINISHED" if finished else "STOPPED", next_tick=runner.next_tick,
+            events=stats.events)
+    log.info("task ended", finished=finished, tick=runner.next_tick, events=stats.events,
+             commits=stats.commits, aborts=stats.aborts)
+    return ExitCode.DONE
+
+
+def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simulation, task: int,
+                      shards: list[int], on_retry: Any = None) -> KafkaDestination:
+    """Register schemas (start-up, outside any transaction) and build the task's destination."""
+    key_format = parse_key_format("avro-long" if config.key_format == "avro"
+                                  else config.key_format)
+    kafka_topics = {t: config.kafka_topic(t) for t in sim.model.schemas}
+    registry_conf = worker.registry()
+
+    def retry(notice: RetryNotice) -> None:
+        log.warning("schema registry not reachable, retrying", attempt=notice.attempt,
+                    of=notice.attempts, delay_s=notice.delay_s, error=notice.error)
+        if on_retry is not None:
+            on_retry(notice)
+
+    with SchemaRegistry(registry_conf, on_retry=retry) as registry:
+        key_schema = KeySerializer(key_format).schema_str
+        registered = registry.register_all(
+            [TopicSchemas(kafka_topics[t], s, key_schema) for t, s in sim.model.schemas.items()],
+            parse_strategy(config.subject_strategy))
+    counts = partition_counts(worker.client("admin"), list(kafka_topics.values()))
+    plans = {}
+    for topic, schema in sim.model.schemas.items():
+        kt = kafka_topics[topic]
+        if kt not in counts:
+            raise InfrastructureError(f"topic {kt} does not exist (the worker creates it)")
+        reg = registered[kt]
+        keys = KeySerializer(key_format, reg.key_schema_id
+                             if key_format is not KeyFormat.STRING else None)
+        plans[topic] = KafkaTopicPlan(kt, counts[kt], RecordEncoder(schema, reg.value_schema_id),
+                                      keys)
+    identity = TaskIdentity(config.name, task, config.tasks_max, worker.get("group.id"))
+    return KafkaDestination(identity, shards, config.shards, plans, worker.client("producer"),
+                            worker.client("consumer"), worker.get("offset.storage.topic"),
+                            worker.get("snapshot.storage.topic"),
+                            chunk_bytes=worker.integer("snapshot.chunk.bytes"))
+
+
+def _progress(runner: Runner, status: Queue[dict[str, Any]] | None, spec: TaskSpec) -> None:
+    while True:
+        time.sleep(1.0)
+        s = runner.stats
+        _report(status, spec, "RUNNING", next_tick=runner.next_tick, events=s.events,
+                lag_seconds=round(s.lag_seconds, 3), commits=s.commits)
+        if s.lag_seconds > 5:
+            log.warning("behind schedule", lag_seconds=round(s.lag_seconds, 1))
+
+
+def _report(status: Queue[dict[str, Any]] | None, spec: TaskSpec, state: str, **info: Any) -> None:
+    if status is None:
+        return
+    try:
+        status.put_nowait({"task": spec.task, "state": state, "pid": os.getpid(), **info})
+    except Exception:  # noqa: BLE001 - status is best effort; the task must not die of it
+        pass

@@ -1,0 +1,44 @@
+"""Create the topics a connector and a worker need, with the right cleanup policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from connector.errors import InfrastructureError
+
+log = structlog.get_logger(__name__)
+COMPACT = {"cleanup.policy": "compact"}
+
+
+def ensure_topics(admin_conf: dict[str, Any], wanted: dict[str, tuple[int, int, dict[str, str]]],
+                  timeout_s: float = 30.0) -> dict[str, int]:
+    """Create missing topics (name -> partitions, replication, configs); name -> partitions."""
+    admin = AdminClient(admin_conf)
+    try:
+        existing = admin.list_topics(timeout=timeout_s).topics
+    except KafkaException as exc:
+        raise InfrastructureError(f"cannot reach Kafka at {admin_conf.get('bootstrap.servers')}: "
+                                  f"{exc.args[0].str() if exc.args else exc}") from None
+    missing = [NewTopic(name, num_partitions=p, replication_factor=r, config=c)
+               for name, (p, r, c) in wanted.items() if name not in existing]
+    if missing:
+        for name, future in admin.create_topics(missing, request_timeout=timeout_s).items():
+            try:
+                future.result()
+                log.info("created topic", topic=name)
+            except KafkaException as exc:
+                err = exc.args[0]
+                if err.name() != "TOPIC_ALREADY_EXISTS":
+                    raise InfrastructureError(f"cannot create topic {name}: {err.str()}") from None
+    metadata = admin.list_topics(timeout=timeout_s).topics
+    return {name: len(metadata[name].partitions) for name in wanted if name in metadata}
+
+
+def partition_counts(admin_conf: dict[str, Any], topics: list[str],
+                     timeout_s: float = 30.0) -> dict[str, int]:
+    metadata = AdminClient(admin_conf).list_topics(timeout=timeout_s).topics
+    return {t: len(metadata[t].partitions) for t in topics if t in metadata}
