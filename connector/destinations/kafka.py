@@ -166,13 +166,14 @@ class KafkaDestination:
         keys = plan.keys.encode(user_ids)
         parts = partitions(keys, plan.partitions).tolist()
         produce, topic = producer.produce, plan.kafka_topic
+        # Positional for speed: (topic, value, key, partition, callback, on_delivery, timestamp).
         for value, key, part, ts in zip(values, keys.values(), parts, timestamps.tolist(),
                                         strict=True):
             try:
-                produce(topic, value, key, part, None, ts)
+                produce(topic, value, key, part, None, None, ts)
             except BufferError:
                 producer.poll(0.05)  # the local queue is full: let librdkafka drain it
-                produce(topic, value, key, part, None, ts)
+                produce(topic, value, key, part, None, None, ts)
 
     def _produce_offsets(self, producer: Producer, checkpoints: dict[int, ShardCheckpoint]
                          ) -> None:

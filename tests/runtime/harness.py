@@ -1,0 +1,218 @@
+"""Helpers for tests against the real broker and registry: workers, readers, the reference.
+
+The reference is what an uninterrupted run must produce, built in-process from the same connector
+with the production engine, encoder and partitioner; a test then reads the topics back with a
+read_committed consumer and compares record for record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import attrs
+from confluent_kafka import Consumer, TopicPartition
+
+from connector.runtime.config import parse_connector, resolve_start_ms
+from connector.runtime.simulation import prepare
+from connector.serde.encoder import RecordEncoder
+from connector.serde.keys import KeySerializer, parse_key_format
+from connector.serde.partitioner import partitions
+from tests.helpers import ROOT, banking_model
+
+Record = tuple[bytes, bytes, int]  # key, value payload (without the 5-byte wire header), timestamp
+
+
+@attrs.define
+class KafkaRun:
+    """One test's worker config and connector, with unique topic names."""
+
+    tmp: Path
+    bootstrap: str
+    registry: str
+    uid: str = attrs.Factory(lambda: uuid.uuid4().hex[:8])
+    worker_extra: dict[str, str] = attrs.Factory(dict)
+    procs: list[subprocess.Popen[bytes]] = attrs.Factory(list)
+
+    @property
+    def prefix(self) -> str:
+        return f"t{self.uid}-"
+
+    def worker_file(self, **extra: str) -> Path:
+        values = {"bootstrap.servers": self.bootstrap, "schema.registry.url": self.registry,
+                  "group.id": f"g{self.uid}", "offset.storage.topic": f"{self.prefix}offsets",
+                  "snapshot.storage.topic": f"{self.prefix}snapshots",
+                  "status.storage.topic": f"{self.prefix}status",
+                  "config.storage.topic": f"{self.prefix}configs",
+                  "task.restart.backoff.ms": "200", "log.level": "INFO",
+                  **self.worker_extra, **extra}
+        path = self.tmp / f"worker-{uuid.uuid4().hex[:6]}.properties"
+        path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+        return path
+
+    def connector(self, model: dict[str, Any] | None = None, **config: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "connector.class": "io.dogeconnect.DogeSourceConnector",
+            "model": model if model is not None else banking_model(),
+            "users": "4000", "shards": "8", "seed": "5", "tick.ms": "60000",
+            "start.time": "2024-01-01T00:00:00Z", "ticks": "300", "pace": "max",
+            "tasks.max": "4", "topic.prefix": self.prefix,
+            "topic.creation.default.partitions": "3", "snapshot.interval.ticks": "50"}
+        body.update({k.replace("_", "."): str(v) for k, v in config.items()})
+        return {"name": f"c{self.uid}", "config": body}
+
+    def connector_file(self, data: dict[str, Any]) -> Path:
+        path = self.tmp / f"connector-{uuid.uuid4().hex[:6]}.json"
+        path.write_text(json.dumps(data, indent=1))
+        return path
+
+    def start_worker(self, connector: dict[str, Any], *, exit_when_finished: bool = True,
+                     **extra: str) -> subprocess.Popen[bytes]:
+        args = [sys.executable, "-m", "connector", "worker", str(self.worker_file(**extra)),
+                str(self.connector_file(connector))]
+        if exit_when_finished:
+            args.append("--exit-when-finished")
+        log = open(self.tmp / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.procs.append(proc)
+        return proc
+
+    def run_worker(self, connector: dict[str, Any], timeout: float = 300, **extra: str) -> int:
+        proc = self.start_worker(connector, **extra)
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError(f"worker did not finish in {timeout}s; log: {self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:]
+                         for p in sorted(self.tmp.glob("worker-*.log")))
+
+    def kill_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+
+    def topics(self, connector: dict[str, Any]) -> list[str]:
+        sim = _sim(connector, self.tmp)
+        return [self.prefix + t for t in sim.model.schemas]
+
+
+def _sim(connector: dict[str, Any], base: Path) -> Any:
+    return prepare(parse_connector(connector, None, base))
+
+
+def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str, int]
+              ) -> dict[tuple[str, int], list[Record]]:
+    """What an uninterrupted run writes to each (topic, partition), in per-key order."""
+    sim = _sim(connector, base)
+    config = sim.config
+    settings = sim.settings(resolve_start_ms(config))
+    keys = KeySerializer(parse_key_format("avro-long" if config.key_format == "avro"
+                                          else config.key_format))
+    out: dict[tuple[str, int], list[Record]] = defaultdict(list)
+    encoders = {t: RecordEncoder(s) for t, s in sim.model.schemas.items()}
+    for shard in range(config.shards):
+        engine = sim.shard(settings, shard)
+        for _ in range(config.ticks or 0):
+            for e in engine.step().events:
+                topic = config.kafka_topic(e.topic)
+                values = encoders[e.topic].encode_events(e).values()
+                encoded_keys = keys.encode(e.user_ids)
+                parts = partitions(encoded_keys, partition_counts[topic]).tolist()
+                for key, value, part, ts in zip(encoded_keys.values(), values, parts,
+                                                e.timestamps.tolist(), strict=True):
+                    out[(topic, part)].append((key, value, ts))
+    return out
+
+
+@attrs.frozen
+class ReadRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes
+    timestamp: int
+
+
+def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed",
+             timeout_s: float = 60) -> list[ReadRecord]:
+    """Every record of `topics` visible at this isolation level, up to each partition's end."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"r{uuid.uuid4().hex}",
+                         "enable.auto.commit": False, "isolation.level": isolation,
+                         "auto.offset.reset": "earliest", "enable.partition.eof": True})
+    try:
+        assignments, ends = [], {}
+        for topic in topics:
+            meta = consumer.list_topics(topic, timeout=30).topics[topic]
+            for p in meta.partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+                if high > low:
+                    assignments.append(TopicPartition(topic, p, low))
+                    ends[(topic, p)] = high
+        consumer.assign(assignments)
+        out: list[ReadRecord] = []
+        remaining = set(ends)
+        deadline = time.monotonic() + timeout_s
+        while remaining and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error() is not None:
+                if msg.error().code() == msg.error()._PARTITION_EOF:
+                    remaining.discard((msg.topic(), msg.partition()))
+                continue
+            out.append(ReadRecord(msg.topic(), msg.partition(), msg.offset(), msg.key(),
+                                  msg.value(), msg.timestamp()[1]))
+        assert not remaining, f"did not reach the end of {sorted(remaining)}"
+        return out
+    finally:
+        consumer.close()
+
+
+def partition_counts(bootstrap: str, topics: list[str]) -> dict[str, int]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "meta"})
+    try:
+        meta = consumer.list_topics(timeout=30).topics
+        return {t: len(meta[t].partitions) for t in topics}
+    finally:
+        consumer.close()
+
+
+def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list[Record]]) -> None:
+    """No duplicate, no gap: per partition the same records, and per key the same order.
+
+    Records of different keys in one partition come from different tasks producing
+    concurrently, so only their per-key order is defined (and is what consumers rely on).
+    """
+    got: dict[tuple[str, int], list[Record]] = defaultdict(list)
+    for r in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
+        assert r.value[0] == 0, "not Confluent wire format"
+        got[(r.topic, r.partition)].append((r.key, r.value[5:], r.timestamp))
+    assert set(got) == set(expected), (sorted(got), sorted(expected))
+    for where, want in expected.items():
+        have = got[where]
+        if Counter(have) != Counter(want):
+            dup = sum((Counter(have) - Counter(want)).values())
+            gap = sum((Counter(want) - Counter(have)).values())
+            raise AssertionError(f"{where}: {dup} duplicated/unexpected, {gap} missing records")
+        assert _by_key(have) == _by_key(want), f"{where}: per-key order differs"
+
+
+def _by_key(records: list[Record]) -> dict[bytes, list[Record]]:
+    out: dict[bytes, list[Record]] = defaultdict(list)
+    for r in records:
+        out[r[0]].append(r)
+    return out
