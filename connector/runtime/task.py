@@ -27,7 +27,13 @@ from connector.runtime.topics import partition_counts
 from connector.runtime.worker_config import WorkerConfig
 from connector.serde.encoder import RecordEncoder
 from connector.serde.keys import KeyFormat, KeySerializer, parse_key_format
-from connector.serde.registry import RetryNotice, SchemaRegistry, TopicSchemas, parse_strategy
+from connector.serde.registry import (
+    RegistryUnavailableError,
+    RetryNotice,
+    SchemaRegistry,
+    TopicSchemas,
+    parse_strategy,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -52,20 +58,39 @@ class TaskSpec:
     base_dir: str
     task: int
     worker_id: str
+    parent_pid: int
 
 
 def build_config(spec: TaskSpec) -> ConnectorConfig:
     return parse_connector(spec.connector_data, spec.connector_file, Path(spec.base_dir))
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this process when the worker dies (a task must not outlive it)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the worker died before prctl took effect
+        os._exit(int(ExitCode.FAILED))
+
+
 def task_main(spec: TaskSpec, status: Queue[dict[str, Any]] | None = None) -> None:
     """Entry point of a task process."""
+    die_with_parent(spec.parent_pid)
     worker = WorkerConfig(spec.worker_values, spec.worker_file)
     configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
     structlog.contextvars.bind_contextvars(task=spec.task, pid=os.getpid())
     code = ExitCode.DONE
     try:
         code = run_task(spec, worker, status)
+    except RegistryUnavailableError as exc:  # infrastructure, not a user mistake: retry later
+        _report(status, spec, "FAILED", trace=str(exc))
+        log.error("task failed: schema registry unavailable", error=str(exc))
+        code = ExitCode.FAILED
     except UserError as exc:
         _report(status, spec, "FAILED", trace=str(exc))
         log.error("task failed: configuration", error=str(exc))

@@ -53,6 +53,7 @@ class TaskProcess:
     process: BaseProcess
     started: float
     restart_at: float | None = None
+    last_report: float = attrs.Factory(time.monotonic)
 
 
 class Worker:
@@ -67,6 +68,8 @@ class Worker:
         self._ctx = mp.get_context("spawn")
         self._status_queue: Any = self._ctx.Queue()
         self._status_producer: Producer | None = None
+        # Processes given up on as hung: fenced by their replacement, reaped when they exit.
+        self.zombies: list[BaseProcess] = []
         self.stopping = False
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -115,7 +118,7 @@ class Worker:
 
     def _spawn(self, entry: ConnectorEntry, task: int) -> None:
         spec = TaskSpec(dict(self.config.values), self.config.file, entry.data, entry.file,
-                        entry.base_dir, task, self.worker_id)
+                        entry.base_dir, task, self.worker_id, os.getpid())
         process = self._ctx.Process(target=task_main, args=(spec, self._status_queue),
                                     name=f"doge-task-{entry.name}-{task}", daemon=False)
         process.start()
@@ -158,6 +161,7 @@ class Worker:
         for entry in self.connectors.values():
             proc = self.processes.get((entry.name, report["task"]))
             if proc is not None and proc.process.pid == report.get("pid"):
+                proc.last_report = time.monotonic()
                 status = entry.status.tasks[report["task"]]
                 if "next_tick" in report:
                     if report["next_tick"] > status.next_tick:
@@ -180,11 +184,32 @@ class Worker:
                     self._spawn(entry, task)
                 continue
             if proc.process.is_alive():
+                if now - proc.last_report > self.config.integer("task.hang.timeout.ms") / 1000:
+                    self._replace_hung(entry, status, proc)
                 continue
             proc.process.join()
             code = proc.process.exitcode
             self._on_exit(entry, status, proc, code if code is not None else -1)
+        self._reap_zombies()
         self._update_connector_states()
+
+    def _replace_hung(self, entry: ConnectorEntry, status: TaskStatus, proc: TaskProcess) -> None:
+        """A task that stopped reporting (paused, swapped out, stuck): start a replacement.
+
+        The replacement fences the hung process's transactional id before reading offsets, so
+        if it ever wakes up it cannot commit. It is deliberately not killed: correctness must not
+        depend on being able to kill a zombie (in distributed mode it may be on another host).
+        """
+        log.warning("task unresponsive; starting a replacement", connector=entry.name,
+                    task=status.task, pid=proc.process.pid)
+        self.zombies.append(proc.process)
+        self._spawn(entry, status.task)
+
+    def _reap_zombies(self) -> None:
+        for process in list(self.zombies):
+            if not process.is_alive():
+                process.join()
+                self.zombies.remove(process)
 
     def _on_exit(self, entry: ConnectorEntry, status: TaskStatus, proc: TaskProcess,
                  code: int) -> None:

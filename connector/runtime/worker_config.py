@@ -35,6 +35,7 @@ KNOWN = {
     "task.restart.max.attempts": "5",
     "task.restart.backoff.ms": "1000",
     "snapshot.chunk.bytes": "900000",
+    "task.hang.timeout.ms": "60000",
     "plugins": None,
     "log.level": "INFO",
     "session.timeout.ms": "10000",
@@ -128,7 +129,8 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
         if key not in values:
             problems.append(Problem(f"'{key}' is required", file=file, path=key))
     for key in ("rest.port", "offset.storage.partitions", "task.restart.max.attempts",
-                "task.restart.backoff.ms", "snapshot.chunk.bytes", "session.timeout.ms"):
+                "task.restart.backoff.ms", "snapshot.chunk.bytes", "session.timeout.ms",
+                "task.hang.timeout.ms"):
         if key in values and not values[key].lstrip("-").isdigit():
             problems.append(Problem(f"expected a whole number, got {values[key]!r}", file=file,
                                     path=key))
