@@ -5,6 +5,8 @@ Usage: .venv/bin/python bench/encode.py [--schema balance] [--rows 200000] [--re
 All three produce ready-to-send values for the same rows of the banking schema; the reference
 encoders get their input as dicts built beforehand (not timed), ours gets the engine's columns.
 A "fastavro + dicts" line adds building those dicts from columns, the real cost of that route.
+Batches below 48 rows are written by fastavro after the same column checks (numpy's fixed cost
+per call would dominate), so small per-tick batches are timed too.
 The figure of each is the best of `--repeat` runs. Reference (DESIGN.md section 7): fastavro
 ~370 k records/s per core.
 """
@@ -80,6 +82,9 @@ def main() -> None:
     ap.add_argument("--schema", default="balance")
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--batches", default="10,100,1000", help="also time per-tick batches of these sizes"
+    )
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
@@ -144,6 +149,18 @@ def main() -> None:
         print(f"  {label:<46} {rate / 1e3:9.0f} k rec/s  {rate / base:5.2f}x fastavro")
     ratio = (n / rows[3][1]) / (n / rows[2][1])
     print(f"  columnar per-record bytes vs AvroSerializer: {ratio:.1f}x; target >= 1500 k rec/s")
+    for size in [int(b) for b in args.batches.split(",") if b]:
+        chunks = [{k: v[i : i + size] for k, v in cols.items()} for i in range(0, n, size)]
+
+        def batched_run(chunks: list[dict[str, np.ndarray]] = chunks) -> None:
+            for c in chunks:
+                encoder.encode(c).values()
+
+        rate = n / best(batched_run, args.repeat)
+        print(
+            f"  columnar, batches of {size:<6} (per-record bytes) {rate / 1e3:9.0f} k rec/s  "
+            f"{rate / base:5.2f}x fastavro"
+        )
 
 
 if __name__ == "__main__":

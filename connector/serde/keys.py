@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from connector.errors import UserError
 from connector.serde import pieces as P
-from connector.serde.encoder import EncodedBatch
+from connector.serde.encoder import SMALL_BATCH, EncodedBatch
 from connector.serde.wire import header
 
 
@@ -54,6 +54,8 @@ class KeySerializer:
         """The key of each user id, in one buffer."""
         ids = np.asarray(user_ids, dtype=np.int64)
         n = int(ids.shape[0])
+        if n < SMALL_BATCH:
+            return EncodedBatch.from_values([self._encode_scalar(i) for i in ids.tolist()])
         parts: list[P.Piece] = []
         if self.format is not KeyFormat.STRING and self.schema_id is not None:
             parts.append(P.constant(header(self.schema_id), n))
@@ -68,7 +70,27 @@ class KeySerializer:
         return EncodedBatch(buffer.tobytes(), offsets)
 
     def encode_one(self, user_id: int) -> bytes:
-        return self.encode(np.array([user_id], dtype=np.int64))[0]
+        return self._encode_scalar(int(user_id))
+
+    def _encode_scalar(self, user_id: int) -> bytes:
+        digits = b"%d" % user_id
+        if self.format is KeyFormat.STRING:
+            return digits
+        framing = b"" if self.schema_id is None else header(self.schema_id)
+        if self.format is KeyFormat.AVRO_LONG:
+            return framing + _varint((user_id << 1) ^ (user_id >> 63))
+        return framing + _varint(len(digits) << 1) + digits
+
+
+def _varint(z: int) -> bytes:
+    """One unsigned LEB128 varint (z is an already zigzagged, non-negative long)."""
+    z &= 0xFFFFFFFFFFFFFFFF
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
 
 
 def decimal_digits(ids: npt.NDArray[np.int64]) -> tuple[P.U8, P.I64]:

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from connector.serde import pieces as P
-from connector.serde.encoder import EncodedBatch
+from connector.serde.encoder import SMALL_BATCH, EncodedBatch
 
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
@@ -50,6 +50,8 @@ def partition(key: bytes, num_partitions: int) -> int:
 
 def murmur2_many(keys: Sequence[bytes] | EncodedBatch) -> npt.NDArray[np.int32]:
     """murmur2 of many keys at once (numpy over all keys; per key only a length and a copy)."""
+    if len(keys) < SMALL_BATCH:
+        return np.array([murmur2(k) for k in keys], dtype=np.int32)
     if isinstance(keys, EncodedBatch):
         flat = np.frombuffer(keys.buffer, dtype=np.uint8)
         lens = np.diff(keys.offsets)

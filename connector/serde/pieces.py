@@ -125,10 +125,7 @@ def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
     offsets = np.zeros(n + 1, dtype=np.int64)
     if n == 0:
         return np.zeros(0, dtype=np.uint8), offsets
-    row_len = pieces[0].row_lens().copy()
-    for p in pieces[1:]:
-        row_len += p.row_lens()
-    np.cumsum(row_len, out=offsets[1:])
+    np.cumsum(_total_lens(pieces, n), out=offsets[1:])
     # Runs of adjacent blocks collapse into one ragged piece with a single masked compress.
     merged: list[Piece] = []
     run: list[Piece] = []
@@ -152,9 +149,7 @@ def _compress(blocks: list[Piece], n: int) -> Piece:
     """Concatenate blocks side by side and drop each row's padding."""
     parts = [b.block for b in blocks if b.block is not None]
     matrix = parts[0] if len(parts) == 1 else np.hstack(parts)
-    lens = np.zeros(n, dtype=np.int64)
-    for b in blocks:
-        lens += b.row_lens()
+    lens = _total_lens(blocks, n)
     if all(b.lens is None for b in blocks):
         return Piece(n, flat=np.ascontiguousarray(matrix).reshape(-1), lens=lens)
     return Piece(n, flat=matrix[_row_masks(blocks, n)], lens=lens)
@@ -168,8 +163,14 @@ def _row_masks(blocks: list[Piece], n: int) -> npt.NDArray[np.bool_]:
     for b in blocks:
         if b.lens is not None:
             radix *= b.width + 1
-    if radix > _MAX_MASK_PATTERNS:
-        return np.hstack([_piece_mask(b, b.lens, n) for b in blocks])
+    if radix > _MAX_MASK_PATTERNS or radix * 4 > n:  # small batches: the table costs more
+        mask = np.ones((n, sum(b.width for b in blocks)), dtype=bool)
+        col = 0
+        for b in blocks:
+            if b.lens is not None:
+                np.less(np.arange(b.width), b.lens[:, None], out=mask[:, col : col + b.width])
+            col += b.width
+        return mask
     code = np.zeros(n, dtype=np.int64)
     codes = np.arange(radix)
     columns: list[npt.NDArray[np.bool_]] = []
@@ -188,6 +189,18 @@ def _piece_mask(b: Piece, lens: I64 | None, rows: int) -> npt.NDArray[np.bool_]:
     if lens is None:
         return np.ones((rows, b.width), dtype=bool)
     return np.arange(b.width) < lens[:, None]
+
+
+def _total_lens(pieces: list[Piece], n: int) -> I64:
+    """Bytes per row over all pieces (fixed-width ones add a constant)."""
+    fixed = sum(p.width for p in pieces if p.lens is None)
+    varying = [p.lens for p in pieces if p.lens is not None]
+    if not varying:
+        return np.full(n, fixed, dtype=np.int64)
+    total = varying[0] + fixed
+    for lens in varying[1:]:
+        total += lens
+    return total
 
 
 def _interleave(raggeds: list[Piece], offsets: I64, n: int) -> U8:

@@ -210,12 +210,18 @@ def load_schemas(directory: str | Path) -> SchemaCatalog:
 
 def field_specs(schema: Mapping[str, Any]) -> list[FieldSpec]:
     """Describe each field of a record schema (raw or parsed); UnsupportedSchemaError if not."""
-    if not schema.get("__fastavro_parsed"):
-        schema = _parse(dict(schema))
+    schema = parsed_schema(schema)
     if schema.get("type") != "record":
         raise UnsupportedSchemaError(f"top-level type must be a record, not {schema.get('type')!r}")
     named: Mapping[str, Any] = schema.get("__named_schemas", {})
     return [_field_spec(f, named) for f in schema["fields"]]
+
+
+def parsed_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """fastavro's parsed form of a schema given raw or already parsed."""
+    if schema.get("__fastavro_parsed"):
+        return dict(schema)
+    return _parse(dict(schema))
 
 
 def _parse(raw: dict[str, Any]) -> dict[str, Any]:

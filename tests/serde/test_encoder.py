@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 from connector.engine.batch import EventColumns
-from connector.serde.encoder import EncodedBatch, EncodeError, RecordEncoder, encode_columns
+from connector.serde.encoder import (
+    SMALL_BATCH,
+    EncodedBatch,
+    EncodeError,
+    RecordEncoder,
+    encode_columns,
+)
 from connector.serde.schemas import field_specs, load_schemas, schema_from_dict
 from connector.serde.wire import header, unframe
 
@@ -121,10 +127,9 @@ def rows(columns: dict[str, np.ndarray], n: int) -> list[dict[str, Any]]:
     return [{k: lists[k][i] for k in lists} for i in range(n)]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_byte_identical_to_fastavro_on_random_columns(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "n"), [(1, 500), (2, 500), (3, 2000), (4, 1), (5, 7), (6, 47)])
+def test_byte_identical_to_fastavro_on_random_columns(seed: int, n: int) -> None:
     """Every record equals fastavro.schemaless_writer's bytes for the same values, all types."""
-    n = 500
     columns = random_columns(n, seed)
     batch = RecordEncoder(PARSED).encode(columns)
     assert len(batch) == n
@@ -219,6 +224,17 @@ def test_long_and_outlier_strings_take_the_ragged_path() -> None:
         assert batch[i] == fastavro_bytes(parsed, record)
 
 
+def test_values_of_a_batch_larger_than_one_split_chunk() -> None:
+    """Splitting a batch of more than 65536 records keeps every record intact and in order."""
+    schema = {"type": "record", "name": "L", "fields": [{"name": "x", "type": "long"}]}
+    x = np.arange(-70_000, 70_000, dtype=np.int64) * 3
+    values = encode_columns(schema, {"x": x}).values()
+    assert len(values) == x.shape[0]
+    assert values[0] == fastavro_bytes(schema, {"x": int(x[0])})
+    assert values[65_536] == fastavro_bytes(schema, {"x": int(x[65_536])})
+    assert b"".join(values) == encode_columns(schema, {"x": x}).buffer
+
+
 def test_values_beyond_struct_token_table() -> None:
     """Records larger than 4 KiB are split correctly too (slicing fallback)."""
     schema = {"type": "record", "name": "Big", "fields": [{"name": "s", "type": "string"}]}
@@ -289,14 +305,30 @@ def test_enum_given_as_positions() -> None:
         ([{"name": "x", "type": "long"}], {"x": np.zeros((2, 2), dtype=np.int64)}, "shape"),
     ],
 )
+@pytest.mark.parametrize("repeat", [1, SMALL_BATCH])
 def test_bad_columns_name_the_field(
-    fields: list[dict[str, Any]], columns: dict[str, Any], message: str
+    fields: list[dict[str, Any]], columns: dict[str, Any], message: str, repeat: int
 ) -> None:
-    """A column that cannot be written raises EncodeError naming the field and the problem."""
+    """A bad column raises EncodeError naming the field and problem, in small and large batches."""
     schema = {"type": "record", "name": "Bad", "fields": fields}
+    tiled = {
+        k: np.tile(v, (repeat, 1)) if v.ndim == 2 else np.tile(v, repeat)
+        for k, v in columns.items()
+    }
     with pytest.raises(EncodeError, match=message) as e:
-        encode_columns(schema, columns, n=2 if not columns else None)
+        encode_columns(schema, tiled, n=2 * repeat if not columns else None)
     assert e.value.field == "x"
+
+
+def test_small_and_large_batches_agree() -> None:
+    """Batches just below and at the columnar threshold give the same bytes for the same rows."""
+    columns = random_columns(SMALL_BATCH, 9)
+    encoder = RecordEncoder(PARSED, schema_id=3)
+    large = encoder.encode(columns)
+    small = encoder.encode({k: v[:-1] for k, v in columns.items()})
+    assert large.values()[:-1] == small.values()
+    assert small.buffer == large.buffer[: large.offsets[-2]]
+    assert list(small.offsets) == list(large.offsets[:-1])
 
 
 def test_encoder_accepts_field_specs_of_loaded_schema() -> None:

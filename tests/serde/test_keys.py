@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from connector.errors import UserError
+from connector.serde.encoder import SMALL_BATCH
 from connector.serde.keys import KeyFormat, KeySerializer, decimal_digits, parse_key_format
 from connector.serde.wire import header
 
@@ -23,10 +24,11 @@ def avro(schema: str, value: object) -> bytes:
     return out.getvalue()
 
 
-def test_string_keys_are_decimal_utf8() -> None:
+@pytest.mark.parametrize("ids", [IDS, np.tile(IDS, SMALL_BATCH)], ids=["small", "columnar"])
+def test_string_keys_are_decimal_utf8(ids: np.ndarray) -> None:
     """Default keys are the user id's decimal digits in UTF-8, exactly `str(id).encode()`."""
-    keys = KeySerializer().encode(IDS)
-    assert list(keys.values()) == [str(i).encode() for i in IDS.tolist()]
+    keys = KeySerializer().encode(ids)
+    assert list(keys.values()) == [str(i).encode() for i in ids.tolist()]
     assert KeySerializer().schema_str is None
 
 
@@ -42,11 +44,12 @@ def test_decimal_digits_on_many_ids() -> None:
 @pytest.mark.parametrize(
     ("fmt", "schema"), [(KeyFormat.AVRO_LONG, "long"), (KeyFormat.AVRO_STRING, "string")]
 )
-def test_avro_keys_are_framed_avro(fmt: KeyFormat, schema: str) -> None:
+@pytest.mark.parametrize("ids", [IDS, np.tile(IDS, SMALL_BATCH)], ids=["small", "columnar"])
+def test_avro_keys_are_framed_avro(fmt: KeyFormat, schema: str, ids: np.ndarray) -> None:
     """Avro keys are the Confluent header of the key schema id plus the Avro-encoded id."""
     serializer = KeySerializer(fmt, schema_id=77)
     assert serializer.schema_str == f'"{schema}"'
-    for user_id, key in zip(IDS.tolist(), serializer.encode(IDS).values(), strict=True):
+    for user_id, key in zip(ids.tolist(), serializer.encode(ids).values(), strict=True):
         value = user_id if schema == "long" else str(user_id)
         assert key == header(77) + avro(schema, value)
     assert serializer.encode_one(5) == header(77) + avro(schema, 5 if schema == "long" else "5")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +74,28 @@ def test_empty_and_invalid() -> None:
         partition(b"k", 0)
     with pytest.raises(ValueError):
         partitions([b"k"], 0)
+
+
+@pytest.mark.integration
+def test_librdkafka_murmur2_random_agrees_on_a_real_topic(
+    kafka_bootstrap: str, topic_factory: Callable[..., str]
+) -> None:
+    """A producer with partitioner=murmur2_random puts each user-id key where we compute it."""
+    from confluent_kafka import Message, Producer  # noqa: PLC0415 (integration only)
+
+    topic = topic_factory(partitions=12)
+    ids = np.arange(0, 3000, 7, dtype=np.int64)
+    keys = KeySerializer().encode(ids).values()
+    expected = partitions(keys, 12).tolist()
+    got: dict[bytes, int] = {}
+
+    def delivered(err: object, msg: Message) -> None:
+        key, part = msg.key(), msg.partition()
+        assert err is None and isinstance(key, bytes) and part is not None, err
+        got[key] = part
+
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "partitioner": "murmur2_random"})
+    for key in keys:
+        producer.produce(topic, value=b"", key=key, on_delivery=delivered)
+    assert producer.flush(30) == 0
+    assert [got[k] for k in keys] == expected
