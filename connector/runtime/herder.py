@@ -1,0 +1,72 @@
+"""The control plane's interface: what the REST layer asks of a worker, in either mode.
+
+Shapes follow Kafka Connect's REST API (the REST layer serialises these dicts as they are).
+Errors: NotFound -> 404, Conflict -> 409 (exists / rebalance in progress), UserError -> 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class NotFound(Exception):
+    """No such connector or task."""
+
+
+class Conflict(Exception):
+    """The request conflicts with the current state (exists already, rebalance in progress)."""
+
+
+class Herder(Protocol):
+    worker_id: str
+
+    def connectors(self) -> list[str]:
+        """Names of all connectors of the cluster."""
+
+    def connector_info(self, name: str) -> dict[str, Any]:
+        """{"name", "config": {str: str}, "tasks": [{"connector", "task"}], "type": "source"}."""
+
+    def connector_config(self, name: str) -> dict[str, str]:
+        """The connector's config (string values, `name` included)."""
+
+    def create_connector(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Create; Conflict if it exists, UserError if the config is invalid. Returns info."""
+
+    def put_connector_config(self, name: str, config: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """Create or reconfigure; (created, info). A change of the output's identity (model,
+        seed, users, shards, tick.ms, start.time) is refused while offsets exist."""
+
+    def connector_status(self, name: str) -> dict[str, Any]:
+        """{"name", "connector": {"state", "worker_id"[, "trace"]}, "tasks": [...], "type"}."""
+
+    def task_configs(self, name: str) -> list[dict[str, Any]]:
+        """[{"id": {"connector", "task"}, "config": {str: str}}] (a task's shards included)."""
+
+    def task_status(self, name: str, task: int) -> dict[str, Any]:
+        """{"id", "state", "worker_id"[, "trace"]}."""
+
+    def pause(self, name: str) -> None:
+        """Tasks stop between transactions and stay assigned (state PAUSED)."""
+
+    def resume(self, name: str) -> None:
+        """Paused or stopped tasks start again from their committed offsets."""
+
+    def stop(self, name: str) -> None:
+        """Tasks stop and are released (state STOPPED); offsets are kept."""
+
+    def restart_connector(self, name: str, include_tasks: bool, only_failed: bool
+                          ) -> dict[str, Any] | None:
+        """Restart; with include_tasks, its tasks too (only failed ones with only_failed).
+        Returns the status (for 202) when include_tasks, else None (204)."""
+
+    def restart_task(self, name: str, task: int) -> None:
+        """Restart one task from its committed offsets."""
+
+    def delete_connector(self, name: str, reset_offsets: bool = False) -> None:
+        """Stop and remove; with reset_offsets, its committed offsets are deleted too."""
+
+    def offsets(self, name: str) -> dict[str, Any]:
+        """{"offsets": [{"partition": {"shard": n}, "offset": {"next_tick": t, ...}}]}."""
+
+    def validate(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Kafka Connect's validate response: {"name", "error_count", "groups", "configs"}."""
