@@ -123,7 +123,7 @@ def expand(piece: Piece, rows: I64, n: int) -> Piece:
 def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
     """Interleave the pieces row by row: (contiguous buffer, n+1 record offsets)."""
     offsets = np.zeros(n + 1, dtype=np.int64)
-    if n == 0:
+    if n == 0 or not pieces:  # no rows, or records without fields or header: all empty
         return np.zeros(0, dtype=np.uint8), offsets
     np.cumsum(_total_lens(pieces, n), out=offsets[1:])
     # Runs of adjacent blocks collapse into one ragged piece with a single masked compress.

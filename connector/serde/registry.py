@@ -12,6 +12,7 @@ import contextlib
 import enum
 import importlib
 import json
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -178,7 +179,7 @@ class SchemaRegistry:
             except (ValueError, TypeError) as e:
                 raise UserError(f"bad schema registry configuration: {e}") from e
         self.client = client
-        self.url = str(conf.get("url", "")) if conf is not None else "the configured URL"
+        self.url = _redact(str(conf.get("url", ""))) if conf is not None else "the configured URL"
         self.retry = retry or RetryPolicy()
         self.on_retry = on_retry
         self._sleep = sleep
@@ -285,3 +286,8 @@ def _schema_name(schema_str: str) -> str:
         namespace = parsed.get("namespace")
         return f"{namespace}.{name}" if namespace and "." not in name else name
     raise UserError(f"key schema {schema_str!r} must be a primitive type name or a named type")
+
+
+def _redact(url: str) -> str:
+    """The URL(s) without any user:password, fit for error messages and logs."""
+    return ",".join(re.sub(r"//[^/@]*@", "//***@", u.strip()) for u in url.split(","))

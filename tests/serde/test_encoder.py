@@ -267,6 +267,14 @@ def test_zero_rows() -> None:
     assert len(batch) == 0 and batch.buffer == b"" and batch.values() == ()
 
 
+@pytest.mark.parametrize("n", [3, SMALL_BATCH + 2])
+def test_record_without_fields(n: int) -> None:
+    """A record with no fields encodes to empty bodies (just the header when framed)."""
+    schema = {"type": "record", "name": "Empty", "fields": []}
+    assert encode_columns(schema, {}, n=n).values() == (b"",) * n
+    assert encode_columns(schema, {}, n=n, schema_id=2).values() == (header(2),) * n
+
+
 def test_missing_column_uses_schema_default() -> None:
     """A field without a column is written with the schema's default value."""
     schema = {"type": "record", "name": "D", "fields": [

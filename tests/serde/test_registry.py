@@ -212,6 +212,14 @@ def test_unreachable_registry_fails_after_retries() -> None:
     assert [n.attempt for n in notices] == [1, 2]
 
 
+def test_errors_never_show_url_credentials() -> None:
+    """A password embedded in the registry URL does not appear in error messages."""
+    registry = SchemaRegistry({"url": "http://bob:hunter2@127.0.0.1:1"}, retry=RetryPolicy(1))
+    with pytest.raises(RegistryUnavailableError) as e:
+        registry.register("t-value", '"long"')
+    assert "hunter2" not in str(e.value) and "http://***@127.0.0.1:1" in str(e.value)
+
+
 def test_retry_backoff_grows_and_caps() -> None:
     """Backoff doubles per attempt up to its cap."""
     policy = RetryPolicy(attempts=10, initial_backoff_s=0.5, max_backoff_s=3.0)
