@@ -1,18 +1,25 @@
-"""The standalone worker: runs connectors' tasks as processes and supervises them.
+"""The worker: runs the tasks it owns as processes, supervises them, and is the herder.
 
-Also the herder of standalone mode: the REST layer calls its operations. A crashed task restarts
-with exponential backoff; a task failing `task.restart.max.attempts` times in a row (or failing
-on a user mistake) marks it and its connector FAILED with the error in the status.
+Standalone: connectors come from files on the command line (or REST) and live in memory; the
+worker owns every task. Distributed: connectors live in a compacted config topic and Kafka's
+group protocol decides which worker owns which task (see membership.py); any worker serves any
+REST request by writing to the config topic, which every worker applies in order.
+
+Each loop: apply config records, keep the group membership alive, read task reports, reconcile
+(start owned tasks, stop the rest), supervise (restart crashed tasks with backoff, mark FAILED
+after `task.restart.max.attempts`, replace hung tasks: the replacement fences them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
 import queue
 import signal
 import socket
+import threading
 import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -20,88 +27,500 @@ from typing import Any
 
 import attrs
 import structlog
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
-from connector.errors import UserError
+from connector.errors import Problem, UserError
 from connector.runtime import offset_store as store
 from connector.runtime.config import ConnectorConfig, parse_connector
-from connector.runtime.simulation import prepare
-from connector.runtime.status import ConnectorStatus, State, TaskStatus
+from connector.runtime.config_store import (
+    ConfigStore,
+    KafkaConfigStore,
+    MemoryConfigStore,
+    StoredConnector,
+)
+from connector.runtime.herder import Conflict, NotFound
+from connector.runtime.membership import (
+    GroupMembership,
+    Membership,
+    StandaloneMembership,
+    slot_of,
+)
+from connector.runtime.simulation import prepare, shards_of_task
+from connector.runtime.status import State, TaskStatus
 from connector.runtime.task import ExitCode, TaskSpec, task_main
 from connector.runtime.topics import COMPACT, ensure_topics
 from connector.runtime.worker_config import WorkerConfig
 
 log = structlog.get_logger(__name__)
 STOP_GRACE_S = 30.0
+# Keys whose change alters the committed output; refused while offsets exist.
+IDENTITY_KEYS = ("model", "users", "shards", "seed", "tick.ms", "start.time")
 
 
 @attrs.define
-class ConnectorEntry:
-    """A connector as the worker holds it: its raw config and where relative paths resolve."""
+class RunningTask:
+    """A task this worker runs (or is about to restart)."""
 
-    name: str
-    data: dict[str, Any]
-    file: str | None
-    base_dir: str
-    config: ConnectorConfig
-    status: ConnectorStatus
-    target: State = State.RUNNING  # what the operator asked for: RUNNING, PAUSED or STOPPED
-
-
-@attrs.define
-class TaskProcess:
-    process: BaseProcess
-    started: float
+    connector: str
+    task: int
+    version: str  # hash of the connector config the process was started with
+    status: TaskStatus
+    process: BaseProcess | None = None
     restart_at: float | None = None
     last_report: float = attrs.Factory(time.monotonic)
+    stopping_since: float | None = None
+    stop_state: State = State.UNASSIGNED  # what the task becomes once its process has stopped
+
+
+def _version(stored: StoredConnector) -> str:
+    return hashlib.sha256(json.dumps(stored.data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 class Worker:
-    """Runs and supervises the tasks of every connector it owns."""
+    """Runs and supervises the tasks it owns; implements the Herder for the REST layer."""
 
-    def __init__(self, config: WorkerConfig) -> None:
+    def __init__(self, config: WorkerConfig, distributed: bool = False) -> None:
         self.config = config
+        self.distributed = distributed
         host = config.optional("rest.host.name") or socket.gethostname()
         self.worker_id = f"{host}:{config.optional('rest.port')}"
-        self.connectors: dict[str, ConnectorEntry] = {}
-        self.processes: dict[tuple[str, int], TaskProcess] = {}
+        self.models_dir = Path(config.optional("models.dir") or ".").resolve()
+        self.tasks: dict[tuple[str, int], RunningTask] = {}
+        self.zombies: list[BaseProcess] = []  # hung processes left to be fenced, reaped on exit
+        self.finished: dict[tuple[str, int], tuple[str, State, str | None]] = {}
+        self.restart_seen: dict[str, int] = {}
+        self.remote_status: dict[str, dict[str, Any]] = {}
+        self.store: ConfigStore = MemoryConfigStore()
+        self.membership: Membership = StandaloneMembership(self.slots)
+        self.rest: Any = None
         self._ctx = mp.get_context("spawn")
-        self._status_queue: Any = self._ctx.Queue()
+        self._reports: Any = self._ctx.Queue()
         self._status_producer: Producer | None = None
-        # Processes given up on as hung: fenced by their replacement, reaped when they exit.
-        self.zombies: list[BaseProcess] = []
+        self._status_consumer: Consumer | None = None
+        self._lock = threading.RLock()
+        self._configs: dict[str, ConnectorConfig] = {}
         self.stopping = False
 
-    # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> None:
-        """Create the internal topics (compacted) this worker keeps offsets and status in."""
+    @property
+    def slots(self) -> int:
+        return self.config.integer("cluster.slots")
+
+    # -- start-up -------------------------------------------------------------------------
+    def start(self, rest: bool = True) -> None:
+        """Create internal topics, join the cluster (distributed), start the REST server."""
         rf = self.config.integer("internal.topics.replication.factor")
         parts = self.config.integer("offset.storage.partitions")
-        ensure_topics(self.config.client("admin"), {
+        topics = {
             self.config.get("offset.storage.topic"): (parts, rf, COMPACT),
             self.config.get("snapshot.storage.topic"): (parts, rf, COMPACT),
             self.config.get("status.storage.topic"): (1, rf, COMPACT),
             self.config.get("config.storage.topic"): (1, rf, COMPACT),
-        })
+        }
+        if self.distributed:
+            topics[self.config.get("slots.topic")] = (self.slots, rf, {})
+        ensure_topics(self.config.client("admin"), topics)
         self._status_producer = Producer(self.config.client("producer"))
+        if self.distributed:
+            self.store = KafkaConfigStore(self.config.get("config.storage.topic"),
+                                          self.config.client("producer"),
+                                          self.config.client("consumer"))
+            self.membership = GroupMembership(
+                self.config.get("slots.topic"), self.config.get("group.id"),
+                self.config.client("consumer"), self.config.integer("session.timeout.ms"),
+                self.config.integer("heartbeat.interval.ms"))
+            self._status_consumer = Consumer({
+                **self.config.client("consumer"), "group.id": f"doge-status-{os.getpid()}",
+                "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+            self._status_consumer.assign([TopicPartition(
+                self.config.get("status.storage.topic"), 0, 0)])
+        if rest:
+            self._start_rest()
+
+    def _start_rest(self) -> None:
+        try:
+            from connector.rest.server import start_rest
+        except ImportError:
+            log.warning("REST API not available in this build")
+            return
+
+        host, port = self.config.get("rest.host.name"), self.config.integer("rest.port")
+        try:
+            self.rest = start_rest(self, host=host, port=port,
+                                   basic_auth=self.config.optional("rest.basic.auth.user.info"))
+        except OSError as exc:
+            raise UserError([Problem(f"cannot serve the REST API on {host}:{port}: "
+                                     f"{exc.strerror or exc}; set rest.port (0 picks a free "
+                                     "port) or rest.host.name", file=self.config.file,
+                                     path="rest.port")]) from None
+        self.worker_id = f"{self.config.get('rest.host.name')}:{self.rest.port}"
+        log.info("REST API listening", url=self.rest.url)
 
     def add_connector(self, data: dict[str, Any], file: str | None, base_dir: str) -> None:
-        """Validate, create its topics, record its task generation, start its tasks."""
-        config = parse_connector(data, file, Path(base_dir))
-        sim = prepare(config)  # a bad model fails here, before any task starts
-        if config.name in self.connectors:
-            raise UserError(f"connector '{config.name}' already exists")
+        """A connector from a file (standalone command line): validated, then stored."""
+        name = data.get("name") if isinstance(data, dict) else None
+        config = data.get("config") if isinstance(data, dict) else None
+        if not isinstance(name, str) or not isinstance(config, dict):
+            raise UserError([Problem('expected {"name": ..., "config": {...}}', file=file)])
+        self._put(name, config, base_dir, file, create_only=False)
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self, exit_when_finished: bool = False) -> int:
+        """Supervise until stopped (or, with exit_when_finished, until every connector ended)."""
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        while not self.stopping:
+            self.poll(0.2)
+            if exit_when_finished and self._all_ended():
+                break
+        self.shutdown()
+        failed = any(self.connector_state(n) is State.FAILED for n in self.store.snapshot())
+        return 1 if failed else 0
+
+    def _all_ended(self) -> bool:
+        names = list(self.store.snapshot())
+        return bool(names) and all(self.connector_state(n) in (State.FINISHED, State.FAILED,
+                                                               State.STOPPED) for n in names)
+
+    def request_stop(self) -> None:
+        self.stopping = True
+
+    def poll(self, timeout: float) -> None:
+        """One round: configs, membership, reports, reconcile, supervise."""
+        self.store.poll()
+        self.membership.poll()
+        self._read_status_topic()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                report = self._reports.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            self._on_report(report)
+        with self._lock:
+            self.reconcile()
+            self._supervise()
+
+    def _on_report(self, report: dict[str, Any]) -> None:
+        with self._lock:
+            for rt in self.tasks.values():
+                if rt.process is not None and rt.process.pid == report.get("pid"):
+                    rt.last_report = time.monotonic()
+                    status = rt.status
+                    if report.get("next_tick", -1) > status.next_tick:
+                        status.failures = 0  # progress: the task is healthy again
+                        status.next_tick = report["next_tick"]
+                    status.events = report.get("events", status.events)
+                    status.lag_seconds = report.get("lag_seconds", status.lag_seconds)
+                    if report["state"] == "FAILED":
+                        status.trace = report.get("trace")
+
+    # -- reconcile: what should run here vs what runs -----------------------------------------
+    def reconcile(self) -> None:
+        owned = self.membership.owned_slots()
+        if owned is None:
+            return  # rebalance in progress: keep everything as it is until assignments arrive
+        connectors = self.store.snapshot()
+        keys = []
+        for name, stored in connectors.items():
+            config = self._config(stored)
+            if config is not None:
+                keys.extend((name, t) for t in range(config.tasks_max))
+        mine = {k for k in keys if slot_of(keys, k, self.slots) in owned}
+        # Stop what is no longer ours, changed, or not wanted running.
+        for key, rt in list(self.tasks.items()):
+            stored = connectors.get(key[0])
+            if stored is None or key not in mine:
+                self._stop(rt, State.UNASSIGNED)
+            elif rt.version != _version(stored):
+                self._stop(rt, State.UNASSIGNED)
+            elif stored.target != "RUNNING":
+                self._stop(rt, State[stored.target])
+        # Restart requests.
+        for name, stored in connectors.items():
+            if stored.restart_seq > self.restart_seen.get(name, 0):
+                self.restart_seen[name] = stored.restart_seq
+                for task in stored.restart_tasks or range(self._tasks_max(stored)):
+                    self.finished.pop((name, task), None)
+                    rt = self.tasks.get((name, task))
+                    if rt is not None:
+                        self._stop(rt, State.RESTARTING)
+                        rt.status.failures = 0
+        # Start what is ours and wanted.
+        for key in sorted(mine):
+            stored = connectors[key[0]]
+            if stored.target != "RUNNING" or key in self.tasks:
+                continue
+            done = self.finished.get(key)
+            if done is not None and done[0] == _version(stored):
+                continue  # finished or failed with this config: stays so until restarted
+            self.finished.pop(key, None)
+            status = TaskStatus(key[1], State.UNASSIGNED, self.worker_id)
+            rt = RunningTask(key[0], key[1], _version(stored), status)
+            self.tasks[key] = rt
+            self._spawn(rt, stored)
+
+    def _tasks_max(self, stored: StoredConnector) -> int:
+        config = self._config(stored)
+        return config.tasks_max if config is not None else 0
+
+    def _config(self, stored: StoredConnector) -> ConnectorConfig | None:
+        version = _version(stored)
+        cached = self._configs.get(version)
+        if cached is None:
+            try:
+                cached = parse_connector(stored.data, stored.file, Path(stored.base_dir))
+            except UserError as exc:
+                log.error("stored connector config is invalid", connector=stored.name,
+                          error=str(exc))
+                return None
+            self._configs[version] = cached
+        return cached
+
+    def _spawn(self, rt: RunningTask, stored: StoredConnector) -> None:
+        spec = TaskSpec(dict(self.config.values), self.config.file, stored.data, stored.file,
+                        stored.base_dir, rt.task, self.worker_id, os.getpid())
+        process = self._ctx.Process(target=task_main, args=(spec, self._reports),
+                                    name=f"doge-task-{rt.connector}-{rt.task}", daemon=False)
+        process.start()
+        rt.process, rt.restart_at, rt.stopping_since = process, None, None
+        rt.last_report = time.monotonic()
+        rt.status.state, rt.status.worker_id, rt.status.trace = State.RUNNING, self.worker_id, None
+        log.info("task process started", connector=rt.connector, task=rt.task, pid=process.pid)
+        self._publish_task(rt)
+
+    def _stop(self, rt: RunningTask, then: State) -> None:
+        """Ask the process to stop after its current transaction (SIGTERM)."""
+        rt.stop_state = then
+        if rt.process is None or not rt.process.is_alive():
+            self._forget(rt, then)
+            return
+        if rt.stopping_since is None:
+            rt.stopping_since = time.monotonic()
+            os.kill(rt.process.pid or 0, signal.SIGTERM)
+
+    def _forget(self, rt: RunningTask, state: State) -> None:
+        rt.status.state = state
+        self._publish_task(rt)
+        self.tasks.pop((rt.connector, rt.task), None)
+
+    # -- supervise: exits, restarts, hung tasks ------------------------------------------------
+    def _supervise(self) -> None:
+        now = time.monotonic()
+        for rt in list(self.tasks.values()):
+            if rt.process is None:
+                if rt.restart_at is not None and now >= rt.restart_at and not self.stopping:
+                    stored = self.store.snapshot().get(rt.connector)
+                    if stored is not None:
+                        self._spawn(rt, stored)
+                continue
+            if rt.process.is_alive():
+                if rt.stopping_since is not None:
+                    if now - rt.stopping_since > STOP_GRACE_S:
+                        rt.process.kill()
+                elif now - rt.last_report > self.config.integer("task.hang.timeout.ms") / 1000:
+                    self._replace_hung(rt)
+                continue
+            rt.process.join()
+            code = rt.process.exitcode if rt.process.exitcode is not None else -1
+            rt.process = None
+            if rt.stopping_since is not None:
+                self._forget(rt, rt.stop_state)
+                if rt.stop_state is State.RESTARTING:
+                    pass  # reconcile starts it again
+            else:
+                self._on_exit(rt, code)
+        for process in list(self.zombies):
+            if not process.is_alive():
+                process.join()
+                self.zombies.remove(process)
+
+    def _replace_hung(self, rt: RunningTask) -> None:
+        """A task that stopped reporting (paused, swapped out, stuck): start a replacement.
+
+        The replacement fences the hung process's transactional id before reading offsets, so
+        if it ever wakes up it cannot commit. It is deliberately not killed: correctness must not
+        depend on being able to kill a zombie (in distributed mode it may be on another host).
+        """
+        assert rt.process is not None
+        log.warning("task unresponsive; starting a replacement", connector=rt.connector,
+                    task=rt.task, pid=rt.process.pid)
+        self.zombies.append(rt.process)
+        stored = self.store.snapshot().get(rt.connector)
+        rt.process = None
+        if stored is not None:
+            self._spawn(rt, stored)
+
+    def _on_exit(self, rt: RunningTask, code: int) -> None:
+        status = rt.status
+        key = (rt.connector, rt.task)
+        if code == ExitCode.DONE:
+            config = self._configs.get(rt.version)
+            state = State.FINISHED if config is not None and config.ticks is not None \
+                else State.STOPPED
+            self.finished[key] = (rt.version, state, None)
+            self._forget(rt, state)
+            return
+        if code == ExitCode.USER_ERROR:
+            self.finished[key] = (rt.version, State.FAILED, status.trace)
+            self._forget(rt, State.FAILED)
+            return
+        status.failures += 1
+        if status.failures > self.config.integer("task.restart.max.attempts"):
+            status.trace = (status.trace or f"task exited with code {code}") + \
+                f" (failed {status.failures} times in a row)"
+            self.finished[key] = (rt.version, State.FAILED, status.trace)
+            self._forget(rt, State.FAILED)
+            return
+        delay = min(self.config.integer("task.restart.backoff.ms") / 1000
+                    * 2 ** (status.failures - 1), 60.0)
+        rt.restart_at = time.monotonic() + delay
+        status.state = State.RESTARTING
+        log.warning("task ended unexpectedly; restarting", connector=rt.connector, task=rt.task,
+                    exit_code=code, attempt=status.failures, delay_s=delay)
+        self._publish_task(rt)
+
+    def shutdown(self) -> None:
+        """Stop every task (after its current transaction) and leave the cluster."""
+        with self._lock:
+            for rt in list(self.tasks.values()):
+                self._stop(rt, State.UNASSIGNED)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for rt in list(self.tasks.values()):
+            if rt.process is not None:
+                rt.process.join(max(0.0, deadline - time.monotonic()))
+                if rt.process.is_alive():
+                    rt.process.kill()
+                    rt.process.join()
+        self.tasks.clear()
+        self.membership.close()
+        self.store.close()
+        if self.rest is not None:
+            self.rest.close()
+        if self._status_producer is not None:
+            self._status_producer.flush(5)
+
+    # -- status -------------------------------------------------------------------------------
+    def _publish_task(self, rt: RunningTask) -> None:
+        self._publish(f"status-task-{rt.connector}-{rt.task}",
+                      {"state": rt.status.state.value, "trace": rt.status.trace,
+                       "worker_id": self.worker_id})
+
+    def _publish(self, key: str, value: dict[str, Any]) -> None:
+        if self._status_producer is None:
+            return
+        self._status_producer.produce(self.config.get("status.storage.topic"),
+                                      json.dumps(value).encode(), key.encode())
+        self._status_producer.poll(0)
+
+    def _read_status_topic(self) -> None:
+        if self._status_consumer is None:
+            return
+        while True:
+            msg = self._status_consumer.poll(0)
+            if msg is None:
+                return
+            if msg.error() is None and msg.key() is not None:
+                key = msg.key().decode()
+                if msg.value() is None:
+                    self.remote_status.pop(key, None)
+                else:
+                    self.remote_status[key] = json.loads(msg.value())
+
+    def task_state(self, name: str, task: int) -> tuple[State, str, str | None]:
+        """(state, worker_id, trace) from this worker's view, or the status topic's."""
+        with self._lock:
+            rt = self.tasks.get((name, task))
+            if rt is not None:
+                return rt.status.state, rt.status.worker_id, rt.status.trace
+            done = self.finished.get((name, task))
+            stored = self.store.snapshot().get(name)
+            if done is not None and stored is not None and done[0] == _version(stored):
+                return done[1], self.worker_id, done[2]
+        remote = self.remote_status.get(f"status-task-{name}-{task}")
+        if remote is not None and self.distributed:
+            return State(remote["state"]), remote.get("worker_id", ""), remote.get("trace")
+        stored = self.store.snapshot().get(name)
+        if stored is not None and stored.target != "RUNNING":
+            return State[stored.target], self.worker_id, None
+        return State.UNASSIGNED, "", None
+
+    def connector_state(self, name: str) -> State:
+        stored = self.store.snapshot().get(name)
+        if stored is None:
+            raise NotFound(name)
+        if stored.target != "RUNNING":
+            return State[stored.target]
+        states = {self.task_state(name, t)[0] for t in range(self._tasks_max(stored))}
+        if State.FAILED in states:
+            return State.FAILED
+        if states == {State.FINISHED}:
+            return State.FINISHED
+        return State.RUNNING
+
+    # -- the Herder API ---------------------------------------------------------------------
+    def _stored(self, name: str) -> StoredConnector:
+        stored = self.store.snapshot().get(name)
+        if stored is None:
+            raise NotFound(f"Connector {name} not found")
+        return stored
+
+    def connectors(self) -> list[str]:
+        return sorted(self.store.snapshot())
+
+    def connector_config(self, name: str) -> dict[str, str]:
+        stored = self._stored(name)
+        config = {k: v if isinstance(v, str) else json.dumps(v)
+                  for k, v in stored.data["config"].items()}
+        return {**config, "name": name}
+
+    def connector_info(self, name: str) -> dict[str, Any]:
+        stored = self._stored(name)
+        return {"name": name, "config": self.connector_config(name),
+                "tasks": [{"connector": name, "task": t}
+                          for t in range(self._tasks_max(stored))], "type": "source"}
+
+    def create_connector(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
+        self._put(name, config, str(self.models_dir), None, create_only=True)
+        return self.connector_info(name)
+
+    def put_connector_config(self, name: str, config: dict[str, Any]
+                             ) -> tuple[bool, dict[str, Any]]:
+        created = self._put(name, config, str(self.models_dir), None, create_only=False)
+        return created, self.connector_info(name)
+
+    def _put(self, name: str, config: dict[str, Any], base_dir: str, file: str | None,
+             create_only: bool) -> bool:
+        body = {k: v for k, v in config.items() if k != "name"}
+        if config.get("name", name) != name:
+            raise UserError(f"connector name in the config ({config.get('name')!r}) does not "
+                            f"match the name {name!r}")
+        data = {"name": name, "config": body}
+        parsed = parse_connector(data, file, Path(base_dir))
+        sim = prepare(parsed)  # the model must validate before anything is stored
+        old = self.store.snapshot().get(name)
+        if old is not None and create_only:
+            raise Conflict(f"Connector {name} already exists")
+        if old is not None and self._identity(old.data) != self._identity(data):
+            if self._committed_offsets(name):
+                raise Conflict(
+                    f"Connector {name} already committed output for another model, seed or "
+                    f"population ({', '.join(IDENTITY_KEYS)}); changing it would mix two runs. "
+                    f"Stop it and reset its offsets first (PUT /connectors/{name}/stop, then "
+                    f"DELETE /connectors/{name}/offsets), or create a new connector")
         ensure_topics(self.config.client("admin"), {
-            config.kafka_topic(t): (config.partitions, config.replication_factor, {})
+            parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor, {})
             for t in sim.model.schemas})
-        self._record_generation(config)
-        status = ConnectorStatus(config.name, State.RUNNING, self.worker_id)
-        entry = ConnectorEntry(config.name, data, file, base_dir, config, status)
-        self.connectors[config.name] = entry
-        self._publish_connector(entry)
-        for task in range(config.tasks_max):
-            status.tasks[task] = TaskStatus(task, State.UNASSIGNED, self.worker_id)
-            self._spawn(entry, task)
+        self._record_generation(parsed)
+        target = old.target if old is not None else "RUNNING"
+        seq = old.restart_seq if old is not None else 0
+        self.store.put(StoredConnector(name, data, base_dir, file, target, seq))
+        return old is None
+
+    @staticmethod
+    def _identity(data: dict[str, Any]) -> str:
+        config = data["config"]
+        return json.dumps({k: config.get(k) for k in IDENTITY_KEYS}, sort_keys=True,
+                          default=str)
 
     def _record_generation(self, config: ConnectorConfig) -> None:
         """Remember every tasks.max used, so later generations can fence this one's ids."""
@@ -116,190 +535,148 @@ class Worker:
         if producer.flush(30) != 0:
             raise TimeoutError(f"could not record the task generation in {topic}")
 
-    def _spawn(self, entry: ConnectorEntry, task: int) -> None:
-        spec = TaskSpec(dict(self.config.values), self.config.file, entry.data, entry.file,
-                        entry.base_dir, task, self.worker_id, os.getpid())
-        process = self._ctx.Process(target=task_main, args=(spec, self._status_queue),
-                                    name=f"doge-task-{entry.name}-{task}", daemon=False)
-        process.start()
-        self.processes[(entry.name, task)] = TaskProcess(process, time.monotonic())
-        status = entry.status.tasks[task]
-        status.state = State.RUNNING
-        status.worker_id = self.worker_id
-        log.info("task process started", connector=entry.name, task=task, pid=process.pid)
-        self._publish_task(entry, status)
+    def _committed_offsets(self, name: str) -> dict[bytes, bytes]:
+        return store.read_latest(self.config.client("consumer"),
+                                 self.config.get("offset.storage.topic"),
+                                 f"{name}/shard/".encode())
 
-    def run(self, exit_when_finished: bool = False) -> int:
-        """Supervise until stopped (or, with exit_when_finished, until every connector ended)."""
-        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
-        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
-        while not self.stopping:
-            self.poll(0.2)
-            if exit_when_finished and self.connectors and all(
-                    e.status.state in (State.FINISHED, State.FAILED, State.STOPPED)
-                    for e in self.connectors.values()):
-                break
-        self.shutdown()
-        failed = any(e.status.state is State.FAILED for e in self.connectors.values())
-        return 1 if failed else 0
+    def connector_status(self, name: str) -> dict[str, Any]:
+        stored = self._stored(name)
+        tasks = []
+        for t in range(self._tasks_max(stored)):
+            state, worker, trace = self.task_state(name, t)
+            entry: dict[str, Any] = {"id": t, "state": state.value, "worker_id": worker}
+            if trace:
+                entry["trace"] = trace
+            tasks.append(entry)
+        connector: dict[str, Any] = {"state": self.connector_state(name).value,
+                                     "worker_id": self.worker_id}
+        failed = next((t for t in tasks if t["state"] == "FAILED"), None)
+        if failed is not None:
+            connector["trace"] = f"task {failed['id']} failed: {failed.get('trace', '')}"
+        return {"name": name, "connector": connector, "tasks": tasks, "type": "source"}
 
-    def request_stop(self) -> None:
-        self.stopping = True
+    def task_configs(self, name: str) -> list[dict[str, Any]]:
+        stored = self._stored(name)
+        config = self._config(stored)
+        base = self.connector_config(name)
+        out = []
+        for t in range(self._tasks_max(stored)):
+            shards = shards_of_task(config.shards, config.tasks_max, t) if config else []
+            out.append({"id": {"connector": name, "task": t},
+                        "config": {**base, "task.id": str(t),
+                                   "task.shards": ",".join(map(str, shards))}})
+        return out
 
-    def poll(self, timeout: float) -> None:
-        """Drain task status reports and supervise processes once."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                report = self._status_queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            self._on_report(report)
-        self._supervise()
+    def task_status(self, name: str, task: int) -> dict[str, Any]:
+        stored = self._stored(name)
+        if not 0 <= task < self._tasks_max(stored):
+            raise NotFound(f"Task {name}-{task} not found")
+        state, worker, trace = self.task_state(name, task)
+        out: dict[str, Any] = {"id": task, "state": state.value, "worker_id": worker}
+        if trace:
+            out["trace"] = trace
+        return out
 
-    def _on_report(self, report: dict[str, Any]) -> None:
-        for entry in self.connectors.values():
-            proc = self.processes.get((entry.name, report["task"]))
-            if proc is not None and proc.process.pid == report.get("pid"):
-                proc.last_report = time.monotonic()
-                status = entry.status.tasks[report["task"]]
-                if "next_tick" in report:
-                    if report["next_tick"] > status.next_tick:
-                        status.failures = 0  # progress: the task is healthy again
-                    status.next_tick = report["next_tick"]
-                status.events = report.get("events", status.events)
-                status.lag_seconds = report.get("lag_seconds", status.lag_seconds)
-                if report["state"] == "FAILED":
-                    status.trace = report.get("trace")
+    def _set_target(self, name: str, target: str) -> None:
+        stored = self._stored(name)
+        if stored.target != target:
+            self.store.put(attrs.evolve(stored, target=target))
 
-    def _supervise(self) -> None:
-        now = time.monotonic()
-        for (name, task), proc in list(self.processes.items()):
-            entry = self.connectors.get(name)
-            if entry is None:
-                continue
-            status = entry.status.tasks[task]
-            if proc.restart_at is not None:
-                if now >= proc.restart_at and entry.target is State.RUNNING and not self.stopping:
-                    self._spawn(entry, task)
-                continue
-            if proc.process.is_alive():
-                if now - proc.last_report > self.config.integer("task.hang.timeout.ms") / 1000:
-                    self._replace_hung(entry, status, proc)
-                continue
-            proc.process.join()
-            code = proc.process.exitcode
-            self._on_exit(entry, status, proc, code if code is not None else -1)
-        self._reap_zombies()
-        self._update_connector_states()
+    def pause(self, name: str) -> None:
+        self._set_target(name, "PAUSED")
 
-    def _replace_hung(self, entry: ConnectorEntry, status: TaskStatus, proc: TaskProcess) -> None:
-        """A task that stopped reporting (paused, swapped out, stuck): start a replacement.
+    def resume(self, name: str) -> None:
+        self._set_target(name, "RUNNING")
 
-        The replacement fences the hung process's transactional id before reading offsets, so
-        if it ever wakes up it cannot commit. It is deliberately not killed: correctness must not
-        depend on being able to kill a zombie (in distributed mode it may be on another host).
-        """
-        log.warning("task unresponsive; starting a replacement", connector=entry.name,
-                    task=status.task, pid=proc.process.pid)
-        self.zombies.append(proc.process)
-        self._spawn(entry, status.task)
+    def stop(self, name: str) -> None:
+        self._set_target(name, "STOPPED")
 
-    def _reap_zombies(self) -> None:
-        for process in list(self.zombies):
-            if not process.is_alive():
-                process.join()
-                self.zombies.remove(process)
+    def restart_connector(self, name: str, include_tasks: bool, only_failed: bool
+                          ) -> dict[str, Any] | None:
+        stored = self._stored(name)
+        if not include_tasks:
+            return None  # the connector itself has no runtime of its own to restart
+        tasks = [t for t in range(self._tasks_max(stored))
+                 if not only_failed or self.task_state(name, t)[0] is State.FAILED]
+        self.store.put(attrs.evolve(stored, restart_seq=stored.restart_seq + 1,
+                                    restart_tasks=tasks))
+        status = self.connector_status(name)
+        for entry in status["tasks"]:
+            if entry["id"] in tasks:
+                entry["state"] = State.RESTARTING.value
+        status["connector"]["state"] = State.RESTARTING.value
+        return status
 
-    def _on_exit(self, entry: ConnectorEntry, status: TaskStatus, proc: TaskProcess,
-                 code: int) -> None:
-        if code == ExitCode.DONE:
-            finished = entry.config.ticks is not None
-            status.state = State.FINISHED if finished else State.STOPPED
-            del self.processes[(entry.name, status.task)]
-            if entry.target is State.PAUSED:
-                status.state = State.PAUSED
-        elif code == ExitCode.USER_ERROR:
-            status.state = State.FAILED
-            del self.processes[(entry.name, status.task)]
-        else:
-            status.failures += 1
-            limit = self.config.integer("task.restart.max.attempts")
-            if status.failures > limit:
-                status.state = State.FAILED
-                status.trace = (status.trace or f"task exited with code {code}") + \
-                    f" (failed {status.failures} times in a row)"
-                del self.processes[(entry.name, status.task)]
-            else:
-                backoff = self.config.integer("task.restart.backoff.ms") / 1000
-                delay = min(backoff * 2 ** (status.failures - 1), 60.0)
-                proc.restart_at = time.monotonic() + delay
-                status.state = State.RESTARTING
-                log.warning("task died; restarting", connector=entry.name, task=status.task,
-                            exit_code=code, attempt=status.failures, delay_s=delay)
-        self._publish_task(entry, status)
+    def restart_task(self, name: str, task: int) -> None:
+        stored = self._stored(name)
+        if not 0 <= task < self._tasks_max(stored):
+            raise NotFound(f"Task {name}-{task} not found")
+        self.store.put(attrs.evolve(stored, restart_seq=stored.restart_seq + 1,
+                                    restart_tasks=[task]))
 
-    def _update_connector_states(self) -> None:
-        for entry in self.connectors.values():
-            states = {t.state for t in entry.status.tasks.values()}
-            before = entry.status.state
-            if State.FAILED in states:
-                entry.status.state = State.FAILED
-                failed = next(t for t in entry.status.tasks.values() if t.state is State.FAILED)
-                entry.status.trace = f"task {failed.task} failed: {failed.trace}"
-            elif states == {State.FINISHED}:
-                entry.status.state = State.FINISHED
-            elif entry.target is State.PAUSED:
-                entry.status.state = State.PAUSED
-            elif entry.target is State.STOPPED:
-                entry.status.state = State.STOPPED
-            else:
-                entry.status.state = State.RUNNING
-            if entry.status.state is not before:
-                log.info("connector state", connector=entry.name, state=entry.status.state.value)
-                self._publish_connector(entry)
+    def delete_connector(self, name: str, reset_offsets: bool = False) -> None:
+        stored = self._stored(name)
+        self.store.delete(name)
+        if reset_offsets:
+            self._reset(name, stored)
 
-    # -- operations (the herder API the REST layer calls) ------------------------------------
-    def stop_tasks(self, name: str, target: State) -> None:
-        """Stop a connector's tasks between transactions (SIGTERM), for pause/stop/delete."""
-        entry = self.connectors[name]
-        entry.target = target
-        procs = [(key, p) for key, p in self.processes.items() if key[0] == name]
-        for _, proc in procs:
-            if proc.process.is_alive():
-                os.kill(proc.process.pid or 0, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_S
-        for key, proc in procs:
-            if proc.restart_at is None:
-                proc.process.join(max(0.0, deadline - time.monotonic()))
-                if proc.process.is_alive():
-                    proc.process.kill()
-                    proc.process.join()
-            self.processes.pop(key, None)
-            entry.status.tasks[key[1]].state = target
-        self._update_connector_states()
+    def reset_offsets(self, name: str) -> None:
+        """Delete a STOPPED connector's committed offsets and snapshots (Connect's KIP-875)."""
+        stored = self._stored(name)
+        if stored.target != "STOPPED":
+            raise Conflict(f"Connector {name} must be stopped before its offsets are reset "
+                           f"(PUT /connectors/{name}/stop)")
+        self._reset(name, stored)
 
-    def shutdown(self) -> None:
-        for name in list(self.connectors):
-            target = self.connectors[name].target
-            self.stop_tasks(name, target if target is not State.RUNNING else State.UNASSIGNED)
-        if self._status_producer is not None:
-            self._status_producer.flush(5)
+    def _reset(self, name: str, stored: StoredConnector) -> None:
+        """Fence every generation's transactional ids, then tombstone offsets and snapshots."""
+        self._wait_stopped(name)
+        config = self._config(stored)
+        from connector.destinations.kafka import TaskIdentity
 
-    # -- status topic ------------------------------------------------------------------------
-    def _publish_connector(self, entry: ConnectorEntry) -> None:
-        self._publish(f"status-connector-{entry.name}",
-                      {"state": entry.status.state.value, "trace": entry.status.trace,
-                       "worker_id": self.worker_id})
+        key = store.generations_key(name)
+        topic = self.config.get("offset.storage.topic")
+        latest = store.read_latest(self.config.client("consumer"), topic, key)
+        generations = set(json.loads(latest[key])) if key in latest else set()
+        if config is not None:
+            generations.add(config.tasks_max)
+        identity = TaskIdentity(name, 0, 0, self.config.get("group.id"))
+        for gen in generations:
+            for task in range(gen):
+                fencer = Producer({**self.config.client("producer"),
+                                   "transactional.id": identity.transactional_id(gen, task)})
+                fencer.init_transactions(30)
+        producer = Producer(self.config.client("producer"))
+        prefix = f"{name}/".encode()
+        for t in (topic, self.config.get("snapshot.storage.topic")):
+            for k in store.read_latest(self.config.client("consumer"), t, prefix):
+                producer.produce(t, None, k)
+        if producer.flush(30) != 0:
+            raise TimeoutError("could not delete the connector's offsets")
 
-    def _publish_task(self, entry: ConnectorEntry, status: TaskStatus) -> None:
-        self._publish(f"status-task-{entry.name}-{status.task}",
-                      {"state": status.state.value, "trace": status.trace,
-                       "worker_id": self.worker_id})
+    def _wait_stopped(self, name: str, timeout_s: float = STOP_GRACE_S) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not any(k[0] == name and rt.process is not None
+                           for k, rt in self.tasks.items()):
+                    return
+            time.sleep(0.1)
 
-    def _publish(self, key: str, value: dict[str, Any]) -> None:
-        if self._status_producer is None:
-            return
-        self._status_producer.produce(self.config.get("status.storage.topic"),
-                                      json.dumps(value).encode(), key.encode())
-        self._status_producer.poll(0)
+    def offsets(self, name: str) -> dict[str, Any]:
+        self._stored(name)
+        out = []
+        for key, raw in sorted(self._committed_offsets(name).items()):
+            shard = int(key.decode().rsplit("/", 1)[1])
+            record = json.loads(raw)
+            out.append({"partition": {"shard": shard},
+                        "offset": {"next_tick": record["next_tick"],
+                                   "snapshot_tick": record.get("snapshot_tick")}})
+        return {"offsets": out}
+
+    def validate(self, config: dict[str, Any]) -> dict[str, Any]:
+        from connector.runtime.validation import validate_response
+
+        return validate_response(config, self.models_dir)
+

@@ -36,6 +36,9 @@ KNOWN = {
     "task.restart.backoff.ms": "1000",
     "snapshot.chunk.bytes": "900000",
     "task.hang.timeout.ms": "60000",
+    "cluster.slots": "64",
+    "slots.topic": "doge-slots",
+    "models.dir": None,
     "plugins": None,
     "log.level": "INFO",
     "session.timeout.ms": "10000",
@@ -130,7 +133,7 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
             problems.append(Problem(f"'{key}' is required", file=file, path=key))
     for key in ("rest.port", "offset.storage.partitions", "task.restart.max.attempts",
                 "task.restart.backoff.ms", "snapshot.chunk.bytes", "session.timeout.ms",
-                "task.hang.timeout.ms"):
+                "task.hang.timeout.ms", "cluster.slots", "heartbeat.interval.ms"):
         if key in values and not values[key].lstrip("-").isdigit():
             problems.append(Problem(f"expected a whole number, got {values[key]!r}", file=file,
                                     path=key))

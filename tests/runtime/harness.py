@@ -52,7 +52,7 @@ class KafkaRun:
                   "snapshot.storage.topic": f"{self.prefix}snapshots",
                   "status.storage.topic": f"{self.prefix}status",
                   "config.storage.topic": f"{self.prefix}configs",
-                  "task.restart.backoff.ms": "200", "log.level": "INFO",
+                  "task.restart.backoff.ms": "200", "log.level": "INFO", "rest.port": "0",
                   **self.worker_extra, **extra}
         path = self.tmp / f"worker-{uuid.uuid4().hex[:6]}.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))

@@ -1,0 +1,107 @@
+"""Which tasks this worker runs: all of them (standalone) or those Kafka's group protocol gives it.
+
+Distributed mode: every task of every connector is mapped to a slot (a partition of an internal,
+empty topic); workers sharing `group.id` subscribe to that topic as one consumer group with the
+round-robin assignor, so Kafka itself decides which worker owns which slots, and moves them when
+a worker joins, leaves, or stops heartbeating for `session.timeout.ms`. No coordinator of ours.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import structlog
+from confluent_kafka import Consumer, TopicPartition
+
+log = structlog.get_logger(__name__)
+
+
+def slot_of(task_keys: Iterable[tuple[str, int]], key: tuple[str, int], slots: int) -> int:
+    """Tasks take consecutive slots in (connector, task) order: an even spread over workers."""
+    ordered = sorted(task_keys)
+    return ordered.index(key) % slots
+
+
+class Membership(Protocol):
+    def poll(self) -> None:
+        """Keep the membership alive (heartbeats, rebalances)."""
+
+    def owned_slots(self) -> set[int] | None:
+        """Slots this worker owns now; None while a rebalance is in progress."""
+
+    def generation(self) -> int:
+        """Changes whenever ownership changed (for logs and status)."""
+
+    def close(self) -> None:
+        """Leave the group."""
+
+
+class StandaloneMembership:
+    """Owns everything."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = set(range(slots))
+
+    def poll(self) -> None:
+        return None
+
+    def owned_slots(self) -> set[int] | None:
+        return self._slots
+
+    def generation(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None
+
+
+class GroupMembership:
+    """A consumer group over the slots topic; assignments arrive through rebalance callbacks."""
+
+    def __init__(self, topic: str, group_id: str, consumer_conf: dict[str, Any],
+                 session_timeout_ms: int, heartbeat_ms: int) -> None:
+        self._lock = threading.Lock()
+        self._owned: set[int] | None = None
+        self._generation = 0
+        self._consumer = Consumer({
+            **consumer_conf, "group.id": f"{group_id}-workers",
+            "partition.assignment.strategy": "roundrobin",
+            "session.timeout.ms": session_timeout_ms, "heartbeat.interval.ms": heartbeat_ms,
+            "max.poll.interval.ms": max(300_000, session_timeout_ms),
+            "enable.auto.commit": False, "auto.offset.reset": "latest"})
+        self._consumer.subscribe([topic], on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                 on_lost=self._on_lost)
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        with self._lock:
+            self._owned = {tp.partition for tp in partitions}
+            self._generation += 1
+        log.info("slots assigned", slots=sorted(self._owned))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Eager protocol: everything is revoked, then reassigned. Keep running meanwhile; a task
+        # that ends up elsewhere is fenced by its new owner before that owner reads offsets.
+        with self._lock:
+            self._owned = None
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        log.warning("group membership lost (session timed out); releasing every task")
+        with self._lock:
+            self._owned = set()
+            self._generation += 1
+
+    def poll(self) -> None:
+        self._consumer.poll(0)
+
+    def owned_slots(self) -> set[int] | None:
+        with self._lock:
+            return None if self._owned is None else set(self._owned)
+
+    def generation(self) -> int:
+        with self._lock:
+            return self._generation
+
+    def close(self) -> None:
+        self._consumer.close()

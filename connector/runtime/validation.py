@@ -1,0 +1,54 @@
+"""Kafka Connect's `PUT /connector-plugins/{type}/config/validate` answer for our config keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from connector.errors import UserError
+from connector.runtime.config import KEYS, parse_connector
+from connector.runtime.simulation import prepare
+
+GROUP = "Simulation"
+
+
+def validate_response(config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Every known key with its value and errors; model problems are reported on `model`."""
+    errors: dict[str, list[str]] = {}
+    name = str(config.get("name", "validate"))
+    data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
+    try:
+        prepare(parse_connector(data, None, base_dir))
+    except UserError as exc:
+        for p in exc.errors:
+            path = p.path or ""
+            key = path.removeprefix("config.") if path.startswith("config.") else "model"
+            if key not in {k.name for k in KEYS}:
+                key = "model" if path and not path.startswith("config.") else key
+            errors.setdefault(key, []).append(p.render())
+    configs = []
+    names = [k.name for k in KEYS]
+    for order, key in enumerate(KEYS, start=1):
+        value = config.get(key.name, key.default)
+        configs.append({
+            "definition": {"name": key.name, "type": "STRING", "required": key.default is None
+                           and key.name in ("model",), "default_value": key.default,
+                           "importance": "HIGH" if key.name in ("model", "tasks.max") else
+                           "MEDIUM", "documentation": key.doc, "group": GROUP, "width": "MEDIUM",
+                           "display_name": key.name, "dependents": [], "order": order},
+            "value": {"name": key.name, "value": value if isinstance(value, str | None)
+                      else str(value), "recommended_values": [],
+                      "errors": errors.pop(key.name, []), "visible": True}})
+    for key, messages in errors.items():  # unknown keys: Connect lists them with their errors
+        if key not in names:
+            configs.append({"definition": {"name": key, "type": "STRING", "required": False,
+                                           "default_value": None, "importance": "LOW",
+                                           "documentation": "", "group": GROUP,
+                                           "width": "NONE", "display_name": key,
+                                           "dependents": [], "order": 0},
+                            "value": {"name": key, "value": str(config.get(key)),
+                                      "recommended_values": [], "errors": messages,
+                                      "visible": True}})
+    count = sum(len(c["value"]["errors"]) for c in configs)
+    return {"name": "io.dogeconnect.DogeSourceConnector", "error_count": count,
+            "groups": [GROUP], "configs": configs}
