@@ -1,3 +1,3 @@
-"""doge-connect: a synthetic behavioural-event generator run as a Kafka Connect-style source connector."""
+"""doge-connect: a synthetic behavioural-event generator, run as a Kafka Connect-style source."""
 
 __version__ = "0.1.0"

@@ -58,7 +58,7 @@ def run_command(connector_file: str, output: str | None, fmt: str, ticks: int | 
         start_tick = runner.resume()
         if start_tick and not quiet:
             click.echo(f"resuming connector '{config.name}' at tick {start_tick}", err=True)
-        stats = runner.run(ticks)
+        runner.run(ticks)
     finally:
         destination.close()
     if progress:
@@ -101,8 +101,9 @@ def _iso(ms: int) -> str:
 def _summary(runner: Runner, output: str) -> None:
     stats = runner.stats
     elapsed = max(time.monotonic() - stats.started, 1e-9)
+    reached = _iso(runner.start_ms + runner.next_tick * runner.sim.config.tick_ms)
     lines = [f"{'stopped' if runner.stopping else 'done'}: connector '{runner.sim.config.name}' "
-             f"at tick {runner.next_tick} ({_iso(runner.start_ms + runner.next_tick * runner.sim.config.tick_ms)}), "
+             f"at tick {runner.next_tick} ({reached}), "
              f"{stats.events:,} events in {elapsed:.1f}s ({stats.events / elapsed:,.0f}/s), "
              f"{stats.commits} commits"]
     if output != "-":

@@ -9,6 +9,7 @@ earlier `tasks.max` generations, and only then are committed offsets read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -235,10 +236,8 @@ class KafkaDestination:
         """Drop the producer; an open transaction is aborted by the broker (or by the fence)."""
         self._staged.clear()
         if self._producer is not None:
-            try:
+            with contextlib.suppress(KafkaException):
                 self._producer.abort_transaction(1)
-            except KafkaException:
-                pass
         self._close_producer()
 
 

@@ -1,4 +1,4 @@
-"""Compile a validated model into what one tick needs: tables of chances and compiled expressions."""
+"""Compile a validated model into what one tick needs: chance tables and compiled expressions."""
 
 from __future__ import annotations
 
@@ -111,7 +111,8 @@ def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:
         arrival_state=index[spec.population.arrival_state],
         attributes=tuple((a.name, DTYPES[a.type]) for a in spec.attributes),
         initial_values=tuple((n, ex.compile_expr(c)) for n, c in model.initial_values),
-        transitions=tuple(_compile_transition(i, t, index) for i, t in enumerate(model.transitions)),
+        transitions=tuple(_compile_transition(i, t, index)
+                          for i, t in enumerate(model.transitions)),
         base_chance=base,
         slot_transition=slot_t,
         slot_profile=slot_p,

@@ -17,8 +17,9 @@ class Population:
                  sessions: bool, capacity: int) -> None:
         self.size = 0
         self._capacity = max(capacity, 16)
-        self.state = np.zeros(self._capacity, dtype=state_dtype)
-        self.attributes = {name: np.zeros(self._capacity, dtype=dtype) for name, dtype in attributes}
+        self.state: np.ndarray = np.zeros(self._capacity, dtype=state_dtype)
+        self.attributes: dict[str, np.ndarray] = {
+            name: np.zeros(self._capacity, dtype=dtype) for name, dtype in attributes}
         # Session numbers per user: the open one (0 = none) and how many were ever opened.
         self.session = np.zeros(self._capacity, dtype=np.int32) if sessions else None
         self.session_count = np.zeros(self._capacity, dtype=np.int32) if sessions else None

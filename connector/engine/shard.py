@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from connector.engine import rng
-from connector.engine.identity import run_fingerprint
 from connector.engine.batch import EventColumns, TickBatch
+from connector.engine.identity import run_fingerprint
 from connector.engine.plan import (
     FIELD_DTYPES,
     ONE,
@@ -190,8 +190,10 @@ class ShardEngine:
             fields = {}
             for f, compiled in emit.fields:
                 key = (compiled.checked.node, f.value_type, f.nullable)
-                values = shared.get(key) if not compiled.sites else None
-                if values is None:
+                cached = shared.get(key) if not compiled.sites else None
+                if cached is not None:
+                    values = cached
+                else:
                     values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
                     if not compiled.sites:
                         shared[key] = values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -112,19 +113,20 @@ def _attributes(r: Reader, value: Any) -> tuple[AttributeSpec, ...]:
     if attrs is None:
         return ()
     out = []
-    for name, body in attrs.items():
+    for name, raw in attrs.items():
         path = child_path("attributes", name)
-        if isinstance(body, str) and body in ATTRIBUTE_TYPES:
-            body = {"type": body}
+        body = {"type": raw} if isinstance(raw, str) and raw in ATTRIBUTE_TYPES else raw
         spec = r.mapping(body, path, ATTRIBUTE_KEYS, required=("type",))
         if spec is None or "type" not in spec:
             continue
         type_ = spec["type"]
         if type_ not in ATTRIBUTE_TYPES:
             r.error(child_path(path, "type"),
-                    f"unknown attribute type {type_!r}; expected one of {', '.join(ATTRIBUTE_TYPES)}")
+                    f"unknown attribute type {type_!r}; expected one of "
+                    f"{', '.join(ATTRIBUTE_TYPES)}")
             continue
-        initial = r.expression(spec.get("initial", ZERO_BY_TYPE[type_]), child_path(path, "initial"))
+        initial = r.expression(spec.get("initial", ZERO_BY_TYPE[type_]),
+                               child_path(path, "initial"))
         if initial is not None:
             out.append(AttributeSpec(name, type_, initial, path))
     return tuple(out)
@@ -146,10 +148,9 @@ def _topics(r: Reader, value: Any, schemas_dir: Path) -> tuple[TopicSpec, ...]:
     if topics is None:
         return ()
     out = []
-    for name, body in topics.items():
+    for name, raw in topics.items():
         path = child_path("topics", name)
-        if isinstance(body, str):
-            body = {"schema": body}
+        body = {"schema": raw} if isinstance(raw, str) else raw
         spec = r.mapping(body, path, ("schema", "description"), required=("schema",))
         if spec is None or "schema" not in spec:
             continue
@@ -161,7 +162,8 @@ def _topics(r: Reader, value: Any, schemas_dir: Path) -> tuple[TopicSpec, ...]:
         schema_name = r.string(schema, spath)
         if schema_name is None:
             continue
-        file = schemas_dir / (schema_name if schema_name.endswith(".avsc") else f"{schema_name}.avsc")
+        stem = schema_name if schema_name.endswith(".avsc") else f"{schema_name}.avsc"
+        file = schemas_dir / stem
         try:
             data = json.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -215,7 +217,8 @@ def _transition(r: Reader, body: Any, path: str) -> TransitionSpec | None:
 
 def _chance(r: Reader, spec: dict[str, Any], path: str) -> tuple[float | None, float | None]:
     if "chance" in spec and "every" in spec:
-        r.error(path, "give either 'chance' (percent per tick) or 'every' (mean interval), not both")
+        r.error(path, "give either 'chance' (percent per tick) or 'every' (mean interval), "
+                "not both")
         return None, None
     if "every" in spec:
         try:
@@ -232,16 +235,15 @@ def _chance(r: Reader, spec: dict[str, Any], path: str) -> tuple[float | None, f
         return None, None
     value = spec["chance"]
     if isinstance(value, str) and value.strip().endswith("%"):
-        try:
+        with contextlib.suppress(ValueError):
             value = float(value.strip()[:-1])
-        except ValueError:
-            pass
     number = r.number(value, child_path(path, "chance"))
     if number is not None and number < 0:
         r.error(child_path(path, "chance"), f"a chance cannot be negative (got {number:g} %)")
         return None, None
     if number is not None and number > 100:
-        r.error(child_path(path, "chance"), f"a chance is a percentage of at most 100 (got {number:g})")
+        r.error(child_path(path, "chance"),
+                f"a chance is a percentage of at most 100 (got {number:g})")
         return None, None
     return number, None
 
@@ -260,7 +262,8 @@ def _expression_map(r: Reader, value: Any, path: str) -> list[tuple[str, str]]:
 
 def _updates(r: Reader, value: Any, path: str) -> list[Assignment]:
     if isinstance(value, dict):
-        return [Assignment(k, "=", e, child_path(path, k)) for k, e in _expression_map(r, value, path)]
+        return [Assignment(k, "=", e, child_path(path, k))
+                for k, e in _expression_map(r, value, path)]
     if isinstance(value, str):
         value = [value]
     items = r.sequence(value, path)

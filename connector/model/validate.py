@@ -32,7 +32,8 @@ INIT_BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG,
 # Schema fields filled without an explicit expression when the name matches.
 DEFAULT_FIELD_EXPRESSIONS = {"timestamp": "time", "event_time": "time", "event": "transition",
                              "user_id": "user_id", "device_id": "user_id",
-                             "account_id": "user_id", "actor_id": "user_id", "session_id": "session_id", "state": "state",
+                             "account_id": "user_id", "actor_id": "user_id",
+                             "session_id": "session_id", "state": "state",
                              "transition": "transition", "tick": "tick"}
 
 

@@ -37,8 +37,10 @@ class ConfigKey:
 KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("connector.class", CONNECTOR_CLASSES[0], "Must name the doge source connector."),
     ConfigKey("tasks.max", "1", "How many tasks (processes) share the shards."),
-    ConfigKey("model", None, "Path of the model file (relative to this config) or an inline model."),
-    ConfigKey("users", None, "Initial population; default: the model's population.users, else 1000."),
+    ConfigKey("model", None, "Path of the model file (relative to this config) or an inline "
+              "model."),
+    ConfigKey("users", None, "Initial population; default: the model's population.users, "
+              "else 1000."),
     ConfigKey("shards", "8", "Fixed slices of the population, each with its own random streams and "
               "offset; part of the output's identity (changing it changes the output)."),
     ConfigKey("seed", "1", "Seed of every random stream."),
@@ -49,7 +51,8 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("pace", None, "max (as fast as possible), realtime, or a speed-up factor such as 60; "
               "default: max when ticks is set, realtime otherwise."),
     ConfigKey("transaction.boundary", "tick", "tick: one transaction per tick; ticks: every "
-              "transaction.boundary.ticks ticks; interval: every transaction.boundary.interval.ms."),
+              "transaction.boundary.ticks ticks; interval: every "
+              "transaction.boundary.interval.ms."),
     ConfigKey("transaction.boundary.ticks", "1", "Ticks per transaction with boundary=ticks."),
     ConfigKey("transaction.boundary.interval.ms", "1000", "Wall time per transaction with "
               "boundary=interval (always cut on a tick boundary)."),

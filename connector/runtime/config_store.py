@@ -97,7 +97,7 @@ class KafkaConfigStore:
                 if msg.error() is not None:
                     continue
                 self._apply(msg.key(), msg.value())
-                self._applied = msg.offset()
+                self._applied = msg.offset() or 0
 
     def _apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is None:

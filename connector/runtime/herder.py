@@ -32,7 +32,8 @@ class Herder(Protocol):
     def create_connector(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
         """Create; Conflict if it exists, UserError if the config is invalid. Returns info."""
 
-    def put_connector_config(self, name: str, config: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    def put_connector_config(self, name: str, config: dict[str, Any]
+                             ) -> tuple[bool, dict[str, Any]]:
         """Create or reconfigure; (created, info). A change of the output's identity (model,
         seed, users, shards, tick.ms, start.time) is refused while offsets exist."""
 

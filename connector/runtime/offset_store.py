@@ -16,7 +16,7 @@ import struct
 import time
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from connector.destinations.base import Committed, ShardCheckpoint
 
@@ -80,11 +80,12 @@ def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
             if msg is None:
                 _drop_finished(consumer, remaining, ends, topic)
                 continue
-            if msg.error() is not None:
-                if msg.error().code() == msg.error()._PARTITION_EOF:
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
                     _drop_finished(consumer, remaining, ends, topic)
                     continue
-                raise RuntimeError(f"reading {topic}: {msg.error()}")
+                raise RuntimeError(f"reading {topic}: {error}")
             key = msg.key()
             if key is not None and key.startswith(prefix):
                 value = msg.value()
@@ -92,8 +93,9 @@ def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
                     latest.pop(key, None)
                 else:
                     latest[key] = value
-            if msg.offset() + 1 >= ends[msg.partition()]:
-                remaining.discard(msg.partition())
+            partition, offset = msg.partition() or 0, msg.offset() or 0
+            if offset + 1 >= ends[partition]:
+                remaining.discard(partition)
         return latest
     finally:
         consumer.close()

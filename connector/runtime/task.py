@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import signal
@@ -189,7 +190,5 @@ def _progress(runner: Runner, status: Queue[dict[str, Any]] | None, spec: TaskSp
 def _report(status: Queue[dict[str, Any]] | None, spec: TaskSpec, state: str, **info: Any) -> None:
     if status is None:
         return
-    try:
+    with contextlib.suppress(Exception):
         status.put_nowait({"task": spec.task, "state": state, "pid": os.getpid(), **info})
-    except Exception:  # noqa: BLE001 - status is best effort; the task must not die of it
-        pass

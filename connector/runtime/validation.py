@@ -22,11 +22,9 @@ def validate_response(config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
     except UserError as exc:
         for p in exc.errors:
             path = p.path or ""
-            key = path.removeprefix("config.") if path.startswith("config.") else "model"
-            if key not in {k.name for k in KEYS}:
-                key = "model" if path and not path.startswith("config.") else key
-            errors.setdefault(key, []).append(p.render())
-    configs = []
+            field = path.removeprefix("config.") if path.startswith("config.") else "model"
+            errors.setdefault(field, []).append(p.render())
+    configs: list[dict[str, Any]] = []
     names = [k.name for k in KEYS]
     for order, key in enumerate(KEYS, start=1):
         value = config.get(key.name, key.default)
@@ -39,14 +37,14 @@ def validate_response(config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
             "value": {"name": key.name, "value": value if isinstance(value, str | None)
                       else str(value), "recommended_values": [],
                       "errors": errors.pop(key.name, []), "visible": True}})
-    for key, messages in errors.items():  # unknown keys: Connect lists them with their errors
-        if key not in names:
-            configs.append({"definition": {"name": key, "type": "STRING", "required": False,
+    for unknown, messages in errors.items():  # unknown keys: Connect lists them with their errors
+        if unknown not in names:
+            configs.append({"definition": {"name": unknown, "type": "STRING", "required": False,
                                            "default_value": None, "importance": "LOW",
                                            "documentation": "", "group": GROUP,
-                                           "width": "NONE", "display_name": key,
+                                           "width": "NONE", "display_name": unknown,
                                            "dependents": [], "order": 0},
-                            "value": {"name": key, "value": str(config.get(key)),
+                            "value": {"name": unknown, "value": str(config.get(unknown)),
                                       "recommended_values": [], "errors": messages,
                                       "visible": True}})
     count = sum(len(c["value"]["errors"]) for c in configs)

@@ -220,31 +220,29 @@ class Worker:
         if owned is None:
             return  # rebalance in progress: keep everything as it is until assignments arrive
         connectors = self.store.snapshot()
-        keys = []
+        keys: list[tuple[str, int]] = []
         for name, stored in connectors.items():
             config = self._config(stored)
             if config is not None:
                 keys.extend((name, t) for t in range(config.tasks_max))
         mine = {k for k in keys if slot_of(keys, k, self.slots) in owned}
         # Stop what is no longer ours, changed, or not wanted running.
-        for key, rt in list(self.tasks.items()):
-            stored = connectors.get(key[0])
-            if stored is None or key not in mine:
-                self._stop(rt, State.UNASSIGNED)
-            elif rt.version != _version(stored):
-                self._stop(rt, State.UNASSIGNED)
-            elif stored.target != "RUNNING":
-                self._stop(rt, State[stored.target])
+        for key, running in list(self.tasks.items()):
+            current = connectors.get(key[0])
+            if current is None or key not in mine or running.version != _version(current):
+                self._stop(running, State.UNASSIGNED)
+            elif current.target != "RUNNING":
+                self._stop(running, State[current.target])
         # Restart requests.
         for name, stored in connectors.items():
             if stored.restart_seq > self.restart_seen.get(name, 0):
                 self.restart_seen[name] = stored.restart_seq
                 for task in stored.restart_tasks or range(self._tasks_max(stored)):
                     self.finished.pop((name, task), None)
-                    rt = self.tasks.get((name, task))
-                    if rt is not None:
-                        self._stop(rt, State.RESTARTING)
-                        rt.status.failures = 0
+                    restarting = self.tasks.get((name, task))
+                    if restarting is not None:
+                        self._stop(restarting, State.RESTARTING)
+                        restarting.status.failures = 0
         # Start what is ours and wanted.
         for key in sorted(mine):
             stored = connectors[key[0]]
@@ -373,6 +371,10 @@ class Worker:
             return
         delay = min(self.config.integer("task.restart.backoff.ms") / 1000
                     * 2 ** (status.failures - 1), 60.0)
+        if code == ExitCode.FENCED:
+            # Usually another worker took the task over: give the group a session timeout to
+            # say so; reconcile drops the task if it is no longer ours before this fires.
+            delay = max(delay, self.config.integer("session.timeout.ms") / 1000)
         rt.restart_at = time.monotonic() + delay
         status.state = State.RESTARTING
         log.warning("task ended unexpectedly; restarting", connector=rt.connector, task=rt.task,
@@ -419,12 +421,13 @@ class Worker:
             msg = self._status_consumer.poll(0)
             if msg is None:
                 return
-            if msg.error() is None and msg.key() is not None:
-                key = msg.key().decode()
-                if msg.value() is None:
+            raw_key, value = msg.key(), msg.value()
+            if msg.error() is None and raw_key is not None:
+                key = raw_key.decode()
+                if value is None:
                     self.remote_status.pop(key, None)
                 else:
-                    self.remote_status[key] = json.loads(msg.value())
+                    self.remote_status[key] = json.loads(value)
 
     def task_state(self, name: str, task: int) -> tuple[State, str, str | None]:
         """(state, worker_id, trace) from this worker's view, or the status topic's."""
@@ -500,13 +503,13 @@ class Worker:
         old = self.store.snapshot().get(name)
         if old is not None and create_only:
             raise Conflict(f"Connector {name} already exists")
-        if old is not None and self._identity(old.data) != self._identity(data):
-            if self._committed_offsets(name):
-                raise Conflict(
-                    f"Connector {name} already committed output for another model, seed or "
-                    f"population ({', '.join(IDENTITY_KEYS)}); changing it would mix two runs. "
-                    f"Stop it and reset its offsets first (PUT /connectors/{name}/stop, then "
-                    f"DELETE /connectors/{name}/offsets), or create a new connector")
+        if (old is not None and self._identity(old.data) != self._identity(data)
+                and self._committed_offsets(name)):
+            raise Conflict(
+                f"Connector {name} already committed output for another model, seed or "
+                f"population ({', '.join(IDENTITY_KEYS)}); changing it would mix two runs. "
+                f"Stop it and reset its offsets first (PUT /connectors/{name}/stop, then "
+                f"DELETE /connectors/{name}/offsets), or create a new connector")
         ensure_topics(self.config.client("admin"), {
             parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor, {})
             for t in sim.model.schemas})

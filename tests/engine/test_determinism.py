@@ -62,7 +62,7 @@ def test_grouping_of_shards_does_not_matter(engines: EngineFactory) -> None:
 
 
 def test_snapshot_restore_mid_run_gives_same_bytes(engines: EngineFactory) -> None:
-    """Snapshot at tick 80, restore into a fresh engine, continue: identical to an uninterrupted run."""
+    """Snapshot at tick 80, restore into a fresh engine, continue: same as an uninterrupted run."""
     model = banking_model()
     model["population"] = {"users": 2000, "arrivals": {"per_hour": 120}}
     reference = engines(model, users=2000, shards=2, seed=3)[1]

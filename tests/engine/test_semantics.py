@@ -186,7 +186,7 @@ def test_session_ids_mark_sessions(engines: EngineFactory) -> None:
          "emit": ["s"]},
         {"name": "idle", "from": "out", "to": "out", "chance": 10, "emit": ["s"]}]}
     engine = engines(model, users=50, schemas={"s": schema})[0]
-    rows = []
+    rows: list[tuple[int, str, str | None]] = []
     for _ in range(200):
         for e in engine.step().events:
             rows += zip(e.user_ids.tolist(), [e.transition] * len(e),

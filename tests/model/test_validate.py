@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from connector.errors import UserError
-from connector.model.validate import collect_problems, load_model
 from connector.model.source import load_file
+from connector.model.validate import collect_problems, load_model
 from tests.helpers import banking_model, write_model
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -62,7 +62,7 @@ BAD_MODELS: list[tuple[str, Mutation, str, str]] = [
      "missing 'chance' (percent per tick, e.g. 0.1) or 'every' (e.g. 17h)"),
     ("chance and every together", _set("login", "every", "17h"), "transitions[2]",
      "give either 'chance' (percent per tick) or 'every' (mean interval), not both"),
-    ("bad duration", lambda m: (_drop("login", "chance")(m), _set("login", "every", "soon")(m)),
+    ("bad duration", lambda m: _set("login", "every", "soon")(m) or _drop("login", "chance")(m),
      "transitions[2].every", "expected a duration such as 500ms, 30s, 1m, 17h, 2d"),
     ("unknown attribute in condition", _set("spending", "condition", "balanc >= amount"),
      "transitions[1].condition", "unknown name 'balanc'"),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
@@ -87,12 +87,13 @@ class KafkaRun:
         return proc
 
     def run_worker(self, connector: dict[str, Any], timeout: float = 300, **extra: str) -> int:
-        proc = self.start_worker(connector, **extra)
+        proc = self.start_worker(connector, exit_when_finished=True, **extra)
         try:
             return proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
-            raise AssertionError(f"worker did not finish in {timeout}s; log: {self.logs()}")
+            raise AssertionError(f"worker did not finish in {timeout}s; log: {self.logs()}"
+                                 ) from None
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:]
@@ -170,12 +171,14 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
             msg = consumer.poll(0.5)
             if msg is None:
                 continue
-            if msg.error() is not None:
-                if msg.error().code() == msg.error()._PARTITION_EOF:
-                    remaining.discard((msg.topic(), msg.partition()))
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    remaining.discard((str(msg.topic()), int(msg.partition() or 0)))
                 continue
-            out.append(ReadRecord(msg.topic(), msg.partition(), msg.offset(), msg.key(),
-                                  msg.value(), msg.timestamp()[1]))
+            out.append(ReadRecord(str(msg.topic()), int(msg.partition() or 0),
+                                  int(msg.offset() or 0), msg.key() or b"", msg.value() or b"",
+                                  msg.timestamp()[1]))
         assert not remaining, f"did not reach the end of {sorted(remaining)}"
         return out
     finally:
