@@ -81,7 +81,7 @@ def test_librdkafka_murmur2_random_agrees_on_a_real_topic(
     kafka_bootstrap: str, topic_factory: Callable[..., str]
 ) -> None:
     """A producer with partitioner=murmur2_random puts each user-id key where we compute it."""
-    from confluent_kafka import Message, Producer  # noqa: PLC0415 (integration only)
+    from confluent_kafka import Message, Producer
 
     topic = topic_factory(partitions=12)
     ids = np.arange(0, 3000, 7, dtype=np.int64)
