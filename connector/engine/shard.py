@@ -78,6 +78,8 @@ class ShardEngine:
             return np.asarray(self.plan.state_names, dtype=object)[pop.state[rows]]
         if name == "session_id":
             return self._session_ids(rows, None)
+        if name == "user_key":
+            return np.array([str(u) for u in self.user_ids(rows).tolist()], dtype=object)
         raise KeyError(name)
 
     def _session_ids(self, rows: np.ndarray, numbers: np.ndarray | None) -> np.ndarray:
@@ -175,14 +177,17 @@ class ShardEngine:
             pop.session[rows] = 0
         if not build_events or not t.emits:
             return
-        after = _Columns(self, rows, {**fixed, **variables})
+        count = rows.shape[0]
+        timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
+                      else times.astype(np.int64))
+        # Columns rather than scalars, so record fields that are bare names need no evaluation.
+        after = _Columns(self, rows, {**fixed, **variables, "time": timestamps,
+                                      "transition": np.full(count, t.name, dtype=object)})
         if closing is not None:
             after.set("session_id", self._session_ids(rows, closing))
         ctx = self._context(after, rows.shape[0], tick)
         user_ids = self.user_ids(rows)
         after.set("user_id", user_ids)
-        timestamps = (np.full(rows.shape[0], times, dtype=np.int64) if isinstance(times, int)
-                      else times.astype(np.int64))
         # Emits of one transition often share fields (user id, time, balance): evaluate each
         # distinct expression once, unless it draws random numbers (each draw is its own site).
         shared: dict[object, np.ndarray] = {}

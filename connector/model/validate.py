@@ -26,7 +26,7 @@ TYPE_BY_ATTRIBUTE = {"long": ex.ExprType.LONG, "double": ex.ExprType.DOUBLE,
 # Names the engine provides to every expression (besides attributes and vars).
 BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG, "time": ex.ExprType.TIMESTAMP,
             "state": ex.ExprType.STRING, "transition": ex.ExprType.STRING,
-            "session_id": ex.ExprType.STRING}
+            "session_id": ex.ExprType.STRING, "user_key": ex.ExprType.STRING}
 INIT_BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG,
                  "time": ex.ExprType.TIMESTAMP}
 # Schema fields filled without an explicit expression when the name matches.
@@ -322,7 +322,7 @@ def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | No
         return f.name  # an attribute or variable of the same name
     text = DEFAULT_FIELD_EXPRESSIONS.get(f.name)
     if text == "user_id" and f.value_type == "string":
-        return "string(user_id)"
+        return "user_key"  # the user id as a string, built once per transition
     if text == "tick" and f.value_type == "string":
         return "string(tick)"
     return text
