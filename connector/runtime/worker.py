@@ -29,9 +29,10 @@ import attrs
 import structlog
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from connector.engine.identity import run_fingerprint
 from connector.errors import Problem, UserError
 from connector.runtime import offset_store as store
-from connector.runtime.config import ConnectorConfig, parse_connector
+from connector.runtime.config import ConnectorConfig, parse_connector, resolve_start_ms
 from connector.runtime.config_store import (
     ConfigStore,
     KafkaConfigStore,
@@ -45,7 +46,7 @@ from connector.runtime.membership import (
     StandaloneMembership,
     slot_of,
 )
-from connector.runtime.simulation import prepare, shards_of_task
+from connector.runtime.simulation import Simulation, prepare, shards_of_task
 from connector.runtime.status import State, TaskStatus
 from connector.runtime.task import ExitCode, TaskSpec, task_main
 from connector.runtime.topics import COMPACT, ensure_topics
@@ -503,13 +504,7 @@ class Worker:
         old = self.store.snapshot().get(name)
         if old is not None and create_only:
             raise Conflict(f"Connector {name} already exists")
-        if (old is not None and self._identity(old.data) != self._identity(data)
-                and self._committed_offsets(name)):
-            raise Conflict(
-                f"Connector {name} already committed output for another model, seed or "
-                f"population ({', '.join(IDENTITY_KEYS)}); changing it would mix two runs. "
-                f"Stop it and reset its offsets first (PUT /connectors/{name}/stop, then "
-                f"DELETE /connectors/{name}/offsets), or create a new connector")
+        self._check_output_identity(name, sim)
         ensure_topics(self.config.client("admin"), {
             parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor, {})
             for t in sim.model.schemas})
@@ -519,11 +514,19 @@ class Worker:
         self.store.put(StoredConnector(name, data, base_dir, file, target, seq))
         return old is None
 
-    @staticmethod
-    def _identity(data: dict[str, Any]) -> str:
-        config = data["config"]
-        return json.dumps({k: config.get(k) for k in IDENTITY_KEYS}, sort_keys=True,
-                          default=str)
+    def _check_output_identity(self, name: str, sim: Simulation) -> None:
+        """Refuse a config whose output differs from what this connector already committed."""
+        committed = self._committed_offsets(name)
+        if not committed:
+            return
+        record = json.loads(next(iter(committed.values())))
+        settings = sim.settings(resolve_start_ms(sim.config, int(record["start_ms"])))
+        if run_fingerprint(sim.model, settings) != record["fingerprint"]:
+            raise Conflict(
+                f"Connector {name} already committed output for another model, seed or "
+                f"population ({', '.join(IDENTITY_KEYS)}); this config would mix two runs. "
+                f"Stop it and reset its offsets first (PUT /connectors/{name}/stop, then "
+                f"DELETE /connectors/{name}/offsets), or use a new connector name")
 
     def _record_generation(self, config: ConnectorConfig) -> None:
         """Remember every tasks.max used, so later generations can fence this one's ids."""
