@@ -33,6 +33,18 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+plugin_option = click.option(
+    "--plugin", "plugins", multiple=True, metavar="MODULE:ATTRIBUTE",
+    help="Load expression functions (a FunctionSpec or a list of them); repeatable. Installed "
+         "entry points (group doge_connect.functions) are loaded too.")
+
+
+def load_functions(plugins: tuple[str, ...]) -> tuple[Any, ...]:
+    from connector.runtime.plugins import load_plugins
+
+    return load_plugins(plugins, "--plugin")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="doge")
 def cli() -> None:

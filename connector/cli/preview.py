@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from connector.cli.main import cli, friendly_errors
+from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
 from connector.runtime.config import load_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
 
@@ -19,11 +19,13 @@ from connector.runtime.simulation import prepare
 @click.option("--limit", default=30, show_default=True, help="At most this many rows.")
 @click.option("--max-ticks", default=100_000, show_default=True,
               help="Stop simulating after this many ticks.")
+@plugin_option
 @friendly_errors
-def preview_command(connector_file: str, user_count: int, limit: int, max_ticks: int) -> None:
+def preview_command(connector_file: str, user_count: int, limit: int, max_ticks: int,
+                    plugins: tuple[str, ...]) -> None:
     """Simulate in memory and print the first events of the first users."""
     config = load_connector(connector_file)
-    sim = prepare(config)
+    sim = prepare(config, load_functions(plugins))
     settings = sim.settings(resolve_start_ms(config))
     shards = [sim.shard(settings, s) for s in range(min(config.shards, max(user_count, 1)))]
     rows: list[tuple[Any, ...]] = []

@@ -11,7 +11,7 @@ from types import FrameType
 
 import click
 
-from connector.cli.main import cli, friendly_errors
+from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
 from connector.destinations.base import Destination
 from connector.destinations.local import FORMATS, LocalDirectory
 from connector.destinations.stdout import StdoutLines
@@ -28,16 +28,17 @@ from connector.runtime.simulation import prepare
               help="Avro object container files or JSON lines, one file per topic.")
 @click.option("--ticks", type=click.IntRange(min=0), help="Override the connector's `ticks`.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@plugin_option
 @friendly_errors
 def run_command(connector_file: str, output: str | None, fmt: str, ticks: int | None,
-                quiet: bool) -> None:
+                quiet: bool, plugins: tuple[str, ...]) -> None:
     """Run a connector on the embedded local destination (no Kafka needed).
 
     Each tick is committed atomically with an offsets file; run the same command again after an
     interruption and it resumes exactly where it stopped.
     """
     config = load_connector(connector_file)
-    sim = prepare(config)
+    sim = prepare(config, load_functions(plugins))
     schemas = {t: sim.model.schemas[t] for t in sim.model.schemas}
     destination: Destination
     if output == "-":

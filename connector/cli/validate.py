@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from connector.cli.main import cli, friendly_errors
+from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
 from connector.errors import Problem, UserError
 from connector.model.source import load_file
 from connector.model.validate import collect_problems
@@ -16,9 +16,11 @@ from connector.runtime.config import parse_connector
 
 @cli.command("validate")
 @click.argument("file", type=click.Path(dir_okay=False))
+@plugin_option
 @friendly_errors
-def validate_command(file: str) -> None:
+def validate_command(file: str, plugins: tuple[str, ...]) -> None:
     """Check a model (YAML/JSON) or a connector config; exit 2 if there is any error."""
+    functions = load_functions(plugins)
     doc = load_file(file)
     problems: list[Problem] = []
     base = Path(file).resolve().parent
@@ -29,7 +31,7 @@ def validate_command(file: str) -> None:
             problems.extend(exc.problems)
             config = None
         if config is not None:
-            model, found = collect_problems(config.model_document, config.model_dir)
+            model, found = collect_problems(config.model_document, config.model_dir, functions)
             problems.extend(found)
             if model is not None:
                 from connector.engine.plan import build_plan
@@ -39,7 +41,7 @@ def validate_command(file: str) -> None:
                 except UserError as exc:
                     problems.extend(exc.problems)
     else:
-        model, found = collect_problems(doc, base)
+        model, found = collect_problems(doc, base, functions)
         problems.extend(found)
     for p in problems:
         click.echo(p.render(), err=True)

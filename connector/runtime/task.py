@@ -110,7 +110,7 @@ def task_main(spec: TaskSpec, status: Queue[dict[str, Any]] | None = None) -> No
 def run_task(spec: TaskSpec, worker: WorkerConfig, status: Queue[dict[str, Any]] | None
              ) -> ExitCode:
     config = build_config(spec)
-    sim = prepare(config)
+    sim = prepare(config, worker.functions())
     shards = shards_of_task(config.shards, config.tasks_max, spec.task)
     destination = kafka_destination(worker, config, sim, spec.task, shards,
                                     lambda n: _report(status, spec, "RUNNING",

@@ -6,19 +6,21 @@ from pathlib import Path
 from typing import Any
 
 from connector.errors import UserError
+from connector.model.expr import FunctionSpec
 from connector.runtime.config import KEYS, parse_connector
 from connector.runtime.simulation import prepare
 
 GROUP = "Simulation"
 
 
-def validate_response(config: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+def validate_response(config: dict[str, Any], base_dir: Path,
+                      functions: tuple[FunctionSpec, ...] = ()) -> dict[str, Any]:
     """Every known key with its value and errors; model problems are reported on `model`."""
     errors: dict[str, list[str]] = {}
     name = str(config.get("name", "validate"))
     data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
     try:
-        prepare(parse_connector(data, None, base_dir))
+        prepare(parse_connector(data, None, base_dir), functions)
     except UserError as exc:
         for p in exc.errors:
             path = p.path or ""

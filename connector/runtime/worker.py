@@ -100,6 +100,7 @@ class Worker:
         self._status_consumer: Consumer | None = None
         self._lock = threading.RLock()
         self._configs: dict[str, ConnectorConfig] = {}
+        self.functions = config.functions()
         self.stopping = False
 
     @property
@@ -500,7 +501,8 @@ class Worker:
                             f"match the name {name!r}")
         data = {"name": name, "config": body}
         parsed = parse_connector(data, file, Path(base_dir))
-        sim = prepare(parsed)  # the model must validate before anything is stored
+        # The model must validate before anything is stored.
+        sim = prepare(parsed, self.functions)
         old = self.store.snapshot().get(name)
         if old is not None and create_only:
             raise Conflict(f"Connector {name} already exists")
@@ -684,5 +686,5 @@ class Worker:
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
         from connector.runtime.validation import validate_response
 
-        return validate_response(config, self.models_dir)
+        return validate_response(config, self.models_dir, self.functions)
 

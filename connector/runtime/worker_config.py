@@ -75,6 +75,12 @@ class WorkerConfig:
                 conf[key.removeprefix(prefix)] = value
         return conf
 
+    def functions(self) -> tuple[Any, ...]:
+        """Plugin functions named by `plugins` (comma-separated module:attribute)."""
+        from connector.runtime.plugins import load_plugins
+
+        return load_plugins((self.optional("plugins") or "").split(","), self.file)
+
     def registry(self) -> dict[str, Any]:
         """SchemaRegistryClient config (`schema.registry.*` keys, basic auth)."""
         from connector.serde.registry import registry_conf
