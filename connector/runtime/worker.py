@@ -70,7 +70,14 @@ class RunningTask:
     restart_at: float | None = None
     last_report: float = attrs.Factory(time.monotonic)
     stopping_since: float | None = None
+    published: float = 0.0  # when progress was last written to the status topic
     stop_state: State = State.UNASSIGNED  # what the task becomes once its process has stopped
+
+
+def _progress(status: TaskStatus) -> dict[str, Any]:
+    """Extension fields of a task's status (Connect clients ignore unknown fields)."""
+    return {"next_tick": status.next_tick, "events": status.events,
+            "lag_seconds": status.lag_seconds}
 
 
 def _version(stored: StoredConnector) -> str:
@@ -213,6 +220,9 @@ class Worker:
                         status.next_tick = report["next_tick"]
                     status.events = report.get("events", status.events)
                     status.lag_seconds = report.get("lag_seconds", status.lag_seconds)
+                    if time.monotonic() - rt.published > 5:
+                        rt.published = time.monotonic()
+                        self._publish_task(rt)
                     if report["state"] == "FAILED":
                         status.trace = report.get("trace")
 
@@ -407,7 +417,7 @@ class Worker:
     def _publish_task(self, rt: RunningTask) -> None:
         self._publish(f"status-task-{rt.connector}-{rt.task}",
                       {"state": rt.status.state.value, "trace": rt.status.trace,
-                       "worker_id": self.worker_id})
+                       "worker_id": self.worker_id, **_progress(rt.status)})
 
     def _publish(self, key: str, value: dict[str, Any]) -> None:
         if self._status_producer is None:
@@ -448,6 +458,15 @@ class Worker:
         if stored is not None and stored.target != "RUNNING":
             return State[stored.target], self.worker_id, None
         return State.UNASSIGNED, "", None
+
+    def task_progress(self, name: str, task: int) -> dict[str, Any]:
+        """How far a task got and how late it is (from this worker or the status topic)."""
+        with self._lock:
+            rt = self.tasks.get((name, task))
+            if rt is not None:
+                return _progress(rt.status)
+        remote = self.remote_status.get(f"status-task-{name}-{task}", {})
+        return {k: remote[k] for k in ("next_tick", "events", "lag_seconds") if k in remote}
 
     def connector_state(self, name: str) -> State:
         stored = self.store.snapshot().get(name)
@@ -556,6 +575,7 @@ class Worker:
             entry: dict[str, Any] = {"id": t, "state": state.value, "worker_id": worker}
             if trace:
                 entry["trace"] = trace
+            entry.update(self.task_progress(name, t))
             tasks.append(entry)
         connector: dict[str, Any] = {"state": self.connector_state(name).value,
                                      "worker_id": self.worker_id}
@@ -584,6 +604,7 @@ class Worker:
         out: dict[str, Any] = {"id": task, "state": state.value, "worker_id": worker}
         if trace:
             out["trace"] = trace
+        out.update(self.task_progress(name, task))
         return out
 
     def _set_target(self, name: str, target: str) -> None:
