@@ -1,9 +1,9 @@
-"""Kafka Connect's REST resources as a table of routes over the Herder; no HTTP plumbing here.
+"""Kafka Connect's REST paths as a table over the handlers, and `dispatch`, the whole API.
 
-`dispatch(herder, request)` is the whole API: it matches the path segment by segment (each one
-percent-decoded on its own, so connector names may contain any character, `%2F` included),
-parses the JSON body, calls one herder method and shapes the answer the way Connect does.
-Handlers run on the HTTP server's threads, concurrently: the herder does its own locking.
+`dispatch(herder, request)` matches the path segment by segment, each one percent-decoded on its
+own (so a name may hold any character; `%2F` stays inside its segment), checks the method and
+the body's media type, calls one handler and turns its Reply, or its exception, into Connect's
+answer. It runs on the HTTP server's threads, concurrently: the herder does its own locking.
 """
 
 from __future__ import annotations
@@ -11,307 +11,40 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import attrs
-
-from connector.rest import info
+from connector.rest import handlers as h
+from connector.rest.calls import Call, Reply, Request, Response
 from connector.rest.errors import RestError, error_body, status_of
-from connector.runtime.herder import Herder, NotFound
+from connector.runtime.herder import Herder
 
 JSON_TYPE = "application/json"
-RESET_MESSAGE = "The offsets for this connector have been reset successfully"
 
 
-@attrs.frozen
-class Request:
-    method: str
-    target: str  # path and query as received, still percent-encoded
-    body: bytes = b""
-    content_type: str | None = None
-
-    @property
-    def where(self) -> str:
-        return f"{self.method} {self.target.split('?', 1)[0]}"
-
-
-@attrs.frozen
-class Response:
-    status: int
-    body: bytes = b""  # JSON, or empty
-    headers: dict[str, str] = attrs.Factory(dict)
-
-
-@runtime_checkable
-class ResetsOffsets(Protocol):
-    """Optional herder capability behind `DELETE /connectors/{name}/offsets` (KIP-875)."""
-
-    def reset_offsets(self, name: str) -> None: ...
-
-
-@attrs.frozen
-class Call:
-    """One matched request: the herder, the request, the path's variable segments."""
-
-    herder: Herder
-    request: Request
-    params: tuple[str, ...]
-    query: dict[str, list[str]]
-
-
-@attrs.frozen
-class Reply:
-    """What a handler answers: status, a JSON-able body (None: no body), extra headers."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = attrs.Factory(dict)
-
-
-# -- request helpers -----------------------------------------------------------------------------
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:  # a repeated key would silently lose one of its values
-            raise RestError(400, f"Malformed JSON in the request body: key {key!r} appears "
-                                 "more than once in one object")
-        out[key] = value
-    return out
-
-
-def json_object(call: Call, what: str) -> dict[str, Any]:
-    """The body as a JSON object, or a 400 saying what is wrong with it."""
-    raw = call.request.body
-    if not raw.strip():
-        raise RestError(400, f"The request body is empty; expected {what} as a JSON object")
-    try:
-        data = json.loads(raw, object_pairs_hook=_reject_duplicates)
-    except UnicodeDecodeError:
-        raise RestError(400, "The request body is not UTF-8 encoded JSON") from None
-    except json.JSONDecodeError as exc:
-        raise RestError(400, f"Malformed JSON in the request body: {exc.msg} at line "
-                             f"{exc.lineno} column {exc.colno}") from None
-    if not isinstance(data, dict):
-        raise RestError(400, f"Expected {what} as a JSON object, got a JSON "
-                             f"{_json_kind(data)}")
-    return data
-
-
-def _json_kind(value: Any) -> str:
-    kinds = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
-    return "null" if value is None else kinds.get(type(value), type(value).__name__)
-
-
-def flag(call: Call, name: str) -> bool:
-    """A boolean query parameter; anything but true/false is refused rather than read as false."""
-    values = call.query.get(name)
-    if not values:
-        return False
-    value = values[-1].strip().lower()
-    if value not in ("true", "false"):
-        raise RestError(400, f"Query parameter {name} must be true or false, got {values[-1]!r}")
-    return value == "true"
-
-
-def checked_name(name: str) -> str:
-    if not name:
-        raise RestError(400, "The connector name must not be empty")
-    if "/" in name:
-        # Offsets and snapshots are keyed "<name>/...": a slash would let names collide.
-        raise RestError(400, f"Connector name {name!r} must not contain '/'")
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
-        raise RestError(400, f"Connector name {name!r} must not contain control characters")
-    return name
-
-
-def with_name(name: str, config: dict[str, Any]) -> dict[str, Any]:
-    """Connect's checkAndPutConnectorConfigName: `name` in the config must match, else is added."""
-    included = config.get("name")
-    if included is not None and included != name:
-        raise RestError(400, f"Connector name configuration ({included}) doesn't match "
-                             f"connector name in the URL ({name})")
-    return {**config, "name": name}
-
-
-def location(name: str) -> dict[str, str]:
-    return {"Location": "/connectors/" + urllib.parse.quote(name, safe="")}
-
-
-def task_id(call: Call) -> int:
-    name, raw = call.params
-    if not (raw.isascii() and raw.isdigit()):  # not an integer: 404, as Connect (Jersey) says
-        raise NotFound(f"Task {name}-{raw} not found")
-    return int(raw)
-
-
-# -- handlers ------------------------------------------------------------------------------------
-def root(call: Call) -> Reply:
-    return Reply(200, info.server_info(call.herder))
-
-
-def list_connectors(call: Call) -> Reply:
-    names = call.herder.connectors()
-    expand = call.query.get("expand")
-    if expand is None:
-        return Reply(200, names)
-    out: dict[str, dict[str, Any]] = {}
-    for name in names:
-        try:
-            entry: dict[str, Any] = {}
-            for kind in expand:  # unknown expansions are ignored, as Connect does
-                if kind == "status":
-                    entry["status"] = call.herder.connector_status(name)
-                elif kind == "info":
-                    entry["info"] = call.herder.connector_info(name)
-            out[name] = entry
-        except NotFound:
-            continue  # deleted while we listed: left out, as Connect does
-    return Reply(200, out)
-
-
-def create_connector(call: Call) -> Reply:
-    body = json_object(call, 'the new connector ({"name": ..., "config": {...}})')
-    unknown = sorted(set(body) - {"name", "config"})
-    if unknown:
-        raise RestError(400, f"Unknown field(s) {', '.join(unknown)} in the request body; "
-                             'expected {"name": ..., "config": {...}}')
-    raw_name, config = body.get("name"), body.get("config")
-    if not isinstance(raw_name, str):
-        raise RestError(400, 'The request body needs "name", the connector name as a string')
-    if not isinstance(config, dict):
-        raise RestError(400, 'The request body needs "config", the connector config as a '
-                             "JSON object")
-    name = checked_name(raw_name.strip())
-    created = call.herder.create_connector(name, with_name(name, config))
-    return Reply(201, created, location(name))
-
-
-def get_connector(call: Call) -> Reply:
-    return Reply(200, call.herder.connector_info(call.params[0]))
-
-
-def get_config(call: Call) -> Reply:
-    return Reply(200, call.herder.connector_config(call.params[0]))
-
-
-def put_config(call: Call) -> Reply:
-    name = checked_name(call.params[0])
-    config = with_name(name, json_object(call, "the connector config"))
-    created, result = call.herder.put_connector_config(name, config)
-    return Reply(201, result, location(name)) if created else Reply(200, result)
-
-
-def get_status(call: Call) -> Reply:
-    return Reply(200, call.herder.connector_status(call.params[0]))
-
-
-def get_tasks(call: Call) -> Reply:
-    return Reply(200, call.herder.task_configs(call.params[0]))
-
-
-def get_task_status(call: Call) -> Reply:
-    return Reply(200, call.herder.task_status(call.params[0], task_id(call)))
-
-
-def pause(call: Call) -> Reply:
-    call.herder.pause(call.params[0])
-    return Reply(202)
-
-
-def resume(call: Call) -> Reply:
-    call.herder.resume(call.params[0])
-    return Reply(202)
-
-
-def stop(call: Call) -> Reply:
-    call.herder.stop(call.params[0])
-    return Reply(204)
-
-
-def restart(call: Call) -> Reply:
-    name = call.params[0]
-    include_tasks, only_failed = flag(call, "includeTasks"), flag(call, "onlyFailed")
-    status = call.herder.restart_connector(name, include_tasks, only_failed)
-    if not include_tasks and not only_failed:
-        return Reply(204)  # Connect's backward-compatible form: no body
-    return Reply(202, status if status is not None else call.herder.connector_status(name))
-
-
-def restart_task(call: Call) -> Reply:
-    call.herder.restart_task(call.params[0], task_id(call))
-    return Reply(204)
-
-
-def delete_connector(call: Call) -> Reply:
-    call.herder.delete_connector(call.params[0], reset_offsets=flag(call, "resetOffsets"))
-    return Reply(204)
-
-
-def get_offsets(call: Call) -> Reply:
-    return Reply(200, call.herder.offsets(call.params[0]))
-
-
-def reset_offsets(call: Call) -> Reply:
-    if not isinstance(call.herder, ResetsOffsets):
-        raise RestError(405, "This worker cannot reset offsets on their own; use DELETE "
-                             "/connectors/{name}?resetOffsets=true")
-    call.herder.reset_offsets(call.params[0])
-    return Reply(200, {"message": RESET_MESSAGE})
-
-
-def list_plugins(call: Call) -> Reply:
-    return Reply(200, info.plugins())
-
-
-def _plugin(name: str) -> None:
-    if not info.is_our_plugin(name):
-        raise NotFound(f"Unknown plugin {name}.")
-
-
-def plugin_config(call: Call) -> Reply:
-    _plugin(call.params[0])
-    answer = call.herder.validate({"connector.class": info.PLUGIN_CLASS})
-    return Reply(200, [c["definition"] for c in answer["configs"]])
-
-
-def validate(call: Call) -> Reply:
-    requested = call.params[0]
-    config = json_object(call, "the connector config")
-    included = config.get("connector.class")
-    if isinstance(included, str) and not info.same_plugin(included, requested):
-        raise RestError(400, f"Included connector type {included} does not match request "
-                             f"type {requested}")
-    if not info.is_our_plugin(requested):
-        raise RestError(400, f"Failed to find any class that implements Connector and which "
-                             f"name matches {requested}, available connectors are: "
-                             f"{info.PLUGIN_CLASS}")
-    return Reply(200, call.herder.validate(config))
-
-
-# -- the table -----------------------------------------------------------------------------------
+# -- the table ----------------------------------------------------------------------------------
 ANY = "*"  # one path segment, passed to the handler
 C = ("connectors", ANY)
 ROUTES: list[tuple[str, tuple[str, ...], Callable[[Call], Reply]]] = [
-    ("GET", (), root),
-    ("GET", ("connectors",), list_connectors),
-    ("POST", ("connectors",), create_connector),
-    ("GET", C, get_connector),
-    ("DELETE", C, delete_connector),
-    ("GET", (*C, "config"), get_config),
-    ("PUT", (*C, "config"), put_config),
-    ("GET", (*C, "status"), get_status),
-    ("GET", (*C, "tasks"), get_tasks),
-    ("GET", (*C, "tasks", ANY, "status"), get_task_status),
-    ("POST", (*C, "tasks", ANY, "restart"), restart_task),
-    ("PUT", (*C, "pause"), pause),
-    ("PUT", (*C, "resume"), resume),
-    ("PUT", (*C, "stop"), stop),
-    ("POST", (*C, "restart"), restart),
-    ("GET", (*C, "offsets"), get_offsets),
-    ("DELETE", (*C, "offsets"), reset_offsets),
-    ("GET", ("connector-plugins",), list_plugins),
-    ("GET", ("connector-plugins", ANY, "config"), plugin_config),
-    ("PUT", ("connector-plugins", ANY, "config", "validate"), validate),
+    ("GET", (), h.root),
+    ("GET", ("connectors",), h.list_connectors),
+    ("POST", ("connectors",), h.create_connector),
+    ("GET", C, h.get_connector),
+    ("DELETE", C, h.delete_connector),
+    ("GET", (*C, "config"), h.get_config),
+    ("PUT", (*C, "config"), h.put_config),
+    ("GET", (*C, "status"), h.get_status),
+    ("GET", (*C, "tasks"), h.get_tasks),
+    ("GET", (*C, "tasks", ANY, "status"), h.get_task_status),
+    ("POST", (*C, "tasks", ANY, "restart"), h.restart_task),
+    ("PUT", (*C, "pause"), h.pause),
+    ("PUT", (*C, "resume"), h.resume),
+    ("PUT", (*C, "stop"), h.stop),
+    ("POST", (*C, "restart"), h.restart),
+    ("GET", (*C, "offsets"), h.get_offsets),
+    ("DELETE", (*C, "offsets"), h.reset_offsets),
+    ("GET", ("connector-plugins",), h.list_plugins),
+    ("GET", ("connector-plugins", ANY, "config"), h.plugin_config),
+    ("PUT", ("connector-plugins", ANY, "config", "validate"), h.validate),
 ]
 
 

@@ -1,9 +1,10 @@
 """What the REST contract tests run against (a RestTarget) and the client they use (RestClient).
 
-The default target is our server over the in-memory herder (conftest.py). To run the same
-contract tests against the real worker, override the `rest_target` fixture in a conftest.py
-next to a module that does `from tests.rest.test_contract import *`, yielding a RestTarget
-whose hooks drive that worker (hooks left None skip the tests that need them).
+The default target is our server over the in-memory herder (conftest.py). To run the contract
+tests elsewhere, do what test_worker_contract.py does: a module in tests/rest/ that does
+`from tests.rest.test_contract import *` and defines its own `rest_target` fixture, whose hooks
+drive that herder (hooks left None skip the tests that need them). Outside tests/rest/, also
+import the `rest` and `name` fixtures from tests.rest.conftest.
 """
 
 from __future__ import annotations

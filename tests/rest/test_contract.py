@@ -51,11 +51,11 @@ def test_list_connectors_expands_status_and_info(rest: RestClient, name: str) ->
 
 # -- POST /connectors ------------------------------------------------------------------------
 def test_create_answers_201_with_info_and_location(rest: RestClient, name: str) -> None:
-    """POST /connectors answers 201, the connector's info and a Location header."""
+    """POST /connectors answers 201, the connector's info and its absolute Location."""
     config = rest.target.valid_config()
     response = rest.call("POST", "/connectors", {"name": name, "config": config})
     assert response.status_code == 201, response.text
-    assert response.headers["location"].endswith(f"/connectors/{quote(name)}")
+    assert response.headers["location"] == f"{rest.target.base_url}/connectors/{quote(name)}"
     info = response.json()
     assert set(info) == {"name", "config", "tasks", "type"}
     assert info["name"] == name and info["type"] == "source"
@@ -138,7 +138,7 @@ def test_put_config_creates_201_then_updates_200(rest: RestClient, name: str) ->
     config = rest.target.valid_config()
     created = rest.call("PUT", f"/connectors/{name}/config", config)
     assert created.status_code == 201, created.text
-    assert created.headers["location"].endswith(f"/connectors/{name}")
+    assert created.headers["location"] == f"{rest.target.base_url}/connectors/{name}"
     assert created.json()["name"] == name
     updated = rest.call("PUT", f"/connectors/{name}/config", {**config, "name": name})
     assert updated.status_code == 200, updated.text

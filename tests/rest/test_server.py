@@ -223,3 +223,17 @@ def test_keep_alive_and_expect_100_continue(url: str) -> None:
         second = http.client.HTTPResponse(sock)
         second.begin()
         assert second.status == 200 and json.loads(second.read()) == ["kept"]
+
+
+@pytest.mark.parametrize("framing", [b"Content-Length: abc\r\n\r\n",
+                                     b"Transfer-Encoding: chunked\r\n\r\n-1\r\nxx\r\n0\r\n\r\n"])
+def test_malformed_body_framing_is_400_and_closes(url: str, framing: bytes) -> None:
+    """A bad Content-Length or chunk size answers 400 in JSON and closes the connection."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"POST /connectors HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\n" + framing)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 400 and response.getheader("Connection") == "close"
+        assert json.loads(response.read())["error_code"] == 400
