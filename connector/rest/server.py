@@ -56,7 +56,6 @@ class _Server6(_Server):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and `Expect: 100-continue` as curl sends it
     server_version = f"doge-connect/{info.version()}"
-    sys_version = ""
     timeout = IDLE_TIMEOUT_S
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
     server: _Server
@@ -145,6 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and code >= 200 and code not in (204, 304):
             self.wfile.write(data)
+
+    def version_string(self) -> str:
+        return self.server_version  # no Python version in the Server header
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _serve logs each request once, with its timing

@@ -192,7 +192,8 @@ class MemoryHerder:
                 if entry["id"] in restarting:
                     entry["state"] = "RESTARTING"
                     entry.pop("trace", None)
-            status["connector"]["state"] = "RESTARTING"
+            if not only_failed:  # the connector itself never fails here
+                status["connector"]["state"] = "RESTARTING"
             for t in restarting:
                 connector.failed.pop(t, None)
             return status
