@@ -27,7 +27,7 @@ def write_model(tmp: Path, data: dict[str, Any], name: str = "model.yaml") -> Pa
     return path
 
 
-def write_connector(tmp: Path, model: Path | dict[str, Any], **config: Any) -> Path:
+def write_connector(tmp: Path, model: Path | dict[str, Any] | str, **config: Any) -> Path:
     """A connector JSON file for `model` with string values, as Kafka Connect would hold them."""
     body: dict[str, Any] = {"connector.class": "io.dogeconnect.DogeSourceConnector",
                             "model": str(model) if isinstance(model, Path) else model,

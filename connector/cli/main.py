@@ -53,6 +53,11 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    import faulthandler
+    import signal
+
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: for diagnosing a stuck worker.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     # Sub-commands register themselves on import.
     from connector.cli import preview, run, validate, worker  # noqa: F401
 

@@ -136,7 +136,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         if key not in KNOWN:
             err(path, f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}")
             continue
-        if key == "model" and isinstance(value, dict):
+        if key == "model" and (isinstance(value, dict) or _is_json_object(value)):
             continue
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             err(path, f"expected a string or number, got {type(value).__name__}")
@@ -200,7 +200,19 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     return cfg
 
 
+def _is_json_object(value: Any) -> bool:
+    return isinstance(value, str) and value.lstrip().startswith("{")
+
+
 def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Document, Path]:
+    if _is_json_object(value):
+        # Connect configs hold strings only: an inline model may arrive as JSON text.
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            err("config.model", f"inline model is not valid JSON: {exc.msg} (column "
+                f"{exc.colno})")
+            return Document({}, file, {}), base_dir
     if value is None:
         err("config.model", "missing 'model': a path to a model file or an inline model object")
         return Document({}, file, {}), base_dir

@@ -18,6 +18,10 @@ class Conflict(Exception):
 
 
 class Herder(Protocol):
+    """Optional members the REST layer uses when present: `kafka_cluster_id` (str | None, for
+    `GET /`) and `reset_offsets(name)` (Connect's `DELETE /connectors/{name}/offsets`; a
+    UserError unless the connector is STOPPED)."""
+
     worker_id: str
 
     def connectors(self) -> list[str]:

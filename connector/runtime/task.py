@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import time
-from multiprocessing.queues import Queue
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -79,9 +79,24 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(int(ExitCode.FAILED))
 
 
-def task_main(spec: TaskSpec, status: Queue[dict[str, Any]] | None = None) -> None:
+class StatusPipe:
+    """This task's own pipe to the worker (a task killed mid-write breaks only its own pipe)."""
+
+    def __init__(self, connection: Connection | None) -> None:
+        self.connection = connection
+        self._lock = threading.Lock()  # the main and progress threads both report
+
+    def put_nowait(self, report: dict[str, Any]) -> None:
+        if self.connection is None:
+            return
+        with self._lock:
+            self.connection.send(report)
+
+
+def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
     """Entry point of a task process."""
     die_with_parent(spec.parent_pid)
+    status = StatusPipe(connection)
     worker = WorkerConfig(spec.worker_values, spec.worker_file)
     configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
     structlog.contextvars.bind_contextvars(task=spec.task, pid=os.getpid())
@@ -107,7 +122,7 @@ def task_main(spec: TaskSpec, status: Queue[dict[str, Any]] | None = None) -> No
     os._exit(int(code))  # skip interpreter teardown: librdkafka threads can stall it
 
 
-def run_task(spec: TaskSpec, worker: WorkerConfig, status: Queue[dict[str, Any]] | None
+def run_task(spec: TaskSpec, worker: WorkerConfig, status: StatusPipe | None
              ) -> ExitCode:
     config = build_config(spec)
     sim = prepare(config, worker.functions())
@@ -177,7 +192,7 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
                             chunk_bytes=worker.integer("snapshot.chunk.bytes"))
 
 
-def _progress(runner: Runner, status: Queue[dict[str, Any]] | None, spec: TaskSpec) -> None:
+def _progress(runner: Runner, status: StatusPipe | None, spec: TaskSpec) -> None:
     while True:
         time.sleep(1.0)
         s = runner.stats
@@ -187,7 +202,7 @@ def _progress(runner: Runner, status: Queue[dict[str, Any]] | None, spec: TaskSp
             log.warning("behind schedule", lag_seconds=round(s.lag_seconds, 1))
 
 
-def _report(status: Queue[dict[str, Any]] | None, spec: TaskSpec, state: str, **info: Any) -> None:
+def _report(status: StatusPipe | None, spec: TaskSpec, state: str, **info: Any) -> None:
     if status is None:
         return
     with contextlib.suppress(Exception):

@@ -39,6 +39,12 @@ def ensure_topics(admin_conf: dict[str, Any], wanted: dict[str, tuple[int, int, 
     return {name: len(metadata[name].partitions) for name in wanted if name in metadata}
 
 
+def cluster_id(admin_conf: dict[str, Any], timeout_s: float = 30.0) -> str | None:
+    """The Kafka cluster's id (shown by `GET /` of the REST API)."""
+    cid = AdminClient(admin_conf).list_topics(timeout=timeout_s).cluster_id
+    return str(cid) if cid else None
+
+
 def partition_counts(admin_conf: dict[str, Any], topics: list[str],
                      timeout_s: float = 30.0) -> dict[str, int]:
     metadata = AdminClient(admin_conf).list_topics(timeout=timeout_s).topics

@@ -16,11 +16,11 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import queue
 import signal
 import socket
 import threading
 import time
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from connector.runtime.membership import (
 from connector.runtime.simulation import Simulation, prepare, shards_of_task
 from connector.runtime.status import State, TaskStatus
 from connector.runtime.task import ExitCode, TaskSpec, task_main
-from connector.runtime.topics import COMPACT, ensure_topics
+from connector.runtime.topics import COMPACT, cluster_id, ensure_topics
 from connector.runtime.worker_config import WorkerConfig
 
 log = structlog.get_logger(__name__)
@@ -102,12 +102,14 @@ class Worker:
         self.membership: Membership = StandaloneMembership(self.slots)
         self.rest: Any = None
         self._ctx = mp.get_context("spawn")
-        self._reports: Any = self._ctx.Queue()
+        self._pipes: dict[Connection, RunningTask] = {}  # one report pipe per task process
         self._status_producer: Producer | None = None
         self._status_consumer: Consumer | None = None
         self._lock = threading.RLock()
         self._configs: dict[str, ConnectorConfig] = {}
         self.functions = config.functions()
+        self._put_lock = threading.Lock()
+        self.kafka_cluster_id: str | None = None
         self.stopping = False
 
     @property
@@ -128,6 +130,7 @@ class Worker:
         if self.distributed:
             topics[self.config.get("slots.topic")] = (self.slots, rf, {})
         ensure_topics(self.config.client("admin"), topics)
+        self.kafka_cluster_id = cluster_id(self.config.client("admin"))
         self._status_producer = Producer(self.config.client("producer"))
         if self.distributed:
             self.store = KafkaConfigStore(self.config.get("config.storage.topic"),
@@ -198,33 +201,39 @@ class Worker:
         self.store.poll()
         self.membership.poll()
         self._read_status_topic()
-        deadline = time.monotonic() + timeout
-        while True:
+        if not self._pipes:
+            time.sleep(timeout)
+        for connection in wait(list(self._pipes), timeout) if self._pipes else []:
+            assert isinstance(connection, Connection)
+            rt = self._pipes.get(connection)
             try:
-                report = self._reports.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            self._on_report(report)
+                while connection.poll():
+                    report = connection.recv()
+                    if rt is not None:
+                        self._on_report(rt, report)
+            except (EOFError, OSError):  # the process ended (or died mid-report)
+                self._pipes.pop(connection, None)
+                connection.close()
         with self._lock:
             self.reconcile()
             self._supervise()
 
-    def _on_report(self, report: dict[str, Any]) -> None:
+    def _on_report(self, rt: RunningTask, report: dict[str, Any]) -> None:
         with self._lock:
-            for rt in self.tasks.values():
-                if rt.process is not None and rt.process.pid == report.get("pid"):
-                    rt.last_report = time.monotonic()
-                    status = rt.status
-                    if report.get("next_tick", -1) > status.next_tick:
-                        status.failures = 0  # progress: the task is healthy again
-                        status.next_tick = report["next_tick"]
-                    status.events = report.get("events", status.events)
-                    status.lag_seconds = report.get("lag_seconds", status.lag_seconds)
-                    if time.monotonic() - rt.published > 5:
-                        rt.published = time.monotonic()
-                        self._publish_task(rt)
-                    if report["state"] == "FAILED":
-                        status.trace = report.get("trace")
+            if rt.process is None or rt.process.pid != report.get("pid"):
+                return  # a replaced (hung) process still talking: not the current task
+            rt.last_report = time.monotonic()
+            status = rt.status
+            if report.get("next_tick", -1) > status.next_tick:
+                status.failures = 0  # progress: the task is healthy again
+                status.next_tick = report["next_tick"]
+            status.events = report.get("events", status.events)
+            status.lag_seconds = report.get("lag_seconds", status.lag_seconds)
+            if report["state"] == "FAILED":
+                status.trace = report.get("trace")
+            if time.monotonic() - rt.published > 5:
+                rt.published = time.monotonic()
+                self._publish_task(rt)
 
     # -- reconcile: what should run here vs what runs -----------------------------------------
     def reconcile(self) -> None:
@@ -289,9 +298,12 @@ class Worker:
     def _spawn(self, rt: RunningTask, stored: StoredConnector) -> None:
         spec = TaskSpec(dict(self.config.values), self.config.file, stored.data, stored.file,
                         stored.base_dir, rt.task, self.worker_id, os.getpid())
-        process = self._ctx.Process(target=task_main, args=(spec, self._reports),
+        reader, writer = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(target=task_main, args=(spec, writer),
                                     name=f"doge-task-{rt.connector}-{rt.task}", daemon=False)
         process.start()
+        writer.close()  # the child holds the write end; EOF here means it is gone
+        self._pipes[reader] = rt
         rt.process, rt.restart_at, rt.stopping_since = process, None, None
         rt.last_report = time.monotonic()
         rt.status.state, rt.status.worker_id, rt.status.trace = State.RUNNING, self.worker_id, None
@@ -469,9 +481,7 @@ class Worker:
         return {k: remote[k] for k in ("next_tick", "events", "lag_seconds") if k in remote}
 
     def connector_state(self, name: str) -> State:
-        stored = self.store.snapshot().get(name)
-        if stored is None:
-            raise NotFound(name)
+        stored = self._stored(name)
         if stored.target != "RUNNING":
             return State[stored.target]
         states = {self.task_state(name, t)[0] for t in range(self._tasks_max(stored))}
@@ -514,6 +524,9 @@ class Worker:
 
     def _put(self, name: str, config: dict[str, Any], base_dir: str, file: str | None,
              create_only: bool) -> bool:
+        if not name or "/" in name or any(ord(c) < 32 for c in name):
+            raise UserError(f"connector name {name!r} is not allowed: it must be non-empty and "
+                            "contain no '/' or control characters")
         body = {k: v for k, v in config.items() if k != "name"}
         if config.get("name", name) != name:
             raise UserError(f"connector name in the config ({config.get('name')!r}) does not "
@@ -522,6 +535,12 @@ class Worker:
         parsed = parse_connector(data, file, Path(base_dir))
         # The model must validate before anything is stored.
         sim = prepare(parsed, self.functions)
+        with self._put_lock:  # two concurrent creates of one name: one gets 409
+            return self._store_connector(name, data, parsed, sim, base_dir, file, create_only)
+
+    def _store_connector(self, name: str, data: dict[str, Any], parsed: ConnectorConfig,
+                         sim: Simulation, base_dir: str, file: str | None,
+                         create_only: bool) -> bool:
         old = self.store.snapshot().get(name)
         if old is not None and create_only:
             raise Conflict(f"Connector {name} already exists")
@@ -624,10 +643,12 @@ class Worker:
     def restart_connector(self, name: str, include_tasks: bool, only_failed: bool
                           ) -> dict[str, Any] | None:
         stored = self._stored(name)
-        if not include_tasks:
+        if not include_tasks and not only_failed:
             return None  # the connector itself has no runtime of its own to restart
-        tasks = [t for t in range(self._tasks_max(stored))
-                 if not only_failed or self.task_state(name, t)[0] is State.FAILED]
+        tasks = [t for t in range(self._tasks_max(stored)) if include_tasks and (
+                 not only_failed or self.task_state(name, t)[0] is State.FAILED)]
+        if not tasks:
+            return self.connector_status(name)
         self.store.put(attrs.evolve(stored, restart_seq=stored.restart_seq + 1,
                                     restart_tasks=tasks))
         status = self.connector_status(name)
@@ -654,8 +675,8 @@ class Worker:
         """Delete a STOPPED connector's committed offsets and snapshots (Connect's KIP-875)."""
         stored = self._stored(name)
         if stored.target != "STOPPED":
-            raise Conflict(f"Connector {name} must be stopped before its offsets are reset "
-                           f"(PUT /connectors/{name}/stop)")
+            raise UserError(f"Connector {name} must be stopped before its offsets are reset "
+                            f"(PUT /connectors/{name}/stop)")
         self._reset(name, stored)
 
     def _reset(self, name: str, stored: StoredConnector) -> None:

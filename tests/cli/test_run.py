@@ -153,3 +153,11 @@ def test_preview_prints_a_table(tmp_path: Path) -> None:
     assert lines[0].split()[:4] == ["time", "user", "transition", "topic"]
     assert len(lines) > 1
     assert all(line.split()[2] in ("0", "1", "2") for line in lines[1:])
+
+
+def test_inline_model_as_json_string(tmp_path: Path) -> None:
+    """A model given inline as JSON text (Connect config values are strings) is accepted."""
+    model = banking_model()
+    connector = write_connector(tmp_path, json.dumps(model), users=200, ticks=30)
+    result = CliRunner().invoke(cli, ["run", str(connector), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output

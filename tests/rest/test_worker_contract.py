@@ -20,8 +20,7 @@ import httpx
 import pytest
 
 from tests.helpers import ROOT
-from tests.rest import test_contract as contract
-from tests.rest.support import RestClient, RestTarget
+from tests.rest.support import RestTarget
 from tests.rest.test_contract import *  # noqa: F403  (the contract tests, collected here again)
 from tests.runtime.cluster import free_port
 from tests.runtime.harness import KafkaRun
@@ -96,13 +95,3 @@ def rest_target(worker: tuple[str, KafkaRun]) -> RestTarget:
 
     return RestTarget(url, valid, invalid, commit=commit, settle_s=60)
 
-
-# Replaces the imported test of the same name: xfail here only, not in test_contract.py.
-RESET_IS_409 = pytest.mark.xfail(reason="the worker answers 409 (Conflict) where Connect "
-                                 "answers 400", strict=True)
-
-
-@RESET_IS_409  # type: ignore[no-redef]
-def test_reset_offsets_needs_a_stopped_connector(rest: RestClient, name: str) -> None:
-    """DELETE .../offsets is refused (400) while running, and answers 200 once stopped."""
-    contract.test_reset_offsets_needs_a_stopped_connector(rest, name)
