@@ -95,10 +95,13 @@ class KafkaDestination:
         self._producer = Producer(self.producer_conf)
         self._call(self._producer.init_transactions, self.timeout_s)
         name = self.identity.connector
+        # complete=True: what our fenced predecessor committed may lie beyond the open
+        # transaction of another task (not fenced yet); reading only to the last stable offset
+        # would resume from an older tick and produce it twice.
         offsets = store.read_latest(self.consumer_conf, self.offsets_topic, f"{name}/".encode(),
-                                    self.timeout_s)
+                                    self.timeout_s, complete=True)
         snapshots = store.read_latest(self.consumer_conf, self.snapshots_topic,
-                                      f"{name}/".encode(), self.timeout_s)
+                                      f"{name}/".encode(), self.timeout_s, complete=True)
         committed = store.committed_for(name, self.shards, offsets, snapshots)
         self._snapshots = {}
         if committed is not None:

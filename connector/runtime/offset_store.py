@@ -51,12 +51,23 @@ def chunks(snapshot: bytes, tick: int, size: int) -> list[bytes]:
 
 
 def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
-                timeout_s: float = 60.0) -> dict[bytes, bytes]:
-    """The latest committed value of every key starting with `prefix` (tombstones drop keys)."""
+                timeout_s: float = 60.0, complete: bool = False) -> dict[bytes, bytes]:
+    """The latest committed value of every key starting with `prefix` (tombstones drop keys).
+
+    By default it reads up to the last stable offset: what is committed and readable now. A
+    transaction of another producer that is still open hides every record after its start, even
+    records committed later. `complete=True` reads up to the high watermark instead, waiting for
+    such transactions to end, so nothing committed before the call is missed: a task needs this
+    after fencing its predecessor, whose last commits may lie beyond another task's open
+    transaction (a worker killed mid-commit leaves those open until their owners are fenced).
+    """
     conf = {**consumer_conf, "group.id": consumer_conf.get("group.id", "doge-offset-reader"),
             "enable.auto.commit": False, "isolation.level": "read_committed",
             "auto.offset.reset": "earliest", "enable.partition.eof": True}
     consumer = Consumer(conf)
+    # A read_committed client's watermark query answers the last stable offset; the high
+    # watermark needs a read_uncommitted one.
+    marks = Consumer({**conf, "isolation.level": "read_uncommitted"}) if complete else consumer
     try:
         metadata = consumer.list_topics(topic, timeout=timeout_s).topics[topic]
         if metadata.error is not None:
@@ -64,7 +75,7 @@ def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
         partitions = [TopicPartition(topic, p) for p in metadata.partitions]
         ends = {}
         for tp in partitions:
-            low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
+            low, high = marks.get_watermark_offsets(tp, timeout=timeout_s)
             if high > low:
                 ends[tp.partition] = high
                 tp.offset = low
@@ -99,6 +110,8 @@ def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
         return latest
     finally:
         consumer.close()
+        if marks is not consumer:
+            marks.close()
 
 
 def _drop_finished(consumer: Consumer, remaining: set[int], ends: dict[int, int],

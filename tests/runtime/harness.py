@@ -23,6 +23,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
+from connector.runtime.topics import ensure_topics
 from connector.serde.encoder import RecordEncoder
 from connector.serde.keys import KeySerializer, parse_key_format
 from connector.serde.partitioner import partitions
@@ -41,6 +42,7 @@ class KafkaRun:
     uid: str = attrs.Factory(lambda: uuid.uuid4().hex[:8])
     worker_extra: dict[str, str] = attrs.Factory(dict)
     procs: list[subprocess.Popen[bytes]] = attrs.Factory(list)
+    log_files: dict[int, Path] = attrs.Factory(dict)  # worker pid -> its log (tasks' too)
 
     @property
     def prefix(self) -> str:
@@ -80,11 +82,18 @@ class KafkaRun:
                 str(self.connector_file(connector))]
         if exit_when_finished:
             args.append("--exit-when-finished")
-        log = open(self.tmp / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115
+        path = self.tmp / f"worker-{len(self.procs)}.log"
+        log = open(path, "wb")  # noqa: SIM115
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
         self.procs.append(proc)
+        self.log_files[proc.pid] = path
         return proc
+
+    def events(self, proc: subprocess.Popen[bytes] | None = None) -> list[dict[str, Any]]:
+        """The JSON log lines of one worker started by `start_worker` (and its tasks), or of all."""
+        paths = [self.log_files[proc.pid]] if proc is not None else list(self.log_files.values())
+        return [e for path in paths for e in read_events(path)]
 
     def run_worker(self, connector: dict[str, Any], timeout: float = 300, **extra: str) -> int:
         proc = self.start_worker(connector, exit_when_finished=True, **extra)
@@ -108,6 +117,75 @@ class KafkaRun:
     def topics(self, connector: dict[str, Any]) -> list[str]:
         sim = _sim(connector, self.tmp)
         return [self.prefix + t for t in sim.model.schemas]
+
+    def committed_offsets(self) -> list[dict[str, Any]]:
+        """The connector's committed shard offset records, in commit order, with their shard."""
+        out = []
+        pattern = f"c{self.uid}/shard/"
+        for r in read_all(self.bootstrap, [f"{self.prefix}offsets"]):
+            key = r.key.decode()
+            if key.startswith(pattern) and "/chunk/" not in key and r.value:
+                out.append({**json.loads(r.value), "shard": int(key.rsplit("/", 1)[1])})
+        return out
+
+    def create_topics(self, connector: dict[str, Any]) -> None:
+        """Create the connector's topics as the worker would, but with no time-based retention.
+
+        The records carry event-time timestamps (2024 in `connector()`): the test broker's
+        retention (24 h, checked every 5 minutes) would delete them if a check fell in a test.
+        """
+        config = _sim(connector, self.tmp).config
+        ensure_topics({"bootstrap.servers": self.bootstrap}, {
+            topic: (config.partitions, config.replication_factor, {"retention.ms": "-1"})
+            for topic in self.topics(connector)})
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """The structlog JSON lines of a log file (other lines, and a line cut by kill -9, skipped)."""
+    out: list[dict[str, Any]] = []
+    for line in path.read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict):
+            out.append(event)
+    return out
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of process `pid`, from /proc (Linux)."""
+    out: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out.update(int(c) for c in children.read_text().split())
+        except OSError:
+            continue  # the thread ended while we looked
+    return sorted(out)
+
+
+def is_running(pid: int) -> bool:
+    """True while `pid` exists and has not exited (a zombie not yet reaped has exited)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def task_pids(worker_pid: int) -> list[int]:
+    """The worker's running task processes (its spawned children but the resource tracker)."""
+    out = []
+    for child in child_pids(worker_pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline and is_running(child):
+            out.append(child)
+    return out
 
 
 def _sim(connector: dict[str, Any], base: Path) -> Any:
@@ -150,7 +228,11 @@ class ReadRecord:
 
 def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed",
              timeout_s: float = 60) -> list[ReadRecord]:
-    """Every record of `topics` visible at this isolation level, up to each partition's end."""
+    """Every record of `topics` visible at this isolation level, up to each partition's end.
+
+    The ends are taken when the read starts (the last stable offset for read_committed), so a
+    topic that is still being written is read as it was then.
+    """
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"r{uuid.uuid4().hex}",
                          "enable.auto.commit": False, "isolation.level": isolation,
                          "auto.offset.reset": "earliest", "enable.partition.eof": True})
@@ -170,19 +252,35 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
         while remaining and time.monotonic() < deadline:
             msg = consumer.poll(0.5)
             if msg is None:
+                # Passed the end (e.g. over a commit marker) while producers keep appending.
+                for tp in consumer.position([TopicPartition(t, p) for t, p in remaining]):
+                    if tp.offset >= ends[(tp.topic, tp.partition)]:
+                        remaining.discard((tp.topic, tp.partition))
                 continue
             error = msg.error()
+            where = (str(msg.topic()), int(msg.partition() or 0))
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
-                    remaining.discard((str(msg.topic()), int(msg.partition() or 0)))
+                    remaining.discard(where)
                 continue
-            out.append(ReadRecord(str(msg.topic()), int(msg.partition() or 0),
-                                  int(msg.offset() or 0), msg.key() or b"", msg.value() or b"",
-                                  msg.timestamp()[1]))
+            offset = int(msg.offset() or 0)
+            if offset >= ends[where]:  # written after this read started
+                remaining.discard(where)
+                continue
+            out.append(ReadRecord(where[0], where[1], offset, msg.key() or b"",
+                                  msg.value() or b"", msg.timestamp()[1]))
+            if offset + 1 >= ends[where]:
+                remaining.discard(where)
         assert not remaining, f"did not reach the end of {sorted(remaining)}"
         return out
     finally:
         consumer.close()
+
+
+def aborted(committed: list[ReadRecord], uncommitted: list[ReadRecord]) -> list[ReadRecord]:
+    """Records a read_uncommitted reader saw that read_committed hides: aborted transactions."""
+    visible = {(r.topic, r.partition, r.offset) for r in committed}
+    return [r for r in uncommitted if (r.topic, r.partition, r.offset) not in visible]
 
 
 def partition_counts(bootstrap: str, topics: list[str]) -> dict[str, int]:
