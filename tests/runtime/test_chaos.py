@@ -122,7 +122,8 @@ def test_offsets_behind_an_open_transaction(kafka_run: KafkaRun) -> None:
 @pytest.mark.slow
 def test_worker_kill_9_chaos(kafka_run: KafkaRun) -> None:
     """kill -9 of the whole worker 20 times at random moments loses and duplicates nothing."""
-    connector = kafka_run.connector(tasks_max=TASKS, shards=SHARDS, ticks=2000,
+    # At most 100 ticks/s (pace), so that the run outlasts the 20 kills on a fast machine too.
+    connector = kafka_run.connector(tasks_max=TASKS, shards=SHARDS, ticks=2000, pace=6000,
                                     snapshot_interval_ticks=200)
     kafka_run.create_topics(connector)
     rng = random.Random(20241123)
