@@ -25,6 +25,8 @@ SUBJECT_STRATEGIES = {
 }
 BOUNDARIES = ("tick", "ticks", "interval")
 KEY_FORMATS = ("string", "avro-long", "avro-string", "avro")
+# Like Kafka Connect (KIP-158): any other topic config of created topics, e.g. retention.ms.
+TOPIC_CONFIG_PREFIX = "topic.creation.default."
 
 
 @attrs.frozen
@@ -94,6 +96,12 @@ class ConnectorConfig:
     subject_strategy: str
     raw: dict[str, str]
 
+    @property
+    def topic_configs(self) -> dict[str, str]:
+        """Topic configs for topics the connector creates (`topic.creation.default.*`)."""
+        return {k.removeprefix(TOPIC_CONFIG_PREFIX): v for k, v in self.raw.items()
+                if k.startswith(TOPIC_CONFIG_PREFIX) and k not in KNOWN}
+
     def kafka_topic(self, model_topic: str) -> str:
         return f"{self.topic_prefix}{model_topic}"
 
@@ -133,8 +141,9 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         path = f"config.{key}"
         if key == "name":
             continue
-        if key not in KNOWN:
-            err(path, f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}")
+        if key not in KNOWN and not key.startswith(TOPIC_CONFIG_PREFIX):
+            err(path, f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}, and "
+                f"{TOPIC_CONFIG_PREFIX}<topic config> (e.g. {TOPIC_CONFIG_PREFIX}retention.ms)")
             continue
         if key == "model" and (isinstance(value, dict) or _is_json_object(value)):
             continue

@@ -229,8 +229,10 @@ class Worker:
                 status.next_tick = report["next_tick"]
             status.events = report.get("events", status.events)
             status.lag_seconds = report.get("lag_seconds", status.lag_seconds)
-            if report["state"] == "FAILED":
-                status.trace = report.get("trace")
+            if report["state"] == "FAILED" or report.get("trace"):
+                status.trace = report.get("trace")  # e.g. "registry retry: ..." while RUNNING
+            elif "next_tick" in report and status.trace and status.state is State.RUNNING:
+                status.trace = None  # progress again: the fault is over
             if time.monotonic() - rt.published > 5:
                 rt.published = time.monotonic()
                 self._publish_task(rt)
@@ -546,7 +548,8 @@ class Worker:
             raise Conflict(f"Connector {name} already exists")
         self._check_output_identity(name, sim)
         ensure_topics(self.config.client("admin"), {
-            parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor, {})
+            parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor,
+                                    parsed.topic_configs)
             for t in sim.model.schemas})
         self._record_generation(parsed)
         target = old.target if old is not None else "RUNNING"

@@ -67,7 +67,9 @@ class KafkaRun:
             "users": "4000", "shards": "8", "seed": "5", "tick.ms": "60000",
             "start.time": "2024-01-01T00:00:00Z", "ticks": "300", "pace": "max",
             "tasks.max": "4", "topic.prefix": self.prefix,
-            "topic.creation.default.partitions": "3", "snapshot.interval.ticks": "50"}
+            "topic.creation.default.partitions": "3", "snapshot.interval.ticks": "50",
+            # Event times lie in 2024: time-based retention would delete them mid-test.
+            "topic.creation.default.retention.ms": "-1"}
         body.update({k.replace("_", "."): str(v) for k, v in config.items()})
         return {"name": f"c{self.uid}", "config": body}
 
