@@ -252,10 +252,12 @@ class Worker:
         # Stop what is no longer ours, changed, or not wanted running.
         for key, running in list(self.tasks.items()):
             current = connectors.get(key[0])
-            if current is None or key not in mine or running.version != _version(current):
+            if current is None or key not in mine:
                 self._stop(running, State.UNASSIGNED)
-            elif current.target != "RUNNING":
+            elif current.target != "RUNNING":  # before the version check: pause/stop win
                 self._stop(running, State[current.target])
+            elif running.version != _version(current):
+                self._stop(running, State.UNASSIGNED)
         # Restart requests.
         for name, stored in connectors.items():
             if stored.restart_seq > self.restart_seen.get(name, 0):
@@ -457,20 +459,23 @@ class Worker:
 
     def task_state(self, name: str, task: int) -> tuple[State, str, str | None]:
         """(state, worker_id, trace) from this worker's view, or the status topic's."""
+        stored = self.store.snapshot().get(name)
+        remote = self.remote_status.get(f"status-task-{name}-{task}") if self.distributed \
+            else None
+        worker = remote.get("worker_id", "") if remote else self.worker_id
         with self._lock:
             rt = self.tasks.get((name, task))
-            if rt is not None:
+            if rt is not None and (rt.stopping_since is None or stored is None
+                                   or stored.target == "RUNNING"):
                 return rt.status.state, rt.status.worker_id, rt.status.trace
+            if stored is not None and stored.target != "RUNNING":
+                # The operator's intent: pausing/stopping tasks report it right away.
+                return State[stored.target], rt.status.worker_id if rt else worker, None
             done = self.finished.get((name, task))
-            stored = self.store.snapshot().get(name)
             if done is not None and stored is not None and done[0] == _version(stored):
                 return done[1], self.worker_id, done[2]
-        remote = self.remote_status.get(f"status-task-{name}-{task}")
-        if remote is not None and self.distributed:
-            return State(remote["state"]), remote.get("worker_id", ""), remote.get("trace")
-        stored = self.store.snapshot().get(name)
-        if stored is not None and stored.target != "RUNNING":
-            return State[stored.target], self.worker_id, None
+        if remote is not None:
+            return State(remote["state"]), worker, remote.get("trace")
         return State.UNASSIGNED, "", None
 
     def task_progress(self, name: str, task: int) -> dict[str, Any]:

@@ -85,12 +85,14 @@ def _answers(rest: Rest) -> bool:
         return False
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> float:
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str,
+             describe: Callable[[], object] | None = None) -> float:
     """Poll `condition` until true; returns the seconds it took."""
     started = time.monotonic()
     while not condition():
         if time.monotonic() - started > timeout_s:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+            seen = f"; last seen: {describe()}" if describe is not None else ""
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}{seen}")
         time.sleep(0.25)
     return time.monotonic() - started
 

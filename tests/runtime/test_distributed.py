@@ -86,8 +86,16 @@ def test_lifecycle_over_rest(kafka_run: KafkaRun) -> None:
 
     b.rest.ok("PUT", f"/connectors/{name}/pause")
     wait_for(lambda: all(s == "PAUSED" for s, _ in task_states(a.rest, name)), 60, "paused")
-    time.sleep(1.5)  # the last transactions of the stopping tasks are committed by now
-    before = a.rest.ok("GET", f"/connectors/{name}/offsets")
+    # Tasks finish the transaction they are in, then stop: wait for offsets to settle.
+    settled: list[object] = [None]
+
+    def offsets_settled() -> bool:
+        now = a.rest.ok("GET", f"/connectors/{name}/offsets")
+        same, settled[0] = now == settled[0], now
+        return same
+
+    wait_for(offsets_settled, 30, "offsets to stop moving")
+    before = settled[0]
     time.sleep(3)
     assert a.rest.ok("GET", f"/connectors/{name}/offsets") == before  # nothing moves when paused
 
@@ -104,7 +112,9 @@ def test_lifecycle_over_rest(kafka_run: KafkaRun) -> None:
     assert b.rest.call("PUT", f"/connectors/{name}/config", {**config, "seed": "99"})[0] == 409
 
     b.rest.ok("PUT", f"/connectors/{name}/stop")
-    wait_for(lambda: all(s == "STOPPED" for s, _ in task_states(a.rest, name)), 60, "stopped")
+    wait_for(lambda: all(s == "STOPPED" for s, _ in task_states(a.rest, name)), 60, "stopped",
+             lambda: (a.rest.ok("GET", f"/connectors/{name}/status"),
+                      b.rest.ok("GET", f"/connectors/{name}/status")))
     a.rest.ok("PUT", f"/connectors/{name}/resume")
     assert a.rest.call("POST", f"/connectors/{name}/tasks/0/restart")[0] == 204
     status, body = a.rest.call("POST", f"/connectors/{name}/restart?includeTasks=true")
