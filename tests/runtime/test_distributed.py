@@ -91,7 +91,7 @@ def test_lifecycle_over_rest(kafka_run: KafkaRun) -> None:
 
     def offsets_settled() -> bool:
         now = a.rest.ok("GET", f"/connectors/{name}/offsets")
-        same, settled[0] = now == settled[0], now
+        same, settled[0] = bool(now == settled[0]), now
         return same
 
     wait_for(offsets_settled, 30, "offsets to stop moving")
