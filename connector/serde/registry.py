@@ -32,6 +32,15 @@ with warnings.catch_warnings():
 from connector.errors import Problem, UserError
 from connector.serde.schemas import LoadedSchema
 
+# confluent-kafka's client uses httpx2 when installed (its [schemaregistry] extra brings it),
+# else httpx: connection errors may come from either.
+_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError,)
+with contextlib.suppress(ImportError):
+    import httpx2
+
+    _TRANSPORT_ERRORS = (httpx.TransportError, httpx2.TransportError)
+_CONNECTION_ERRORS: tuple[type[Exception], ...] = (*_TRANSPORT_ERRORS, OSError)
+
 _RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _JAVA_PACKAGE = "io.confluent.kafka.serializers.subject."
 
@@ -207,7 +216,7 @@ class SchemaRegistry:
                 if e.http_status_code not in _RETRIABLE_STATUS:
                     raise self._refused(subject, e) from e
                 error = f"HTTP {e.http_status_code}: {e.error_message}"
-            except (httpx.TransportError, OSError) as e:
+            except _CONNECTION_ERRORS as e:
                 error = f"{type(e).__name__}: {e}"
             if attempt >= self.retry.attempts:
                 raise RegistryUnavailableError(
