@@ -1,0 +1,672 @@
+"""Kafka benchmark: doge-connect end to end into the local broker, against a ceiling and DOGE.
+
+    source .cache/infra/env   # scripts/infra.sh up
+    .venv/bin/python bench/kafka.py [--users 1e6] [--warmup 10] [--ticks 100] [--repeat 3]
+                                    [--profile] [--producer linger.ms=1] [--skip doge,2tasks]
+                                    [--boundary-ticks 1]
+
+One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TEST_REGISTRY
+(default: .cache/infra/env):
+
+* ours, 1 task: the banking model, Avro values framed for the registry, key.format=string,
+  transaction.boundary=tick (events + shard offsets in one transaction per tick), pace max, 8
+  shards, ONE task. It runs in a child process the way a task process runs (`run_task`): the
+  connector config is parsed, `kafka_destination()` registers the schemas and builds the
+  KafkaDestination, a Runner resumes (fences, reads offsets) and steps every shard. Topics are
+  created first as the worker does. Measured over `--ticks` ticks after `--warmup` ticks; with
+  the defaults the window includes one periodic snapshot round (snapshot.interval.ticks=100).
+* ceiling: a bare confluent-kafka `produce()` loop over the engine's real encoded values, keys,
+  partitions and timestamps for the same ticks (built before timing), with the task producer's
+  settings (KafkaDestination.producer_conf without the transactional ones), flushed at the end;
+  the best of `--repeat` tries (the ceiling is the least noisy figure the machine allows).
+* DOGE-style: what the seed's Kafka Avro sink does per event, over the same events (stepped by our
+  engine before timing, so no simulation cost is counted): a dict per event, a
+  SerializationContext per field, StringSerializer key, confluent-kafka AvroSerializer value
+  (SchemaRegistryClient on the real registry), `produce(..., on_delivery=...)`, a flush every
+  100 000 messages (the seed's buffer) and at the end; same producer settings, no transactions.
+  Also printed, derived: DOGE end to end, that sink plus the seed's per-user loop
+  (bench/doge_reference.py, measured here over 3 ticks), which one thread runs in turn.
+* ours, 2 tasks: tasks.max=2, two task processes each owning half of the shards, started
+  together after their warm-up; events/s is the sum over the common wall window.
+
+Each measurement runs in its own process. Ratios use figures of this same run. Topic names carry
+a random prefix, so reruns never interfere; they are deleted at the end (unless --keep-topics).
+`--profile` prints a cProfile of the 1-task window to stderr; `--producer KEY=VALUE` overrides a
+task producer setting as the worker's `producer.KEY` would. The task's own figures
+(commit_transaction percentiles, the time breakdown, CPU of its main thread and of the whole
+process) come from wrappers the bench puts around the destination's methods; product code is not
+changed for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MODEL = ROOT / "config/models/banking.yaml"
+START_TIME = "2024-01-01T00:00:00Z"
+SHARDS = 8
+PARTITIONS = 6
+DOGE_BUFFER = 100_000  # the seed's KafkaSink flushes every buffer_size messages
+MARK = "BENCH "
+
+
+# -- configuration shared by parent and children ----------------------------------------------
+def worker_values(args: argparse.Namespace) -> dict[str, str]:
+    return {"bootstrap.servers": args.bootstrap, "schema.registry.url": args.registry,
+            "group.id": f"bench-{args.uid}", "offset.storage.topic": f"{prefix(args)}offsets",
+            "snapshot.storage.topic": f"{prefix(args)}snapshots", "log.level": "WARNING",
+            **{f"producer.{k}": v for k, v in (kv.split("=", 1) for kv in args.producer)}}
+
+
+def prefix(args: argparse.Namespace, kind: str = "") -> str:
+    return f"bench{args.uid}-{kind}"
+
+
+def connector_data(args: argparse.Namespace, tasks: int) -> dict[str, Any]:
+    """The connector under test; with 2 tasks a separate connector with its own topics."""
+    name = f"bench{args.uid}-{tasks}t"
+    return {"name": name, "config": {
+        "connector.class": "io.dogeconnect.DogeSourceConnector", "model": str(MODEL),
+        "users": str(args.users), "shards": str(SHARDS), "seed": "42", "tick.ms": "60000",
+        "start.time": START_TIME, "ticks": str(args.warmup + args.ticks + 1), "pace": "max",
+        "tasks.max": str(tasks), "topic.prefix": prefix(args, f"{tasks}t-"),
+        "topic.creation.default.partitions": str(PARTITIONS),
+        **({"transaction.boundary": "tick"} if args.boundary_ticks == 1 else
+           {"transaction.boundary": "ticks",
+            "transaction.boundary.ticks": str(args.boundary_ticks)})}}
+
+
+def model_topics() -> list[str]:
+    from connector.model.validate import load_model
+
+    return list(load_model(MODEL).schemas)
+
+
+def create_topics(args: argparse.Namespace) -> None:
+    """What the worker creates: internal topics (compacted) and each connector's topics."""
+    from connector.runtime.topics import COMPACT, ensure_topics
+
+    admin = {"bootstrap.servers": args.bootstrap}
+    wanted = {f"{prefix(args)}offsets": (1, -1, COMPACT),
+              f"{prefix(args)}snapshots": (1, -1, COMPACT)}
+    for kind in ("1t-", "2t-", "ceil-", "doge-"):
+        for topic in model_topics():
+            wanted[prefix(args, kind) + topic] = (PARTITIONS, -1, {})
+    ensure_topics(admin, wanted)
+
+
+def delete_topics(args: argparse.Namespace) -> None:
+    """Drop this run's topics (all carry its unique prefix); the registry subjects stay."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    mine = [t for t in admin.list_topics(timeout=30).topics if t.startswith(prefix(args))]
+    for future in admin.delete_topics(mine, operation_timeout=30).values():
+        with contextlib.suppress(Exception):
+            future.result()
+
+
+# -- child: one task, the production path ------------------------------------------------------
+class Timings:
+    """Per-tick figures of the measured window, from wrappers around the task's objects."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.commit: list[float] = []  # destination.commit: begin + encode + produce + commit
+        self.commit_txn: list[float] = []  # producer.commit_transaction only
+        self.begin_txn: list[float] = []
+        self.events_produce: list[float] = []  # _produce_events: encode, keys, partitions, loop
+        self.encode: list[float] = []  # RecordEncoder.encode (values) only
+        self.step: list[float] = []  # every shard's engine.step of one tick
+        self.snapshot_commits: list[int] = []  # indexes of commits that carried snapshots
+        self._produce = self._encode = self._step = 0.0
+
+    def timed(self, func: Callable[..., Any], sink: str) -> Callable[..., Any]:
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return func(*a, **kw)
+            finally:
+                if self.active:
+                    self._add(sink, time.perf_counter() - t0)
+        return wrapper
+
+    def _add(self, sink: str, dt: float) -> None:
+        if sink == "produce":
+            self._produce += dt
+        elif sink == "encode":
+            self._encode += dt
+        elif sink == "step":
+            self._step += dt
+        elif sink == "commit":
+            self.commit.append(dt)
+            self.events_produce.append(self._produce)
+            self.encode.append(self._encode)
+            self._produce = self._encode = 0.0
+        elif sink == "tick":
+            self.step.append(self._step)
+            self._step = 0.0
+
+    def commit_timer(self, commit: Callable[..., Any]) -> Callable[..., Any]:
+        """Wraps KafkaDestination.commit; notes which commits carry shard snapshots."""
+        timed = self.timed(commit, "commit")
+
+        def wrapper(checkpoints: dict[int, Any]) -> Any:
+            if self.active and any(cp.snapshot is not None for cp in checkpoints.values()):
+                self.snapshot_commits.append(len(self.commit))
+            return timed(checkpoints)
+        return wrapper
+
+    def call_timer(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        """Wraps KafkaDestination._call to time begin/commit_transaction by name."""
+        def wrapper(func: Any, *a: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return call(func, *a)
+            finally:
+                name = getattr(func, "__name__", "")
+                if self.active and name == "commit_transaction":
+                    self.commit_txn.append(time.perf_counter() - t0)
+                elif self.active and name == "begin_transaction":
+                    self.begin_txn.append(time.perf_counter() - t0)
+        return wrapper
+
+
+def child_task(args: argparse.Namespace) -> None:
+    import cProfile
+    import pstats
+
+    from connector.logging import configure
+    from connector.runtime.config import parse_connector
+    from connector.runtime.runner import Runner
+    from connector.runtime.simulation import prepare, shards_of_task
+    from connector.runtime.task import kafka_destination
+    from connector.runtime.worker_config import worker_config_from
+
+    configure("WARNING")
+    worker = worker_config_from(worker_values(args), None)
+    config = parse_connector(connector_data(args, args.tasks), None, ROOT)
+    sim = prepare(config)
+    shards = shards_of_task(config.shards, config.tasks_max, args.task)
+    destination = kafka_destination(worker, config, sim, args.task, shards)
+    timings = Timings()
+    setattr(destination, "commit", timings.commit_timer(destination.commit))  # noqa: B010
+    setattr(destination, "_call", timings.call_timer(destination._call))  # noqa: B010
+    setattr(destination, "_produce_events",  # noqa: B010
+            timings.timed(destination._produce_events, "produce"))
+    for plan in destination.topics.values():
+        setattr(plan.encoder, "encode", timings.timed(plan.encoder.encode, "encode"))  # noqa: B010
+    profile = cProfile.Profile() if args.profile else None
+    marks: dict[str, float] = {}
+
+    def on_progress(runner: Runner) -> None:
+        if timings.active:
+            timings._add("tick", 0.0)
+        done = runner.stats.ticks_done
+        if done == args.warmup:
+            print(f"{MARK}READY", flush=True)
+            sys.stdin.readline()  # the parent starts every task of a measurement together
+            timings.active = True
+            timings._produce = timings._encode = timings._step = 0.0
+            marks.update(t0=time.monotonic(), cpu0=time.process_time(), main0=time.thread_time(),
+                         events0=runner.stats.events,
+                         commits0=runner.stats.commits, commit_s0=runner.stats.commit_seconds)
+            if profile is not None:
+                profile.enable()
+        elif done == args.warmup + args.ticks:
+            if profile is not None:
+                profile.disable()
+            marks.update(t1=time.monotonic(), cpu1=time.process_time(), main1=time.thread_time(),
+                         events1=runner.stats.events,
+                         commits1=runner.stats.commits, commit_s1=runner.stats.commit_seconds)
+            timings.active = False
+            runner.stop()
+
+    runner = Runner(sim, destination, shards, on_progress=on_progress)
+    runner.resume()
+    for engine in runner.engines.values():
+        setattr(engine, "step", timings.timed(engine.step, "step"))  # noqa: B010
+    try:
+        runner.run()
+    finally:
+        destination.close()
+    if profile is not None:
+        stats = pstats.Stats(profile, stream=sys.stderr)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats(40)
+    result = {
+        "events": marks["events1"] - marks["events0"], "t0": marks["t0"], "t1": marks["t1"],
+        "seconds": marks["t1"] - marks["t0"], "commits": marks["commits1"] - marks["commits0"],
+        "cpu_s": marks["cpu1"] - marks["cpu0"], "main_cpu_s": marks["main1"] - marks["main0"],
+        "runner_commit_s": marks["commit_s1"] - marks["commit_s0"], "aborts": runner.stats.aborts,
+        "commit": timings.commit, "commit_txn": timings.commit_txn,
+        "begin_txn": timings.begin_txn, "events_produce": timings.events_produce,
+        "encode": timings.encode, "step": timings.step,
+        "snapshot_commits": timings.snapshot_commits,
+        "producer_conf": {k: v for k, v in destination.producer_conf.items()
+                          if k not in ("bootstrap.servers",)}}
+    print(MARK + json.dumps(result), flush=True)
+
+
+# -- children: the ceiling and the DOGE-style sink ------------------------------------------
+Message = tuple[str, bytes, bytes, int, int]  # topic, value, key, partition, timestamp
+
+
+def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[list[Any]]]:
+    """The 1-task connector's destination plus the events of the warm-up's last tick and of the
+    measured ticks, each tick as a list of EventColumns (the bytes the task sends)."""
+    from connector.runtime.config import parse_connector, resolve_start_ms
+    from connector.runtime.simulation import prepare
+    from connector.runtime.task import kafka_destination
+    from connector.runtime.worker_config import worker_config_from
+
+    worker = worker_config_from(worker_values(args), None)
+    config = parse_connector(connector_data(args, 1), None, ROOT)
+    sim = prepare(config)
+    # Registers (already registered by the 1-task run: same ids) and reads partition counts.
+    destination = kafka_destination(worker, config, sim, 0, list(range(config.shards)))
+    settings = sim.settings(resolve_start_ms(config))
+    engines = [sim.shard(settings, s) for s in range(config.shards)]
+    for _ in range(args.warmup - 1):
+        for engine in engines:
+            engine.step(build_events=False)
+    ticks = [[e for engine in engines for e in engine.step().events if len(e)]
+             for _ in range(args.ticks + 1)]
+    return destination, ticks[:1], ticks[1:]
+
+
+def encoded_messages(destination: Any, ticks: list[list[Any]], topic_prefix: str
+                     ) -> list[Message]:
+    """Exactly what KafkaDestination produces for these ticks (one encode per topic per tick)."""
+    from connector.engine.batch import concat_fields
+    from connector.serde.partitioner import partitions
+
+    out: list[Message] = []
+    for events in ticks:
+        by_topic: dict[str, list[Any]] = {}
+        for e in events:
+            by_topic.setdefault(e.topic, []).append(e)
+        for topic, staged in by_topic.items():
+            plan = destination.topics[topic]
+            values = plan.encoder.encode(concat_fields(staged)).values()
+            user_ids = [u for e in staged for u in e.user_ids.tolist()]
+            keys = plan.keys.encode(user_ids)
+            parts = partitions(keys, plan.partitions).tolist()
+            timestamps = [t for e in staged for t in e.timestamps.tolist()]
+            kt = topic_prefix + topic
+            out.extend((kt, v, k, p, ts) for v, k, p, ts in
+                       zip(values, keys.values(), parts, timestamps, strict=True))
+    return out
+
+
+def plain_conf(destination: Any) -> dict[str, Any]:
+    """The task's producer settings without transactions."""
+    return {k: v for k, v in destination.producer_conf.items()
+            if k not in ("transactional.id", "transaction.timeout.ms")}
+
+
+def child_ceiling(args: argparse.Namespace) -> None:
+    from confluent_kafka import Producer
+
+    destination, warm, measured = engine_output(args)
+    warm_msgs = encoded_messages(destination, warm, prefix(args, "ceil-"))
+    msgs = encoded_messages(destination, measured, prefix(args, "ceil-"))
+    producer = Producer(plain_conf(destination))
+
+    def send(batch: list[Message]) -> float:
+        produce = producer.produce
+        t0 = time.perf_counter()
+        for topic, value, key, part, ts in batch:
+            try:
+                produce(topic, value, key, part, None, None, ts)
+            except BufferError:
+                producer.poll(0.05)
+                produce(topic, value, key, part, None, None, ts)
+        left = producer.flush(60)
+        if left:
+            raise RuntimeError(f"{left} messages not delivered")
+        return time.perf_counter() - t0
+
+    send(warm_msgs)  # connections, metadata, producer id
+    runs = [send(msgs) for _ in range(args.repeat)]
+    print(MARK + json.dumps({
+        "events": len(msgs), "seconds": min(runs), "runs": runs,
+        "value_bytes": sum(len(m[1]) for m in msgs), "key_bytes": sum(len(m[2]) for m in msgs),
+        "producer_conf": {k: v for k, v in plain_conf(destination).items()
+                          if k != "bootstrap.servers"}}), flush=True)
+
+
+def child_doge(args: argparse.Namespace) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*httpx.*")  # authlib's, at import time
+    from confluent_kafka import Producer
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext, StringSerializer
+
+    destination, warm, measured = engine_output(args)
+    schemas = {t: plan.encoder for t, plan in destination.topics.items()}
+    from connector.model.validate import load_model
+
+    loaded = load_model(MODEL).schemas
+    client = SchemaRegistryClient({"url": args.registry})
+    serializers = {t: AvroSerializer(client, loaded[t].schema_str) for t in schemas}
+    key_serializer = StringSerializer("utf_8")
+    producer = Producer(plain_conf(destination))
+    errors: list[str] = []
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        if err is not None:
+            errors.append(str(err))
+
+    # Per event what a DOGE sink has at hand: the user's id and the record's values.
+    Row = tuple[str, list[str], list[tuple[Any, ...]], list[int], list[int]]
+
+    def rows(ticks: list[list[Any]]) -> list[Row]:
+        out = []
+        for events in ticks:
+            for e in events:
+                names = list(e.fields)
+                values = list(zip(*(e.fields[n].tolist() for n in names), strict=True))
+                out.append((e.topic, names, values, e.user_ids.tolist(), e.timestamps.tolist()))
+        return out
+
+    topic_prefix = prefix(args, "doge-")
+
+    def send(batches: list[Row]) -> tuple[float, int]:
+        count = sent = 0
+        t0 = time.perf_counter()
+        for topic, names, values, user_ids, timestamps in batches:
+            kt = topic_prefix + topic
+            value_serializer = serializers[topic]
+            for row, user_id, ts in zip(values, user_ids, timestamps, strict=True):
+                record = dict(zip(names, row, strict=True))
+                key = key_serializer(str(user_id), SerializationContext(kt, MessageField.KEY))
+                value = value_serializer(record, SerializationContext(kt, MessageField.VALUE))
+                if count >= DOGE_BUFFER:
+                    producer.flush()
+                    count = 0
+                producer.produce(kt, key=key, value=value, timestamp=ts, on_delivery=on_delivery)
+                count += 1
+                sent += 1
+        left = producer.flush(60)
+        if left or errors:
+            raise RuntimeError(f"{left} messages not delivered; errors: {errors[:3]}")
+        return time.perf_counter() - t0, sent
+
+    send(rows(warm))  # registers the value schemas, connections, metadata
+    seconds, sent = send(rows(measured))
+    print(MARK + json.dumps({"events": sent, "seconds": seconds}), flush=True)
+
+
+def child_doge_engine(args: argparse.Namespace) -> None:
+    """The seed's per-user loop (bench/doge_reference.py) alone: events/s it can feed a sink."""
+    from bench.doge_reference import ReferenceGenerator
+
+    gen = ReferenceGenerator(args.users, seed=42, start_ms=1_704_067_200_000, tick_ms=60_000)
+    gen.step()
+    events, ticks = 0, 3
+    t0 = time.perf_counter()
+    for _ in range(ticks):
+        events += gen.step()
+    print(MARK + json.dumps({"events": events, "seconds": time.perf_counter() - t0,
+                             "ticks": ticks}), flush=True)
+
+
+# -- parent ------------------------------------------------------------------------------------
+def spawn(args: argparse.Namespace, kind: str, *extra: str) -> subprocess.Popen[str]:
+    argv = [sys.executable, __file__, "--child", kind, "--uid", args.uid,
+            "--bootstrap", args.bootstrap, "--registry", args.registry,
+            "--users", str(args.users), "--warmup", str(args.warmup), "--ticks", str(args.ticks),
+            "--repeat", str(args.repeat), "--boundary-ticks", str(args.boundary_ticks),
+            *(f"--producer={kv}" for kv in args.producer), *extra]
+    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def read_mark(proc: subprocess.Popen[str]) -> str:
+    """The next protocol line of a child (anything else it prints is passed through)."""
+    stream: IO[str] | None = proc.stdout
+    assert stream is not None
+    for line in stream:
+        if line.startswith(MARK):
+            return line[len(MARK):].strip()
+        sys.stderr.write(line)
+    code = proc.wait()
+    raise RuntimeError(f"child {proc.args!r} ended (exit {code}) without a result")
+
+
+def run_tasks(args: argparse.Namespace, tasks: int) -> list[dict[str, Any]]:
+    """Start `tasks` task processes, release them together after warm-up, collect results."""
+    extra = ["--profile"] if args.profile and tasks == 1 else []
+    procs = [spawn(args, "task", "--tasks", str(tasks), "--task", str(t), *extra)
+             for t in range(tasks)]
+    try:
+        for p in procs:
+            if read_mark(p) != "READY":
+                raise RuntimeError("unexpected child output")
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = [json.loads(read_mark(p)) for p in procs]
+        for p in procs:
+            p.wait(60)
+        return results
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+
+
+def run_child(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+    proc = spawn(args, kind)
+    try:
+        result: dict[str, Any] = json.loads(read_mark(proc))
+        proc.wait(60)
+        return result
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def ms(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    return (f"mean {statistics.fmean(values) * 1e3:6.2f}  p50 {pct(values, 50) * 1e3:6.2f}  "
+            f"p95 {pct(values, 95) * 1e3:6.2f}  p99 {pct(values, 99) * 1e3:6.2f}  "
+            f"max {max(values) * 1e3:6.2f} ms")
+
+
+def breakdown(r: dict[str, Any]) -> list[str]:
+    """Where a task's wall time went in the window, per tick on average."""
+    ticks = len(r["step"]) or 1
+    wall = r["seconds"]
+    step, commit = sum(r["step"]), sum(r["commit"])
+    txn, begin = sum(r["commit_txn"]), sum(r["begin_txn"])
+    produce, encode = sum(r["events_produce"]), sum(r["encode"])
+    parts = [("engine step (all shards)", step), ("encode values", encode),
+             ("keys + partitions + produce() loop", produce - encode),
+             ("offsets/snapshots produce, begin_transaction", commit - produce - txn),
+             ("commit_transaction (flush + EndTxn)", txn),
+             ("rest (runner, write, snapshot build)", wall - step - commit)]
+    lines = [f"    {'per tick, ms':<46} {'ms':>7} {'share':>6}"]
+    for name, seconds in parts:
+        lines.append(f"    {name:<46} {seconds / ticks * 1e3:7.2f} {seconds / wall:6.1%}")
+    lines.append(f"    {'(begin_transaction alone)':<46} {begin / ticks * 1e3:7.2f}")
+    lines.append(f"    {'CPU: main thread / whole process (librdkafka)':<46} "
+                 f"{r['main_cpu_s'] / ticks * 1e3:7.2f} / {r['cpu_s'] / ticks * 1e3:.2f}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    env = infra_env()
+    parser.add_argument("--bootstrap", default=env.get("DOGE_TEST_BOOTSTRAP"))
+    parser.add_argument("--registry", default=env.get("DOGE_TEST_REGISTRY"))
+    parser.add_argument("--users", type=lambda s: int(float(s)), default=1_000_000)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--ticks", type=int, default=100)
+    parser.add_argument("--boundary-ticks", type=int, default=1,
+                        help="ticks per transaction (1: transaction.boundary=tick, the target); "
+                        "keep --warmup and --ticks multiples of it")
+    parser.add_argument("--repeat", type=int, default=3, help="tries of the ceiling (best)")
+    parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
+    parser.add_argument("--profile", action="store_true", help="cProfile the 1-task window")
+    parser.add_argument("--producer", action="append", default=[], metavar="KEY=VALUE",
+                        help="producer setting for the tasks (as the worker's producer.KEY)")
+    parser.add_argument("--skip", default="", help="comma list of: ceiling,doge,2tasks")
+    parser.add_argument("--child", choices=("task", "ceiling", "doge", "doge-engine"))
+    parser.add_argument("--uid", default=uuid.uuid4().hex[:8])
+    parser.add_argument("--tasks", type=int, default=1)
+    parser.add_argument("--task", type=int, default=0)
+    args = parser.parse_args()
+    if not args.bootstrap or not args.registry:
+        parser.error("no broker/registry: run scripts/infra.sh up (or pass --bootstrap/--registry)")
+    if args.child == "task":
+        child_task(args)
+        return
+    if args.child == "ceiling":
+        child_ceiling(args)
+        return
+    if args.child == "doge":
+        child_doge(args)
+        return
+    if args.child == "doge-engine":
+        child_doge_engine(args)
+        return
+    skip = set(filter(None, args.skip.split(",")))
+    from connector.logging import configure
+
+    configure("WARNING")
+
+    import confluent_kafka
+
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    print(f"cores: {cores} (usable {usable})  python: {sys.version.split()[0]}  "
+          f"confluent-kafka: {confluent_kafka.__version__}  "
+          f"librdkafka: {confluent_kafka.libversion()[0]}")
+    print(f"broker: {args.bootstrap}  registry: {args.registry}  topic prefix: {prefix(args)}")
+    print(f"banking model, {args.users:,} users, {SHARDS} shards, {PARTITIONS} partitions/topic, "
+          f"key.format=string, transaction boundary every {args.boundary_ticks} tick(s), pace=max; "
+          f"warm-up {args.warmup} ticks, measured {args.ticks} ticks")
+    create_topics(args)
+    try:
+        report(args, skip)
+    finally:
+        if not args.keep_topics:
+            delete_topics(args)
+
+
+def report(args: argparse.Namespace, skip: set[str]) -> None:
+    """Run every measurement and print the results."""
+    one = run_tasks(args, 1)[0]
+    ours = one["events"] / one["seconds"]
+    print(f"producer settings: {json.dumps(one['producer_conf'], sort_keys=True)}")
+    print()
+    print(f"{'measurement':<44} {'events':>9} {'seconds':>8} {'k events/s':>11}")
+    row(f"ours, 1 task (Runner+KafkaDestination, {one['commits']} txns)", one["events"],
+        one["seconds"])
+    ceiling = doge = doge_engine = None
+    if "ceiling" not in skip:
+        ceiling = run_child(args, "ceiling")
+        row(f"ceiling: bare produce(), best of {len(ceiling['runs'])}", ceiling["events"],
+            ceiling["seconds"])
+    if "doge" not in skip:
+        doge = run_child(args, "doge")
+        row("DOGE-style: AvroSerializer + produce()/event", doge["events"], doge["seconds"])
+        doge_engine = run_child(args, "doge-engine")
+        row(f"  (DOGE per-user loop alone, {doge_engine['ticks']} ticks)", doge_engine["events"],
+            doge_engine["seconds"])
+    two: list[dict[str, Any]] = []
+    if "2tasks" not in skip:
+        two = run_tasks(args, 2)
+        window = max(r["t1"] for r in two) - min(r["t0"] for r in two)
+        row(f"ours, 2 tasks (2 processes, {sum(r['commits'] for r in two)} txns)",
+            sum(r["events"] for r in two), window)
+        for i, r in enumerate(two):
+            row(f"  task {i} alone", r["events"], r["seconds"])
+    print()
+    if ceiling is not None:
+        ratio = ours / (ceiling["events"] / ceiling["seconds"])
+        print(f"ours / ceiling:    {ratio:6.1%}   (target >= 40 %)  "
+              f"{'OK' if ratio >= 0.4 else 'BELOW TARGET'}")
+        print(f"    ceiling messages: {ceiling['value_bytes'] / ceiling['events']:.1f} B value, "
+              f"{ceiling['key_bytes'] / ceiling['events']:.1f} B key on average; each try: "
+              + ", ".join(f"{ceiling['events'] / s / 1e3:.0f}" for s in ceiling["runs"])
+              + " k events/s")
+    if doge is not None:
+        ratio = ours / (doge["events"] / doge["seconds"])
+        print(f"ours / DOGE-style: {ratio:6.2f}x   (target >= 3x)  "
+              f"{'OK' if ratio >= 3 else 'BELOW TARGET'}")
+        if doge_engine is not None:
+            # One thread does both in the seed: per event, its share of a tick plus its send.
+            end_to_end = 1 / (doge_engine["seconds"] / doge_engine["events"]
+                              + doge["seconds"] / doge["events"])
+            print(f"ours / DOGE end to end (its per-user loop + that sink, derived "
+                  f"{end_to_end / 1e3:.1f} k events/s): {ours / end_to_end:6.1f}x")
+    if two:
+        window = max(r["t1"] for r in two) - min(r["t0"] for r in two)
+        print(f"2 tasks / 1 task:  {sum(r['events'] for r in two) / window / ours:6.2f}x")
+    print()
+    print(f"commit_transaction per transaction, 1 task ({len(one['commit_txn'])} txns): "
+          f"{ms(one['commit_txn'])}")
+    print(f"destination.commit (encode+produce+commit), 1 task:   {ms(one['commit'])}")
+    if two:
+        latencies = [x for r in two for x in r["commit_txn"]]
+        print(f"commit_transaction per transaction, 2 tasks ({len(latencies)} txns): "
+              f"{ms(latencies)}")
+    for i in one["snapshot_commits"]:
+        print(f"  (commit #{i} carried the periodic shard snapshots: destination.commit "
+              f"{one['commit'][i] * 1e3:.1f} ms, commit_transaction "
+              f"{one['commit_txn'][i] * 1e3:.1f} ms)")
+    print(f"runner stats: commit_seconds {one['runner_commit_s']:.3f} s over {one['commits']} "
+          f"commits = {one['runner_commit_s'] / max(1, one['commits']) * 1e3:.2f} ms/commit; "
+          f"aborts {one['aborts']}")
+    print("where the 1-task time goes:")
+    print("\n".join(breakdown(one)))
+
+
+def row(name: str, events: int, seconds: float) -> None:
+    print(f"{name:<44} {events:>9,} {seconds:>8.3f} {events / seconds / 1e3:>11.1f}")
+
+
+def infra_env() -> dict[str, str]:
+    """DOGE_TEST_* from the environment, else from .cache/infra/env (scripts/infra.sh up)."""
+    out: dict[str, str] = {}
+    path = ROOT / ".cache/infra/env"
+    with contextlib.suppress(OSError):
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                out[key.strip()] = value.strip()
+    out.update({k: v for k, v in os.environ.items() if k.startswith("DOGE_TEST_")})
+    return out
+
+
+if __name__ == "__main__":
+    main()
