@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 import attrs
 import numpy as np
@@ -24,7 +25,9 @@ FIELD_DTYPES = {"long": np.int64, "timestamp": np.int64, "double": np.float64,
 @attrs.frozen
 class CompiledEmit:
     topic: str
-    fields: tuple[tuple[FieldSpec, ex.Compiled], ...]
+    # (field, expression, share key): fields of one transition with the same key hold the same
+    # values (same deterministic expression and field type), so they are evaluated once.
+    fields: tuple[tuple[FieldSpec, ex.Compiled, int | None], ...]
 
 
 @attrs.frozen
@@ -58,9 +61,21 @@ class EnginePlan:
     timezone: zoneinfo.ZoneInfo
     uses_sessions: bool
     arrivals_per_tick: float
+    _last_thresholds: list[Any] = attrs.field(factory=list, eq=False, repr=False)
 
     def thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cumulative uint32-scaled thresholds (states, max_out) and their totals at this time."""
+        """Cumulative uint32-scaled thresholds (states, max_out) and their totals at this time.
+
+        Every shard asks for the same tick in turn: the last answer is kept."""
+        cached = self._last_thresholds
+        if cached and cached[0] == time_ms:
+            hit: tuple[np.ndarray, np.ndarray] = cached[1]
+            return hit
+        result = self._thresholds(time_ms)
+        cached[:] = [time_ms, result]
+        return result
+
+    def _thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
         chance = self.base_chance
         if self.profiles:
             mult = np.ones_like(chance)
@@ -128,6 +143,7 @@ def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTra
 
     assert isinstance(t, CheckedTransition)
     session = {None: SESSION_NONE, "open": SESSION_OPEN, "close": SESSION_CLOSE}[t.spec.session]
+    keys: dict[object, int] = {}
     return CompiledTransition(
         index=i,
         name=t.spec.name,
@@ -136,6 +152,14 @@ def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTra
         variables=tuple((n, ex.compile_expr(c)) for n, c in t.variables),
         condition=ex.compile_expr(t.condition) if t.condition is not None else None,
         updates=tuple((a, ex.compile_expr(c)) for a, _, c in t.updates),
-        emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c)) for f, c in e.fields))
+        emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c), _share_key(keys, f, c))
+                                                for f, c in e.fields))
                     for e in t.emits),
     )
+
+
+def _share_key(keys: dict[object, int], f: FieldSpec, checked: ex.Checked) -> int | None:
+    """Same key for the same deterministic expression into the same field type; None if random."""
+    if checked.sites:
+        return None
+    return keys.setdefault((checked.node, f.value_type, f.nullable), len(keys))

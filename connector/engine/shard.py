@@ -100,6 +100,11 @@ class ShardEngine:
     # -- stepping -------------------------------------------------------------------------
     def step(self, build_events: bool = True) -> TickBatch:
         """Simulate tick `self.tick` and advance; `build_events=False` replays silently."""
+        # One error-state context per step rather than one per expression evaluated in it.
+        with np.errstate(all="ignore"):
+            return self._step(build_events)
+
+    def _step(self, build_events: bool) -> TickBatch:
         plan, settings, pop = self.plan, self.settings, self.population
         tick = self.tick
         time_ms = settings.tick_time_ms(tick)
@@ -148,10 +153,10 @@ class ShardEngine:
         ctx = self._context(cols, rows.shape[0], tick)
         variables: dict[str, np.ndarray] = {}
         for name, compiled in t.variables:
-            variables[name] = compiled.evaluate(ctx)
+            variables[name] = compiled.evaluate_in_errstate(ctx)
             cols.set(name, variables[name])
         if t.condition is not None:
-            allowed = np.asarray(t.condition.evaluate(ctx), dtype=bool)
+            allowed = np.asarray(t.condition.evaluate_in_errstate(ctx), dtype=bool)
             if not allowed.all():
                 rows = rows[allowed]
                 if not rows.size:
@@ -163,7 +168,7 @@ class ShardEngine:
                 cols = _Columns(self, rows, {**fixed, **variables})
                 ctx = self._context(cols, rows.shape[0], tick)
         # Updates see pre-transition values: evaluate all, then write.
-        new_values = [(name, compiled.evaluate(ctx)) for name, compiled in t.updates]
+        new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
         for name, values in new_values:
             pop.attributes[name][rows] = values
         if t.target >= 0:
@@ -190,17 +195,16 @@ class ShardEngine:
         after.set("user_id", user_ids)
         # Emits of one transition often share fields (user id, time, balance): evaluate each
         # distinct expression once, unless it draws random numbers (each draw is its own site).
-        shared: dict[object, np.ndarray] = {}
+        shared: dict[int, np.ndarray] = {}
         for emit in t.emits:
             fields = {}
-            for f, compiled in emit.fields:
-                key = (compiled.checked.node, f.value_type, f.nullable)
-                cached = shared.get(key) if not compiled.sites else None
+            for f, compiled, key in emit.fields:
+                cached = shared.get(key) if key is not None else None
                 if cached is not None:
                     values = cached
                 else:
                     values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
-                    if not compiled.sites:
+                    if key is not None:
                         shared[key] = values
                 fields[f.name] = values
             events.append(EventColumns(emit.topic, t.name, user_ids, timestamps, fields))
@@ -235,8 +239,9 @@ class ShardEngine:
         ctx = ex.EvalContext(size=count, columns=cols,
                              rng=lambda site: rng.stream(seed, shard, rng.CREATE, tick, site + 1),
                              tz=plan.timezone)
-        for name, compiled in plan.initial_values:
-            pop.attributes[name][rows_slice] = compiled.evaluate(ctx)
+        with np.errstate(all="ignore"):  # also called outside step(), at start-up
+            for name, compiled in plan.initial_values:
+                pop.attributes[name][rows_slice] = compiled.evaluate_in_errstate(ctx)
 
     # -- snapshots ------------------------------------------------------------------------
     def snapshot(self) -> bytes:
@@ -264,7 +269,7 @@ def _evaluate(compiled: ex.Compiled, columns: _Columns, ctx: ex.EvalContext) -> 
         value = columns[node.name]
         if isinstance(value, np.ndarray) and value.dtype == compiled.type.dtype:
             return value
-    return compiled.evaluate(ctx)
+    return compiled.evaluate_in_errstate(ctx)
 
 
 def _movers(draws: np.ndarray, states: np.ndarray, totals: np.ndarray,

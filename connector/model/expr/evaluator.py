@@ -62,10 +62,14 @@ class Compiled:
         """One value per row: int64 (LONG, TIMESTAMP), float64, bool, or object arrays of str;
         object arrays holding None when the expression may be null."""
         with np.errstate(all="ignore"):
-            value = self._fn(ctx)
-            if self.nullable or self.type == ExprType.NULL:
-                return _nullable_column(value, self.type, ctx.size)
-            return _column(value, self.type, ctx.size, copy=self._aliases_input)
+            return self.evaluate_in_errstate(ctx)
+
+    def evaluate_in_errstate(self, ctx: EvalContext) -> np.ndarray:
+        """`evaluate` for hot loops that already run under `np.errstate(all="ignore")`."""
+        value = self._fn(ctx)
+        if self.nullable or self.type == ExprType.NULL:
+            return _nullable_column(value, self.type, ctx.size)
+        return _column(value, self.type, ctx.size, copy=self._aliases_input)
 
 
 def compile_expr(checked: Checked) -> Compiled:
