@@ -23,7 +23,7 @@ from tests.helpers import ROOT
 from tests.rest.support import RestTarget
 from tests.rest.test_contract import *  # noqa: F403  (the contract tests, collected here again)
 from tests.runtime.cluster import free_port
-from tests.runtime.harness import KafkaRun
+from tests.runtime.harness import KafkaRun, read_events
 
 pytestmark = [pytest.mark.integration]
 
@@ -39,7 +39,9 @@ def worker(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, regis
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "connector", "worker",
-             str(run.worker_file(**{"rest.port": str(port), "models.dir": str(tmp)}))],
+             # No restarts: one kill -9 of a task marks it FAILED (fail_task below).
+             str(run.worker_file(**{"rest.port": str(port), "models.dir": str(tmp),
+                                    "task.restart.max.attempts": "0"}))],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)})
     url = f"http://127.0.0.1:{port}"
@@ -93,5 +95,25 @@ def rest_target(worker: tuple[str, KafkaRun]) -> RestTarget:
             time.sleep(0.5)
         raise AssertionError(f"connector {name} committed no offsets in 90s")
 
-    return RestTarget(url, valid, invalid, commit=commit, settle_s=60)
+    def fail_task(name: str, task: int) -> None:
+        """kill -9 the task's process; with no restarts allowed the worker marks it FAILED."""
+        log = run.tmp / "worker.log"  # the module's worker writes its (JSON) log here
+        deadline = time.monotonic() + 90
+        pid = None
+        while pid is None and time.monotonic() < deadline:
+            started = [e for e in read_events(log)
+                       if e.get("event") == "task process started"
+                       and e.get("connector") == name and e.get("task") == task]
+            pid = int(started[-1]["pid"]) if started else None
+            time.sleep(0.2)
+        assert pid is not None, f"task {task} of {name} never started"
+        os.kill(pid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            status = httpx.get(f"{url}/connectors/{name}/tasks/{task}/status", timeout=30)
+            if status.json()["state"] == "FAILED":
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"task {task} of {name} did not turn FAILED")
+
+    return RestTarget(url, valid, invalid, commit=commit, fail_task=fail_task, settle_s=60)
 
