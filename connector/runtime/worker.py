@@ -347,6 +347,7 @@ class Worker:
                     self._replace_hung(rt)
                 continue
             rt.process.join()
+            self._drain(rt)  # its last report (final tick, events) may still be in the pipe
             code = rt.process.exitcode if rt.process.exitcode is not None else -1
             rt.process = None
             if rt.stopping_since is not None:
@@ -359,6 +360,17 @@ class Worker:
             if not process.is_alive():
                 process.join()
                 self.zombies.remove(process)
+
+    def _drain(self, rt: RunningTask) -> None:
+        for connection, owner in list(self._pipes.items()):
+            if owner is not rt:
+                continue
+            try:
+                while connection.poll():
+                    self._on_report(rt, connection.recv())
+            except (EOFError, OSError):
+                self._pipes.pop(connection, None)
+                connection.close()
 
     def _replace_hung(self, rt: RunningTask) -> None:
         """A task that stopped reporting (paused, swapped out, stuck): start a replacement.
