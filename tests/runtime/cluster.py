@@ -70,7 +70,7 @@ def start_distributed(run: KafkaRun, name: str, **extra: str) -> ClusterWorker:
     log = open(run.tmp / f"worker-{name}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "connector", "distributed",
                              str(run.worker_file(**settings))], stdout=log,
-                            stderr=subprocess.STDOUT, cwd=ROOT,
+                            stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     run.procs.append(proc)
     rest = Rest(f"http://127.0.0.1:{port}")
