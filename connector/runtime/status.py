@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import time
 
 import attrs
 
@@ -28,4 +27,3 @@ class TaskStatus:
     next_tick: int = 0
     events: int = 0
     lag_seconds: float = 0.0
-    updated: float = attrs.Factory(time.time)

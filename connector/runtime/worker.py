@@ -351,9 +351,7 @@ class Worker:
             code = rt.process.exitcode if rt.process.exitcode is not None else -1
             rt.process = None
             if rt.stopping_since is not None:
-                self._forget(rt, rt.stop_state)
-                if rt.stop_state is State.RESTARTING:
-                    pass  # reconcile starts it again
+                self._forget(rt, rt.stop_state)  # a RESTARTING task is started again by reconcile
             else:
                 self._on_exit(rt, code)
         for process in list(self.zombies):
