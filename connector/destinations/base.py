@@ -40,7 +40,12 @@ class Destination(Protocol):
         """Stage one shard-tick's events in the open transaction."""
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
-        """Make staged events and these checkpoints durable together, or neither."""
+        """Make staged events and these checkpoints durable together, or neither. It may finish
+        in the background: then it is durable once `flush` or the next `commit` has returned,
+        and a failure is raised there."""
+
+    def flush(self) -> None:
+        """Wait until every commit is durable; raises what failed."""
 
     def close(self) -> None:
         """Release files/producers; staged but uncommitted events are discarded."""

@@ -14,6 +14,8 @@ import hashlib
 import json
 import time
 from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -45,6 +47,17 @@ class KafkaTopicPlan:
     partitions: int
     encoder: RecordEncoder
     keys: KeySerializer
+
+
+@attrs.frozen
+class _Records:
+    """One topic's records of one transaction, ready for produce()."""
+
+    topic: str
+    values: Sequence[bytes]
+    keys: Sequence[bytes]
+    partitions: Sequence[int]
+    timestamps: Sequence[int]
 
 
 @attrs.frozen
@@ -85,10 +98,13 @@ class KafkaDestination:
         self._fingerprint = ""
         self._start_ms = 0
         self._snapshots: dict[int, tuple[int, int, str]] = {}  # shard -> (tick, chunks, sha)
+        self._committer: ThreadPoolExecutor | None = None  # runs commit_transaction
+        self._in_flight: Future[None] | None = None
 
     # -- start-up -------------------------------------------------------------------------
     def committed(self) -> Committed | None:
         """Fence every earlier owner of these shards, then read what they committed."""
+        self._drain()
         self._close_producer()
         generations = self._generations()
         self._fence_older_generations(generations)
@@ -145,34 +161,57 @@ class KafkaDestination:
                 self._staged[events.topic].append(events)
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
+        """Produce the staged events and the checkpoints in one transaction, and start
+        committing it in the background; it is durable once `flush` (or the next `commit`) has
+        returned, which raise if it failed. The encoding for this commit overlaps the previous
+        commit's round trips to the broker, and so does whatever the caller does next."""
         producer = self._producer
         assert producer is not None, "committed() must run before commit()"
+        try:
+            prepared = [self._prepare(self.topics[topic], staged)
+                        for topic, staged in self._staged.items()]
+        finally:
+            self._staged.clear()
+        self.flush()  # one transaction at a time: the previous one must be committed
         self._call(producer.begin_transaction)
         try:
-            for topic, staged in self._staged.items():
-                self._produce_events(producer, self.topics[topic], staged)
+            for records in prepared:
+                self._produce_events(producer, records)
             self._produce_offsets(producer, checkpoints)
         except KafkaException as exc:
             self._abort(producer, exc)
-        finally:
-            self._staged.clear()
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="doge-commit")
+        self._in_flight = self._committer.submit(self._commit_transaction, producer)
+
+    def flush(self) -> None:
+        """Wait until the last commit is durable; raises TransactionAborted (the transaction was
+        aborted: resume from the committed offsets), ProducerFenced or ProducerFailed."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def _commit_transaction(self, producer: Producer) -> None:
         try:
             self._call(producer.commit_transaction, self.timeout_s)
         except KafkaException as exc:
             self._abort(producer, exc)
 
-    def _produce_events(self, producer: Producer, plan: KafkaTopicPlan,
-                        staged: list[EventColumns]) -> None:
+    def _prepare(self, plan: KafkaTopicPlan, staged: list[EventColumns]) -> _Records:
+        """One topic's staged events as Kafka records: framed values, keys, partitions."""
         values = plan.encoder.encode(concat_fields(staged)).values()
         user_ids = staged[0].user_ids if len(staged) == 1 else _concat([e.user_ids for e in staged])
         timestamps = (staged[0].timestamps if len(staged) == 1
                       else _concat([e.timestamps for e in staged]))
         keys = plan.keys.encode(user_ids)
-        parts = partitions(keys, plan.partitions).tolist()
-        produce, topic = producer.produce, plan.kafka_topic
+        return _Records(plan.kafka_topic, values, keys.values(),
+                        partitions(keys, plan.partitions).tolist(), timestamps.tolist())
+
+    def _produce_events(self, producer: Producer, records: _Records) -> None:
+        produce, topic = producer.produce, records.topic
         # Positional for speed: (topic, value, key, partition, callback, on_delivery, timestamp).
-        for value, key, part, ts in zip(values, keys.values(), parts, timestamps.tolist(),
-                                        strict=True):
+        for value, key, part, ts in zip(records.values, records.keys, records.partitions,
+                                        records.timestamps, strict=True):
             try:
                 produce(topic, value, key, part, None, None, ts)
             except BufferError:
@@ -230,6 +269,12 @@ class KafkaDestination:
                     raise ProducerFailed(str(exc)) from exc
                 raise
 
+    def _drain(self) -> None:
+        """Wait for a commit still in flight, whatever its outcome (the caller starts over from
+        what is committed, or gives up the producer)."""
+        with contextlib.suppress(Exception):
+            self.flush()
+
     def _close_producer(self) -> None:
         """Drop the producer; never raises (a fenced producer raises on every call, and this
         runs in `finally` blocks where it would hide the error that matters)."""
@@ -240,11 +285,15 @@ class KafkaDestination:
 
     def close(self) -> None:
         """Drop the producer; an open transaction is aborted by the broker (or by the fence)."""
+        self._drain()
         self._staged.clear()
         if self._producer is not None:
             with contextlib.suppress(KafkaException):
                 self._producer.abort_transaction(1)
         self._close_producer()
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
 
 
 def _concat(columns: list[Any]) -> Any:

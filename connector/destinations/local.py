@@ -146,6 +146,9 @@ class LocalDirectory:
         for name in replaced:
             (self.dir / name).unlink(missing_ok=True)
 
+    def flush(self) -> None:
+        """Nothing to wait for: `commit` is durable when it returns."""
+
     def close(self) -> None:
         for handle in self._files.values():
             handle.close()

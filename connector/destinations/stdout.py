@@ -41,5 +41,8 @@ class StdoutLines:
         self.stream.flush()
         self._staged.clear()
 
+    def flush(self) -> None:
+        """Nothing to wait for: `commit` is durable when it returns."""
+
     def close(self) -> None:
         self._staged.clear()

@@ -11,6 +11,7 @@ import numpy as np
 
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
+from connector.model.expr.typed import calls_plugin
 from connector.model.spec import SELF
 from connector.model.validate import ValidatedModel, check_chances_for_tick
 from connector.serde.schemas import FieldSpec
@@ -40,6 +41,8 @@ class CompiledTransition:
     condition: ex.Compiled | None
     updates: tuple[tuple[str, ex.Compiled], ...]
     emits: tuple[CompiledEmit, ...]
+
+    row_wise: bool  # no plugin calls: movers of several shards may go through it together
 
 
 @attrs.frozen
@@ -144,6 +147,8 @@ def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTra
     assert isinstance(t, CheckedTransition)
     session = {None: SESSION_NONE, "open": SESSION_OPEN, "close": SESSION_CLOSE}[t.spec.session]
     keys: dict[object, int] = {}
+    checked = [c for _, c in t.variables] + [c for _, _, c in t.updates] + \
+        [c for e in t.emits for _, c in e.fields] + ([t.condition] if t.condition else [])
     return CompiledTransition(
         index=i,
         name=t.spec.name,
@@ -155,6 +160,7 @@ def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTra
         emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c), _share_key(keys, f, c))
                                                 for f, c in e.fields))
                     for e in t.emits),
+        row_wise=not any(calls_plugin(c.tree) for c in checked),
     )
 
 

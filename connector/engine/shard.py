@@ -1,53 +1,29 @@
-"""One shard stepping through ticks: the vectorised hot path of the whole product.
+"""Shards stepping through ticks: the vectorised hot path of the whole product.
 
 Per tick: one uint32 draw per user picks "stay" or one outgoing transition (cumulative chances,
-time profiles applied); only users that moved get per-transition work, done as column operations.
+time profiles applied); only users that moved get per-transition work, done as column operations
+over the movers of all the shards stepped together (transition.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Sequence
 
 import numpy as np
 
 from connector.engine import rng
 from connector.engine.batch import EventColumns, TickBatch
 from connector.engine.identity import run_fingerprint
-from connector.engine.plan import (
-    FIELD_DTYPES,
-    ONE,
-    SESSION_CLOSE,
-    SESSION_OPEN,
-    CompiledTransition,
-    EnginePlan,
-)
+from connector.engine.movers import pick_movers
+from connector.engine.plan import EnginePlan
 from connector.engine.population import Population
+from connector.engine.rows import ShardRows
 from connector.engine.settings import SimulationSettings
+from connector.engine.transition import LazyColumns, apply_transition
 from connector.model import expr as ex
-from connector.model.expr.ast import Name
 
-
-class _Columns(Mapping[str, object]):
-    """Names visible to expressions for a set of rows, gathered only when an expression asks."""
-
-    def __init__(self, shard: ShardEngine, rows: np.ndarray, fixed: dict[str, object]) -> None:
-        self._shard = shard
-        self._rows = rows
-        self._values: dict[str, object] = dict(fixed)
-
-    def __getitem__(self, name: str) -> object:
-        if name not in self._values:
-            self._values[name] = self._shard.gather(name, self._rows)
-        return self._values[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def set(self, name: str, value: object) -> None:
-        self._values[name] = value
+# The dominant state is recounted this often (its choice decides which numbers are drawn).
+DOMINANT_REFRESH_TICKS = 32
 
 
 class ShardEngine:
@@ -58,7 +34,7 @@ class ShardEngine:
         self.settings = settings
         self.shard = shard
         self.tick = 0
-        self._dominant = -1  # most populous state, refreshed now and then (speed only)
+        self._dominant = -1  # most populous state (movers.py), refreshed every few ticks
         self._fingerprint = run_fingerprint(plan.model, settings)
         n = settings.initial_users(shard)
         self.population = Population(plan.state_dtype, plan.attributes, plan.uses_sessions, n)
@@ -68,148 +44,47 @@ class ShardEngine:
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
         return (self.shard + self.settings.shards * rows.astype(np.int64)).astype(np.int64)
 
-    def gather(self, name: str, rows: np.ndarray) -> object:
+    def column(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """An attribute or `state` (as names) of these rows; names derived from the user id are
+        built by ShardRows."""
         pop = self.population
+        values: np.ndarray
         if name in pop.attributes:
-            return pop.attributes[name][rows]
-        if name == "user_id":
-            return self.user_ids(rows)
-        if name == "state":
-            return np.asarray(self.plan.state_names, dtype=object)[pop.state[rows]]
-        if name == "session_id":
-            return self._session_ids(rows, None)
-        if name == "user_key":
-            return np.array([str(u) for u in self.user_ids(rows).tolist()], dtype=object)
-        raise KeyError(name)
+            values = pop.attributes[name][rows]
+        elif name == "state":
+            values = np.asarray(self.plan.state_names, dtype=object)[pop.state[rows]]
+        else:
+            raise KeyError(name)
+        return values
 
-    def _session_ids(self, rows: np.ndarray, numbers: np.ndarray | None) -> np.ndarray:
-        """`"<user>-<n>"` for the given session numbers (default: the open one), None if none."""
-        pop = self.population
-        if pop.session is None:
-            return np.full(rows.shape[0], None, dtype=object)
-        if numbers is None:
-            numbers = pop.session[rows]
-        users = self.user_ids(rows)
-        out = np.full(rows.shape[0], None, dtype=object)
-        has = numbers > 0
-        if has.any():
-            text = np.char.add(np.char.add(users[has].astype(str), "-"), numbers[has].astype(str))
-            out[has] = text.astype(object)
-        return out
+    def open_sessions(self, rows: np.ndarray) -> np.ndarray:
+        """The number of each row's open session, 0 where none is open."""
+        session = self.population.session
+        return np.zeros(rows.shape[0], dtype=np.int32) if session is None else session[rows]
 
     # -- stepping -------------------------------------------------------------------------
     def step(self, build_events: bool = True) -> TickBatch:
         """Simulate tick `self.tick` and advance; `build_events=False` replays silently."""
-        # One error-state context per step rather than one per expression evaluated in it.
-        with np.errstate(all="ignore"):
-            return self._step(build_events)
+        return step_shards([self], build_events)[0]
 
-    def _step(self, build_events: bool) -> TickBatch:
-        plan, settings, pop = self.plan, self.settings, self.population
-        tick = self.tick
-        time_ms = settings.tick_time_ms(tick)
-        cum, totals = plan.thresholds(time_ms)
-        n = pop.size
-        draws = rng.uniform_u32(rng.stream(settings.seed, self.shard, rng.STEP, tick), n)
-        states = pop.state[:n]
-        if tick % 32 == 0 or self._dominant < 0:
+    def pick_transitions(self, cum: np.ndarray, totals: np.ndarray
+                         ) -> list[tuple[int, np.ndarray]]:
+        """This tick's movers: (transition index, rows) in transition order, rows ascending."""
+        states = self.population.state[:self.population.size]
+        if self.tick % DOMINANT_REFRESH_TICKS == 0 or self._dominant < 0:
             self._dominant = int(np.argmax(np.bincount(states, minlength=len(totals))))
-        moved = _movers(draws, states, totals, self._dominant)
-        events: list[EventColumns] = []
-        if moved.size:
-            moved_states = states[moved]
-            slot = (draws[moved][:, None] >= cum[moved_states]).sum(axis=1)
-            chosen = plan.slot_transition[moved_states, slot]
-            order = np.argsort(chosen, kind="stable")
-            chosen_sorted = chosen[order]
-            bounds = np.flatnonzero(np.diff(chosen_sorted)) + 1
-            for group in np.split(order, bounds):
-                transition = plan.transitions[int(chosen[group[0]])]
-                self._apply(transition, moved[group], tick, time_ms, build_events, events)
-        self._arrivals(tick)
-        self.tick = tick + 1
-        return TickBatch(self.shard, tick, tuple(events))
+        gen = rng.stream(self.settings.seed, self.shard, rng.STEP, self.tick)
+        moved, draws = pick_movers(gen, states, totals, self._dominant)
+        if not moved.size:
+            return []
+        moved_states = states[moved]
+        slot = (draws[:, None] >= cum[moved_states]).sum(axis=1)
+        chosen = self.plan.slot_transition[moved_states, slot]
+        order = np.argsort(chosen, kind="stable")
+        starts = np.flatnonzero(np.diff(chosen[order])) + 1
+        return [(int(chosen[group[0]]), moved[group]) for group in np.split(order, starts)]
 
-    def _times(self, transition: CompiledTransition, tick: int, time_ms: int,
-               count: int) -> np.ndarray | int:
-        if not self.plan.model.spec.jitter:
-            return time_ms
-        gen = rng.stream(self.settings.seed, self.shard, rng.JITTER, tick, transition.index)
-        return time_ms + gen.integers(0, self.plan.tick_ms, size=count, dtype=np.int64)
-
-    def _context(self, columns: Mapping[str, object], size: int, tick: int) -> ex.EvalContext:
-        seed, shard = self.settings.seed, self.shard
-        return ex.EvalContext(
-            size=size, columns=columns,
-            rng=lambda site: rng.stream(seed, shard, rng.SITE, tick, site),
-            tz=self.plan.timezone)
-
-    def _apply(self, t: CompiledTransition, rows: np.ndarray, tick: int, time_ms: int,
-               build_events: bool, events: list[EventColumns]) -> None:
-        pop = self.population
-        times = self._times(t, tick, time_ms, rows.shape[0])
-        fixed: dict[str, object] = {"tick": tick, "time": times, "transition": t.name}
-        cols = _Columns(self, rows, fixed)
-        ctx = self._context(cols, rows.shape[0], tick)
-        variables: dict[str, np.ndarray] = {}
-        for name, compiled in t.variables:
-            variables[name] = compiled.evaluate_in_errstate(ctx)
-            cols.set(name, variables[name])
-        if t.condition is not None:
-            allowed = np.asarray(t.condition.evaluate_in_errstate(ctx), dtype=bool)
-            if not allowed.all():
-                rows = rows[allowed]
-                if not rows.size:
-                    return
-                variables = {k: v[allowed] for k, v in variables.items()}
-                if not isinstance(times, int):
-                    times = times[allowed]
-                fixed["time"] = times
-                cols = _Columns(self, rows, {**fixed, **variables})
-                ctx = self._context(cols, rows.shape[0], tick)
-        # Updates see pre-transition values: evaluate all, then write.
-        new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
-        for name, values in new_values:
-            pop.attributes[name][rows] = values
-        if t.target >= 0:
-            pop.state[rows] = t.target
-        closing = None
-        if t.session == SESSION_OPEN and pop.session is not None and pop.session_count is not None:
-            pop.session_count[rows] += 1
-            pop.session[rows] = pop.session_count[rows]
-        elif t.session == SESSION_CLOSE and pop.session is not None:
-            closing = pop.session[rows].copy()
-            pop.session[rows] = 0
-        if not build_events or not t.emits:
-            return
-        count = rows.shape[0]
-        timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
-                      else times.astype(np.int64))
-        # Columns rather than scalars, so record fields that are bare names need no evaluation.
-        after = _Columns(self, rows, {**fixed, **variables, "time": timestamps,
-                                      "transition": np.full(count, t.name, dtype=object)})
-        if closing is not None:
-            after.set("session_id", self._session_ids(rows, closing))
-        ctx = self._context(after, rows.shape[0], tick)
-        user_ids = self.user_ids(rows)
-        after.set("user_id", user_ids)
-        # Emits of one transition often share fields (user id, time, balance): evaluate each
-        # distinct expression once, unless it draws random numbers (each draw is its own site).
-        shared: dict[int, np.ndarray] = {}
-        for emit in t.emits:
-            fields = {}
-            for f, compiled, key in emit.fields:
-                cached = shared.get(key) if key is not None else None
-                if cached is not None:
-                    values = cached
-                else:
-                    values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
-                    if key is not None:
-                        shared[key] = values
-                fields[f.name] = values
-            events.append(EventColumns(emit.topic, t.name, user_ids, timestamps, fields))
-
-    def _arrivals(self, tick: int) -> None:
+    def arrive(self, tick: int) -> None:
         rate = self.plan.arrivals_per_tick / self.settings.shards
         if rate <= 0:
             return
@@ -234,7 +109,7 @@ class ShardEngine:
             pop.state[rows_slice] = state
         fixed: dict[str, object] = {"tick": max(tick, 0), "user_id": self.user_ids(rows),
                                     "time": settings.tick_time_ms(max(tick, 0))}
-        cols = _Columns(self, rows, fixed)
+        cols = LazyColumns(ShardRows([self], [rows], [0]), fixed)
         seed, shard = settings.seed, self.shard
         ctx = ex.EvalContext(size=count, columns=cols,
                              rng=lambda site: rng.stream(seed, shard, rng.CREATE, tick, site + 1),
@@ -247,57 +122,50 @@ class ShardEngine:
     def snapshot(self) -> bytes:
         """The shard's whole state; `restore` of it continues with byte-identical output."""
         return self.population.to_bytes({"tick": self.tick, "shard": self.shard,
+                                         "dominant": self._dominant,
                                          "fingerprint": self.fingerprint()})
 
     def restore(self, data: bytes) -> None:
         meta = self.population.load_bytes(data)
         if meta.get("shard") != self.shard or meta.get("fingerprint") != self.fingerprint():
             raise ValueError(f"snapshot belongs to shard {meta.get('shard')} of another run")
-        tick = meta["tick"]
-        assert isinstance(tick, int)
-        self.tick = tick
+        tick, dominant = meta["tick"], meta.get("dominant", -1)
+        assert isinstance(tick, int) and isinstance(dominant, int)
+        self.tick, self._dominant = tick, dominant
 
     def fingerprint(self) -> str:
         """Identifies (model, settings) so a snapshot is never restored into another run."""
         return self._fingerprint
 
 
-def _evaluate(compiled: ex.Compiled, columns: _Columns, ctx: ex.EvalContext) -> np.ndarray:
-    """Evaluate, taking a bare name's column directly (most record fields are bare names)."""
-    node = compiled.checked.node
-    if isinstance(node, Name) and not compiled.nullable:
-        value = columns[node.name]
-        if isinstance(value, np.ndarray) and value.dtype == compiled.type.dtype:
-            return value
-    return compiled.evaluate_in_errstate(ctx)
-
-
-def _movers(draws: np.ndarray, states: np.ndarray, totals: np.ndarray,
-            dominant: int) -> np.ndarray:
-    """Rows whose draw falls under their state's total chance (i.e. that take a transition).
-
-    Exact for any `dominant`; choosing the most populous state makes it cheap: one pass compares
-    every draw with that state's total, and only users in other states need a gather.
-    """
-    total = int(totals[dominant])
-    if total >= ONE:  # 100 %: every user in the dominant state moves
-        candidates = np.flatnonzero(states == dominant)
-    elif total > 0:
-        candidates = np.flatnonzero(draws < np.uint32(total))
-        candidates = candidates[states[candidates] == dominant]
-    else:
-        candidates = np.empty(0, dtype=np.intp)
-    others = np.flatnonzero(states != dominant)
-    if others.size:
-        others = others[draws[others] < np.take(totals, states[others])]
-        if others.size:
-            return np.sort(np.concatenate((candidates, others)))
-    return candidates
-
-
-def _as_field(values: np.ndarray, value_type: str, nullable: bool) -> np.ndarray:
-    """Cast an evaluated column to the dtype the encoder expects for the Avro field."""
-    dtype = FIELD_DTYPES[value_type]
-    if values.dtype == object and (nullable or dtype is object):
-        return values
-    return values.astype(dtype, copy=False)
+def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> list[TickBatch]:
+    """Simulate one tick of shards that are all at that tick; one TickBatch per shard, each the
+    same as stepping that shard alone. Each transition is applied once over the movers of all
+    the shards (its Python cost paid once), except those calling plugin functions: a plugin sees
+    whole columns, so it only ever gets one shard's rows."""
+    if not engines:
+        return []
+    plan, settings, tick = engines[0].plan, engines[0].settings, engines[0].tick
+    if any(e.tick != tick or e.plan is not plan for e in engines):
+        raise ValueError("step_shards needs shards of one plan at the same tick")
+    time_ms = settings.tick_time_ms(tick)
+    events: list[list[EventColumns]] = [[] for _ in engines]
+    # One error-state context per step rather than one per expression evaluated in it.
+    with np.errstate(all="ignore"):
+        cum, totals = plan.thresholds(time_ms)
+        movers: dict[int, list[tuple[int, np.ndarray]]] = {}
+        for k, engine in enumerate(engines):
+            for index, rows in engine.pick_transitions(cum, totals):
+                movers.setdefault(index, []).append((k, rows))
+        for index in sorted(movers):
+            t = plan.transitions[index]
+            parts = movers[index]
+            groups = [parts] if t.row_wise else [[p] for p in parts]
+            for group in groups:
+                together = ShardRows([engines[k] for k, _ in group], [r for _, r in group],
+                                     [k for k, _ in group])
+                apply_transition(t, together, tick, time_ms, build_events, events)
+        for engine in engines:
+            engine.arrive(tick)
+            engine.tick = tick + 1
+    return [TickBatch(e.shard, tick, tuple(ev)) for e, ev in zip(engines, events, strict=True)]

@@ -17,7 +17,7 @@ import structlog
 from connector.destinations.base import Destination, ShardCheckpoint
 from connector.engine.batch import TickBatch
 from connector.engine.identity import run_fingerprint
-from connector.engine.shard import ShardEngine
+from connector.engine.shard import ShardEngine, step_shards
 from connector.errors import UserError
 from connector.runtime.config import resolve_start_ms
 from connector.runtime.kafka_errors import TransactionAborted
@@ -81,11 +81,8 @@ class Runner:
                 "a different model, seed or settings; resuming would mix two runs. Reset its "
                 "offsets (or choose a new output) to start over")
         self.destination.begin(fingerprint, self.start_ms)
-        self.engines = {}
-        for shard in self.shard_ids:
-            engine = self.sim.shard(settings, shard)
-            _restore(engine, committed.shards.get(shard) if committed else None)
-            self.engines[shard] = engine
+        self.engines = {shard: self.sim.shard(settings, shard) for shard in self.shard_ids}
+        _restore(self.engines, committed.shards if committed else {})
         self.next_tick = min((e.tick for e in self.engines.values()), default=0)
         return self.next_tick
 
@@ -114,12 +111,11 @@ class Runner:
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
-            for shard in self.shard_ids:
-                engine = self.engines[shard]
-                if engine.tick == tick:  # shards ahead of the others wait for them
-                    batch = engine.step()
-                    self.destination.write(batch)
-                    self.stats.add(batch)
+            # Shards ahead of the others (possible after a change of tasks.max) wait for them.
+            ready = [self.engines[s] for s in self.shard_ids if self.engines[s].tick == tick]
+            for batch in step_shards(ready):
+                self.destination.write(batch)
+                self.stats.add(batch)
             self.next_tick = tick + 1
             self.stats.ticks_done += 1
             pending += 1
@@ -131,6 +127,7 @@ class Runner:
                 self.on_progress(self)
         if pending:
             self._commit(last_snapshot, force_snapshot=False)
+        self.destination.flush()
         return self.stats
 
     def _boundary(self, pending: int, started: float) -> bool:
@@ -159,14 +156,24 @@ class Runner:
                 last_snapshot[shard] = cp.next_tick
 
 
-def _restore(engine: ShardEngine, checkpoint: ShardCheckpoint | None) -> None:
-    """Bring `engine` to the checkpoint's tick: restore its snapshot, replay without output."""
-    if checkpoint is None:
-        return
-    if checkpoint.snapshot is not None and (checkpoint.snapshot_tick or 0) <= checkpoint.next_tick:
-        engine.restore(checkpoint.snapshot)
-    while engine.tick < checkpoint.next_tick:
-        engine.step(build_events=False)
+def _restore(engines: dict[int, ShardEngine], checkpoints: dict[int, ShardCheckpoint]) -> None:
+    """Bring each engine to its checkpoint's tick: restore its snapshot, then replay without
+    output (the shards at the same tick together)."""
+    targets = {}
+    for shard, engine in engines.items():
+        checkpoint = checkpoints.get(shard)
+        if checkpoint is None:
+            continue
+        if checkpoint.snapshot is not None and \
+                (checkpoint.snapshot_tick or 0) <= checkpoint.next_tick:
+            engine.restore(checkpoint.snapshot)
+        targets[shard] = checkpoint.next_tick
+    while True:
+        behind = [e for s, e in engines.items() if e.tick < targets.get(s, 0)]
+        if not behind:
+            return
+        tick = min(e.tick for e in behind)
+        step_shards([e for e in behind if e.tick == tick], build_events=False)
 
 
 __all__ = ["RunStats", "Runner"]

@@ -69,19 +69,28 @@ class TPlugin(TNode):
     site: int | None
 
 
-def sites_of(node: TNode) -> tuple[int, ...]:
-    """Random call sites in the tree, in source order."""
-    out: list[int] = []
+def _nodes(node: TNode) -> list[TNode]:
+    """Every node of the tree, in source order."""
+    out: list[TNode] = []
     stack = [node]
     while stack:
         n = stack.pop()
-        site = getattr(n, "site", None)
-        if site is not None:
-            out.append(site)
+        out.append(n)
         kids: tuple[TNode, ...] = ()
         if isinstance(n, TApply | TRandom | TPlugin):
             kids = n.args
         elif isinstance(n, TChoice):
             kids = n.options
         stack.extend(reversed(kids))
-    return tuple(sorted(out))
+    return out
+
+
+def sites_of(node: TNode) -> tuple[int, ...]:
+    """Random call sites in the tree, in source order."""
+    sites = (getattr(n, "site", None) for n in _nodes(node))
+    return tuple(sorted(s for s in sites if s is not None))
+
+
+def calls_plugin(node: TNode) -> bool:
+    """Whether the tree calls a plugin function (which sees whole columns, not single rows)."""
+    return any(isinstance(n, TPlugin) for n in _nodes(node))

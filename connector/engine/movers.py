@@ -1,0 +1,68 @@
+"""Which users take a transition in a tick: work in proportion to the movers, not the users.
+
+The semantics are DOGE's: a user in state S moves with probability total(S), the sum of S's
+outgoing chances this tick, and then takes S's slot j with probability chance_j / total(S); as if
+every user drew one uniform u in [0, 2**32) and compared it with the cumulative thresholds.
+Drawing u for every user costs O(users) per tick. Instead, in the most populous ("dominant")
+state, the movers form a Bernoulli(total) subset of the rows: it is sampled with geometric gaps
+between rows (O(movers)), and each mover then draws its u uniformly below the total, which is
+the distribution of u given that it moved. Users in the other states draw u directly.
+
+The result has exactly the per-user draw's distribution. Which state is dominant changes which
+numbers are drawn, so the shard keeps it as part of its state (and in its snapshots).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from connector.engine import rng
+from connector.engine.plan import ONE
+
+# From this chance of the dominant state on, drawing u for each of its users is as cheap.
+_DIRECT_FROM = ONE // 4
+
+
+def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
+                dominant: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows that move, ascending; each one's u, with u < total of its state)."""
+    total = int(totals[dominant])
+    if total >= _DIRECT_FROM:
+        rows = np.flatnonzero(states == dominant)
+        draws = rng.uniform_u32(gen, rows.shape[0]).astype(np.int64)
+        moving = draws < total
+        rows, draws = rows[moving], draws[moving]
+    else:
+        rows = _bernoulli_rows(gen, states.shape[0], total / ONE)
+        rows = rows[states[rows] == dominant]
+        draws = gen.integers(0, max(total, 1), size=rows.shape[0], dtype=np.int64)
+    others = np.flatnonzero(states != dominant)
+    if others.size:
+        other_draws = rng.uniform_u32(gen, others.shape[0]).astype(np.int64)
+        moving = other_draws < np.take(totals, states[others])
+        if moving.any():
+            rows = np.concatenate((rows, others[moving]))
+            draws = np.concatenate((draws, other_draws[moving]))
+            order = np.argsort(rows, kind="stable")
+            rows, draws = rows[order], draws[order]
+    return rows, draws
+
+
+def _bernoulli_rows(gen: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Each of rows 0..n-1 independently with probability p, ascending (geometric gaps)."""
+    if p <= 0.0 or n == 0:
+        return np.empty(0, dtype=np.intp)
+    expected = n * p
+    chunk = int(expected + 4 * math.sqrt(expected) + 16)
+    found: list[np.ndarray] = []
+    last = -1
+    while True:
+        positions = last + np.cumsum(gen.geometric(p, size=chunk))
+        if positions[-1] >= n:
+            found.append(positions[positions < n])
+            break
+        found.append(positions)
+        last = int(positions[-1])
+    return (found[0] if len(found) == 1 else np.concatenate(found)).astype(np.intp)

@@ -1,0 +1,138 @@
+"""Rows of several shards taken through one transition together, as one set of columns.
+
+Stepping the shards of a task one transition at a time over all of them (instead of one shard at
+a time) pays the per-transition Python cost once per task rather than once per shard. The output
+must not change: each shard's slice of every random draw comes from that shard's own stream, and
+results are split back per shard, so a shard's events are the same whatever it is grouped with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from connector.engine import rng
+
+if TYPE_CHECKING:
+    from connector.engine.shard import ShardEngine
+
+
+class ShardRows:
+    """`rows[k]` of `engines[k]`, concatenated in that order; slice k of a column is shard k's."""
+
+    def __init__(self, engines: Sequence[ShardEngine], rows: Sequence[np.ndarray],
+                 owners: Sequence[int]) -> None:
+        self.engines = engines
+        self.rows = rows
+        self.owners = owners  # index of each part in the caller's list of shards
+        self.bounds = np.cumsum([0, *(r.shape[0] for r in rows)]).tolist()
+        self.size: int = self.bounds[-1]
+        self._user_ids: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def concat(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def gather(self, name: str) -> np.ndarray:
+        """The named column of these rows: an attribute, state, user_id, user_key (the id as a
+        string) or session_id (None where no session is open)."""
+        if name == "user_id":
+            return self.user_ids()
+        if name == "user_key":
+            return np.array([str(u) for u in self.user_ids().tolist()], dtype=object)
+        if name == "session_id":
+            return session_ids(self.user_ids(), self._each(lambda e, r: e.open_sessions(r)))
+        return self._each(lambda e, r: e.column(name, r))
+
+    def _each(self, column: Callable[[ShardEngine, np.ndarray], np.ndarray]) -> np.ndarray:
+        return self.concat([column(e, r) for e, r in zip(self.engines, self.rows, strict=True)])
+
+    def user_ids(self) -> np.ndarray:
+        if self._user_ids is None:
+            self._user_ids = self._each(lambda e, r: e.user_ids(r))
+        return self._user_ids
+
+    def split(self, column: np.ndarray) -> list[np.ndarray]:
+        """Shard k's part of a column of these rows (views, no copies)."""
+        if len(self.rows) == 1:
+            return [column]
+        b = self.bounds
+        return [column[b[k]:b[k + 1]] for k in range(len(self.rows))]
+
+    def scatter(self, write: Callable[[ShardEngine, np.ndarray, slice], None]) -> None:
+        """Call `write(engine, rows, part)` for each shard, `part` slicing its values."""
+        b = self.bounds
+        for k, (engine, rows) in enumerate(zip(self.engines, self.rows, strict=True)):
+            write(engine, rows, slice(b[k], b[k + 1]))
+
+    def keep(self, mask: np.ndarray) -> ShardRows:
+        """The rows where `mask` holds; shards left with none are dropped."""
+        engines, rows, owners = [], [], []
+        for k, part in enumerate(self.split(mask)):
+            kept = self.rows[k][part]
+            if kept.size:
+                engines.append(self.engines[k])
+                rows.append(kept)
+                owners.append(self.owners[k])
+        return ShardRows(engines, rows, owners)
+
+    def stream(self, purpose: int, tick: int, site: int = 0) -> np.random.Generator:
+        """The generator of (purpose, tick, site): one shard's own, or one drawing each shard's
+        slice from that shard's stream."""
+        gens = [rng.stream(e.settings.seed, e.shard, purpose, tick, site) for e in self.engines]
+        if len(gens) == 1:
+            return gens[0]
+        # Stands in for a Generator for the draws the builtin random functions make.
+        return cast(np.random.Generator, SegmentedGenerator(gens, self.bounds))
+
+
+def session_ids(user_ids: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    """`"<user>-<n>"` per row, None where the session number is 0 (no session)."""
+    out = np.full(user_ids.shape[0], None, dtype=object)
+    has = numbers > 0
+    if has.any():
+        text = np.char.add(np.char.add(user_ids[has].astype(str), "-"), numbers[has].astype(str))
+        out[has] = text.astype(object)
+    return out
+
+
+class SegmentedGenerator:
+    """The Generator methods the engine's random draws use, each shard's slice of the `size`
+    values drawn from its own generator with its own slice of any per-row parameter."""
+
+    def __init__(self, gens: Sequence[np.random.Generator], bounds: Sequence[int]) -> None:
+        self._gens = gens
+        self._bounds = bounds
+
+    def _draw(self, size: int, draw: Callable[..., np.ndarray], *params: Any,
+              **kwargs: Any) -> np.ndarray:
+        if size != self._bounds[-1]:
+            raise ValueError(f"a draw of {size} values over {self._bounds[-1]} rows")
+        b = self._bounds
+        parts = []
+        for k, gen in enumerate(self._gens):
+            lo, hi = b[k], b[k + 1]
+            sliced = [p[lo:hi] if isinstance(p, np.ndarray) and p.ndim == 1 else p for p in params]
+            parts.append(draw(gen, *sliced, size=hi - lo, **kwargs))
+        return np.concatenate(parts)
+
+    def random(self, size: int) -> np.ndarray:
+        return self._draw(size, np.random.Generator.random)
+
+    def standard_normal(self, size: int) -> np.ndarray:
+        return self._draw(size, np.random.Generator.standard_normal)
+
+    def standard_exponential(self, size: int) -> np.ndarray:
+        return self._draw(size, np.random.Generator.standard_exponential)
+
+    def integers(self, low: Any, high: Any, size: int, dtype: Any = np.int64,
+                 endpoint: bool = False) -> np.ndarray:
+        return self._draw(size, np.random.Generator.integers, low, high, dtype=dtype,
+                          endpoint=endpoint)
+
+    def poisson(self, lam: Any, size: int) -> np.ndarray:
+        return self._draw(size, np.random.Generator.poisson, lam)

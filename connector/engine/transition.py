@@ -1,0 +1,155 @@
+"""One transition taken by a set of rows in one tick: condition, updates, sessions, events.
+
+The rows may span several shards (see rows.py); every random draw and every result is per
+shard, so the outcome for a shard is the same as if it were stepped alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from connector.engine import rng
+from connector.engine.batch import EventColumns
+from connector.engine.plan import FIELD_DTYPES, SESSION_CLOSE, SESSION_OPEN, CompiledTransition
+from connector.engine.rows import ShardRows, session_ids
+from connector.model import expr as ex
+from connector.model.expr.ast import Name
+
+if TYPE_CHECKING:
+    from connector.engine.shard import ShardEngine
+
+
+class LazyColumns(Mapping[str, object]):
+    """Names visible to expressions for a set of rows, gathered only when an expression asks."""
+
+    def __init__(self, rows: ShardRows, fixed: dict[str, object]) -> None:
+        self._rows = rows
+        self._values: dict[str, object] = dict(fixed)
+
+    def __getitem__(self, name: str) -> object:
+        if name not in self._values:
+            self._values[name] = self._rows.gather(name)
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def set(self, name: str, value: object) -> None:
+        self._values[name] = value
+
+
+def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms: int,
+                     build_events: bool, events: list[list[EventColumns]]) -> None:
+    """Apply `t` to `rows`; their events go to `events[owner]` of each row's shard."""
+    engine = rows.engines[0]
+    plan = engine.plan
+    times: np.ndarray | int = time_ms
+    if plan.model.spec.jitter:
+        times = time_ms + rows.stream(rng.JITTER, tick, t.index).integers(
+            0, plan.tick_ms, size=rows.size, dtype=np.int64)
+    fixed: dict[str, object] = {"tick": tick, "time": times, "transition": t.name}
+    cols = LazyColumns(rows, fixed)
+    ctx = _context(rows, cols, tick)
+    variables: dict[str, np.ndarray] = {}
+    for name, compiled in t.variables:
+        variables[name] = compiled.evaluate_in_errstate(ctx)
+        cols.set(name, variables[name])
+    if t.condition is not None:
+        allowed = np.asarray(t.condition.evaluate_in_errstate(ctx), dtype=bool)
+        if not allowed.all():
+            rows = rows.keep(allowed)
+            if not rows.size:
+                return
+            variables = {k: v[allowed] for k, v in variables.items()}
+            if not isinstance(times, int):
+                times = times[allowed]
+            fixed["time"] = times
+            cols = LazyColumns(rows, {**fixed, **variables})
+            ctx = _context(rows, cols, tick)
+    # Updates see pre-transition values: evaluate all, then write.
+    new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
+    closing = _write(t, rows, new_values)
+    if not build_events or not t.emits:
+        return
+    count = rows.size
+    timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
+                  else times.astype(np.int64))
+    user_ids = rows.user_ids()
+    # Columns rather than scalars, so record fields that are bare names need no evaluation.
+    after = LazyColumns(rows, {**fixed, **variables, "time": timestamps, "user_id": user_ids,
+                            "transition": np.full(count, t.name, dtype=object)})
+    if closing is not None:
+        after.set("session_id", session_ids(user_ids, closing))
+    ctx = _context(rows, after, tick)
+    # Emits of one transition often share fields (user id, time, balance): evaluate each
+    # distinct expression once, unless it draws random numbers (each draw is its own site).
+    shared: dict[int, np.ndarray] = {}
+    ids_parts, time_parts = rows.split(user_ids), rows.split(timestamps)
+    for emit in t.emits:
+        fields: dict[str, list[np.ndarray]] = {}
+        for f, compiled, key in emit.fields:
+            cached = shared.get(key) if key is not None else None
+            if cached is not None:
+                values = cached
+            else:
+                values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
+                if key is not None:
+                    shared[key] = values
+            fields[f.name] = rows.split(values)
+        for k, owner in enumerate(rows.owners):
+            events[owner].append(EventColumns(emit.topic, t.name, ids_parts[k], time_parts[k],
+                                              {name: parts[k] for name, parts in fields.items()}))
+
+
+def _write(t: CompiledTransition, rows: ShardRows,
+           new_values: list[tuple[str, np.ndarray]]) -> np.ndarray | None:
+    """Write updates, the target state and session changes; returns the numbers of the sessions
+    this transition closes (None if it closes none)."""
+    closing: list[np.ndarray] = []
+
+    def write(engine: ShardEngine, mine: np.ndarray, part: slice) -> None:
+        pop = engine.population
+        for name, values in new_values:
+            pop.attributes[name][mine] = values[part]
+        if t.target >= 0:
+            pop.state[mine] = t.target
+        if t.session == SESSION_OPEN and pop.session is not None and \
+                pop.session_count is not None:
+            pop.session_count[mine] += 1
+            pop.session[mine] = pop.session_count[mine]
+        elif t.session == SESSION_CLOSE and pop.session is not None:
+            closing.append(pop.session[mine].copy())
+            pop.session[mine] = 0
+
+    rows.scatter(write)
+    return rows.concat(closing) if closing else None
+
+
+def _context(rows: ShardRows, columns: Mapping[str, object], tick: int) -> ex.EvalContext:
+    return ex.EvalContext(size=rows.size, columns=columns,
+                          rng=lambda site: rows.stream(rng.SITE, tick, site),
+                          tz=rows.engines[0].plan.timezone)
+
+
+def _evaluate(compiled: ex.Compiled, columns: LazyColumns, ctx: ex.EvalContext) -> np.ndarray:
+    """Evaluate, taking a bare name's column directly (most record fields are bare names)."""
+    node = compiled.checked.node
+    if isinstance(node, Name) and not compiled.nullable:
+        value = columns[node.name]
+        if isinstance(value, np.ndarray) and value.dtype == compiled.type.dtype:
+            return value
+    return compiled.evaluate_in_errstate(ctx)
+
+
+def _as_field(values: np.ndarray, value_type: str, nullable: bool) -> np.ndarray:
+    """Cast an evaluated column to the dtype the encoder expects for the Avro field."""
+    dtype = FIELD_DTYPES[value_type]
+    if values.dtype == object and (nullable or dtype is object):
+        return values
+    return values.astype(dtype, copy=False)
