@@ -20,6 +20,9 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
   partitions and timestamps for the same ticks (built before timing), with the task producer's
   settings (KafkaDestination.producer_conf without the transactional ones), flushed at the end;
   the best of `--repeat` tries (the ceiling is the least noisy figure the machine allows).
+* the same bare loop with one transaction per tick (and one offset-sized record per shard in
+  each): what the broker's transaction round trips alone allow one producer; ours can only
+  approach it, as each of its ticks must also be simulated and encoded.
 * DOGE-style: what the seed's Kafka Avro sink does per event, over the same events (stepped by our
   engine before timing, so no simulation cost is counted): a dict per event, a
   SerializationContext per field, StringSerializer key, confluent-kafka AvroSerializer value
@@ -357,6 +360,46 @@ def child_ceiling(args: argparse.Namespace) -> None:
                           if k != "bootstrap.servers"}}), flush=True)
 
 
+def child_txn_ceiling(args: argparse.Namespace) -> None:
+    """The same pre-built messages, one transaction per tick, each with one offset-sized record
+    per shard, as the task's transactions hold: what the broker's transaction round trips alone
+    allow one producer, with no simulation, encoding or bookkeeping at all."""
+    from confluent_kafka import Producer
+
+    destination, warm, measured = engine_output(args)
+    offsets_topic = f"{prefix(args)}offsets"
+    offset_value = b"x" * 220  # about the size of a shard offset record
+    ticks = [encoded_messages(destination, [tick], prefix(args, "ceil-")) for tick in measured]
+    producer = Producer({**destination.producer_conf,
+                         "transactional.id": f"bench-{args.uid}-txn-ceiling"})
+    producer.init_transactions(60)
+    latencies: list[float] = []
+
+    def send(batch: list[Message]) -> None:
+        produce = producer.produce
+        producer.begin_transaction()
+        for topic, value, key, part, ts in batch:
+            try:
+                produce(topic, value, key, part, None, None, ts)
+            except BufferError:
+                producer.poll(0.05)
+                produce(topic, value, key, part, None, None, ts)
+        for shard in range(SHARDS):
+            produce(offsets_topic, offset_value, f"txn-ceiling/{shard}".encode())
+        t0 = time.perf_counter()
+        producer.commit_transaction(60)
+        latencies.append(time.perf_counter() - t0)
+
+    send(encoded_messages(destination, warm, prefix(args, "ceil-")))  # connections, producer id
+    latencies.clear()
+    started = time.perf_counter()
+    for batch in ticks:
+        send(batch)
+    seconds = time.perf_counter() - started
+    print(MARK + json.dumps({"events": sum(len(t) for t in ticks), "seconds": seconds,
+                             "commit_txn": latencies}), flush=True)
+
+
 def child_doge(args: argparse.Namespace) -> None:
     import warnings
 
@@ -550,7 +593,8 @@ def main() -> None:
     parser.add_argument("--producer", action="append", default=[], metavar="KEY=VALUE",
                         help="producer setting for the tasks (as the worker's producer.KEY)")
     parser.add_argument("--skip", default="", help="comma list of: ceiling,doge,2tasks")
-    parser.add_argument("--child", choices=("task", "ceiling", "doge", "doge-engine"))
+    parser.add_argument("--child", choices=("task", "ceiling", "txn-ceiling", "doge",
+                                            "doge-engine"))
     parser.add_argument("--uid", default=uuid.uuid4().hex[:8])
     parser.add_argument("--tasks", type=int, default=1)
     parser.add_argument("--task", type=int, default=0)
@@ -562,6 +606,9 @@ def main() -> None:
         return
     if args.child == "ceiling":
         child_ceiling(args)
+        return
+    if args.child == "txn-ceiling":
+        child_txn_ceiling(args)
         return
     if args.child == "doge":
         child_doge(args)
@@ -602,11 +649,14 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
     print(f"{'measurement':<44} {'events':>9} {'seconds':>8} {'k events/s':>11}")
     row(f"ours, 1 task (Runner+KafkaDestination, {one['commits']} txns)", one["events"],
         one["seconds"])
-    ceiling = doge = doge_engine = None
+    ceiling = txn_ceiling = doge = doge_engine = None
     if "ceiling" not in skip:
         ceiling = run_child(args, "ceiling")
         row(f"ceiling: bare produce(), best of {len(ceiling['runs'])}", ceiling["events"],
             ceiling["seconds"])
+        txn_ceiling = run_child(args, "txn-ceiling")
+        row(f"  same, one transaction per tick ({len(txn_ceiling['commit_txn'])} txns)",
+            txn_ceiling["events"], txn_ceiling["seconds"])
     if "doge" not in skip:
         doge = run_child(args, "doge")
         row("DOGE-style: AvroSerializer + produce()/event", doge["events"], doge["seconds"])
@@ -630,6 +680,12 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
               f"{ceiling['key_bytes'] / ceiling['events']:.1f} B key on average; each try: "
               + ", ".join(f"{ceiling['events'] / s / 1e3:.0f}" for s in ceiling["runs"])
               + " k events/s")
+    if ceiling is not None and txn_ceiling is not None:
+        txn_rate = txn_ceiling["events"] / txn_ceiling["seconds"]
+        print(f"    with one transaction per tick the bare loop itself reaches "
+              f"{txn_rate / (ceiling['events'] / ceiling['seconds']):.1%} of the ceiling "
+              f"(commit_transaction {ms(txn_ceiling['commit_txn'])});")
+        print(f"    ours / that transactional loop: {ours / txn_rate:6.1%}")
     if doge is not None:
         ratio = ours / (doge["events"] / doge["seconds"])
         print(f"ours / DOGE-style: {ratio:6.2f}x   (target >= 3x)  "
