@@ -329,6 +329,17 @@ def plain_conf(destination: Any) -> dict[str, Any]:
             if k not in ("transactional.id", "transaction.timeout.ms")}
 
 
+def produce_all(producer: Any, batch: list[Message]) -> None:
+    """The bare produce() loop of the ceilings: positional arguments, no callback."""
+    produce = producer.produce
+    for topic, value, key, part, ts in batch:
+        try:
+            produce(topic, value, key, part, None, None, ts)
+        except BufferError:
+            producer.poll(0.05)
+            produce(topic, value, key, part, None, None, ts)
+
+
 def child_ceiling(args: argparse.Namespace) -> None:
     from confluent_kafka import Producer
 
@@ -338,14 +349,8 @@ def child_ceiling(args: argparse.Namespace) -> None:
     producer = Producer(plain_conf(destination))
 
     def send(batch: list[Message]) -> float:
-        produce = producer.produce
         t0 = time.perf_counter()
-        for topic, value, key, part, ts in batch:
-            try:
-                produce(topic, value, key, part, None, None, ts)
-            except BufferError:
-                producer.poll(0.05)
-                produce(topic, value, key, part, None, None, ts)
+        produce_all(producer, batch)
         left = producer.flush(60)
         if left:
             raise RuntimeError(f"{left} messages not delivered")
@@ -376,16 +381,10 @@ def child_txn_ceiling(args: argparse.Namespace) -> None:
     latencies: list[float] = []
 
     def send(batch: list[Message]) -> None:
-        produce = producer.produce
         producer.begin_transaction()
-        for topic, value, key, part, ts in batch:
-            try:
-                produce(topic, value, key, part, None, None, ts)
-            except BufferError:
-                producer.poll(0.05)
-                produce(topic, value, key, part, None, None, ts)
+        produce_all(producer, batch)
         for shard in range(SHARDS):
-            produce(offsets_topic, offset_value, f"txn-ceiling/{shard}".encode())
+            producer.produce(offsets_topic, offset_value, f"txn-ceiling/{shard}".encode())
         t0 = time.perf_counter()
         producer.commit_transaction(60)
         latencies.append(time.perf_counter() - t0)
