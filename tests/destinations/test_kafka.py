@@ -20,7 +20,7 @@ from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.task import kafka_destination
 from connector.runtime.topics import COMPACT, ensure_topics
 from connector.runtime.worker_config import worker_config_from
-from tests.runtime.harness import KafkaRun, ReadRecord, read_all
+from tests.runtime.harness import KafkaRun, ReadRecord, read_all, watermarks
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +69,7 @@ def _settled_read(bootstrap: str, topics: list[str]) -> list[ReadRecord]:
 
 
 def _stable_end(consumer: Consumer, topic: str, partition: int) -> int:
-    return int(consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)[1])
+    return watermarks(consumer, TopicPartition(topic, partition))[1]
 
 
 def _end(bootstrap: str, topic: str, partition: int) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
@@ -243,7 +243,7 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
         for topic in topics:
             meta = consumer.list_topics(topic, timeout=30).topics[topic]
             for p in meta.partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+                low, high = watermarks(consumer, TopicPartition(topic, p))
                 if high > low:
                     assignments.append(TopicPartition(topic, p, low))
                     ends[(topic, p)] = high
@@ -277,6 +277,26 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
         return out
     finally:
         consumer.close()
+
+
+def watermarks(consumer: Consumer, tp: TopicPartition, timeout_s: float = 30) -> tuple[int, int]:
+    """A partition's (low, end) offsets, retried while the broker says it is moving (a topic
+    created moments ago may not have its leader everywhere yet)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
+            return int(low), int(high)
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            moving = error.retriable() or error.code() in _MOVING
+            if not moving or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+_MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+           KafkaError.UNKNOWN_TOPIC_OR_PART}
 
 
 def aborted(committed: list[ReadRecord], uncommitted: list[ReadRecord]) -> list[ReadRecord]:
