@@ -1,8 +1,9 @@
 """Shards stepping through ticks: the vectorised hot path of the whole product.
 
-Per tick: one uint32 draw per user picks "stay" or one outgoing transition (cumulative chances,
-time profiles applied); only users that moved get per-transition work, done as column operations
-over the movers of all the shards stepped together (transition.py).
+Per tick each user stays or takes one outgoing transition of its state (cumulative chances,
+time profiles applied); movers.py samples who moves with work in proportion to the movers. Only
+users that moved get per-transition work, done as column operations over the movers of all the
+shards stepped together (transition.py).
 """
 
 from __future__ import annotations
@@ -146,8 +147,8 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
     if not engines:
         return []
     plan, settings, tick = engines[0].plan, engines[0].settings, engines[0].tick
-    if any(e.tick != tick or e.plan is not plan for e in engines):
-        raise ValueError("step_shards needs shards of one plan at the same tick")
+    if any(e.tick != tick or e.plan is not plan or e.settings != settings for e in engines):
+        raise ValueError("step_shards needs shards of one run at the same tick")
     time_ms = settings.tick_time_ms(tick)
     events: list[list[EventColumns]] = [[] for _ in engines]
     # One error-state context per step rather than one per expression evaluated in it.

@@ -67,3 +67,13 @@ def test_plugin_calls_see_one_shard_at_a_time(tmp_path: Path) -> None:
     assert not plan.transitions[0].row_wise
     alone = _digests_grouped(plan, [[s] for s in range(SHARDS)], 30)
     assert _digests_grouped(plan, [list(range(SHARDS))], 30) == alone
+
+
+def test_shards_at_different_ticks_are_not_stepped_together() -> None:
+    """Stepping shards at different ticks together would mix ticks: refused, nothing stepped."""
+    plan = build_plan(load_model(ROOT / "config/models/banking.yaml"), 60_000)
+    engines = _engines(plan, users=500)
+    step_shards(engines[:1])
+    with pytest.raises(ValueError, match="same tick"):
+        step_shards(engines[:2])
+    assert [e.tick for e in engines[:2]] == [1, 0]
