@@ -78,7 +78,8 @@ class Runner:
         if committed is not None and committed.fingerprint != fingerprint:
             raise UserError(
                 f"the destination already holds a run of connector '{self.sim.config.name}' with "
-                "a different model, seed or settings; resuming would mix two runs. Reset its "
+                "a different model, seed or settings (or one made by an earlier engine version); "
+                "resuming would mix two runs. Reset its "
                 "offsets (or choose a new output) to start over")
         self.destination.begin(fingerprint, self.start_ms)
         self.engines = {shard: self.sim.shard(settings, shard) for shard in self.shard_ids}

@@ -582,7 +582,8 @@ class Worker:
         if run_fingerprint(sim.model, settings) != record["fingerprint"]:
             raise Conflict(
                 f"Connector {name} already committed output for another model, seed or "
-                f"population ({', '.join(IDENTITY_KEYS)}); this config would mix two runs. "
+                f"population ({', '.join(IDENTITY_KEYS)}), or from an earlier engine version; "
+                f"this config would mix two runs. "
                 f"Stop it and reset its offsets first (PUT /connectors/{name}/stop, then "
                 f"DELETE /connectors/{name}/offsets), or use a new connector name")
 
