@@ -20,7 +20,13 @@ from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.task import kafka_destination
 from connector.runtime.topics import COMPACT, ensure_topics
 from connector.runtime.worker_config import worker_config_from
-from tests.runtime.harness import KafkaRun, ReadRecord, read_all, watermarks
+from tests.runtime.harness import (
+    KafkaRun,
+    ReadRecord,
+    partitions_of,
+    read_all,
+    watermarks,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +63,7 @@ def _settled_read(bootstrap: str, topics: list[str]) -> list[ReadRecord]:
         deadline = time.monotonic() + 30
         while True:
             lagging = [(t, p) for t in topics
-                       for p in consumer.list_topics(t, timeout=30).topics[t].partitions
+                       for p in partitions_of(consumer, t)
                        if _stable_end(consumer, t, p) < _end(bootstrap, t, p)]
             if not lagging or time.monotonic() > deadline:
                 assert not lagging, f"transactions still open on {lagging}"

@@ -241,8 +241,7 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
     try:
         assignments, ends = [], {}
         for topic in topics:
-            meta = consumer.list_topics(topic, timeout=30).topics[topic]
-            for p in meta.partitions:
+            for p in partitions_of(consumer, topic):
                 low, high = watermarks(consumer, TopicPartition(topic, p))
                 if high > low:
                     assignments.append(TopicPartition(topic, p, low))
@@ -277,6 +276,20 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
         return out
     finally:
         consumer.close()
+
+
+def partitions_of(consumer: Consumer, topic: str, timeout_s: float = 30) -> list[int]:
+    """The topic's partitions, waiting while a topic created moments ago is not yet in the
+    metadata this client gets (it would look like a topic without partitions)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        meta = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        if meta is not None and meta.error is None and meta.partitions:
+            return sorted(meta.partitions)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"topic {topic} has no partitions in the metadata: "
+                                 f"{meta.error if meta is not None else 'unknown topic'}")
+        time.sleep(0.2)
 
 
 def watermarks(consumer: Consumer, tp: TopicPartition, timeout_s: float = 30) -> tuple[int, int]:
