@@ -279,6 +279,7 @@ Message = tuple[str, bytes, bytes, int, int]  # topic, value, key, partition, ti
 def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[list[Any]]]:
     """The 1-task connector's destination plus the events of the warm-up's last tick and of the
     measured ticks, each tick as a list of EventColumns (the bytes the task sends)."""
+    from connector.engine.shard import step_shards
     from connector.runtime.config import parse_connector, resolve_start_ms
     from connector.runtime.simulation import prepare
     from connector.runtime.task import kafka_destination
@@ -292,9 +293,8 @@ def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[
     settings = sim.settings(resolve_start_ms(config))
     engines = [sim.shard(settings, s) for s in range(config.shards)]
     for _ in range(args.warmup - 1):
-        for engine in engines:
-            engine.step(build_events=False)
-    ticks = [[e for engine in engines for e in engine.step().events if len(e)]
+        step_shards(engines, build_events=False)
+    ticks = [[e for batch in step_shards(engines) for e in batch.events if len(e)]
              for _ in range(args.ticks + 1)]
     return destination, ticks[:1], ticks[1:]
 

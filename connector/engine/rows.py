@@ -31,9 +31,6 @@ class ShardRows:
         self.size: int = self.bounds[-1]
         self._user_ids: np.ndarray | None = None
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
     def concat(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 

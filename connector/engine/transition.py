@@ -89,19 +89,18 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     ctx = _context(rows, after, tick)
     # Emits of one transition often share fields (user id, time, balance): evaluate each
     # distinct expression once, unless it draws random numbers (each draw is its own site).
-    shared: dict[int, np.ndarray] = {}
+    shared: dict[int, list[np.ndarray]] = {}  # per shard, as split below
     ids_parts, time_parts = rows.split(user_ids), rows.split(timestamps)
     for emit in t.emits:
         fields: dict[str, list[np.ndarray]] = {}
         for f, compiled, key in emit.fields:
-            cached = shared.get(key) if key is not None else None
-            if cached is not None:
-                values = cached
-            else:
+            parts = shared.get(key) if key is not None else None
+            if parts is None:
                 values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
+                parts = rows.split(values)
                 if key is not None:
-                    shared[key] = values
-            fields[f.name] = rows.split(values)
+                    shared[key] = parts
+            fields[f.name] = parts
         for k, owner in enumerate(rows.owners):
             events[owner].append(EventColumns(emit.topic, t.name, ids_parts[k], time_parts[k],
                                               {name: parts[k] for name, parts in fields.items()}))
