@@ -17,16 +17,11 @@ from grpc_tools import protoc
 
 from connector.errors import UserError
 from connector.model.avro import LoadedSchema, load_schemas, schema_from_dict
-from connector.serde.formats import (
-    Format,
-    SchemaType,
-    parse_format,
-    registry_schema,
-    value_encoder,
-)
+from connector.serde.formats import Format, SchemaType, parse_format
 from connector.serde.jsonenc import JsonEncoder, connect_envelope
 from connector.serde.jsonschema import json_schema
 from connector.serde.protobuf import ProtobufEncoder, proto_text
+from connector.serde.values import registry_schema, value_encoder
 from connector.serde.wire import header
 from tests.serde.test_encoder import ALL_TYPES, PLAN, random_columns, rows
 
