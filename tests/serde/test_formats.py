@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import base64
-import importlib
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
 import numpy as np
 import pytest
-from grpc_tools import protoc
 
 from connector.errors import UserError
 from connector.model.avro import LoadedSchema, load_schemas, schema_from_dict
@@ -23,6 +19,7 @@ from connector.serde.jsonschema import json_schema
 from connector.serde.protobuf import ProtobufEncoder, proto_text
 from connector.serde.values import registry_schema, value_encoder
 from connector.serde.wire import header
+from tests.serde.protoc import message_class
 from tests.serde.test_encoder import ALL_TYPES, PLAN, random_columns, rows
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -88,31 +85,6 @@ def test_json_records_conform_to_the_derived_json_schema(seed: int) -> None:
         validator.validate(json.loads(value))
 
 
-def compile_proto(schema: LoadedSchema, tmp_path: Path) -> ModuleType:
-    """The message module protoc (grpcio-tools) generates from our .proto text."""
-    name = f"m{abs(hash(schema.fullname)) % 10**8}_{tmp_path.name[-6:].replace('-', '_')}"
-    (tmp_path / f"{name}.proto").write_text(proto_text(schema))
-    code = protoc.main(["protoc", f"-I{tmp_path}", f"--python_out={tmp_path}",
-                        str(tmp_path / f"{name}.proto")])
-    assert code == 0, proto_text(schema)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        return importlib.import_module(f"{name}_pb2")
-    finally:
-        sys.path.remove(str(tmp_path))
-
-
-_CLASSES: dict[str, Any] = {}
-
-
-def message_class(schema: LoadedSchema, tmp_path: Path) -> Any:
-    """The compiled message class (once per schema: protobuf's default pool refuses a second)."""
-    if schema.fullname not in _CLASSES:
-        module = compile_proto(schema, tmp_path)
-        _CLASSES[schema.fullname] = getattr(module, schema.fullname.rsplit(".", 1)[-1])
-    return _CLASSES[schema.fullname]
-
-
 def protobuf_reference(cls: Any, schema: LoadedSchema, row: dict[str, Any]) -> bytes:
     message = cls()
     for f in schema.fields:
@@ -127,10 +99,10 @@ def protobuf_reference(cls: Any, schema: LoadedSchema, row: dict[str, Any]) -> b
 
 
 @pytest.mark.parametrize(("seed", "n"), SIZES)
-def test_protobuf_is_what_protobuf_writes(seed: int, n: int, tmp_path: Path) -> None:
+def test_protobuf_is_what_protobuf_writes(seed: int, n: int) -> None:
     """Every message equals protobuf's SerializeToString of a message compiled by protoc from
     our .proto, for every type, default values and nulls included."""
-    cls = message_class(EVERYTHING, tmp_path)
+    cls = message_class(EVERYTHING)
     columns = random_columns(n, seed)
     with np.errstate(over="ignore"):  # floats as float32 holds them (protobuf checks the range)
         columns["nf"] = np.array([None if v is None else float(np.float32(v))
@@ -145,9 +117,9 @@ def test_protobuf_is_what_protobuf_writes(seed: int, n: int, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("name", ["balance", "telemetry", "auth_events", "clickstream", "loan"])
-def test_every_example_schema_compiles_as_proto(name: str, tmp_path: Path) -> None:
+def test_every_example_schema_compiles_as_proto(name: str) -> None:
     """protoc accepts the .proto derived from each example schema."""
-    message_class(load_schemas(SCHEMAS).get(name), tmp_path)
+    message_class(load_schemas(SCHEMAS).get(name))
 
 
 def test_protobuf_refuses_clashing_enum_symbols() -> None:
