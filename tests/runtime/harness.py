@@ -102,7 +102,7 @@ class KafkaRun:
         return [e for path in paths for e in read_events(path)]
 
     def run_worker(self, connector: dict[str, Any], timeout: float = 300, **extra: str) -> int:
-        proc = self.start_worker(connector, exit_when_finished=True, **extra)
+        proc = self.start_worker(connector, worker=self.worker_file(**extra))
         try:
             return proc.wait(timeout)
         except subprocess.TimeoutExpired:

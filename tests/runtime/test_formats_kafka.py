@@ -55,8 +55,7 @@ def _decoder(name: str, connector: dict[str, Any], registry: str) -> Any:
     """value bytes -> a dict of the record's fields, through the reference deserializer."""
     client = SchemaRegistryClient({"url": registry})
     if name == "avro":
-        avro = AvroDeserializer(client)
-        return lambda data, ctx: avro(data, ctx)
+        return AvroDeserializer(client)
     if name == "json-schema":
         return JSONDeserializer(None, schema_registry_client=client)
     if name == "json":
