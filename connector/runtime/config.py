@@ -16,7 +16,13 @@ import attrs
 
 from connector.errors import Problem, UserError
 from connector.model.source import Document, load_file, parse_text
-from connector.runtime.converters import Formats, inapplicable, is_format_key, parse_formats
+from connector.runtime.converters import (
+    DATAGEN,
+    Formats,
+    inapplicable,
+    is_format_key,
+    parse_formats,
+)
 
 CONNECTOR_CLASSES = ("io.dogeconnect.DogeSourceConnector", "DogeSourceConnector", "DogeSource")
 SUBJECT_STRATEGIES = {
@@ -176,7 +182,10 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
             return minimum
         return value
 
-    if get("connector.class") not in CONNECTOR_CLASSES:
+    if get("connector.class") == DATAGEN:
+        err("config.connector.class", f"{DATAGEN} is kafka-connect-datagen; use "
+            f"{CONNECTOR_CLASSES[0]} with a model (its quickstarts are models here)")
+    elif get("connector.class") not in CONNECTOR_CLASSES:
         err("config.connector.class", f"expected one of {', '.join(CONNECTOR_CLASSES)}, "
             f"got {get('connector.class')!r}")
     model_doc, model_dir = _model(config.get("model"), file, base_dir, err)

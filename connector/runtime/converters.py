@@ -50,6 +50,7 @@ _ACCEPTED_SUBKEYS = ("schemas.enable", "auto.register.schemas", "key.subject.nam
                      "value.subject.name.strategy", *_REGISTRY_SUBKEYS)
 TOPIC_FORMAT = re.compile(r"topic\.(?P<topic>.+)\.(?P<side>key|value)\.format\Z")
 
+DATAGEN = "io.confluent.kafka.connect.datagen.DatagenConnector"
 # Connect's keys that do not apply, each with what to do instead (longest prefix first wins).
 INAPPLICABLE: dict[str, str] = {
     "transforms": "single message transforms (SMTs) do not apply: shape records in the model "
@@ -72,6 +73,14 @@ INAPPLICABLE: dict[str, str] = {
     "internal.key.converter": "internal converters do not apply: offsets are stored as JSON",
     "internal.value.converter": "internal converters do not apply: offsets are stored as JSON",
     "plugin.path": "plugins are Python: name them with the worker's plugins key",
+    "producer.interceptor.classes": "Java client interceptors do not apply: producer settings "
+                                    "go in the worker config as producer.* (librdkafka names)",
+    "producer.override": "per-connector client overrides do not apply: producer settings go "
+                         "in the worker config as producer.* (librdkafka names)",
+    "consumer.override": "per-connector client overrides do not apply: consumer settings go "
+                         "in the worker config as consumer.* (librdkafka names)",
+    "admin.override": "per-connector client overrides do not apply: admin settings go in the "
+                      "worker config as admin.* (librdkafka names)",
     "offset.flush.interval.ms": "offsets are committed with every transaction",
 }
 
