@@ -13,7 +13,7 @@ import click
 
 from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
 from connector.destinations.base import Destination
-from connector.destinations.local import FORMATS, LocalDirectory
+from connector.destinations.local import CODECS, FORMATS, LocalDirectory
 from connector.destinations.stdout import StdoutLines
 from connector.runtime.config import load_connector
 from connector.runtime.runner import Runner
@@ -25,13 +25,15 @@ from connector.runtime.simulation import prepare
 @click.option("-o", "--output", help="Output directory (default out/<connector name>); - for "
               "JSON lines on stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="avro", show_default=True,
-              help="Avro object container files or JSON lines, one file per topic.")
+              help="Avro object container files, JSON lines or Parquet, one per topic.")
+@click.option("--codec", type=click.Choice(CODECS), default="null", show_default=True,
+              help="Compression of Avro blocks or Parquet pages (zstd: smallest).")
 @click.option("--ticks", type=click.IntRange(min=0), help="Override the connector's `ticks`.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @plugin_option
 @friendly_errors
-def run_command(connector_file: str, output: str | None, fmt: str, ticks: int | None,
-                quiet: bool, plugins: tuple[str, ...]) -> None:
+def run_command(connector_file: str, output: str | None, fmt: str, codec: str,
+                ticks: int | None, quiet: bool, plugins: tuple[str, ...]) -> None:
     """Run a connector on the embedded local destination (no Kafka needed).
 
     Each tick is committed atomically with an offsets file; run the same command again after an
@@ -45,7 +47,7 @@ def run_command(connector_file: str, output: str | None, fmt: str, ticks: int | 
         destination = StdoutLines(schemas)
         quiet = True
     else:
-        destination = LocalDirectory(Path(output or f"out/{config.name}"), schemas, fmt)
+        destination = LocalDirectory(Path(output or f"out/{config.name}"), schemas, fmt, codec)
     progress = None if quiet or not sys.stderr.isatty() else _Progress(ticks or config.ticks)
     runner = Runner(sim, destination, list(range(config.shards)),
                     on_progress=progress.update if progress else None)
