@@ -99,7 +99,7 @@ def test_parquet_reads_back_with_pyarrow_and_duckdb(tmp_path: Path) -> None:
     table = pq.read_table(tmp_path / "pq" / "balance.parquet")
     assert str(table.schema.field("timestamp").type) == "timestamp[ms, tz=UTC]"
     glob = str(tmp_path / "pq" / "balance.parquet" / "*.parquet")
-    count = duckdb.sql(f"select count(*) from read_parquet('{glob}')").fetchall()[0][0]
+    count = duckdb.execute(f"select count(*) from read_parquet('{glob}')").fetchall()[0][0]
     assert count == table.num_rows
 
 
