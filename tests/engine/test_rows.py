@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from connector.engine.rows import SegmentedGenerator
-from connector.model.expr import randoms
+from connector.model.expr import identifiers, randoms
+from connector.model.expr.fakes import KINDS, FakeDraw
+from connector.model.expr.regexgen import RegexDraw, compile_regex
 
 SIZES = [3, 0, 5, 4]
 BOUNDS = np.cumsum([0, *SIZES]).tolist()
@@ -27,6 +29,10 @@ DRAWS: dict[str, tuple[Callable[[Any, int, np.ndarray], np.ndarray], np.ndarray]
     "poisson": (randoms.poisson, PER_ROW),
     "bernoulli": (lambda g, n, p: randoms.bernoulli(g, n, p / 10), PER_ROW),
     "choice": (lambda g, n, p: randoms.choice_index(g, n, np.array([0.2, 0.5, 1.0])), PER_ROW),
+    "uuid": (lambda g, n, p: identifiers.uuid4(g, n), PER_ROW),
+    "regex": (lambda g, n, p: RegexDraw("", compile_regex(r"(a|bc)[x-z]{0,3}\d+"))(g, n), PER_ROW),
+    **{f"fake {kind}": (lambda g, n, p, kind=kind: FakeDraw(kind, "de_DE")(g, n), PER_ROW)
+       for kind in KINDS},
 }
 
 

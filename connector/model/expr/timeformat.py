@@ -101,12 +101,14 @@ class _Fields:
         return self._civil
 
     def zone_names(self) -> np.ndarray:
+        """Looked up once per distinct (offset, local day): a tick's batch spans a day or two.
+        (The offset alone is not enough: New York's EWT and EDT share one.)"""
         offsets = np.broadcast_to(self.offset, self.ms.shape)
-        names = np.empty(self.ms.shape[0], dtype=object)
-        for off in np.unique(offsets).tolist():  # a handful of distinct offsets per batch
-            rows = offsets == off
-            sample = int(self.ms[rows][0]) // 1000
-            names[rows] = datetime.fromtimestamp(sample, self.tz).tzname() or ""
+        keys = np.stack([offsets, np.floor_divide(self.local, _MS_DAY)], axis=1)
+        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        table = np.array([datetime.fromtimestamp(int(self.ms[i]) // 1000, self.tz).tzname() or ""
+                          for i in first.tolist()], dtype=object)
+        names: np.ndarray = table[inverse.reshape(-1)]
         return names
 
 
