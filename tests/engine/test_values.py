@@ -93,7 +93,7 @@ def test_snapshot_restore_and_silent_replay_continue_exactly(engines: EngineFact
 
 
 def _events(batches: list[TickBatch], topic: str) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for batch in batches:
         for e in batch.events:
             if e.topic == topic:
