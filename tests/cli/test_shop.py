@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
-import time
 from collections import defaultdict
 from pathlib import Path
 
 import fastavro
 import yaml
 
-from tests.cli.test_run import DOGE, _same_tree
+from tests.cli.killing import DOGE, kill_mid_run
+from tests.cli.test_run import _same_tree
 from tests.helpers import MODELS, ROOT, SCHEMAS, write_connector, write_model
 
 
@@ -38,20 +37,8 @@ def test_killed_shop_run_resumes_with_the_same_identities(tmp_path: Path) -> Non
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(tmp_path / "ref")], check=True,
                    env=env, capture_output=True)
     part = tmp_path / "part"
-    offsets_file = part / "_offsets.json"
-    for delay in (0.3, 0.8):
-        before = offsets_file.stat().st_mtime_ns if offsets_file.exists() else 0
-        proc = subprocess.Popen([*DOGE, "run", str(connector), "-q", "-o", str(part)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        # Kill only once this attempt has committed something, so the test is not load-dependent.
-        while (not offsets_file.exists() or offsets_file.stat().st_mtime_ns == before) \
-                and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    offsets = json.loads(offsets_file.read_text())
+    kill_mid_run(connector, part, env, delays=(0.3, 0.8))
+    offsets = json.loads((part / "_offsets.json").read_text())
     assert 0 < offsets["shards"]["0"]["next_tick"] < 1500  # really interrupted mid-run
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(part)], check=True, env=env,
                    capture_output=True)

@@ -65,6 +65,15 @@ def need(
         )
 
 
+class LiteralTextError(ValueError):
+    """A mistake inside a literal argument's text (a pattern, a template); `position` is its
+    0-based offset in that text."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(message)
+        self.message, self.position = message, position
+
+
 def literal_text(call: Call, i: int, what: str, example: str) -> str:
     """Argument i, which must be a string literal (read at validation time, like a pattern)."""
     node = call.args[i]

@@ -20,6 +20,7 @@ import re
 import attrs
 import numpy as np
 
+from connector.model.expr.callspec import LiteralTextError
 from connector.model.expr.ops import obj, to_string
 from connector.model.expr.types import ExprType, Value
 
@@ -28,13 +29,6 @@ MAX_WIDTH = 100  # of any width or precision in a spec
 _SPEC = (r"(?:.?[<>=^])?[-+ ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?([bcdeEfFgGnosxX%]?)")
 _SAMPLES = {ExprType.LONG: 0, ExprType.DOUBLE: 0.0, ExprType.STRING: ""}
 
-
-class TemplateError(ValueError):
-    """A bad template; `position` is the 0-based offset in the template text."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.message, self.position = message, position
 
 
 @attrs.frozen
@@ -57,28 +51,28 @@ def parse_template(text: str) -> tuple[tuple[str, ...], tuple[Placeholder, ...]]
             i += 2
             continue
         if c == "}":
-            raise TemplateError("single '}' in the template (write '}}' for a brace)", i)
+            raise LiteralTextError("single '}' in the template (write '}}' for a brace)", i)
         if c != "{":
             literal.append(c)
             i += 1
             continue
         end = text.find("}", i)
         if end < 0:
-            raise TemplateError("'{' without a closing '}' (write '{{' for a brace)", i)
+            raise LiteralTextError("'{' without a closing '}' (write '{{' for a brace)", i)
         field, _, spec = text[i + 1 : end].partition(":")
         if field.isdigit():
             index, explicit = int(field), True
         elif field == "":
             index, auto = auto, auto + 1
         else:
-            raise TemplateError(f"placeholder {{{field}}} must be {{}} or {{N}}, a number", i)
+            raise LiteralTextError(f"placeholder {{{field}}} must be {{}} or {{N}}, a number", i)
         if explicit and auto:
-            raise TemplateError("the template mixes {} and {N}; use one style", i)
+            raise LiteralTextError("the template mixes {} and {N}; use one style", i)
         holes.append(Placeholder(index, spec))
         pieces.append("".join(literal))
         literal = []
         if len(holes) > MAX_PLACEHOLDERS:
-            raise TemplateError(f"the template has over {MAX_PLACEHOLDERS} placeholders", i)
+            raise LiteralTextError(f"the template has over {MAX_PLACEHOLDERS} placeholders", i)
         i = end + 1
     pieces.append("".join(literal))
     return tuple(pieces), tuple(holes)

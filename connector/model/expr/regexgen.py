@@ -24,7 +24,9 @@ import string
 import attrs
 import numpy as np
 
+from connector.model.expr.callspec import LiteralTextError
 from connector.model.expr.chars import strings_of
+from connector.model.expr.ops import concat, obj
 
 EXTRA_REPEATS = 8
 MAX_REPEAT = 1000
@@ -35,13 +37,6 @@ _CLASSES = {"d": string.digits, "w": string.ascii_letters + string.digits + "_",
 _CONTROL = {"n": "\n", "t": "\t", "r": "\r"}
 _SPECIAL = set("\\.^$|?*+()[]{}")
 
-
-class RegexError(ValueError):
-    """A pattern outside the subset; `position` is the 0-based offset in the pattern."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.message, self.position = message, position
 
 
 @attrs.frozen
@@ -87,8 +82,8 @@ class _Parser:
         self.i = 0
         self.depth = 0
 
-    def fail(self, message: str, at: int | None = None) -> RegexError:
-        return RegexError(message, self.i if at is None else at)
+    def fail(self, message: str, at: int | None = None) -> LiteralTextError:
+        return LiteralTextError(message, self.i if at is None else at)
 
     def peek(self) -> str:
         return self.p[self.i] if self.i < len(self.p) else ""
@@ -249,12 +244,12 @@ class _Parser:
 
 
 def compile_regex(pattern: str) -> Node:
-    """The pattern's generator tree; RegexError outside the subset or over the bounds."""
+    """The pattern's generator tree; LiteralTextError outside the subset or over the bounds."""
     if "\x00" in pattern:
-        raise RegexError("the pattern contains a NUL character", pattern.index("\x00"))
+        raise LiteralTextError("the pattern contains a NUL character", pattern.index("\x00"))
     node = _Parser(pattern).parse()
     if work(node) > MAX_WORK:
-        raise RegexError(f"the pattern would generate over {MAX_WORK} characters' worth of "
+        raise LiteralTextError(f"the pattern would generate over {MAX_WORK} characters' worth of "
                          "work per value; lower its repetition counts", 0)
     return node
 
@@ -282,13 +277,13 @@ def _generate(node: Node, gen: np.random.Generator, size: int) -> object:
     if isinstance(node, Seq):
         out: object = ""
         for item in node.items:
-            out = _join(out, _generate(item, gen, size))
+            out = concat(out, _generate(item, gen, size))
         return out
     if isinstance(node, Alt):
         pick = gen.integers(0, len(node.options), size=size)
         chosen: object = ""
         for k, option in enumerate(node.options):
-            chosen = np.where(pick == k, _obj(_generate(option, gen, size)), _obj(chosen))
+            chosen = np.where(pick == k, obj(_generate(option, gen, size)), obj(chosen))
         return chosen
     return _repeat(node, gen, size)
 
@@ -308,19 +303,5 @@ def _repeat(node: Rep, gen: np.random.Generator, size: int) -> object:
     out: object = ""
     for j in range(node.hi):
         part = _generate(node.node, gen, size)
-        out = _join(out, part if j < node.lo else np.where(j < count, _obj(part), ""))
+        out = concat(out, part if j < node.lo else np.where(j < count, obj(part), ""))
     return out
-
-
-def _obj(v: object) -> np.ndarray:
-    if isinstance(v, np.ndarray):
-        return v
-    out = np.empty((), dtype=object)
-    out[()] = v
-    return out
-
-
-def _join(a: object, b: object) -> object:
-    if isinstance(a, str) and isinstance(b, str):
-        return a + b
-    return np.add(_obj(a), _obj(b))

@@ -23,6 +23,7 @@ import attrs
 import numpy as np
 
 from connector.model.expr import timefns
+from connector.model.expr.callspec import LiteralTextError
 from connector.model.expr.types import Value
 
 _MS_DAY = 86_400_000
@@ -32,11 +33,6 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 _EXPAND = {"F": "%Y-%m-%d", "T": "%H:%M:%S"}
 DIRECTIVES = "YymdHIMSfLjpaAbBuwzZeFT%"
 
-
-class PatternError(ValueError):
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.message, self.position = message, position
 
 
 @functools.cache
@@ -51,7 +47,7 @@ def _table(names: tuple[str, ...]) -> np.ndarray:
 
 
 def parse_pattern(pattern: str) -> tuple[str | tuple[str], ...]:
-    """Literal text and directives (1-tuples) in order; PatternError on an unknown one."""
+    """Literal text and directives (1-tuples) in order; LiteralTextError on an unknown one."""
     out: list[str | tuple[str]] = []
     i = 0
     while i < len(pattern):
@@ -63,7 +59,7 @@ def parse_pattern(pattern: str) -> tuple[str | tuple[str], ...]:
         d = pattern[i + 1] if i + 1 < len(pattern) else ""
         if not d or d not in DIRECTIVES:
             shown = f"%{d}" if d else "a lone '%' at the end"
-            raise PatternError(f"unknown directive {shown}; supported: "
+            raise LiteralTextError(f"unknown directive {shown}; supported: "
                                + " ".join("%" + x for x in DIRECTIVES), i)
         if d == "%":
             out.append("%")

@@ -12,28 +12,32 @@ so a caller may ask for the values of many list elements at once.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
 
 from connector.model.expr import identifiers, timefns
 from connector.model.expr.ast import Call
-from connector.model.expr.callspec import B, Builtin, D, L, S, T, literal_text, need
+from connector.model.expr.callspec import (
+    B,
+    Builtin,
+    D,
+    L,
+    LiteralTextError,
+    S,
+    T,
+    literal_text,
+    need,
+)
 from connector.model.expr.errors import ExprError
 from connector.model.expr.fakes import KINDS, FakeDraw
-from connector.model.expr.formatting import (
-    Template,
-    TemplateError,
-    blake2b_hex,
-    check_spec,
-    parse_template,
-)
+from connector.model.expr.formatting import Template, blake2b_hex, check_spec, parse_template
 from connector.model.expr.pools import DEFAULT_LOCALE, LOCALES
-from connector.model.expr.regexgen import RegexDraw, RegexError, compile_regex
-from connector.model.expr.timeformat import PatternError, TimeFormat, parse_pattern
+from connector.model.expr.regexgen import RegexDraw, compile_regex
+from connector.model.expr.timeformat import TimeFormat, parse_pattern
 from connector.model.expr.typed import TApply, TNode, TRandom, nodes
 
 _SHOWN = 60  # characters of a hostile literal quoted in an error
@@ -42,6 +46,18 @@ _NAME_MAX = 100
 
 def _shown(text: str) -> str:
     return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "...")
+
+
+_Parsed = TypeVar("_Parsed")
+
+
+def _parsed(call: Call, i: int, text: str, parse: Callable[[str], _Parsed]) -> _Parsed:
+    """`parse(text)` of literal argument i, its mistakes as errors at that argument."""
+    try:
+        return parse(text)
+    except LiteralTextError as exc:
+        raise ExprError(f"{call.name}(): {exc.message} (at character {exc.position + 1} of "
+                        f"{_shown(text)})", call.args[i].column) from None
 
 
 def _close(word: str, known: Iterable[str]) -> str:
@@ -72,11 +88,7 @@ def _uuid(call: Call, args: tuple[TNode, ...], site: int | None) -> TNode:
 
 def _regex(call: Call, args: tuple[TNode, ...], site: int | None) -> TNode:
     pattern = literal_text(call, 0, "the pattern", "regex('[A-Z]{3}-\\\\d{4}')")
-    try:
-        tree = compile_regex(pattern)
-    except RegexError as exc:
-        raise ExprError(f"regex(): {exc.message} (at character {exc.position + 1} of "
-                        f"{_shown(pattern)})", call.args[0].column) from None
+    tree = _parsed(call, 0, pattern, compile_regex)
     assert site is not None
     return TRandom(S, False, site, RegexDraw(pattern, tree), ())
 
@@ -111,11 +123,7 @@ def _hash(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
 def _format(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
     text = literal_text(call, 0, "the template", "format('ORD-{:06d}', n)")
     column = call.args[0].column
-    try:
-        pieces, holes = parse_template(text)
-    except TemplateError as exc:
-        raise ExprError(f"format(): {exc.message} (at character {exc.position + 1} of "
-                        f"{_shown(text)})", column) from None
+    pieces, holes = _parsed(call, 0, text, parse_template)
     values = args[1:]
     for i in range(len(values)):
         need(call, args, i + 1, _ANY, "values to format")
@@ -138,11 +146,7 @@ def _format_time(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
     hint = " (use timestamp(x) for epoch milliseconds)" if args[0].type == L else ""
     need(call, args, 0, frozenset({T}), "a TIMESTAMP first", hint=hint)
     pattern = literal_text(call, 1, "the pattern", "format_time(time, '%Y-%m-%d %H:%M')")
-    try:
-        parts = parse_pattern(pattern)
-    except PatternError as exc:
-        raise ExprError(f"format_time(): {exc.message} (at character {exc.position + 1} of "
-                        f"{_shown(pattern)})", call.args[1].column) from None
+    parts = _parsed(call, 1, pattern, parse_pattern)
     fn = partial(timefns.in_zone_of, TimeFormat(pattern, parts))
     return TApply(S, False, fn, (args[0],), needs_ctx=True)
 
