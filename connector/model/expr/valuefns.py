@@ -65,6 +65,13 @@ def _close(word: str, known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _locale_hint(locale: str) -> str:
+    """The locales of the same language (de_XX: de_AT, de_CH, ...), else the closest name."""
+    language = locale.split("_", maxsplit=1)[0].lower()
+    same = [loc for loc in LOCALES if loc.split("_")[0] == language]
+    return f" (locales of {language!r}: {', '.join(same)})" if same else _close(locale, LOCALES)
+
+
 def _fake(call: Call, args: tuple[TNode, ...], site: int | None) -> TNode:
     kind = literal_text(call, 0, "the kind", "fake('email')")
     if kind not in KINDS:
@@ -74,7 +81,7 @@ def _fake(call: Call, args: tuple[TNode, ...], site: int | None) -> TNode:
     if len(args) == 2:
         locale = literal_text(call, 1, "the locale", "fake('name', 'de_DE')")
         if locale not in LOCALES:
-            raise ExprError(f"unknown locale {_shown(locale)}{_close(locale, LOCALES)}; "
+            raise ExprError(f"unknown locale {_shown(locale)}{_locale_hint(locale)}; "
                             f"locales are Faker's, like en_US, de_DE, fr_FR, ja_JP, pt_BR",
                             call.args[1].column)
     assert site is not None
