@@ -14,7 +14,8 @@ ASCII minus the listed); escapes `\\d \\w \\s` (also in classes; `\\s` generates
 accepted and ignored); `^` at the start and `$` at the end are ignored. Anything else (back
 references, look-around, `\\b`, named groups, Unicode classes) is an error at validation.
 Bounds keep hostile patterns cheap: `{m,n}` up to 1000, nesting up to 50 groups, and at most
-10 000 generated characters' worth of work per value.
+2000 generated characters' worth of work per value (so a batch's memory stays within a few
+times that of the strings it makes).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from connector.model.expr.ops import concat, obj
 EXTRA_REPEATS = 8
 MAX_REPEAT = 1000
 MAX_DEPTH = 50
-MAX_WORK = 10_000
+MAX_WORK = 2000
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 _CLASSES = {"d": string.digits, "w": string.ascii_letters + string.digits + "_", "s": " "}
 _CONTROL = {"n": "\n", "t": "\t", "r": "\r"}
@@ -192,8 +193,9 @@ class _Parser:
                         raise self.fail("a range cannot end in a class escape", self.i - 2)
                 if ord(hi) < ord(c):
                     raise self.fail(f"range {c}-{hi} is reversed", self.i - 3)
-                if ord(hi) - ord(c) > 0xFFFF:
-                    raise self.fail(f"range {c}-{hi} is too large", self.i - 3)
+                if ord(hi) - ord(c) > 0xFFFF or (ord(c) <= 0xDFFF and ord(hi) >= 0xD800):
+                    raise self.fail(f"range {c!r}-{hi!r} is too large or holds surrogates",
+                                    self.i - 3)
                 chosen.extend(chr(x) for x in range(ord(c), ord(hi) + 1))
             else:
                 chosen.append(c)
@@ -245,8 +247,9 @@ class _Parser:
 
 def compile_regex(pattern: str) -> Node:
     """The pattern's generator tree; LiteralTextError outside the subset or over the bounds."""
-    if "\x00" in pattern:
-        raise LiteralTextError("the pattern contains a NUL character", pattern.index("\x00"))
+    for i, c in enumerate(pattern):  # neither can be written as UTF-8 text into a record
+        if c == "\x00" or "\ud800" <= c <= "\udfff":
+            raise LiteralTextError("the pattern contains a NUL or a lone surrogate character", i)
     node = _Parser(pattern).parse()
     if work(node) > MAX_WORK:
         raise LiteralTextError(f"the pattern would generate over {MAX_WORK} characters' worth of "
