@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -25,18 +26,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
+from bench.doge_reference import ReferenceGenerator
+from bench.memory import rss_bytes
+from bench.values import measure as measure_values
+from bench.values import report as report_values
+from connector.engine.plan import build_plan
+from connector.engine.settings import SimulationSettings
+from connector.engine.shard import ShardEngine, step_shards
+from connector.model.validate import load_model
 
 
 def measure_engine(users: int, ticks: int, shards: int) -> dict[str, float]:
-    from connector.engine.plan import build_plan
-    from connector.engine.settings import SimulationSettings
-    from connector.engine.shard import ShardEngine, step_shards
-    from connector.model.validate import load_model
-
     model = load_model(ROOT / "config/models/banking.yaml")
     plan = build_plan(model, 60_000)
     settings = SimulationSettings(users=users, shards=shards, seed=42, tick_ms=60_000,
@@ -57,8 +57,6 @@ def measure_engine(users: int, ticks: int, shards: int) -> dict[str, float]:
 
 
 def measure_reference(users: int, ticks: int) -> dict[str, float]:
-    from bench.doge_reference import ReferenceGenerator
-
     gen = ReferenceGenerator(users, seed=42, start_ms=1_644_549_708_000, tick_ms=60_000)
     gen.step()
     events = 0
@@ -68,12 +66,6 @@ def measure_reference(users: int, ticks: int) -> dict[str, float]:
     elapsed = time.perf_counter() - started
     return {"users": users, "user_ticks_per_s": users * ticks / elapsed,
             "events_per_s": events / elapsed}
-
-
-def measure_values(users: int, ticks: int, shards: int) -> dict[str, float]:
-    from bench.values import measure
-
-    return measure(users, ticks, shards)
 
 
 def child(kind: str, users: int, ticks: int, shards: int) -> dict[str, float]:
@@ -103,7 +95,6 @@ def main() -> None:
     if args.child == "values":
         print(json.dumps(measure_values(args.users, args.ticks, args.shards)))
         return
-    import os
 
     print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  shards: {args.shards}")
     ref = child("reference", 1_000_000, args.reference_ticks, 1)
@@ -119,9 +110,7 @@ def main() -> None:
     print("targets: >= 50x the reference at 1e6 users; <= 100 bytes per user at 1e7 users")
     values_users = int(float(args.values_users))
     if values_users:
-        from bench.values import report
-
-        report(child("values", values_users, args.ticks, args.shards))
+        report_values(child("values", values_users, args.ticks, args.shards))
 
 
 if __name__ == "__main__":

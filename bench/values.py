@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bench.engine import rss_bytes
+from bench.memory import rss_bytes
 from connector.engine.plan import build_plan
 from connector.engine.settings import SimulationSettings
 from connector.engine.shard import ShardEngine, step_shards

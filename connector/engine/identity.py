@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import attrs
 
+from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
 from connector.model.expr.pools import identity as pool_identity
 from connector.model.expr.valuefns import pools_of
@@ -21,7 +23,8 @@ ENGINE_OUTPUT_VERSION = 2
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
     # Where files live does not change the output; their content does.
     spec = attrs.asdict(model.spec, recurse=True,
-                        filter=lambda a, _: a.name not in ("file", "schema_file"))
+                        filter=lambda a, _: a.name not in ("file", "schema_file"),
+                        value_serializer=_spelled)
     payload: dict[str, object] = {"model": spec, "settings": attrs.asdict(settings),
                                   "engine": ENGINE_OUTPUT_VERSION}
     pools = {p for e in all_expressions(model) for p in pools_of(e.tree)}
@@ -29,3 +32,8 @@ def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
         payload["values"] = pool_identity(pools)
     encoded = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def _spelled(instance: object, field: object, value: Any) -> Any:
+    """Types as the model file spells them (`long`), as fingerprints always named them."""
+    return value.spelling if isinstance(value, ValueType) else value

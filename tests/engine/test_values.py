@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from connector.engine.batch import TickBatch
+from connector.core.batch import TickBatch
 from connector.engine.plan import build_plan
 from connector.engine.shard import ShardEngine
 from connector.model.validate import load_model
