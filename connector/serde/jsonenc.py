@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from connector.core.batch import EventColumns
 from connector.model.avro import FieldSpec, LoadedSchema
@@ -36,7 +37,6 @@ from connector.serde.encoder import (
     _nulls,
     _row_count,
 )
-from connector.serde.keys import decimal_digits
 from connector.serde.wire import header
 
 _COMMA = ord(",")
@@ -128,8 +128,7 @@ def _value_pieces(spec: FieldSpec, col: np.ndarray) -> list[P.Piece]:
     kind, values = spec.avro_type, _normalised(spec, col)
     n = int(values.shape[0])
     if kind in ("long", "int"):
-        flat, lens = decimal_digits(values)
-        return [P.Piece(n, flat=flat, lens=lens)]
+        return P.decimal_pieces(values)
     if kind in ("double", "float"):
         return [_float_piece(values)]
     if kind == "boolean":
@@ -155,23 +154,42 @@ def string_pieces(values: npt.NDArray[np.object_]) -> list[P.Piece]:
         (flat < 0x20).any() or (flat == ord('"')).any() or (flat == ord("\\")).any())
     if plain:  # printable ASCII without quotes or backslashes: the text is its own JSON body
         quote = P.constant(b'"', n)
-        return [quote, P.Piece(n, flat=flat, lens=lens), quote]
+        return [quote, _narrow(flat, lens), quote]
     escaped = [encode_basestring_ascii(s) for s in items]  # C, pure ASCII out
     lens = np.fromiter(map(len, escaped), dtype=np.int64, count=n)
-    return [P.Piece(n, flat=np.frombuffer("".join(escaped).encode("ascii"), dtype=np.uint8),
-                    lens=lens)]
+    return [_narrow(np.frombuffer("".join(escaped).encode("ascii"), dtype=np.uint8), lens)]
+
+
+def _narrow(flat: P.U8, lens: P.I64) -> P.Piece:
+    """Ragged bytes as the Avro path holds a string body: a padded block while narrow (blocks
+    assemble in one masked compress), ragged past that."""
+    return P.ragged_piece(flat.tobytes(), lens)
 
 
 def _float_piece(values: npt.NDArray[np.float64]) -> P.Piece:
-    """Floats as json.dumps writes them: one dumps of the column, split at its commas."""
+    """Floats as json.dumps writes them (Python's shortest repr): orjson writes the column at
+    once (ryu, the same digits), cut at its commas (each value keeps its comma as padding); the
+    few values Python writes with an exponent or as NaN/Infinity are redone one by one."""
     n = int(values.shape[0])
-    text = json.dumps(values.tolist(), separators=(",", ":")).encode("ascii")
-    body = np.frombuffer(text, dtype=np.uint8)[1:-1]
-    commas = np.flatnonzero(body == _COMMA)
-    bounds = np.concatenate(([-1], commas, [body.shape[0]]))
-    lens = (np.diff(bounds) - 1).astype(np.int64)
-    assert lens.shape[0] == n or n == 0
-    return P.Piece(n, flat=np.delete(body, commas), lens=lens if n else np.zeros(0, np.int64))
+    if n == 0:
+        return P.Piece(0, block=np.zeros((0, 1), dtype=np.uint8), lens=np.zeros(0, np.int64))
+    text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
+    data = np.frombuffer(text[1:-1] + b",", dtype=np.uint8)
+    ends = np.flatnonzero(data == _COMMA)
+    spans = np.diff(ends, prepend=-1)  # each value and its comma
+    magnitude = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        redo = ~np.isfinite(values) | (magnitude >= 1e16) | ((magnitude < 1e-4) & (magnitude > 0))
+    exponents = np.flatnonzero(data == ord("e"))
+    if redo.any() or exponents.shape[0]:
+        redo[np.searchsorted(ends, exponents)] = True
+        texts = text[1:-1].split(b",")
+        for row in np.flatnonzero(redo).tolist():
+            texts[row] = json.dumps(float(values[row])).encode("ascii")
+        lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        return _narrow(np.frombuffer(b"".join(texts), dtype=np.uint8), lens)
+    width = int(spans.max())
+    return P.Piece(n, block=P._ragged_to_block(data, spans, width), lens=spans - 1)
 
 
 def _b64(value: bytes) -> str:

@@ -152,25 +152,5 @@ def _varint(z: int) -> bytes:
 def decimal_digits(ids: npt.NDArray[np.int64]) -> tuple[P.U8, P.I64]:
     """`str(id).encode()` of all ids, concatenated, and each one's length (numpy, no str)."""
     n = int(ids.shape[0])
-    if n == 0:
-        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    negative = ids < 0
-    magnitude = ids.astype(np.uint64)
-    np.negative(magnitude, out=magnitude, where=negative)  # two's complement |id|, int64 min too
-    width = len(str(int(magnitude.max())))
-    ndigits = np.ones(n, dtype=np.int64)
-    for k in range(1, width):
-        ndigits += magnitude >= np.uint64(10**k)
-    lens = ndigits + negative
-    # Right-aligned ASCII digits with one spare column for the sign; the masked compress keeps
-    # each row's last `lens` bytes, which leaves them left-aligned in the output.
-    rows = np.empty((n, width + 1), dtype=np.uint8)
-    rest = magnitude.copy()
-    for col in range(width, 0, -1):
-        rows[:, col] = (rest % np.uint64(10)).astype(np.uint8) + ord("0")
-        rest //= np.uint64(10)
-    if negative.any():
-        neg_rows = np.flatnonzero(negative)
-        rows[neg_rows, width - ndigits[neg_rows]] = ord("-")
-    keep = np.arange(width + 1) >= (width + 1 - lens)[:, None]
-    return np.compress(keep.reshape(-1), rows.reshape(-1)), lens
+    buffer, offsets = P.assemble(P.decimal_pieces(ids), n)
+    return buffer, np.diff(offsets)

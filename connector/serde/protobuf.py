@@ -168,15 +168,14 @@ def _value_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray, *, present: bool
 
 
 def _length_delimited(kind: str, values: np.ndarray) -> list[P.Piece]:
-    """Varint byte length and the bytes (Avro's string/bytes pieces, without zigzag)."""
+    """Varint byte length and the bytes."""
+    items = values.tolist()
     if kind == "string":
-        body = P.string_pieces(values)[1]
+        flat, lens = P.utf8_join(items)
     else:
-        items = values.tolist()
+        flat = b"".join(items)
         lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
-        body = P.bytes_pieces(b"".join(items), lens)[1]
-    lens = body.row_lens()
-    return [P.varint(lens.astype(np.uint64)), body]
+    return [P.varint(lens.astype(np.uint64)), P.ragged_piece(flat, lens)]
 
 
 def _masked(pieces: list[P.Piece], keep: npt.NDArray[np.bool_] | None) -> list[P.Piece]:
@@ -190,7 +189,7 @@ def _masked(pieces: list[P.Piece], keep: npt.NDArray[np.bool_] | None) -> list[P
             assert p.lens is not None and not p.lens[~keep].any()
             out.append(p)
         else:
-            out.append(P.Piece(p.n, block=p.block, lens=lens))
+            out.append(P.Piece(p.n, block=p.block, lens=lens, right=p.right))
     return out
 
 
