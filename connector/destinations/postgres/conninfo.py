@@ -43,23 +43,20 @@ class PgTarget:
             raise UserError(f"{where}: expected a PostgreSQL URL such as "
                             "postgresql://user:password@host:5432/dbname (or postgres: to take "
                             "every setting from the PG* environment variables)")
-        secrets = _raw_passwords(text)
+        secrets = (*_raw_passwords(text), os.environ.get("PGPASSWORD") or "")
         try:
             params = pg_conninfo.conninfo_to_dict(text)
-        except psycopg.Error:
-            # libpq's message would quote the URL, password included: say what is wrong instead.
-            raise UserError(f"{where}: malformed PostgreSQL URL {_mask_url(text)}; expected "
-                            "postgresql://user:password@host:5432/dbname") from None
-        password = params.get("password")
-        env_password = os.environ.get("PGPASSWORD")
-        secrets += tuple(str(p) for p in (password, env_password) if p)
+        except psycopg.Error as exc:
+            # libpq's message may quote the URL: masked like the URL itself.
+            reason = _mask(" ".join(str(exc).split()), secrets)
+            raise UserError(f"{where}: malformed PostgreSQL URL {_mask(text, secrets)} ({reason});"
+                            " expected postgresql://user:password@host:5432/dbname") from None
+        secrets += (str(params.get("password") or ""),)
         return cls(text, _display(params), tuple(s for s in secrets if s))
 
     def scrub(self, text: str) -> str:
         """`text` with every form of the password replaced by the mask."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
+        return _mask(text, self.secrets)
 
     def connect(self, **kwargs: object) -> psycopg.Connection[tuple[object, ...]]:
         """A connection (autocommit off); UserError naming the target on any failure."""
@@ -77,8 +74,18 @@ class PgTarget:
 
     def fail(self, action: str, exc: BaseException, kind: type[Exception] = UserError
              ) -> NoReturn:
-        message = " ".join(str(exc).split()) or type(exc).__name__
+        message = " ".join(_message(exc).split()) or type(exc).__name__
         raise kind(f"PostgreSQL {self.display}: {action}: {self.scrub(message)}") from None
+
+
+def _message(exc: BaseException) -> str:
+    """The server's message with its detail and hint, without the echoed statement."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return str(exc)
+    extra = [getattr(diag, "message_detail", None), getattr(diag, "message_hint", None)]
+    return " ".join([primary, *(e for e in extra if e)])
 
 
 def _display(params: Mapping[str, object]) -> str:
@@ -108,10 +115,9 @@ def _raw_passwords(url: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _mask_url(url: str) -> str:
-    """A URL we could not parse, with anything that may be a password masked."""
-    shown = url
-    for secret in sorted(_raw_passwords(url), key=len, reverse=True):
+def _mask(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each secret (longest first, so no part of one survives) replaced by the mask."""
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret:
-            shown = shown.replace(secret, MASK)
-    return shown
+            text = text.replace(secret, MASK)
+    return text

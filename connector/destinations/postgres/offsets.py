@@ -31,6 +31,13 @@ TERMINATE_WAIT_MS: Final = 10_000
 
 
 def create_tables(conn: Conn, schema: str) -> None:
+    """Create doge_offsets and doge_tables where absent (a role that may not create tables can
+    still use existing ones: so check before CREATE, which needs the privilege even if absent)."""
+    if not all(_exists(conn, name) for name in offsets_regclass(schema)):
+        _create(conn, schema)
+
+
+def _create(conn: Conn, schema: str) -> None:
     conn.execute(sql.SQL(
         "CREATE TABLE IF NOT EXISTS {} (connector text NOT NULL, shard integer NOT NULL, "
         "fingerprint text NOT NULL, start_ms bigint NOT NULL, next_tick bigint NOT NULL, "
@@ -43,7 +50,11 @@ def create_tables(conn: Conn, schema: str) -> None:
 
 
 def offsets_exist(conn: Conn, schema: str) -> bool:
-    row = conn.execute("SELECT to_regclass(%s)", (_regclass(schema, OFFSETS_TABLE),)).fetchone()
+    return _exists(conn, _regclass(schema, OFFSETS_TABLE))
+
+
+def _exists(conn: Conn, regclass: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (regclass,)).fetchone()
     return row is not None and row[0] is not None
 
 
