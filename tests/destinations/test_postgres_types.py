@@ -68,6 +68,7 @@ U1, U2, U3 = uuid.UUID(int=1), uuid.uuid5(uuid.NAMESPACE_DNS, "doge"), uuid.UUID
 def _schema(raw: dict[str, Any], name: str = "all_types") -> LoadedSchema:
     """A schema as the model loader holds it (built directly: nested types are allowed here)."""
     parsed = fastavro.parse_schema(raw, named_schemas={})
+    assert isinstance(parsed, dict)
     return LoadedSchema(name=name, fullname=raw["name"], path=Path(f"{name}.avsc"),
                         schema_str=json.dumps(raw), parsed=parsed, fields=())
 
