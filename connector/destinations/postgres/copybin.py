@@ -51,11 +51,22 @@ def encode_rows(columns: Sequence[Column], staged: Sequence[tuple[int, EventColu
 
     `extra` are bigint columns appended after `columns` (the staging table's sequence).
     """
-    n = staged_rows(staged)
+    emits = [e for _, e in staged]
+    sizes = np.fromiter(map(len, emits), dtype=np.int64, count=len(emits))
+    n = int(sizes.sum())
     count = struct.pack(">h", len(columns) + len(extra))
     parts: list[P.Piece] = [P.constant(count, n)]
     for column in columns:
-        parts += column_pieces(column, _values(column, staged))
+        if column.source is Source.TICK:
+            ticks = np.fromiter((t for t, _ in staged), dtype=np.int64, count=len(staged))
+            values: np.ndarray = np.repeat(ticks, sizes)
+        elif column.source is Source.USER:
+            values = _concat([e.user_ids for e in emits])
+        elif column.source is Source.TIME:
+            values = _concat([e.timestamps for e in emits])
+        else:
+            values = _concat([e.fields[column.name] for e in emits])
+        parts += column_pieces(column, values)
     for values in extra:
         parts += column_pieces(_BIGINT_EXTRA, values)
     body, _ = P.assemble(parts, n)
@@ -65,16 +76,7 @@ def encode_rows(columns: Sequence[Column], staged: Sequence[tuple[int, EventColu
 _BIGINT_EXTRA: Final = Column("extra", PgType.BIGINT, False, Source.TICK)
 
 
-def _values(column: Column, staged: Sequence[tuple[int, EventColumns]]) -> np.ndarray:
-    """One column over every staged emit, concatenated."""
-    if column.source is Source.USER:
-        arrays = [e.user_ids for _, e in staged]
-    elif column.source is Source.TIME:
-        arrays = [e.timestamps for _, e in staged]
-    elif column.source is Source.TICK:
-        arrays = [np.full(len(e), tick, dtype=np.int64) for tick, e in staged]
-    else:
-        arrays = [e.fields[column.name] for _, e in staged]
+def _concat(arrays: list[np.ndarray]) -> np.ndarray:
     if not arrays:
         return np.zeros(0, dtype=np.int64)
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
@@ -83,11 +85,10 @@ def _values(column: Column, staged: Sequence[tuple[int, EventColumns]]) -> np.nd
 def column_pieces(column: Column, values: np.ndarray) -> list[P.Piece]:
     """(length, value) pieces of one column."""
     n = int(values.shape[0])
-    nulls = _nulls(values) if column.nullable or values.dtype == object else None
+    # A null in a NOT NULL column fails below (join, asarray) instead of costing a scan here.
+    nulls = _nulls(values) if column.nullable else None
     if nulls is not None and not nulls.any():
         nulls = None
-    if nulls is not None and not column.nullable:
-        raise CopyEncodeError(f"column {column.name!r} is NOT NULL but a value is null")
     dtype = _FIXED.get(column.pg_type)
     if dtype is not None:
         data = _fixed_values(column, values, nulls)

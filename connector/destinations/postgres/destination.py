@@ -1,20 +1,24 @@
 """The PostgreSQL destination: one table per topic, events and offsets in one transaction.
 
-Per commit, in ONE database transaction: lock and check our shards' rows of `doge_offsets`; per
-topic a `COPY ... FROM STDIN (FORMAT BINARY)` of the staged rows (append: into the table; upsert:
-into a temporary staging table, then `INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT DO
-UPDATE` keeps the latest row of each key); `DELETE` of the rows of users who reached a final
-state (upsert tables); then every shard's checkpoint (and, when due, snapshot). A crash at any
-moment rolls the whole transaction back, so a restart resumes from exactly what is committed.
+Per commit, in ONE database transaction: per topic a `COPY ... FROM STDIN (FORMAT BINARY)` of its
+staged rows (append: into the table; upsert: into a temporary staging table, then `INSERT ...
+SELECT DISTINCT ON (key) ... ON CONFLICT DO UPDATE` keeps the latest row of each key); `DELETE` of
+the rows of users who reached a final state (upsert tables); then every shard's checkpoint (and,
+when due, snapshot), written only if the stored offsets are still those this task last saw. The
+COMMIT completes in the background (see `commit`). A crash at any moment rolls the whole
+transaction back, so a restart resumes from exactly what is committed.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import psycopg
 import structlog
 
@@ -53,10 +57,14 @@ class PostgresDestination:
         self._expected: dict[int, int] = {}  # shard -> next tick we last read or committed
         self._fingerprint = ""
         self._start_ms = 0
+        self._committer: ThreadPoolExecutor | None = None  # completes each COMMIT
+        self._in_flight: Future[None] | None = None
 
     # -- start-up -------------------------------------------------------------------------
     def committed(self) -> Committed | None:
         """Fence earlier writers of our shards, then read what is committed."""
+        with contextlib.suppress(Exception):
+            self.flush()  # whatever its outcome: what counts is what is committed
         self._close_connection()
         conn = self._conn = self.target.connect(autocommit=True)
         schema = self.settings.schema
@@ -125,55 +133,85 @@ class PostgresDestination:
                 self._finished.append(events.user_ids)
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
-        """Staged rows and checkpoints in one transaction; durable when this returns."""
+        """Staged rows and checkpoints in one transaction. Everything but the final COMMIT's
+        round trip (the server's WAL flush) happens here; that one completes in the background,
+        overlapping the caller's next ticks: durable once `flush` or the next `commit` has
+        returned, which raise if it failed."""
         conn = self._connection()
         schema = self.settings.schema
         try:
-            with self.target.errors("commit failed (rolled back)"), conn.transaction():
-                offsets.check_unchanged(conn, schema, self.connector, self._expected,
-                                        checkpoints)
-                for topic, staged in self._staged.items():
-                    self._copy(conn, self.plans[topic], staged)
-                self._delete_finished(conn)
-                offsets.write(conn, schema, self.connector, self._fingerprint, self._start_ms,
-                              checkpoints)
+            finished = np.unique(np.concatenate(self._finished)).tolist() \
+                if self._finished else []
+            pending = [(self.plans[topic], staged) for topic, staged in self._staged.items()]
+            # The first topic is encoded while the previous COMMIT may still be in flight.
+            first = self._encode(*pending[0]) if pending else None
         finally:
             self._staged.clear()
             self._finished.clear()
+        self.flush()  # one transaction at a time, in order
+        with self.target.errors("commit failed (rolled back)"), _rollback_on_error(conn):
+            conn.execute("BEGIN")
+            with conn.cursor() as cur:
+                self._copy_all(cur, first, pending)
+                # Users who reached a final state leave every upsert table, after this
+                # commit's upserts (a user's final event is its last).
+                if finished:
+                    for plan in self.plans.values():
+                        if plan.upsert is not None:
+                            cur.execute(tables.delete_statement(plan), (finished,))
+            offsets.write(conn, schema, self.connector, self._fingerprint, self._start_ms,
+                          checkpoints, self._expected)
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="doge-pg-commit")
+        self._in_flight = self._committer.submit(self._finish, conn, dict(checkpoints))
+
+    def _finish(self, conn: Conn, checkpoints: dict[int, ShardCheckpoint]) -> None:
+        """COMMIT (on the committer thread: one round trip, the GIL released while waiting)."""
+        with self.target.errors("commit failed (rolled back)"), _rollback_on_error(conn):
+            conn.execute("COMMIT")
         self._expected.update({s: cp.next_tick for s, cp in checkpoints.items()})
 
-    def _copy(self, conn: Conn, plan: TablePlan, staged: list[tuple[int, EventColumns]]) -> None:
+    def flush(self) -> None:
+        """Wait until the last commit is durable; raises what made it fail."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def _copy_all(self, cur: psycopg.Cursor[Any],
+                  encoded: tuple[TablePlan, bytes, npt.NDArray[np.uint8]] | None,
+                  pending: list[tuple[TablePlan, list[tuple[int, EventColumns]]]]) -> None:
+        """One COPY per topic. The next topic is encoded while the server ingests the rows just
+        sent (before waiting for its COPY to complete): the encoding overlaps the server's work."""
+        for i in range(len(pending)):
+            assert encoded is not None
+            plan, header, body = encoded
+            with cur.copy(tables.copy_statement(plan)) as copy:
+                copy.write(header)
+                copy.write(body.data)
+                encoded = self._encode(*pending[i + 1]) if i + 1 < len(pending) else None
+            if plan.upsert is not None:
+                cur.execute(tables.merge_statement(plan))
+
+    def _encode(self, plan: TablePlan, staged: list[tuple[int, EventColumns]]
+                ) -> tuple[TablePlan, bytes, npt.NDArray[np.uint8]]:
         n = staged_rows(staged)
         extra = [np.arange(n, dtype=np.int64)] if plan.upsert is not None else []
         try:
             header, body = encode_rows(plan.columns, staged, extra)
         except CopyEncodeError as exc:
             raise InfrastructureError(f"topic {plan.topic!r}: {exc}") from None
-        with conn.cursor() as cur:
-            with cur.copy(tables.copy_statement(plan)) as copy:
-                copy.write(header)
-                copy.write(body.data)
-            if plan.upsert is not None:
-                cur.execute(tables.merge_statement(plan))
-
-    def _delete_finished(self, conn: Conn) -> None:
-        """Rows of users who reached a final state leave every upsert table (after this commit's
-        upserts: a user's final event is its last)."""
-        if not self._finished:
-            return
-        users = np.unique(np.concatenate(self._finished)).tolist()
-        with conn.cursor() as cur:
-            for plan in self.plans.values():
-                if plan.upsert is not None:
-                    cur.execute(tables.delete_statement(plan), (users,))
-
-    def flush(self) -> None:
-        """Nothing to wait for: `commit` is durable when it returns."""
+        return plan, header, body
 
     def close(self) -> None:
-        """Close the connection; an open transaction rolls back, the shard locks are released."""
+        """Wait for a commit in flight, then close the connection (an open transaction rolls
+        back, the shard locks are released); never raises."""
         self._staged.clear()
         self._finished.clear()
+        with contextlib.suppress(Exception):
+            self.flush()
+        if self._committer is not None:
+            self._committer.shutdown(wait=True)
+            self._committer = None
         self._close_connection()
 
     def _connection(self) -> Conn:
@@ -186,6 +224,17 @@ class PostgresDestination:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()
             self._conn = None
+
+
+@contextlib.contextmanager
+def _rollback_on_error(conn: Conn) -> Iterator[None]:
+    """Roll the open transaction back when the block fails (the connection may be gone)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()
+        raise
 
 
 __all__ = ["PostgresDestination"]

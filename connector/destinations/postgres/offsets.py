@@ -12,7 +12,6 @@ wrote (a compare-and-set), which catches a reset done by hand.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from typing import Any, Final
 
 import structlog
@@ -83,35 +82,36 @@ def read(conn: Conn, schema: str, connector: str, shards: list[int]
         {s: cp.next_tick for s, cp in found.items()}
 
 
-def check_unchanged(conn: Conn, schema: str, connector: str, expected: dict[int, int],
-                    shards: Iterable[int]) -> None:
-    """Lock our shards' rows and check nobody else moved them since we read or wrote them."""
+def write(conn: Conn, schema: str, connector: str, fingerprint: str, start_ms: int,
+          checkpoints: dict[int, ShardCheckpoint], expected: dict[int, int]) -> None:
+    """Upsert every shard's checkpoint (without a snapshot: keep the stored one), provided each
+    stored row is still the one we last read or wrote (`expected`; absent: no row). One
+    statement, so one round trip; InfrastructureError (the caller's transaction rolls back) if
+    another writer or a manual reset moved them."""
+    shards = sorted(checkpoints)
+    cps = [checkpoints[s] for s in shards]
     rows = conn.execute(sql.SQL(
-        "SELECT shard, next_tick FROM {} WHERE connector = %s AND shard = ANY(%s) FOR UPDATE")
-        .format(sql.Identifier(schema, OFFSETS_TABLE)), (connector, list(shards))).fetchall()
-    found = {int(r[0]): int(r[1]) for r in rows}
-    if found != expected:
-        moved = sorted(s for s in set(found) | set(expected) if found.get(s) != expected.get(s))
+        "WITH input AS (SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bigint[], "
+        "%s::bytea[], %s::bigint[]) AS t(shard, next_tick, expected, snapshot, snapshot_tick)) "
+        "INSERT INTO {table} AS o (connector, shard, fingerprint, start_ms, next_tick, snapshot, "
+        "snapshot_tick) SELECT %s, shard, %s, %s, next_tick, snapshot, snapshot_tick FROM input "
+        "ON CONFLICT (connector, shard) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, "
+        "start_ms = EXCLUDED.start_ms, next_tick = EXCLUDED.next_tick, "
+        "snapshot = COALESCE(EXCLUDED.snapshot, o.snapshot), "
+        "snapshot_tick = COALESCE(EXCLUDED.snapshot_tick, o.snapshot_tick), committed_at = now() "
+        "WHERE o.next_tick IS NOT DISTINCT FROM (SELECT expected FROM input i WHERE i.shard = "
+        "o.shard) RETURNING shard").format(table=sql.Identifier(schema, OFFSETS_TABLE)),
+        (shards, [cp.next_tick for cp in cps], [expected.get(s) for s in shards],
+         [cp.snapshot for cp in cps],
+         [cp.snapshot_tick if cp.snapshot is not None else None for cp in cps],
+         connector, fingerprint, start_ms)).fetchall()
+    written = {int(r[0]) for r in rows}
+    if written != set(shards):
+        moved = sorted(set(shards) - written)
         raise InfrastructureError(
             f"the offsets of connector {connector!r} shard(s) {moved} in {schema}.{OFFSETS_TABLE} "
-            "changed under this task (another writer or a manual reset); stopping without "
-            "writing. Start the run again to resume from what is committed")
-
-
-def write(conn: Conn, schema: str, connector: str, fingerprint: str, start_ms: int,
-          checkpoints: dict[int, ShardCheckpoint]) -> None:
-    """Upsert every shard's checkpoint; a checkpoint without a snapshot keeps the stored one."""
-    with conn.cursor() as cur:
-        cur.executemany(sql.SQL(
-            "INSERT INTO {} AS o (connector, shard, fingerprint, start_ms, next_tick, snapshot, "
-            "snapshot_tick) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (connector, shard) DO "
-            "UPDATE SET fingerprint = EXCLUDED.fingerprint, start_ms = EXCLUDED.start_ms, "
-            "next_tick = EXCLUDED.next_tick, snapshot = COALESCE(EXCLUDED.snapshot, o.snapshot), "
-            "snapshot_tick = COALESCE(EXCLUDED.snapshot_tick, o.snapshot_tick), "
-            "committed_at = now()").format(sql.Identifier(schema, OFFSETS_TABLE)),
-            [(connector, shard, fingerprint, start_ms, cp.next_tick, cp.snapshot,
-              cp.snapshot_tick if cp.snapshot is not None else None)
-             for shard, cp in sorted(checkpoints.items())])
+            "changed under this task (another writer or a manual reset); nothing of this commit "
+            "was written. Start the run again to resume from what is committed")
 
 
 def claim_tables(conn: Conn, schema: str, connector: str, fingerprint: str,
