@@ -10,8 +10,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from psycopg import sql
 
+from connector.cli import run  # noqa: F401  (registers the command)
+from connector.cli.main import cli
 from tests.helpers import ROOT, banking_model, write_connector, write_model
 
 pytestmark = pytest.mark.integration
@@ -165,3 +168,12 @@ def test_another_run_in_the_same_tables_is_refused(tmp_path: Path, pg_database: 
 def _digestable(url: str) -> list[tuple[object, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT * FROM balance ORDER BY doge_tick, doge_user").fetchall()
+
+
+def test_upsert_without_a_postgres_target_is_refused(tmp_path: Path) -> None:
+    """--upsert names PostgreSQL tables: without --to it is an error, as is --to with -o."""
+    connector = _connector(tmp_path)
+    result = CliRunner().invoke(cli, ["run", str(connector), "--upsert", "balance"])
+    assert result.exit_code == 2 and "--upsert needs --to" in result.output
+    result = CliRunner().invoke(cli, ["run", str(connector), "--to", "postgres:", "-o", "x"])
+    assert result.exit_code == 2 and "choose one" in result.output
