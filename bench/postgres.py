@@ -45,17 +45,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
+import psycopg
+from psycopg import sql
 
-from connector.destinations.base import ShardCheckpoint  # noqa: E402
-from connector.destinations.postgres import postgres_destination  # noqa: E402
-from connector.destinations.postgres.copybin import encode_rows  # noqa: E402
-from connector.destinations.postgres.destination import PostgresDestination  # noqa: E402
-from connector.engine.batch import EventColumns, TickBatch  # noqa: E402
-from connector.engine.shard import step_shards  # noqa: E402
-from connector.runtime.config import parse_connector  # noqa: E402
-from connector.runtime.simulation import prepare  # noqa: E402
+from connector.core.batch import EventColumns, TickBatch
+from connector.core.checkpoint import ShardCheckpoint
+from connector.destinations.postgres import postgres_destination
+from connector.destinations.postgres.copybin import encode_rows
+from connector.destinations.postgres.destination import PostgresDestination
+from connector.engine.shard import step_shards
+from connector.runtime.config import parse_connector
+from connector.runtime.simulation import prepare
 
 SHARDS = 8
 START_MS = 1_704_067_200_000  # 2024-01-01

@@ -12,8 +12,8 @@ import pytest
 from connector.destinations.postgres.conninfo import PgTarget
 from connector.destinations.postgres.settings import UpsertSpec, postgres_settings
 from connector.errors import UserError
+from connector.model.avro import LoadedSchema
 from connector.runtime.config import load_connector
-from connector.serde.schemas import LoadedSchema
 from tests.helpers import ROOT
 
 SCHEMA: dict[str, Any] = {

@@ -13,12 +13,12 @@ import numpy as np
 import psycopg
 import pytest
 
-from connector.destinations.base import ShardCheckpoint
+from connector.core.batch import EventColumns, TickBatch
+from connector.core.checkpoint import ShardCheckpoint
 from connector.destinations.postgres.columns import PgType, table_columns
 from connector.destinations.postgres.destination import PostgresDestination
 from connector.destinations.postgres.settings import postgres_settings
-from connector.engine.batch import EventColumns, TickBatch
-from connector.serde.schemas import LoadedSchema
+from connector.model.avro import LoadedSchema
 
 INNER = {"type": "record", "name": "Inner", "fields": [{"name": "x", "type": "long"},
                                                         {"name": "tag", "type": "string"}]}

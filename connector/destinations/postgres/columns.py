@@ -32,7 +32,7 @@ from typing import Any, Final
 import attrs
 
 from connector.errors import UserError
-from connector.serde.schemas import LoadedSchema
+from connector.model.avro import LoadedSchema
 
 USER_COLUMN: Final = "doge_user"
 TIME_COLUMN: Final = "doge_time"

@@ -20,8 +20,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from connector.core.batch import EventColumns
 from connector.destinations.postgres.columns import Column, PgType, Source
-from connector.engine.batch import EventColumns
 from connector.serde import pieces as P
 
 HEADER: Final = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)

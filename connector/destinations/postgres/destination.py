@@ -22,15 +22,15 @@ import numpy.typing as npt
 import psycopg
 import structlog
 
-from connector.destinations.base import Committed, ShardCheckpoint
+from connector.core.batch import EventColumns, TickBatch
+from connector.core.checkpoint import Committed, ShardCheckpoint
 from connector.destinations.postgres import offsets, tables
 from connector.destinations.postgres.columns import table_columns
 from connector.destinations.postgres.copybin import CopyEncodeError, encode_rows, staged_rows
 from connector.destinations.postgres.settings import PostgresSettings
 from connector.destinations.postgres.tables import Conn, TablePlan
-from connector.engine.batch import EventColumns, TickBatch
 from connector.errors import InfrastructureError, UserError
-from connector.serde.schemas import LoadedSchema
+from connector.model.avro import LoadedSchema
 
 log = structlog.get_logger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any, Final
 import structlog
 from psycopg import sql
 
-from connector.destinations.base import Committed, ShardCheckpoint
+from connector.core.checkpoint import Committed, ShardCheckpoint
 from connector.destinations.postgres.tables import Conn
 from connector.errors import InfrastructureError, UserError
 

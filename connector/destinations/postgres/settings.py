@@ -21,7 +21,7 @@ import attrs
 from connector.destinations.postgres.columns import USER_COLUMN, check_identifier
 from connector.destinations.postgres.conninfo import ENV_ONLY, PgTarget
 from connector.errors import UserError
-from connector.serde.schemas import LoadedSchema
+from connector.model.avro import LoadedSchema
 
 URL_KEY: Final = "postgres.url"
 SCHEMA_KEY: Final = "postgres.schema"
