@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -152,11 +153,22 @@ def pg_database_factory(request: pytest.FixtureRequest,
 
 def _database(server_url: str, test_name: str) -> Iterator[str]:
     name = f"t_{re.sub(r'[^a-z0-9]+', '_', test_name.lower())[:40]}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _admin(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield server_url.rsplit("/", 1)[0] + "/" + name
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                         .format(sql.Identifier(name)))
+        _admin(server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+def _admin(server_url: str, statement: sql.Composed) -> None:
+    """CREATE/DROP DATABASE, retried while another session briefly holds the template."""
+    for attempt in range(20):
+        try:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute(statement)
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
