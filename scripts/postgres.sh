@@ -151,6 +151,7 @@ start() {
   data="$(datadir)"
   bin="$(bindir)"
   if alive; then
+    printf '%s\n' "$data" >"$INFRA_RUN/postgres-$port.datadir"
     infra_log "already running (pid $(cat "$pidfile")), reusing it"
     ready || infra_die "running but not accepting connections on 127.0.0.1:$port"
     return 0
@@ -171,17 +172,22 @@ start() {
     infra_die "server did not start; see $logfile"
   }
   head -n 1 "$data/postmaster.pid" >"$pidfile"
+  printf '%s\n' "$data" >"$INFRA_RUN/postgres-$port.datadir"
   provision
   infra_log "up: 127.0.0.1:$port (pid $(cat "$pidfile"), $("$bin/postgres" --version))"
 }
 
-# Fast shutdown (clients are disconnected, open transactions roll back) of the cluster of $1.
-stop_data() {
-  local data="$1" pf="$2"
-  if [ -f "$data/postmaster.pid" ]; then
+# Fast shutdown (clients are disconnected, open transactions roll back) of the server on port $1,
+# whose data directory `start` recorded next to its pid file.
+stop_port() {
+  local p="$1" pf="$INFRA_RUN/postgres-$1.pid" df="$INFRA_RUN/postgres-$1.datadir" data
+  data="$(cat "$df" 2>/dev/null || true)"
+  [ -n "$data" ] || data="$(datadir)"
+  if infra_pid_alive "$pf" "$(bindir)/postgres" "-D $data "; then
     as_owner "$(bindir)/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+    infra_log "server on port $p stopped"
   fi
-  rm -f "$pf"
+  rm -f "$pf" "$df"
 }
 
 stop() {
@@ -190,17 +196,11 @@ stop() {
     for f in "$INFRA_RUN"/postgres-*.pid; do
       [ -e "$f" ] || continue
       p="${f##*/postgres-}"
-      p="${p%.pid}"
-      POSTGRES_PORT="$p" "$0" stop
+      stop_port "${p%.pid}"
     done
     return 0
   fi
-  if ! alive; then
-    rm -f "$pidfile"
-    return 0
-  fi
-  stop_data "$(datadir)" "$pidfile"
-  infra_log "stopped"
+  stop_port "$port"
 }
 
 status() {
