@@ -188,6 +188,7 @@ stop_port() {
     infra_log "server on port $p stopped"
   fi
   rm -f "$pf" "$df"
+  rmdir "$INFRA_RUN/postgres-$p" 2>/dev/null || true  # the socket directory
 }
 
 stop() {
