@@ -153,7 +153,11 @@ def test_read_only_role_is_refused_before_anything_is_written(tmp_path: Path,
 def test_another_run_in_the_same_tables_is_refused(tmp_path: Path, pg_database: str) -> None:
     """The same connector with another seed, or another connector on the same tables, is refused
     (resuming would mix two runs); the first run's rows stay as they were."""
-    assert _run(_connector(tmp_path), pg_database).returncode == 0
+    first = _run(_connector(tmp_path), pg_database)
+    assert first.returncode == 0
+    password = str(psycopg.conninfo.conninfo_to_dict(pg_database)["password"])
+    assert password not in first.stdout + first.stderr  # nor in the log of a good run
+    assert ":***@" in first.stdout + first.stderr
     rows = len(_digestable(pg_database))
     (tmp_path / "b").mkdir()
     other_seed = _connector(tmp_path / "b")
