@@ -82,9 +82,10 @@ class PostgresDestination:
         self._staged.clear()
         self._finished.clear()
         with self.target.errors("cannot prepare the tables", UserError), conn.transaction():
-            # One preparer at a time: tasks starting together must not race on CREATE TABLE.
+            # One preparer per schema at a time: tasks (or connectors) starting together must not
+            # race on CREATE TABLE.
             conn.execute("SELECT pg_advisory_xact_lock(%s, -1)",
-                         (offsets.lock_key(self.settings.schema, self.connector),))
+                         (offsets.lock_key(self.settings.schema, ""),))
             self._ensure_schema(conn)
             offsets.create_tables(conn, self.settings.schema)
             claimed = [(p.schema, p.name, tables.ensure_table(conn, p, self._where()))
