@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 import psycopg
@@ -33,6 +34,19 @@ from connector.errors import InfrastructureError, UserError
 from connector.model.avro import LoadedSchema
 
 log = structlog.get_logger(__name__)
+
+
+@attrs.frozen
+class _Encoded:
+    """One topic's rows of a commit as COPY BINARY data."""
+
+    plan: TablePlan
+    header: bytes
+    body: npt.NDArray[np.uint8]
+
+
+# A topic's staged rows of a commit.
+_Staged = tuple[TablePlan, list[tuple[int, EventColumns]]]
 
 
 class PostgresDestination:
@@ -143,9 +157,13 @@ class PostgresDestination:
         try:
             finished = np.unique(np.concatenate(self._finished)).tolist() \
                 if self._finished else []
-            pending = [(self.plans[topic], staged) for topic, staged in self._staged.items()]
-            # The first topic is encoded while the previous COMMIT may still be in flight.
-            first = self._encode(*pending[0]) if pending else None
+            items = [(self.plans[topic], staged) for topic, staged in self._staged.items()]
+            encoded: list[_Encoded | None] = [None] * len(items)
+            # Encode while the previous COMMIT is still in flight (at least the first topic).
+            for i, item in enumerate(items):
+                if i and (self._in_flight is None or self._in_flight.done()):
+                    break
+                encoded[i] = self._encode(*item)
         finally:
             self._staged.clear()
             self._finished.clear()
@@ -153,7 +171,7 @@ class PostgresDestination:
         with self.target.errors("commit failed (rolled back)"), _rollback_on_error(conn):
             conn.execute("BEGIN")
             with conn.cursor() as cur:
-                self._copy_all(cur, first, pending)
+                self._copy_all(cur, items, encoded)
                 # Users who reached a final state leave every upsert table, after this
                 # commit's upserts (a user's final event is its last).
                 if finished:
@@ -178,30 +196,29 @@ class PostgresDestination:
         if in_flight is not None:
             in_flight.result()
 
-    def _copy_all(self, cur: psycopg.Cursor[Any],
-                  encoded: tuple[TablePlan, bytes, npt.NDArray[np.uint8]] | None,
-                  pending: list[tuple[TablePlan, list[tuple[int, EventColumns]]]]) -> None:
-        """One COPY per topic. The next topic is encoded while the server ingests the rows just
-        sent (before waiting for its COPY to complete): the encoding overlaps the server's work."""
-        for i in range(len(pending)):
-            assert encoded is not None
-            plan, header, body = encoded
-            with cur.copy(tables.copy_statement(plan)) as copy:
-                copy.write(header)
-                copy.write(body.data)
-                encoded = self._encode(*pending[i + 1]) if i + 1 < len(pending) else None
-            if plan.upsert is not None:
-                cur.execute(tables.merge_statement(plan))
+    def _copy_all(self, cur: psycopg.Cursor[Any], items: list[_Staged],
+                  encoded: list[_Encoded | None]) -> None:
+        """One COPY per topic. A topic not encoded yet is encoded while the server ingests the
+        rows just sent, before waiting for that COPY to complete: the encoding overlaps the
+        server's work."""
+        for i, item in enumerate(items):
+            done = encoded[i] or self._encode(*item)
+            with cur.copy(tables.copy_statement(done.plan)) as copy:
+                copy.write(done.header)
+                copy.write(done.body.data)
+                if i + 1 < len(items) and encoded[i + 1] is None:
+                    encoded[i + 1] = self._encode(*items[i + 1])
+            if done.plan.upsert is not None:
+                cur.execute(tables.merge_statement(done.plan))
 
-    def _encode(self, plan: TablePlan, staged: list[tuple[int, EventColumns]]
-                ) -> tuple[TablePlan, bytes, npt.NDArray[np.uint8]]:
+    def _encode(self, plan: TablePlan, staged: list[tuple[int, EventColumns]]) -> _Encoded:
         n = staged_rows(staged)
         extra = [np.arange(n, dtype=np.int64)] if plan.upsert is not None else []
         try:
             header, body = encode_rows(plan.columns, staged, extra)
         except CopyEncodeError as exc:
             raise InfrastructureError(f"topic {plan.topic!r}: {exc}") from None
-        return plan, header, body
+        return _Encoded(plan, header, body)
 
     def close(self) -> None:
         """Wait for a commit in flight, then close the connection (an open transaction rolls
