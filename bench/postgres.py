@@ -1,8 +1,8 @@
 """PostgreSQL benchmark: the destination's rows/s against a COPY ceiling and a DOGE-style sink.
 
     scripts/postgres.sh start        # or scripts/infra.sh up
-    .venv/bin/python bench/postgres.py [--users 300000] [--ticks 120] [--boundary-ticks 10]
-                                       [--repeat 3] [--doge-rows 20000] [--url postgresql://...]
+    .venv/bin/python bench/postgres.py [--users 300000] [--ticks 240] [--boundary-ticks 10]
+                                       [--repeat 7] [--doge-rows 20000] [--url postgresql://...]
 
 The banking model's events for `--ticks` ticks (8 shards) are stepped by the engine BEFORE any
 timing, so every figure is the database side only. In a fresh database (dropped at the end), the
@@ -209,9 +209,9 @@ def default_url() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300_000)
-    parser.add_argument("--ticks", type=int, default=120)
+    parser.add_argument("--ticks", type=int, default=240)
     parser.add_argument("--boundary-ticks", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--doge-rows", type=int, default=20_000)
     parser.add_argument("--url", default=None, help="server URL (default: DOGE_TEST_POSTGRES, "
                         "else scripts/postgres.sh url)")
