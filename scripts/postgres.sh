@@ -23,7 +23,9 @@
 #   POSTGRES_TEST_PASSWORD=doge-test   the test role's password (a test credential, not a secret)
 #   POSTGRES_START_TIMEOUT=60          seconds
 # When run as root, initdb and pg_ctl run as the `postgres` user (created by the package), which
-# owns the data directory; otherwise they run as the calling user.
+# owns the data directory; otherwise they run as the calling user. When `postgres` cannot reach
+# .cache/infra (a folder above it is private), the data, socket and log go to
+# /tmp/doge-postgres-<hash of this tree's path>/ instead.
 # Logs: .cache/infra/logs/postgres-<port>.log
 set -euo pipefail
 INFRA_WHO=postgres
@@ -35,6 +37,7 @@ password="${POSTGRES_TEST_PASSWORD:-doge-test}"
 pidfile="$INFRA_RUN/postgres-$port.pid"
 logfile="$INFRA_LOGS/postgres-$port.log"
 sockdir="$INFRA_RUN/postgres-$port"
+home="$INFRA_DIR"
 url="postgresql://doge:$password@127.0.0.1:$port/doge"
 
 usage() { infra_usage "$0"; }
@@ -42,7 +45,7 @@ usage() { infra_usage "$0"; }
 # The data directory with symlinks resolved: the postmaster's command line names it, and a
 # worktree whose .cache is a link must recognise the server another checkout started.
 datadir() {
-  local d="${POSTGRES_DATA:-$INFRA_DIR/postgres-data-$port}"
+  local d="${POSTGRES_DATA:-$home/postgres-data-$port}"
   mkdir -p "$(dirname "$d")"
   printf '%s/%s\n' "$(cd "$(dirname "$d")" && pwd -P)" "$(basename "$d")"
 }
@@ -78,6 +81,21 @@ fetch() {
   bindir >/dev/null || infra_die "no initdb found after installing postgresql"
 }
 
+# As root the server runs as `postgres`, which must reach its data, socket and log: in this tree
+# when every folder above it lets it through (the usual case), else in a private folder of /tmp.
+server_paths() {
+  [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 || return 0
+  if setpriv --reuid=postgres --regid=postgres --init-groups -- test -x "$INFRA_DIR" 2>/dev/null
+  then
+    return 0
+  fi
+  home="${TMPDIR:-/tmp}/doge-postgres-$(printf '%s' "$INFRA_ROOT" | md5sum | cut -c1-8)"
+  mkdir -p "$home"
+  chmod 755 "$home"
+  logfile="$home/postgres-$port.log"
+  sockdir="$home/run-$port"
+}
+
 # Run a command as the cluster's owner: `postgres` when we are root, ourselves otherwise.
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
@@ -98,6 +116,7 @@ initialise() {
   bin="$(bindir)"
   [ -f "$data/PG_VERSION" ] && return 0
   infra_log "initdb into ${data#"$INFRA_ROOT"/}"
+  if [ "$home" != "$INFRA_DIR" ]; then infra_log "(user postgres cannot reach $INFRA_DIR)"; fi
   rm -rf "$data"
   mkdir -p "$data"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$data"; fi
@@ -147,6 +166,7 @@ ready() {
 start() {
   infra_dirs
   fetch
+  server_paths
   local data bin
   data="$(datadir)"
   bin="$(bindir)"
@@ -217,6 +237,7 @@ status() {
   return 1
 }
 
+server_paths
 case "${1:-}" in
   fetch) infra_dirs; fetch ;;
   start) start ;;
