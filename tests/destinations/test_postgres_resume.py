@@ -78,7 +78,7 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tmp_path: Path,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if attempt % 2 == 0:
             # Anywhere from interpreter start-up through connecting, fencing and preparing.
-            time.sleep(rng.uniform(0.0, 1.5))
+            time.sleep(rng.uniform(0.0, 3.0))
         else:
             # Once this attempt has committed, so that the run moves on whatever the load.
             deadline = time.monotonic() + 120
