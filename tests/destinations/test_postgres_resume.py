@@ -59,7 +59,7 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tmp_path: Path,
     make = pg_database_factory
     assert callable(make)
     reference, chaos = make(), make()
-    ticks = 400
+    ticks = 1000
     model = write_model(tmp_path, banking_model())
     connector = write_connector(tmp_path, model, users=20000, ticks=ticks, shards=4, seed=3,
                                 transaction_boundary="ticks", transaction_boundary_ticks=3,
