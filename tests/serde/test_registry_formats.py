@@ -26,8 +26,9 @@ def _schema(fmt: Format, fields: list[dict[str, Any]]) -> RegistrySchema:
     return schema
 
 
-V1: list[dict[str, Any]] = [{"name": "user_id", "type": "string"}, {"name": "amount", "type": "long"},
-      {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}}]
+V1: list[dict[str, Any]] = [
+    {"name": "user_id", "type": "string"}, {"name": "amount", "type": "long"},
+    {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B"]}}]
 # A new nullable field with a default: readers of the new schema read old records.
 V2: list[dict[str, Any]] = [*V1, {"name": "note", "type": ["null", "string"], "default": None}]
 # A field's type changed: old records do not read under the new schema.
