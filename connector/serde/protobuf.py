@@ -34,6 +34,7 @@ from connector.serde.encoder import (
     _nulls,
     _row_count,
 )
+from connector.serde.keys import _varint
 from connector.serde.wire import header
 
 # Wire types.
@@ -111,7 +112,7 @@ class ProtobufEncoder:
         _enums(schema)  # refuse what protobuf cannot hold before any record
         self.fields = schema.fields
         self.schema_id = schema_id
-        self._tags = [_varint_bytes((number << 3) | _WIRE_TYPES[spec.avro_type])
+        self._tags = [_varint((number << 3) | _WIRE_TYPES[spec.avro_type])
                       for number, spec in enumerate(self.fields, start=1)]
 
     def with_schema_id(self, schema_id: int | None) -> ProtobufEncoder:
@@ -191,12 +192,3 @@ def _masked(pieces: list[P.Piece], keep: npt.NDArray[np.bool_] | None) -> list[P
         else:
             out.append(P.Piece(p.n, block=p.block, lens=lens, right=p.right))
     return out
-
-
-def _varint_bytes(z: int) -> bytes:
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
