@@ -10,7 +10,14 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from connector.model.avro import schema_from_dict
 from connector.serde.formats import Format, RegistrySchema, SchemaType
-from connector.serde.registry import SchemaIncompatibleError, SchemaRegistry
+from connector.serde.registry import (
+    SchemaIncompatibleError,
+    SchemaRegistry,
+    SubjectNameStrategy,
+    TopicSchemas,
+    register_all,
+    subject_name,
+)
 from connector.serde.values import registry_schema
 
 pytestmark = pytest.mark.integration
@@ -52,3 +59,22 @@ def test_evolution_under_backward(registry_url: str, fmt: Format) -> None:
         assert latest.version == 2
         with pytest.raises(SchemaIncompatibleError):
             registry.register(subject, v3.text, schema_type=v3.type)
+
+
+@pytest.mark.parametrize("fmt", [Format.JSON_SCHEMA, Format.PROTOBUF], ids=str)
+@pytest.mark.parametrize("strategy", list(SubjectNameStrategy), ids=lambda s: s.value)
+def test_subject_strategies_apply_to_every_format(registry_url: str, fmt: Format,
+                                                  strategy: SubjectNameStrategy) -> None:
+    """A JSON Schema or .proto lands under the subject the strategy names, like an Avro schema
+    (the record's full name for RecordNameStrategy), with its own schema type."""
+    topic = f"strategy-{uuid.uuid4().hex[:8]}"
+    name = f"test.s{uuid.uuid4().hex[:8]}.Event"
+    record = schema_from_dict({"type": "record", "name": name, "fields": V1})
+    value = registry_schema(fmt, record)
+    assert value is not None
+    registered = register_all({"url": registry_url}, [TopicSchemas(topic, value)], strategy)
+    subject = registered[topic].value_subject
+    assert subject == subject_name(strategy, topic, name)
+    latest = SchemaRegistryClient({"url": registry_url}).get_latest_version(subject)
+    assert latest.schema.schema_type == value.type.value
+    assert latest.schema_id == registered[topic].value_schema_id
