@@ -49,6 +49,8 @@ _REGISTRY_SUBKEYS = {"schema.registry.url": "url",
 _ACCEPTED_SUBKEYS = ("schemas.enable", "auto.register.schemas", "key.subject.name.strategy",
                      "value.subject.name.strategy", *_REGISTRY_SUBKEYS)
 TOPIC_FORMAT = re.compile(r"topic\.(?P<topic>.+)\.(?P<side>key|value)\.format\Z")
+# A JSON Schema or .proto file given for a topic's values instead of the derived one.
+TOPIC_SCHEMA = re.compile(r"topic\.(?P<topic>.+)\.value\.schema\Z")
 
 DATAGEN = "io.confluent.kafka.connect.datagen.DatagenConnector"
 # Connect's keys that do not apply, each with what to do instead (longest prefix first wins).
@@ -111,6 +113,7 @@ class Formats:
     strategy: str | None = None  # value subject name strategy from converter sub-keys
     key_strategy: str | None = None
     topics: Mapping[str, tuple[Format | None, KeyFormat | None]] = attrs.field(factory=dict)
+    schema_files: Mapping[str, str] = attrs.field(factory=dict)  # topic -> given schema file
 
     def over(self, base: Formats) -> Formats:
         """These settings, falling back to `base` (the worker's) where unset."""
@@ -118,6 +121,7 @@ class Formats:
                   else getattr(self, a.name) for a in attrs.fields(Formats)}
         merged["registry"] = {**base.registry, **self.registry}
         merged["topics"] = {**base.topics, **self.topics}
+        merged["schema_files"] = {**base.schema_files, **self.schema_files}
         return Formats(**merged)
 
     def value_format(self, topic: str, has_registry: bool) -> Format:
@@ -137,7 +141,7 @@ class Formats:
 
     def check_topics(self, topics: list[str], report: Report) -> None:
         """Report per-topic settings naming a topic the model does not write."""
-        for topic in self.topics:
+        for topic in {**self.topics, **self.schema_files}:
             if topic not in topics:
                 report(f"topic.{topic}", f"the model writes no topic {topic!r}; its topics: "
                        f"{', '.join(sorted(topics))}")
@@ -157,7 +161,12 @@ def parse_formats(values: Mapping[str, str], report: Report) -> Formats:
     sides = {"value": _Side(), "key": _Side()}
     registry: dict[str, str] = {}
     topics: dict[str, tuple[Format | None, KeyFormat | None]] = {}
+    schema_files: dict[str, str] = {}
     for key, text in values.items():
+        given = TOPIC_SCHEMA.match(key)
+        if given:
+            schema_files[given["topic"]] = text
+            continue
         match = TOPIC_FORMAT.match(key)
         if match:
             value_fmt, key_fmt = topics.get(match["topic"], (None, None))
@@ -182,7 +191,7 @@ def parse_formats(values: Mapping[str, str], report: Report) -> Formats:
     return Formats(value=_value(value.format, "value.converter", report), key=_key(keys.format),
                    value_envelope=value.envelope, key_envelope=keys.envelope,
                    registry=registry, strategy=value.strategy, key_strategy=keys.strategy,
-                   topics=topics)
+                   topics=topics, schema_files=schema_files)
 
 
 def _value(fmt: Format | KeyFormat | None, name: str, report: Report) -> Format | None:

@@ -40,7 +40,7 @@ from connector.serde.registry import (
     TopicSchemas,
     parse_strategy,
 )
-from connector.serde.values import registry_schema, value_encoder
+from connector.serde.values import given_schema, registry_schema, value_encoder
 
 log = structlog.get_logger(__name__)
 
@@ -172,8 +172,12 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
     value_formats = {t: formats.value_format(t, has_registry) for t in sim.model.schemas}
     keys = {t: KeySerializer(formats.key_format(t), envelope=formats.envelope(key=True))
             for t in sim.model.schemas}
-    wanted = [TopicSchemas(kafka_topics[t], registry_schema(value_formats[t], s),
-                           keys[t].registry_schema) for t, s in sim.model.schemas.items()]
+    base = Path(config.file).parent if config.file else Path.cwd()
+    given = {t: given_schema(value_formats[t], sim.model.schemas[t], base / path)
+             for t, path in formats.schema_files.items()}
+    wanted = [TopicSchemas(kafka_topics[t], given[t][0] if t in given else
+                           registry_schema(value_formats[t], s), keys[t].registry_schema)
+              for t, s in sim.model.schemas.items()]
     registered = {}
     if any(w.value is not None or w.key_schema is not None for w in wanted):
         registered = _register(worker.registry(formats), wanted, config, formats, on_retry)
@@ -185,7 +189,8 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
             raise InfrastructureError(f"topic {kt} does not exist (the worker creates it)")
         reg = registered.get(kt, RegisteredTopic(kt, None, None))
         encoder = value_encoder(value_formats[topic], schema, reg.value_schema_id,
-                                envelope=formats.envelope())
+                                envelope=formats.envelope(),
+                                layout=given[topic][1] if topic in given else None)
         key = attrs.evolve(keys[topic], schema_id=reg.key_schema_id)
         plans[topic] = KafkaTopicPlan(kt, counts[kt], encoder, key)
     identity = TaskIdentity(config.name, task, config.tasks_max, worker.get("group.id"))

@@ -35,12 +35,11 @@ from connector.serde.encoder import (
     _row_count,
 )
 from connector.serde.keys import _varint
+from connector.serde.protofile import PROTO_TYPES, ProtoLayout, derived_layout
 from connector.serde.wire import header
 
 # Wire types.
 VARINT, I64, LEN, I32 = 0, 1, 2, 5
-_PROTO_TYPES = {"long": "int64", "int": "int32", "double": "double", "float": "float",
-                "boolean": "bool", "string": "string", "bytes": "bytes"}
 _WIRE_TYPES = {"long": VARINT, "int": VARINT, "boolean": VARINT, "enum": VARINT,
                "double": I64, "float": I32, "string": LEN, "bytes": LEN}
 FIRST_MESSAGE = b"\x00"  # Confluent's message-index list [0], written as its short form
@@ -62,7 +61,7 @@ def proto_text(schema: LoadedSchema) -> str:
         lines.append("  }")
     for number, spec in enumerate(schema.fields, start=1):
         label = "optional " if spec.nullable else ""
-        kind = enums[spec.name][0] if spec.name in enums else _PROTO_TYPES[spec.avro_type]
+        kind = enums[spec.name][0] if spec.name in enums else PROTO_TYPES[spec.avro_type]
         lines.append(f"  {label}{kind} {spec.name} = {number};")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -106,14 +105,20 @@ def _problem(schema: LoadedSchema, spec: FieldSpec, message: str) -> UserError:
 
 
 class ProtobufEncoder:
-    """Encodes columns of one record schema as protobuf messages (framed with `schema_id`)."""
+    """Encodes columns of one record schema as protobuf messages (framed with `schema_id`),
+    laid out as the derived `.proto` says or as a given one (`layout`)."""
 
-    def __init__(self, schema: LoadedSchema, schema_id: int | None = None) -> None:
-        _enums(schema)  # refuse what protobuf cannot hold before any record
-        self.fields = schema.fields
+    def __init__(self, schema: LoadedSchema, schema_id: int | None = None,
+                 layout: ProtoLayout | None = None) -> None:
+        if layout is None:
+            _enums(schema)  # refuse what the derived .proto cannot hold before any record
+            layout = derived_layout(schema)
+        self.layout = layout
+        # Fields in number order, as protobuf's own serializer writes them.
+        self.fields = tuple(sorted(schema.fields, key=lambda f: layout.numbers[f.name]))
         self.schema_id = schema_id
-        self._tags = [_varint((number << 3) | _WIRE_TYPES[spec.avro_type])
-                      for number, spec in enumerate(self.fields, start=1)]
+        self._tags = [_varint((layout.numbers[spec.name] << 3) | _WIRE_TYPES[spec.avro_type])
+                      for spec in self.fields]
 
     def with_schema_id(self, schema_id: int | None) -> ProtobufEncoder:
         """The same encoder framing records with `schema_id` (known only after registration)."""
@@ -131,7 +136,7 @@ class ProtobufEncoder:
         for spec, tag in zip(self.fields, self._tags, strict=True):
             col = _column(columns, spec, n)
             with _field_errors(spec, col):
-                parts.extend(_field_pieces(spec, tag, col, n))
+                parts.extend(_field_pieces(spec, tag, col, n, self.layout.enum_numbers))
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
 
@@ -140,19 +145,23 @@ class ProtobufEncoder:
         return self.encode(events.fields, len(events))
 
 
-def _field_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray, n: int) -> list[P.Piece]:
+def _field_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray, n: int,
+                  enums: Mapping[str, npt.NDArray[np.int64]]) -> list[P.Piece]:
     null = _nulls(col) if spec.nullable and col.dtype == object else None
     if null is not None and null.any():
         rows = np.flatnonzero(~null)
-        inner = _value_pieces(spec, tag, col[rows], present=True)
+        inner = _value_pieces(spec, tag, col[rows], enums, present=True)
         return [P.expand(p, rows, n) for p in inner]
-    return _value_pieces(spec, tag, col, present=spec.nullable)
+    return _value_pieces(spec, tag, col, enums, present=spec.nullable)
 
 
-def _value_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray, *, present: bool
+def _value_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray,
+                  enums: Mapping[str, npt.NDArray[np.int64]], *, present: bool
                   ) -> list[P.Piece]:
     """Tag and value of each row; without `present`, rows holding the default get no bytes."""
     kind, values = spec.avro_type, _normalised(spec, col)
+    if kind == "enum":  # symbol positions -> the numbers the .proto gives the symbols
+        values = enums[spec.name][values]
     n = int(values.shape[0])
     if kind in ("string", "bytes"):
         pieces = _length_delimited(kind, values)

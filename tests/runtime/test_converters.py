@@ -107,13 +107,14 @@ def test_converter_sub_keys() -> None:
             "io.confluent.kafka.serializers.subject.RecordNameStrategy",
         "key.converter": "org.apache.kafka.connect.json.JsonConverter",
         "key.converter.schemas.enable": "false",
-        "topic.loan.value.format": "protobuf"}, _fail)
+        "topic.loan.value.format": "protobuf", "topic.loan.value.schema": "loan.proto"}, _fail)
     assert formats.value is Format.AVRO and formats.strategy == "RecordNameStrategy"
     assert formats.registry["url"] == "http://r:8081"
     assert "secret" not in repr(formats)
     assert formats.key is KeyFormat.JSON and not formats.envelope(key=True)
     assert formats.value_format("loan", True) is Format.PROTOBUF
     assert formats.value_format("balance", True) is Format.AVRO
+    assert formats.schema_files == {"loan": "loan.proto"}
     problems: list[tuple[str, str]] = []
     parse_formats({"value.converter.enhanced.avro.schema.support": "true"},
                   lambda k, m: problems.append((k, m)))
