@@ -87,6 +87,8 @@ def decimal_pieces(values: I64) -> list[Piece]:
     as a right-aligned block, four digits per gather; 64-bit division only to split each value
     at 10**8, the rest in 32 bits."""
     n = int(values.shape[0])
+    if n and values.min() == values.max():  # e.g. the event times of one tick
+        return [constant(b"%d" % int(values[0]), n)]
     negative = values < 0
     magnitude = values.astype(np.uint64)
     np.negative(magnitude, out=magnitude, where=negative)  # two's complement |v|, int64 min too
