@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from connector.engine import rng
-from connector.engine.batch import EventColumns
+from connector.engine.batch import EventColumns, Moves
 from connector.engine.plan import FIELD_DTYPES, SESSION_CLOSE, SESSION_OPEN, CompiledTransition
 from connector.engine.rows import ShardRows, session_ids
 from connector.model import expr as ex
@@ -45,8 +45,10 @@ class LazyColumns(Mapping[str, object]):
 
 
 def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms: int,
-                     build_events: bool, events: list[list[EventColumns]]) -> None:
-    """Apply `t` to `rows`; their events go to `events[owner]` of each row's shard."""
+                     build_events: bool, events: list[list[EventColumns]],
+                     moves: list[list[Moves]]) -> None:
+    """Apply `t` to `rows`; their events go to `events[owner]` of each row's shard, and (when
+    building events) the users that took it to `moves[owner]`."""
     engine = rows.engines[0]
     plan = engine.plan
     times: np.ndarray | int = time_ms
@@ -75,12 +77,16 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
     closing = _write(t, rows, new_values)
-    if not build_events or not t.emits:
+    if not build_events:
+        return
+    user_ids = rows.user_ids()
+    for owner, ids in zip(rows.owners, rows.split(user_ids), strict=True):
+        moves[owner].append(Moves(t.name, ids))
+    if not t.emits:
         return
     count = rows.size
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
                   else times.astype(np.int64))
-    user_ids = rows.user_ids()
     # Columns rather than scalars, so record fields that are bare names need no evaluation.
     after = LazyColumns(rows, {**fixed, **variables, "time": timestamps, "user_id": user_ids,
                             "transition": np.full(count, t.name, dtype=object)})
