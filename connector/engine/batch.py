@@ -42,7 +42,7 @@ class Moves:
 @attrs.frozen
 class TickBatch:
     """All events of one shard in one tick, in the model's order (transition, then emit), and the
-    moves behind them (empty when the tick was replayed without building events)."""
+    moves behind them (also when the tick was replayed without building events)."""
 
     shard: int
     tick: int

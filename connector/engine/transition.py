@@ -47,8 +47,8 @@ class LazyColumns(Mapping[str, object]):
 def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms: int,
                      build_events: bool, events: list[list[EventColumns]],
                      moves: list[list[Moves]]) -> None:
-    """Apply `t` to `rows`; their events go to `events[owner]` of each row's shard, and (when
-    building events) the users that took it to `moves[owner]`."""
+    """Apply `t` to `rows`; the users that took it go to `moves[owner]` of each row's shard,
+    their events (when building them) to `events[owner]`."""
     engine = rows.engines[0]
     plan = engine.plan
     times: np.ndarray | int = time_ms
@@ -77,12 +77,10 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
     closing = _write(t, rows, new_values)
-    if not build_events:
-        return
     user_ids = rows.user_ids()
     for owner, ids in zip(rows.owners, rows.split(user_ids), strict=True):
         moves[owner].append(Moves(t.name, ids))
-    if not t.emits:
+    if not build_events or not t.emits:
         return
     count = rows.size
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
