@@ -77,7 +77,7 @@ class Analysis:
     topics: tuple[TopicFigures, ...]
     matrix_avg: tuple[tuple[float, ...], ...]  # from state (row) to state, per tick
     matrix_peak: tuple[tuple[float, ...], ...]
-    matrix_bound: tuple[tuple[bool, ...], ...]  # the entry includes a conditional transition
+    matrix_bound: tuple[tuple[bool, ...], ...]  # a move by a conditional transition (at most)
     arrivals: float  # expected over the horizon
     users_end: float
     events: float
@@ -230,16 +230,19 @@ class Analyser:
                 target = s if t.target == SELF else states.index(t.target)
                 m[s, target] += chance[i]
                 m[s, s] -= chance[i]
+        m[np.abs(m) < 1e-12] = 0.0  # what is left of 1 - sum of the chances
         return tuple(tuple(float(v) for v in row) for row in m)
 
     def _bounded_entries(self) -> tuple[tuple[bool, ...], ...]:
         states = self.model.spec.states
         b = np.zeros((len(states), len(states)), dtype=bool)
         for t, note in zip(self.model.spec.transitions, self.chain.notes, strict=True):
-            if note.verdict in (Verdict.UPPER_BOUND, Verdict.UNBOUNDED):
+            if note.verdict is not Verdict.NONE:  # the chance is for when the condition holds
                 for source in t.sources:
                     s = states.index(source)
-                    b[s, s if t.target == SELF else states.index(t.target)] = True
+                    target = s if t.target == SELF else states.index(t.target)
+                    # Staying is certain either way; only a move to another state is bounded.
+                    b[s, target] = target != s
         return tuple(tuple(bool(v) for v in row) for row in b)
 
 

@@ -1,0 +1,24 @@
+"""The `doge` console script: the click group with every sub-command registered."""
+
+from __future__ import annotations
+
+import faulthandler
+import signal
+
+from connector.cli import (  # noqa: F401  (each module registers its sub-command)
+    analyze,
+    graph,
+    preview,
+    quickstarts,
+    run,
+    validate,
+    worker,
+)
+from connector.cli.main import cli
+
+
+def main() -> None:
+    """Console-script entry point."""
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: for diagnosing a stuck worker.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    cli()
