@@ -161,7 +161,7 @@ def _resolve(target: str) -> Path:
     if path.exists():
         raise UserError([Problem("not a regular file (expected a connector .json or a model "
                                  ".yaml/.json)", file=target)])
-    raise UserError([Problem("no such file, nor a built-in quickstart of that name "
+    raise UserError([Problem("file not found, nor a built-in quickstart of that name "
                              f"(quickstarts: {', '.join(quickstarts.names())})", file=target)])
 
 
