@@ -22,3 +22,6 @@ def main() -> None:
     # `kill -USR1 <pid>` prints every thread's stack to stderr: for diagnosing a stuck worker.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     cli()
+
+
+__all__ = ["cli", "main"]
