@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
+import textwrap
 from typing import Any
 
 import click
@@ -77,18 +79,26 @@ def analyze_command(target: str, target_rate: float | None, topic: str | None, a
 def render(a: Analysis) -> str:
     s = a.settings
     days = s.ticks * s.tick_ms / 86_400_000
-    out = [f"model {a.model}" + (f" ({a.file})" if a.file else ""),
+    out = [f"model {a.model}" + (f" ({_shown(a.file)})" if a.file else ""),
            f"expected values for users={s.users:,}, tick {_duration(s.tick_ms)}, "
-           f"{s.ticks:,} ticks ({days:.3g} days) from {_iso(s.start_ms)}; computed from the "
-           "model, not simulated", ""]
+           f"{s.ticks:,} ticks ({days:.3g} day{'' if days == 1 else 's'}) from "
+           f"{_iso(s.start_ms)}; computed from the model, not simulated", ""]
     out += [*_transitions(a), "", *_matrix(a), "", *_states(a), "", *_topics(a)]
     notes = [t for t in a.transitions if t.condition.verdict is not Verdict.NONE]
     if notes:
         out += ["", "conditions:"]
-        out += [f"  {t.name}: {t.condition.condition!r} ({t.condition.verdict.value}): "
-                f"{t.condition.reason}" for t in notes]
-    out += ["", "bytes: " + _size_note()]
+        for t in notes:
+            out += textwrap.wrap(f"{t.name}: {t.condition.condition!r} "
+                                 f"({t.condition.verdict.value}): {t.condition.reason}",
+                                 width=100, initial_indent="  ", subsequent_indent="    ")
+    out += ["", *textwrap.wrap("bytes: " + _size_note(), width=100)]
     return "\n".join(out)
+
+
+def _shown(path: str) -> str:
+    """A path relative to the working directory when it is inside it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def _transitions(a: Analysis) -> list[str]:
