@@ -16,7 +16,7 @@ import numpy as np
 
 from connector.model import expr as ex
 from connector.model.expr.ast import Call, ListLit, Node
-from connector.model.validate import TYPE_BY_ATTRIBUTE, ValidatedModel
+from connector.model.validate import ValidatedModel
 
 # (value, probability) pairs, values distinct, probabilities summing to 1.
 Dist = tuple[tuple[Any, float], ...]
@@ -100,7 +100,7 @@ def finite_attributes(model: ValidatedModel) -> dict[str, tuple[Dist, tuple[Any,
                 del support[name]
             else:
                 support[name].update(v for v, _ in d)
-    types = {a.name: TYPE_BY_ATTRIBUTE[a.type] for a in model.spec.attributes}
+    types = {a.name: a.type for a in model.spec.attributes}
     out = {}
     for name, values in support.items():
         dist = initial[name]

@@ -17,10 +17,10 @@ import attrs
 
 from connector.analysis.finite import constant
 from connector.model import expr as ex
+from connector.model.avro import FieldSpec
 from connector.model.expr.ast import Binary, Call, ListLit, Name, Node, Unary
 from connector.model.spec import SELF
 from connector.model.validate import CheckedEmit, CheckedTransition, ValidatedModel
-from connector.serde.schemas import FieldSpec
 
 WIRE_HEADER = 5  # magic byte + 4-byte schema id
 GUESS_LONG = 3.0

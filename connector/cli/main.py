@@ -1,8 +1,5 @@
-"""The `doge` click group and what every sub-command shares: friendly errors, plugin loading.
-
-Sub-commands live in modules of their own that register on this group; `entry.py` imports them
-all and is the console script.
-"""
+"""The `doge` command group and what every sub-command shares; each sub-command lives in its own
+module, and `connector.cli.app` puts them together."""
 
 from __future__ import annotations
 
@@ -15,7 +12,6 @@ import click
 
 from connector import __version__
 from connector.errors import InfrastructureError, UserError
-from connector.model import expr as ex
 from connector.runtime.plugins import load_plugins
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,7 +19,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def friendly_errors(func: F) -> F:
     """Turn user mistakes into a one-paragraph message and exit 2, with no traceback."""
-
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -45,7 +40,7 @@ plugin_option = click.option(
          "entry points (group doge_connect.functions) are loaded too.")
 
 
-def load_functions(plugins: tuple[str, ...]) -> tuple[ex.FunctionSpec, ...]:
+def load_functions(plugins: tuple[str, ...]) -> tuple[Any, ...]:
     return load_plugins(plugins, "--plugin")
 
 
@@ -53,3 +48,4 @@ def load_functions(plugins: tuple[str, ...]) -> tuple[ex.FunctionSpec, ...]:
 @click.version_option(__version__, prog_name="doge")
 def cli() -> None:
     """doge-connect: simulate users walking a state machine and emit their events."""
+

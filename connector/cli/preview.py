@@ -13,7 +13,7 @@ import numpy as np
 
 from connector.cli.inputs import load_target, overrides_from, run_options
 from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
-from connector.engine.batch import TickBatch
+from connector.core.batch import TickBatch
 from connector.engine.shard import ShardEngine, step_shards
 from connector.runtime.config import resolve_start_ms
 from connector.runtime.simulation import prepare

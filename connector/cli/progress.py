@@ -79,9 +79,8 @@ class _FirstCommit:
         self.announced = True
         first = runner.next_tick
         due = (runner.start_ms + (first + 1) * runner.sim.config.tick_ms) / 1000
-        if due - time.time() > 1:
-            self.say(f"realtime: tick {first} ({sim_time(runner, first)} UTC) is committed once "
-                     f"it has passed, in about {clock(due - time.time())}")
+        self.say(f"realtime: tick {first} ({sim_time(runner, first)} UTC) is committed once "
+                 f"it has passed, in about {clock(due - time.time())}")
 
     def check(self, runner: Runner) -> None:
         if runner.sim.config.pace is None or self.done:

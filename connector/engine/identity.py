@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import attrs
 
+from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
 from connector.model.validate import ValidatedModel
 
@@ -19,7 +21,13 @@ ENGINE_OUTPUT_VERSION = 2
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
     # Where files live does not change the output; their content does.
     spec = attrs.asdict(model.spec, recurse=True,
-                        filter=lambda a, _: a.name not in ("file", "schema_file"))
+                        filter=lambda a, _: a.name not in ("file", "schema_file"),
+                        value_serializer=_spelled)
     payload = json.dumps({"model": spec, "settings": attrs.asdict(settings),
                           "engine": ENGINE_OUTPUT_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _spelled(instance: object, field: object, value: Any) -> Any:
+    """Types as the model file spells them (`long`), as fingerprints always named them."""
+    return value.spelling if isinstance(value, ValueType) else value

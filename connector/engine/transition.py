@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from connector.core.batch import EventColumns, Moves
+from connector.core.types import ValueType
 from connector.engine import rng
-from connector.engine.batch import EventColumns, Moves
-from connector.engine.plan import FIELD_DTYPES, SESSION_CLOSE, SESSION_OPEN, CompiledTransition
+from connector.engine.plan import SESSION_CLOSE, SESSION_OPEN, CompiledTransition
 from connector.engine.rows import ShardRows, session_ids
 from connector.model import expr as ex
 from connector.model.expr.ast import Name
@@ -150,9 +151,9 @@ def _evaluate(compiled: ex.Compiled, columns: LazyColumns, ctx: ex.EvalContext) 
     return compiled.evaluate_in_errstate(ctx)
 
 
-def _as_field(values: np.ndarray, value_type: str, nullable: bool) -> np.ndarray:
+def _as_field(values: np.ndarray, value_type: ValueType, nullable: bool) -> np.ndarray:
     """Cast an evaluated column to the dtype the encoder expects for the Avro field."""
-    dtype = FIELD_DTYPES[value_type]
-    if values.dtype == object and (nullable or dtype is object):
+    dtype = value_type.dtype
+    if values.dtype == object and (nullable or dtype.kind == "O"):
         return values
     return values.astype(dtype, copy=False)

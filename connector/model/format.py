@@ -11,7 +11,8 @@ from typing import Any
 
 import attrs
 
-from connector.model.spec import ATTRIBUTE_TYPES, SESSION_ACTIONS
+from connector.core.types import ATTRIBUTE_TYPES
+from connector.model.spec import SESSION_ACTIONS
 
 # JSON Schema fragments of the value kinds used below.
 NAME: dict[str, Any] = {"type": "string", "minLength": 1}
@@ -22,6 +23,7 @@ DURATION: dict[str, Any] = {"type": ["string", "number"],
                                            "milliseconds."}
 NAMES: dict[str, Any] = {"type": "array", "items": NAME}
 MULTIPLIER: dict[str, Any] = {"type": "number", "minimum": 0}
+SPELLINGS = [t.spelling for t in ATTRIBUTE_TYPES]
 
 
 @attrs.frozen
@@ -56,7 +58,7 @@ def ref(section: str) -> dict[str, Any]:
 DESCRIPTION = Key("description", {"type": "string"}, "Free text for people; ignored.")
 
 ATTRIBUTE = Section("attribute", "A value every user carries, set when the user is created.", (
-    Key("type", {"enum": list(ATTRIBUTE_TYPES)}, "long, double, boolean or string.",
+    Key("type", {"enum": SPELLINGS}, "long, double, boolean or string.",
         required=True),
     Key("initial", EXPRESSION, "Expression for a new user's value (default: zero or empty); it "
         "may draw random numbers and read user_id, tick and time."),
@@ -142,7 +144,7 @@ MODEL = Section("model", "A doge-connect model: users walking a state machine an
         "State of created users, or a distribution {state: weight}."),
     Key("final", NAMES, "States users never leave (churn); no outgoing transitions."),
     Key("attributes", {"type": "object", "additionalProperties": {
-        "oneOf": [{"enum": list(ATTRIBUTE_TYPES)}, ref("attribute")]}},
+        "oneOf": [{"enum": SPELLINGS}, ref("attribute")]}},
         "name: {type, initial} (or just the type)."),
     Key("topics", {"type": "object", "additionalProperties": {"oneOf": [NAME, ref("topic")]}},
         "topic: schema name, or {schema: ...}."),

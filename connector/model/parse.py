@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from connector.core.types import ATTRIBUTE_TYPES, ValueType
 from connector.errors import Problem
 from connector.model import format as fmt
 from connector.model.durations import parse_duration_ms
 from connector.model.reader import Reader
 from connector.model.source import Document, child_path
 from connector.model.spec import (
-    ATTRIBUTE_TYPES,
     SESSION_ACTIONS,
     Assignment,
     AttributeSpec,
@@ -34,7 +34,9 @@ EMIT_KEYS = fmt.EMIT.names
 PROFILE_KEYS = fmt.PROFILE.names
 POPULATION_KEYS = fmt.POPULATION.names
 ARRIVAL_KEYS = fmt.ARRIVALS.names
-ZERO_BY_TYPE = {"long": "0", "double": "0.0", "boolean": "false", "string": "''"}
+ZERO_BY_TYPE = {ValueType.LONG: "0", ValueType.DOUBLE: "0.0", ValueType.BOOLEAN: "false",
+                ValueType.STRING: "''"}
+SPELLINGS = tuple(t.spelling for t in ATTRIBUTE_TYPES)
 _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\+=|-=|\*=|/=|=(?!=))\s*(.+?)\s*$",
                          re.DOTALL)
 
@@ -115,15 +117,15 @@ def _attributes(r: Reader, value: Any) -> tuple[AttributeSpec, ...]:
     out = []
     for name, raw in attrs.items():
         path = child_path("attributes", name)
-        body = {"type": raw} if isinstance(raw, str) and raw in ATTRIBUTE_TYPES else raw
+        body = {"type": raw} if isinstance(raw, str) and raw in SPELLINGS else raw
         spec = r.mapping(body, path, ATTRIBUTE_KEYS, required=fmt.ATTRIBUTE.required)
         if spec is None or "type" not in spec:
             continue
-        type_ = spec["type"]
+        type_ = ValueType.from_spelling(spec["type"]) if isinstance(spec["type"], str) else None
         if type_ not in ATTRIBUTE_TYPES:
             r.error(child_path(path, "type"),
-                    f"unknown attribute type {type_!r}; expected one of "
-                    f"{', '.join(ATTRIBUTE_TYPES)}")
+                    f"unknown attribute type {spec['type']!r}; expected one of "
+                    f"{', '.join(SPELLINGS)}")
             continue
         initial = r.expression(spec.get("initial", ZERO_BY_TYPE[type_]),
                                child_path(path, "initial"))

@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
+from connector.model.avro import FieldSpec, LoadedSchema, parse_schema_text
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
 from connector.model.spec import SELF, ModelSpec, TransitionSpec
-from connector.serde.schemas import FieldSpec, LoadedSchema, parse_schema_text
 
-TYPE_BY_ATTRIBUTE = {"long": ex.ExprType.LONG, "double": ex.ExprType.DOUBLE,
-                     "boolean": ex.ExprType.BOOLEAN, "string": ex.ExprType.STRING}
 # Names the engine provides to every expression (besides attributes and vars).
 BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG, "time": ex.ExprType.TIMESTAMP,
             "state": ex.ExprType.STRING, "transition": ex.ExprType.STRING,
@@ -267,14 +266,14 @@ def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
             c.error(a.path, f"attribute name '{a.name}' is reserved for a built-in value")
             continue
         checked = c.check(a.initial, child_path(a.path, "initial"), dict(INIT_BUILTINS),
-                          expected=(TYPE_BY_ATTRIBUTE[a.type],))
+                          expected=(a.type,))
         if checked is not None:
             out.append((a.name, checked))
     return tuple(out)
 
 
 def _attribute_types(c: _Checker) -> dict[str, ex.ExprType]:
-    return {a.name: TYPE_BY_ATTRIBUTE[a.type] for a in c.spec.attributes}
+    return {a.name: a.type for a in c.spec.attributes}
 
 
 def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema]
@@ -377,7 +376,7 @@ def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str
                 c.error(path, f"field '{f.name}' ({f.avro_type}) of topic '{topic}' gets no value: "
                         f"give fields.{f.name}, or name an attribute or variable '{f.name}'")
                 continue
-        expected = (_expr_type(f.value_type),)
+        expected = (f.value_type,)
         checked = c.check(text, fpath if f.name in given else path, names, expected=expected,
                           nullable=f.nullable, written=f.name in given)
         if checked is None:
@@ -395,15 +394,11 @@ def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | No
     if f.name in names and f.name not in DEFAULT_FIELD_EXPRESSIONS:
         return f.name  # an attribute or variable of the same name
     text = DEFAULT_FIELD_EXPRESSIONS.get(f.name)
-    if text == "user_id" and f.value_type == "string":
+    if text == "user_id" and f.value_type is ex.ExprType.STRING:
         return "user_key"  # the user id as a string, built once per transition
-    if text == "tick" and f.value_type == "string":
+    if text == "tick" and f.value_type is ex.ExprType.STRING:
         return "string(tick)"
     return text
-
-
-def _expr_type(value_type: str) -> ex.ExprType:
-    return ex.ExprType[value_type.upper()]
 
 
 def _literal(value: Any) -> str:
@@ -417,8 +412,6 @@ def _literal(value: Any) -> str:
 
 
 def _constant_in(checked: ex.Checked, symbols: tuple[str, ...]) -> bool:
-    import numpy as np
-
     value = ex.compile_expr(checked).evaluate(ex.EvalContext(size=1, columns={}))
     return all(v in symbols for v in np.asarray(value).ravel())
 

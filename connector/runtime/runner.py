@@ -14,13 +14,13 @@ from collections.abc import Callable
 import attrs
 import structlog
 
+from connector.core.batch import TickBatch
 from connector.destinations.base import Destination, ShardCheckpoint
-from connector.engine.batch import TickBatch
 from connector.engine.identity import run_fingerprint
 from connector.engine.shard import ShardEngine, step_shards
 from connector.errors import UserError
+from connector.kafka.errors import TransactionAborted
 from connector.runtime.config import resolve_start_ms
-from connector.runtime.kafka_errors import TransactionAborted
 from connector.runtime.pacing import Pacer
 from connector.runtime.simulation import Simulation
 

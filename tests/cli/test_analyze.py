@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli.entry import cli
+from connector.cli.app import cli
 from tests.helpers import ROOT, banking_model, write_model
 
 

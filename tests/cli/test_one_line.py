@@ -9,7 +9,7 @@ import fastavro
 import pytest
 from click.testing import CliRunner
 
-from connector.cli.entry import cli
+from connector.cli.app import cli
 from tests.helpers import banking_model, write_model
 
 

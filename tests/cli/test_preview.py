@@ -7,7 +7,7 @@ import re
 
 from click.testing import CliRunner
 
-from connector.cli.entry import cli
+from connector.cli.app import cli
 
 
 def _preview(*args: str) -> list[list[str]]:

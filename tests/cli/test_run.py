@@ -14,7 +14,7 @@ from pathlib import Path
 import fastavro
 from click.testing import CliRunner
 
-from connector.cli.entry import cli
+from connector.cli.app import cli
 from tests.helpers import ROOT, banking_model, write_connector, write_model
 
 DOGE = [sys.executable, "-m", "connector"]

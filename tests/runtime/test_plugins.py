@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli.entry import cli
+from connector.cli.app import cli
 from connector.errors import UserError
 from connector.runtime.plugins import load_plugins
 from tests.helpers import banking_model, write_connector, write_model

@@ -1,20 +1,15 @@
-"""The `doge` console script: the click group with every sub-command registered."""
+"""The `doge` console script: every sub-command registered on the group, then run."""
 
 from __future__ import annotations
 
 import faulthandler
 import signal
 
-from connector.cli import (  # noqa: F401  (each module registers its sub-command)
-    analyze,
-    graph,
-    preview,
-    quickstarts,
-    run,
-    validate,
-    worker,
-)
+from connector.cli import analyze, graph, preview, quickstarts, run, validate, worker
 from connector.cli.main import cli
+
+# Each registers itself on `cli` when imported.
+COMMANDS = (analyze, graph, preview, quickstarts, run, validate, worker)
 
 
 def main() -> None:
