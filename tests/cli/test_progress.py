@@ -37,8 +37,8 @@ def test_plain_progress_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> N
     percentage, elapsed, ETA, current events/s and totals, and a last line at 100 %."""
     done = subprocess.run(
         [*DOGE, "run", str(_model(tmp_path)), "-o", str(tmp_path / "o"), "--users", "2000",
-         "--ticks", "60", "--pace", "120", "--start", "2024-01-01T00:00:00Z",
-         "--progress-interval", "0.2"],
+         "--ticks", "60", "--pace", "1200", "--start", "2024-01-01T00:00:00Z",
+         "--progress-interval", "0.1"],
         env=ENV, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     lines = [x for x in done.stderr.splitlines() if x.startswith("tick ")]
