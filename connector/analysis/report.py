@@ -17,6 +17,8 @@ from connector.model.spec import SELF
 from connector.model.validate import ValidatedModel
 
 DAY_MS = 86_400_000
+# States (with tracked values) plus transitions: the side of the dense matrices iterated.
+MAX_WIDTH = 400
 
 
 @attrs.frozen
@@ -107,6 +109,11 @@ class Analyser:
         self.tick_ms = tick_ms
         self.plan = plan or build_plan(model, tick_ms)
         self.chain: Chain = build_chain(model)
+        width = self.chain.size + self.chain.transitions
+        if width > MAX_WIDTH:
+            raise UserError(f"the model has {self.chain.size:,} (state, value) combinations and "
+                            f"{self.chain.transitions:,} transitions; the analysis handles "
+                            f"{MAX_WIDTH:,} together at most")
         self.chances = Chances(self.plan, self.chain.transitions)
         spec = model.spec
         topics = [t.name for t in spec.topics]

@@ -124,3 +124,15 @@ def test_mermaid_is_well_formed(tmp_path: Path) -> None:
     styles = [x for x in lines if x.startswith("  linkStyle ")]
     assert [int(x.split()[1]) for x in styles] == list(range(len(links)))
     assert "#lt; 5" in text and "#124;" in text and "#91;z#93;" in text
+
+
+def test_huge_model_is_refused_quickly(tmp_path: Path) -> None:
+    """A model too large to analyse densely is a clean error, not minutes of work."""
+    states = [f"s{i}" for i in range(600)]
+    model = {"states": states, "transitions": [
+        {"name": f"t{i}", "from": s, "to": states[(i + 1) % len(states)], "chance": 1}
+        for i, s in enumerate(states)]}
+    path = write_model(tmp_path, model)
+    for command in ("analyze", "graph"):
+        code, output = _invoke(command, str(path))
+        assert code == 2 and "the analysis handles 400 together at most" in output, output
