@@ -62,7 +62,7 @@ def run_command(target: str, output: str | None, fmt: str, reset: bool, quiet: b
                     on_progress=reporter.update if reporter else None)
     signals = _StopOnSignal(runner)
     try:
-        start_tick = runner.resume()
+        start_tick = _resume(runner, where)
         if total is not None and start_tick >= total:
             if not quiet:
                 click.echo(finished(runner, start_tick, where), err=True)
@@ -81,6 +81,18 @@ def run_command(target: str, output: str | None, fmt: str, reset: bool, quiet: b
         click.echo(summary(runner, where, stopped=signals.received is not None), err=True)
     if signals.received is not None:
         sys.exit(128 + signals.received)
+
+
+def _resume(runner: Runner, where: str | None) -> int:
+    """Resume from what the output holds; if it cannot be continued, say how to start over."""
+    try:
+        return runner.resume()
+    except UserError as exc:
+        if where is None:
+            raise
+        hint = Problem(f"to start over in {where}, run the same command with --reset",
+                       severity="warning")
+        raise UserError([*exc.problems, hint]) from None
 
 
 def _destination(sim: Simulation, output: str | None, fmt: str) -> tuple[Destination, str | None]:

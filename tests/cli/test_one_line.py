@@ -82,6 +82,7 @@ def test_reset_starts_over(tmp_path: Path) -> None:
     assert _invoke(*base, "-o", str(tmp_path / "o"), "--seed", "1")[0] == 0
     code, output = _invoke(*base, "-o", str(tmp_path / "o"), "--seed", "2")
     assert code == 2 and "different model, seed or settings" in output
+    assert "run the same command with --reset" in output
     assert _invoke(*base, "-o", str(tmp_path / "o"), "--seed", "2", "--reset")[0] == 0
     assert _invoke(*base, "-o", str(tmp_path / "fresh"), "--seed", "2")[0] == 0
     for name in ("clickstream.avro", "trx.avro", "_offsets.json"):
