@@ -6,6 +6,7 @@ the wheel carries their files, so `pip install` alone is enough for `doge run ba
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import click
@@ -26,18 +27,21 @@ def path_of(name: str) -> Path | None:
     return path if name in names() and path.is_file() else None
 
 
-def describe(name: str) -> str:
-    """The first line of the model's header comment."""
+def describe(name: str, width: int = 100) -> str:
+    """The first sentence of the model's header comment, shortened to `width` characters."""
     model = CONNECTORS / "models" / f"{name}.yaml"
     try:
         lines = model.read_text(encoding="utf-8").splitlines()
     except OSError:
         return ""
+    header = []
     for line in lines:
-        text = line.lstrip("# ").strip()
-        if line.startswith("#") and text and not text.startswith("yaml-language-server"):
-            return text
-    return ""
+        if not line.startswith("#"):
+            break
+        if "yaml-language-server" not in line:
+            header.append(line.lstrip("#").strip())
+    sentence = " ".join(header).split(". ")[0].rstrip(".")
+    return textwrap.shorten(sentence, width=width, placeholder=" ...")
 
 
 @cli.command("quickstarts")
