@@ -18,7 +18,9 @@ CONNECTORS = EXAMPLES / "config"
 
 
 def names() -> list[str]:
-    return sorted(p.stem for p in CONNECTORS.glob("*.json"))
+    """Each example model (`models/NAME.yaml`) with its connector (`NAME.json`)."""
+    return sorted(p.stem for p in CONNECTORS.glob("*.json")
+                  if (CONNECTORS / "models" / f"{p.stem}.yaml").is_file())
 
 
 def path_of(name: str) -> Path | None:

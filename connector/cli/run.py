@@ -19,6 +19,7 @@ from connector.cli.progress import LiveProgress, PlainProgress, Reporter
 from connector.cli.summary import finished, summary
 from connector.destinations.base import Destination
 from connector.destinations.local import FORMATS, LocalDirectory
+from connector.destinations.postgres import PostgresDestination, postgres_destination
 from connector.destinations.stdout import StdoutLines
 from connector.errors import Problem, UserError
 from connector.runtime.runner import Runner
@@ -31,6 +32,11 @@ from connector.runtime.simulation import Simulation, prepare
               "JSON lines on stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="avro", show_default=True,
               help="Avro object container files or JSON lines, one file per topic.")
+@click.option("--to", "to", metavar="URL", help="Write to PostgreSQL instead: a libpq URL "
+              "postgresql://user:password@host:port/db, or postgres: for the PG* variables.")
+@click.option("--upsert", multiple=True, metavar="TOPIC[:FIELD+...]", help="With --to: keep one "
+              "row per user (and fields) with the latest values in this topic's table; "
+              "repeatable.")
 @run_options
 @click.option("--reset", is_flag=True, help="Start over: delete what an earlier run of this "
               "connector left in the output directory first.")
@@ -40,10 +46,11 @@ from connector.runtime.simulation import Simulation, prepare
                                       "terminal.")
 @plugin_option
 @friendly_errors
-def run_command(target: str, output: str | None, fmt: str, reset: bool, quiet: bool,
-                progress_interval: float, plugins: tuple[str, ...], **kwargs: Any) -> None:
+def run_command(target: str, output: str | None, fmt: str, to: str | None,
+                upsert: tuple[str, ...], reset: bool, quiet: bool, progress_interval: float,
+                plugins: tuple[str, ...], **kwargs: Any) -> None:
     """Run a connector, a model file or a built-in quickstart (`doge quickstarts`) on the
-    embedded local destination (no Kafka needed).
+    embedded local destination (no Kafka needed), or into PostgreSQL with --to.
 
     Each tick is committed atomically with an offsets file; run the same command again after an
     interruption and it resumes exactly where it stopped. A model given directly simulates one
@@ -52,8 +59,11 @@ def run_command(target: str, output: str | None, fmt: str, reset: bool, quiet: b
     overrides = overrides_from(kwargs)
     config = load_target(target, overrides)
     sim = prepare(config, load_functions(plugins))
-    destination, where = _destination(sim, output, fmt)
-    if reset and isinstance(destination, LocalDirectory):
+    destination, where = _destination(sim, output, fmt, to, upsert)
+    if reset:
+        if not isinstance(destination, LocalDirectory):
+            destination.close()
+            raise UserError("--reset starts over in a local output directory (-o DIR) only")
         destination.reset()
     quiet = quiet or output == "-"
     total = overrides.ticks if overrides.ticks is not None else config.ticks
@@ -84,20 +94,37 @@ def run_command(target: str, output: str | None, fmt: str, reset: bool, quiet: b
 
 
 def _resume(runner: Runner, where: str | None) -> int:
-    """Resume from what the output holds; if it cannot be continued, say how to start over."""
+    """Resume from what the output holds; if a local directory cannot be continued, say how to
+    start over."""
     try:
         return runner.resume()
     except UserError as exc:
-        if where is None:
+        if where is None or not isinstance(runner.destination, LocalDirectory):
             raise
         hint = Problem(f"to start over in {where}, run the same command with --reset",
                        severity="warning")
         raise UserError([*exc.problems, hint]) from None
 
 
-def _destination(sim: Simulation, output: str | None, fmt: str) -> tuple[Destination, str | None]:
+def _postgres(to: str | None, upsert: tuple[str, ...], output: str | None,
+              sim: Simulation) -> PostgresDestination:
+    """`--to postgresql://...`: every shard into one PostgreSQL database."""
+    if to is None:
+        raise UserError("--upsert needs --to postgresql://...")
+    if output is not None:
+        raise UserError("--to and --output are two destinations; choose one")
+    config = sim.config
+    return postgres_destination(config.name, config.raw, {}, sim.model,
+                                list(range(config.shards)), to, upsert)
+
+
+def _destination(sim: Simulation, output: str | None, fmt: str, to: str | None,
+                 upsert: tuple[str, ...]) -> tuple[Destination, str | None]:
     """Where the events go, and how to name it to the user (None: stdout)."""
     schemas = dict(sim.model.schemas)
+    if to is not None or upsert:
+        postgres = _postgres(to, upsert, output, sim)
+        return postgres, postgres.target.display
     if output == "-":
         return StdoutLines(schemas), None
     directory = output or _default_output(sim.config.name)
