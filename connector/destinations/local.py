@@ -14,6 +14,7 @@ the run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ import cramjam
 
 from connector.core.batch import EventColumns, TickBatch, concat_fields
 from connector.destinations.base import Committed, ShardCheckpoint
-from connector.destinations.parquet import ParquetParts
+from connector.destinations.parquet import ParquetParts, remove_parts
 from connector.errors import UserError
 from connector.model.avro import LoadedSchema
 from connector.serde.encoder import EncodedBatch, RecordEncoder
@@ -65,6 +66,24 @@ class LocalDirectory:
         self._fingerprint = ""
         self._start_ms = 0
         self._snapshots: dict[int, tuple[str, int]] = {}  # shard -> (file, tick) last committed
+
+    def reset(self) -> None:
+        """Delete what a run left in the directory (offsets, snapshots, this model's topic files
+        in either format), so the next run starts over. Other files are left alone."""
+        (self.dir / OFFSETS_FILE).unlink(missing_ok=True)
+        snapshots = self.dir / SNAPSHOT_DIR
+        if snapshots.is_dir():
+            for snap in snapshots.glob("*.snap*"):
+                snap.unlink()
+            with contextlib.suppress(OSError):
+                snapshots.rmdir()
+        for topic in self.schemas:
+            for fmt in FORMATS:
+                path = self.dir / f"{topic}.{fmt}"
+                if path.is_dir():
+                    remove_parts(path)
+                else:
+                    path.unlink(missing_ok=True)
 
     # -- resume ---------------------------------------------------------------------------
     def committed(self) -> Committed | None:

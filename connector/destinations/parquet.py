@@ -13,6 +13,7 @@ reader opens; a part is complete or absent.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -27,6 +28,15 @@ from connector.serde.arrow import to_table
 # --codec names -> Parquet compression codecs.
 COMPRESSION = {"null": "NONE", "deflate": "GZIP", "snappy": "SNAPPY", "zstd": "ZSTD"}
 _PART = re.compile(r"part-(\d{8})\.parquet(\.tmp)?\Z")
+
+
+def remove_parts(path: Path) -> None:
+    """Delete a topic's part files (and the directory, once empty); other files stay."""
+    for name in os.listdir(path):
+        if _PART.match(name):
+            (path / name).unlink()
+    with contextlib.suppress(OSError):
+        path.rmdir()
 
 
 def part_name(index: int) -> str:

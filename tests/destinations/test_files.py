@@ -161,3 +161,14 @@ def test_kill_9_at_random_moments_then_resume(tmp_path: Path, fmt: str, codec: s
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(part), *options], check=True,
                    env=env, capture_output=True)
     _same(fmt, tmp_path / "ref", part)
+
+
+def test_reset_removes_parquet_parts(tmp_path: Path) -> None:
+    """--reset starts a Parquet directory over: the old parts go, the new run's rows remain."""
+    connector = _connector(tmp_path, ticks=20)
+    out = tmp_path / "o"
+    _run(connector, out, "--format", "parquet", "--ticks", "10")
+    _run(connector, out, "--format", "parquet", "--reset")
+    _run(connector, tmp_path / "ref", "--format", "parquet")
+    for topic in TOPICS:
+        assert _parquet_rows(out, topic) == _parquet_rows(tmp_path / "ref", topic)
