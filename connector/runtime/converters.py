@@ -98,7 +98,8 @@ def inapplicable(key: str) -> str | None:
 def is_format_key(key: str) -> bool:
     """Whether `parse_formats` reads this key."""
     return key in ("value.format", "key.format") or key.startswith(
-        ("value.converter", "key.converter")) or TOPIC_FORMAT.match(key) is not None
+        ("value.converter", "key.converter")) or TOPIC_FORMAT.match(key) is not None \
+        or TOPIC_SCHEMA.match(key) is not None
 
 
 @attrs.frozen

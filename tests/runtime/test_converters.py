@@ -64,7 +64,9 @@ def test_datagen_quickstart_runs_with_what_the_lines_say(tmp_path: Path) -> None
         del config[key]
     config.update({"connector.class": "io.dogeconnect.DogeSourceConnector",
                    "model": banking_model(), "ticks": "10", "topic.prefix": "pageviews-"})
+    config["topic.loan.value.schema"] = "loan.proto"
     parsed = parse_connector(data, "c.json", ROOT)
+    assert parsed.formats.schema_files == {"loan": "loan.proto"}
     assert parsed.formats.value is Format.JSON
     assert parsed.formats.envelope()  # JsonConverter's default: schemas.enable=true
     assert parsed.formats.key is KeyFormat.STRING

@@ -3,9 +3,12 @@ and kill -9 mid-run still leaves exactly the uninterrupted run's records."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import signal
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from grpc_tools import protoc
 
 from connector.runtime.config import parse_connector
 from connector.runtime.simulation import prepare
@@ -130,3 +134,45 @@ def test_json_needs_no_registry(kafka_run: KafkaRun) -> None:
     assert proc.wait(120) == 0, kafka_run.logs()
     records = read_all(kafka_run.bootstrap, kafka_run.topics(connector))
     assert records and all(json.loads(r.value)["user_id"] == r.key.decode() for r in records)
+
+
+GIVEN_LOAN = """syntax = "proto3";
+package team.loans;
+
+// A team's own message for the loan topic: other numbers, one more field.
+message LoanTaken {
+  int64 timestamp = 1;
+  string user_id = 4;
+  int64 loan = 7;
+  string branch = 9;
+}
+"""
+
+
+def test_given_proto_through_the_registry(kafka_run: KafkaRun) -> None:
+    """A .proto given for one topic is registered as written and its records decode with the
+    class protoc generates from it; the other topics keep the derived .proto."""
+    (kafka_run.tmp / "loan.proto").write_text(GIVEN_LOAN)
+    connector = kafka_run.connector(ticks=60, users=2000, tasks_max=1, value_format="protobuf")
+    connector["config"]["topic.loan.value.schema"] = "loan.proto"
+    assert kafka_run.run_worker(connector) == 0, kafka_run.logs()
+    client = SchemaRegistryClient({"url": kafka_run.registry})
+    loan_topic = f"{kafka_run.prefix}loan"
+    registered = client.get_latest_version(f"{loan_topic}-value").schema.schema_str
+    assert (registered or "").strip() == GIVEN_LOAN.strip()
+    out = Path(tempfile.mkdtemp(prefix="doge-given-"))
+    (out / "team_loan.proto").write_text(GIVEN_LOAN)
+    assert protoc.main(["protoc", f"-I{out}", f"--python_out={out}",
+                        str(out / "team_loan.proto")]) == 0
+    sys.path.insert(0, str(out))
+    try:
+        cls = importlib.import_module("team_loan_pb2").LoanTaken
+    finally:
+        sys.path.remove(str(out))
+    decode = ProtobufDeserializer(cls, {"use.deprecated.format": False})
+    records = read_all(kafka_run.bootstrap, [loan_topic])
+    assert records
+    for r in records:
+        message = decode(r.value, SerializationContext(r.topic, MessageField.VALUE))
+        assert message.user_id == r.key.decode() and message.loan == 10_000
+        assert message.timestamp == r.timestamp and message.branch == ""
