@@ -40,7 +40,10 @@ from connector.serde.encoder import (
 from connector.serde.wire import header
 
 _COMMA = ord(",")
-_BOOLS = (b"false", b"true")
+# Bytes json.dumps does not write as they are: control characters, '"', '\\', non-ASCII.
+_ESCAPED = np.zeros(256, dtype=bool)
+_ESCAPED[:0x20] = _ESCAPED[0x80:] = True
+_ESCAPED[[ord('"'), ord("\\")]] = True
 
 
 class JsonEncoder:
@@ -148,10 +151,8 @@ def string_pieces(values: npt.NDArray[np.object_]) -> list[P.Piece]:
     n = int(values.shape[0])
     items: list[str] = values.tolist()
     lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
-    joined = "".join(items)
-    flat = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
-    plain = flat.shape[0] == len(joined) and not (
-        (flat < 0x20).any() or (flat == ord('"')).any() or (flat == ord("\\")).any())
+    flat = np.frombuffer("".join(items).encode("utf-8"), dtype=np.uint8)
+    plain = not _ESCAPED[flat].any()
     if plain:  # printable ASCII without quotes or backslashes: the text is its own JSON body
         quote = P.constant(b'"', n)
         return [quote, _narrow(flat, lens), quote]

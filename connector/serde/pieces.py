@@ -105,7 +105,9 @@ def decimal_pieces(values: I64) -> list[Piece]:
                min(quads - 2, 2))
         if quads > 4:
             _quads(high.astype(np.uint32), block[:, : quads - 4], quads - 4)
-    digits = Piece(n, block=block.view(np.uint8), lens=ndigits, right=True)
+    widest = int(ndigits.max()) if n else 1  # right-aligned: drop the all-zero left columns
+    digits = Piece(n, block=block.view(np.uint8)[:, 4 * quads - widest:], lens=ndigits,
+                   right=True)
     if not negative.any():
         return [digits]
     sign = Piece(n, block=np.full((n, 1), ord("-"), dtype=np.uint8),
