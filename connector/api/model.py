@@ -60,6 +60,7 @@ class Model:
         for key, value in given.items():
             if value is not None:
                 self._set((key,), value, site)
+        self._data["transitions"] = []  # required in every model; `transition()` adds to it
         self._note("", site)
 
     # -- building -----------------------------------------------------------------------------
