@@ -44,8 +44,9 @@ class DataOnlineGenerator(Generic[Subject]):
     Python's `random` are reproducible only if the script seeds it too. What a callback changes
     in its subject is kept (also when it vetoes); what a sink changes is not."""
 
-    def __init__(self, states: list[str], initial_state: str, subject_factory: SubjectFactory[Any],
-                 subjects_num: int, tick_ms: int, ticks_num: int, timestamp_start: int = 0,
+    def __init__(self, states: list[str], initial_state: str,
+                 subject_factory: SubjectFactory[Subject], subjects_num: int, tick_ms: int,
+                 ticks_num: int, timestamp_start: int = 0,
                  *, seed: int | None = None) -> None:
         self._site = call_site()
         if not isinstance(states, list | tuple) or not all(isinstance(s, str) for s in states):
