@@ -3,9 +3,11 @@
 Prints user-ticks/s, events/s (events built as columns, not encoded), resident bytes per user, and
 the ratio to the reference loop measured in the same run. The shards (default 8) are stepped
 together each tick (`step_shards`), as a task owning all of them steps them. Each size runs in
-its own process so memory figures are not polluted by the previous size.
+its own process so memory figures are not polluted by the previous size. Then
+bench/doge_compat.py measures the DOGE-compatible path (the seed script with its Python
+callbacks) against DOGE 1.0.4's own loop.
 
-    .venv/bin/python bench/engine.py [--sizes 1e5,1e6,1e7] [--ticks 20]
+    .venv/bin/python bench/engine.py [--sizes 1e5,1e6,1e7] [--ticks 20] [--no-doge-compat]
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def main() -> None:
     parser.add_argument("--reference-ticks", type=int, default=3)
     parser.add_argument("--child", choices=("engine", "reference"))
     parser.add_argument("--users", type=int)
+    parser.add_argument("--no-doge-compat", action="store_true",
+                        help="Skip bench/doge_compat.py (DOGE 1.0.4 vs connector.doge).")
     args = parser.parse_args()
     if args.child == "engine":
         print(json.dumps(measure_engine(args.users, args.ticks, args.shards)))
@@ -102,6 +106,9 @@ def main() -> None:
               f"{r['bytes_per_user']:>12.1f} {r['steady_bytes_per_user']:>14.1f} "
               f"{r['user_ticks_per_s'] / ref['user_ticks_per_s']:>12.1f}")
     print("targets: >= 50x the reference at 1e6 users; <= 100 bytes per user at 1e7 users")
+    if not args.no_doge_compat:
+        print()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "doge_compat.py")], check=True)
 
 
 if __name__ == "__main__":
