@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from connector.api.values import CallSite, call_site, plain
+from connector.api.values import CallSite, call_site, plain, user_errors
 from connector.errors import UserError
 from connector.model import expr as ex
 from connector.model.source import Document, child_path, load_file
@@ -39,6 +39,7 @@ class Model:
         m.transition("login", "offline", "online", chance=0.1, emit=["clickstream"])
     """
 
+    @user_errors
     def __init__(self, states: Sequence[str], initial: str | Mapping[str, float] | None = None,
                  *, name: str | None = None, final: Sequence[str] | None = None,
                  timezone: str | None = None, jitter: bool | None = None,
@@ -64,6 +65,7 @@ class Model:
         self._note("", site)
 
     # -- building -----------------------------------------------------------------------------
+    @user_errors
     def attribute(self, name: str, type: str, initial: Any = None, *,
                   description: str | None = None) -> Model:
         """A user attribute: `type` long, double, boolean or string; `initial` an expression
@@ -71,6 +73,7 @@ class Model:
         body = {"type": type, "initial": initial, "description": description}
         return self._add("attributes", name, body)
 
+    @user_errors
     def topic(self, name: str, schema: str | Mapping[str, Any], *,
               description: str | None = None) -> Model:
         """A topic and its Avro value schema: a schema file's name (`schemas/<name>.avsc`) or an
@@ -79,6 +82,7 @@ class Model:
             return self._add("topics", name, schema)  # the short form `topic: schema-name`
         return self._add("topics", name, {"schema": schema, "description": description})
 
+    @user_errors
     def profile(self, name: str, *, hours: Any = None, weekdays: Any = None,
                 timezone: str | None = None, description: str | None = None) -> Model:
         """A time profile: 24 hour multipliers (or {hour: m}), 7 weekday multipliers (Monday
@@ -87,6 +91,7 @@ class Model:
                 "description": description}
         return self._add("profiles", name, body)
 
+    @user_errors
     def population(self, users: int | None = None, *, arrivals: Mapping[str, Any] | None = None,
                    arrival_state: str | None = None) -> Model:
         """Default users, arrivals ({every: 10m} | {per_hour: n} | {per_day: n}) and the state
@@ -96,6 +101,7 @@ class Model:
         self._set(("population",), {k: v for k, v in body.items() if v is not None}, site)
         return self
 
+    @user_errors
     def transition(self, name: str, source: str | Sequence[str], target: str, *,
                    chance: float | str | None = None, every: str | float | None = None,
                    condition: str | None = None, vars: Mapping[str, Any] | None = None,
@@ -117,17 +123,18 @@ class Model:
         return self
 
     # -- using --------------------------------------------------------------------------------
+    @user_errors
     def validate(self, functions: Sequence[ex.FunctionSpec] = ()) -> list[str]:
         """Check the whole model; raises UserError listing every error, else returns the
         warnings (as printed by `doge validate`)."""
-        model = self.validated(functions)
+        model = self._validated(functions)
         return [p.render() for p in model.warnings]
 
-    def validated(self, functions: Sequence[ex.FunctionSpec] = ()) -> ValidatedModel:
+    def _validated(self, functions: Sequence[ex.FunctionSpec] = ()) -> ValidatedModel:
         """The validated model the engine runs (raises UserError with every problem)."""
-        return validate_document(self.document(), self._base_dir, tuple(functions))
+        return validate_document(self._document(), self._base_dir, tuple(functions))
 
-    def document(self) -> Document:
+    def _document(self) -> Document:
         """The model as the document a YAML file would give (a copy)."""
         return Document(self.to_dict(), self._file, dict(self._lines))
 
@@ -152,6 +159,7 @@ class Model:
         return self._base_dir
 
     @classmethod
+    @user_errors
     def load(cls, path: str | os.PathLike[str]) -> Model:
         """A model file (.yaml, .yml or .json) as a Model, to run, change or extend."""
         doc = load_file(Path(path))

@@ -17,6 +17,7 @@ import attrs
 
 from connector.api.kafka import Kafka, in_process_destination
 from connector.api.target import Settings, Target, simulation
+from connector.api.values import user_errors
 from connector.destinations.base import Destination
 from connector.destinations.local import FORMATS, LocalDirectory
 from connector.destinations.stdout import StdoutLines
@@ -41,6 +42,7 @@ class RunResult:
     destination: str
 
 
+@user_errors
 def run(target: Target, destination: Output | None = None, *, format: str = "avro",
         users: int | None = None, ticks: int | None = None, seed: int | None = None,
         start: str | int | None = None, tick_ms: int | None = None, shards: int | None = None,

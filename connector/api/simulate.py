@@ -13,11 +13,13 @@ import pyarrow as pa
 
 from connector.api.arrow import to_table
 from connector.api.target import Settings, Target, simulation
+from connector.api.values import user_errors
 from connector.core.batch import EventColumns
 from connector.engine.shard import step_shards
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.runtime.config import resolve_start_ms
+from connector.runtime.simulation import Simulation
 
 
 @attrs.frozen
@@ -30,6 +32,7 @@ class Batch:
     tables: dict[str, pa.Table]
 
 
+@user_errors
 def simulate_batches(target: Target, *, users: int | None = None, ticks: int | None = None,
                      seed: int | None = None, start: str | int | None = None,
                      tick_ms: int | None = None, shards: int | None = None,
@@ -47,15 +50,19 @@ def simulate_batches(target: Target, *, users: int | None = None, ticks: int | N
                                  f"{batch_ticks!r}")])
     sim = simulation(target, Settings(users=users, seed=seed, ticks=ticks, start=start,
                                       tick_ms=tick_ms, shards=shards, name=name), functions)
-    config = sim.config
-    if config.ticks is None:
+    if sim.config.ticks is None:
         raise UserError([Problem("the connector runs forever (no `ticks`); give ticks=N",
-                                 file=config.file, path="config.ticks")])
-    settings = sim.settings(resolve_start_ms(config))
-    engines = [sim.shard(settings, s) for s in range(config.shards)]
+                                 file=sim.config.file, path="config.ticks")])
+    return _batches(sim, sim.config.ticks, batch_ticks)
+
+
+def _batches(sim: Simulation, ticks: int, batch_ticks: int) -> Iterator[Batch]:
+    """The run's events, `batch_ticks` ticks at a time (ticks=0: one empty batch)."""
+    settings = sim.settings(resolve_start_ms(sim.config))
+    engines = [sim.shard(settings, s) for s in range(sim.config.shards)]
     schemas = sim.model.schemas
-    for first in range(0, max(config.ticks, 1), batch_ticks):  # ticks=0: one empty batch
-        count = min(batch_ticks, config.ticks - first)
+    for first in range(0, max(ticks, 1), batch_ticks):
+        count = min(batch_ticks, ticks - first)
         staged: dict[str, list[EventColumns]] = {topic: [] for topic in schemas}
         for _ in range(count):
             for batch in step_shards(engines):
@@ -64,6 +71,7 @@ def simulate_batches(target: Target, *, users: int | None = None, ticks: int | N
         yield Batch(first, count, {t: to_table(schemas[t], staged[t]) for t in schemas})
 
 
+@user_errors
 def simulate(target: Target, *, users: int | None = None, ticks: int | None = None,
              seed: int | None = None, start: str | int | None = None,
              tick_ms: int | None = None, shards: int | None = None, name: str | None = None,

@@ -82,7 +82,7 @@ def connector_for(target: Target, settings: Settings) -> ConnectorConfig:
 
 def _model_connector(model: Model, settings: Settings) -> ConnectorConfig:
     """A connector for a Model: one day of ticks as fast as possible unless told otherwise."""
-    document = model.document()
+    document = model._document()
     keys = settings.keys()
     tick_ms = settings.tick_ms or DEFAULT_TICK_MS
     keys.setdefault("ticks", str(max(1, DAY_MS // max(int(tick_ms), 1))))

@@ -7,11 +7,12 @@ with the path it would have had in a model file, so no bad value travels further
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import attrs
 import numpy as np
@@ -20,6 +21,8 @@ from connector.errors import Problem, UserError
 from connector.model.reader import describe
 from connector.model.source import child_path
 
+P = ParamSpec("P")
+R = TypeVar("R")
 MAX_DEPTH = 32  # deeper nesting is never a model; it also stops self-referencing lists
 _PACKAGE = str(Path(__file__).resolve().parents[1])  # the `connector` package directory
 
@@ -33,6 +36,19 @@ class CallSite:
 
     def problem(self, path: str, message: str) -> Problem:
         return Problem(message, file=self.file, path=path or None, line=self.line)
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """For public entry points: a UserError surfaces from the call the user made, without the
+    library's frames in its traceback (its message already says where and what)."""
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            raise exc.with_traceback(None) from None
+
+    return wrapper
 
 
 def call_site() -> CallSite:

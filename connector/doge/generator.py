@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from connector.api.model import Model
-from connector.api.values import CallSite, call_site
+from connector.api.values import CallSite, call_site, user_errors
 from connector.doge.core import (
     DogeError,
     EventSink,
@@ -44,6 +44,7 @@ class DataOnlineGenerator(Generic[Subject]):
     Python's `random` are reproducible only if the script seeds it too. What a callback changes
     in its subject is kept (also when it vetoes); what a sink changes is not."""
 
+    @user_errors
     def __init__(self, states: list[str], initial_state: str,
                  subject_factory: SubjectFactory[Subject], subjects_num: int, tick_ms: int,
                  ticks_num: int, timestamp_start: int = 0,
@@ -72,6 +73,7 @@ class DataOnlineGenerator(Generic[Subject]):
         self.sinks: set[EventSink] = set()
         self._sites: dict[tuple[str, str], CallSite] = {}
 
+    @user_errors
     def add_transition(self, trigger: str, from_state: str, to_state: str, probability: float,
                        action_callback: Callable[[Any, Transition], bool] | None = None,
                        event_sinks: Sequence[EventSink] | None = None) -> None:
@@ -106,6 +108,7 @@ class DataOnlineGenerator(Generic[Subject]):
             raise DogeError(site, "probability", f"sum of probabilities for state {from_state} "
                             f"have exceeded 100% ({total:g} %)")
 
+    @user_errors
     def start(self) -> None:
         """Create the subjects, simulate every tick, then close the sinks."""
         store = SubjectStore([self.subject_factory.create() for _ in range(self.subjects_num)],
@@ -139,7 +142,7 @@ class DataOnlineGenerator(Generic[Subject]):
                 model.transition(name, state, t.to_state, chance=t.probability)
                 if t.action_callback is not None or t.event_sinks:
                     hooks[name] = _TransitionHook(store, t)
-        plan = with_hooks(build_plan(model.validated(), self.tick_ms), hooks)
+        plan = with_hooks(build_plan(model._validated(), self.tick_ms), hooks)
         settings = SimulationSettings(users=self.subjects_num, shards=1, seed=self.seed,
                                       tick_ms=self.tick_ms, start_ms=self.timestamp)
         return ShardEngine(plan, settings, 0)

@@ -26,7 +26,7 @@ from confluent_kafka.serialization import (
 )
 
 from connector.api.kafka import ensure_internal_topics
-from connector.api.values import CallSite, call_site
+from connector.api.values import CallSite, call_site, user_errors
 from connector.destinations.base import ShardCheckpoint
 from connector.destinations.kafka import KafkaDestination
 from connector.doge.core import DogeError, EventSink, RunInfo, TickCommitter, Transition
@@ -170,11 +170,13 @@ class KafkaSinkFactory:
     """Sinks producing to Kafka (`bootstrap_servers`, `client_id` as in DOGE; `buffer_size` is
     accepted and not needed: each tick is one transaction)."""
 
+    @user_errors
     def __init__(self, bootstrap_servers: Iterable[str], client_id: str,
                  buffer_size: int = 100000) -> None:
         self.channel = KafkaChannel(bootstrap_servers, client_id, None, call_site())
         self.buffer_size = buffer_size
 
+    @user_errors
     def create(self, topic: str, key_function: Callable[[Any, Transition], Any],
                value_function: Callable[[int, Any, Transition], Any],
                key_serializer: Serializer | Callable[..., bytes | None] | None = None,
@@ -195,6 +197,7 @@ class KafkaAvroSinkFactory:
     """Sinks producing Avro records, schemas registered in the registry at `schema_registry_url`
     (Confluent wire format; readable with confluent_kafka's AvroDeserializer)."""
 
+    @user_errors
     def __init__(self, bootstrap_servers: Iterable[str], schema_registry_url: str,
                  client_id: str, buffer_size: int = 100000) -> None:
         site = call_site()
@@ -203,9 +206,13 @@ class KafkaAvroSinkFactory:
                                             site)
         self.factory.buffer_size = buffer_size
 
+    @user_errors
     def create(self, topic: str, key_function: Callable[[Any, Transition], Any], key_schema: str,
                value_function: Callable[[int, Any, Transition], Any], value_schema: str
                ) -> KafkaSink:
+        """A sink for `topic`: key_function(subject, transition) and value_function(timestamp,
+        subject, transition) return what the Avro schemas (JSON text) describe (dicts, as
+        fastavro writes them)."""
         site = call_site()
         topic = _topic(topic, site)
         key = AvroSerializer(topic, key_schema, MessageField.KEY, site)

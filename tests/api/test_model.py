@@ -31,7 +31,7 @@ def test_builder_gives_the_yaml_document(name: str) -> None:
     built = EXAMPLES[name]()
     assert built.to_dict() == load_file(MODELS / f"{name}.yaml").data
     settings = SimulationSettings(1000, 8, 1, 60_000, 0)
-    assert run_fingerprint(built.validated(), settings) == \
+    assert run_fingerprint(built._validated(), settings) == \
         run_fingerprint(load_model(MODELS / f"{name}.yaml"), settings)
 
 
