@@ -14,7 +14,7 @@ import inspect
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +44,9 @@ def _module(module: ModuleType) -> str:
 
 
 def _entry(name: str, obj: Any) -> list[str]:
+    if isinstance(obj, TypeVar):
+        return [f"### type variable `{name}`", "", "The type of the subjects a factory creates "
+                "(any object with attributes, or a dict).", ""]
     if inspect.isclass(obj):
         if issubclass(obj, enum.Enum):
             members = ", ".join(f"`{m.name}`" for m in obj)

@@ -9,10 +9,10 @@ of your own class. Kafka sinks commit each tick in one transaction. What differs
 short: keep callbacks to the subject they are given) is listed in docs/doge-migration.md.
 """
 
-from connector.doge.core import EventSink, SubjectFactory, Transition
+from connector.doge.core import EventSink, Subject, SubjectFactory, Transition
 from connector.doge.generator import DataOnlineGenerator
 from connector.doge.kafka import KafkaAvroSinkFactory, KafkaSink, KafkaSinkFactory
 from connector.doge.printing import PrintingSink
 
 __all__ = ["DataOnlineGenerator", "EventSink", "KafkaAvroSinkFactory", "KafkaSink",
-           "KafkaSinkFactory", "PrintingSink", "SubjectFactory", "Transition"]
+           "KafkaSinkFactory", "PrintingSink", "Subject", "SubjectFactory", "Transition"]

@@ -26,8 +26,7 @@ HERE = Path(__file__).resolve()
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_builder_gives_the_yaml_document(name: str) -> None:
-    """Each example built in Python is the document its YAML file loads to, and validates to
-    the same model (same fingerprint)."""
+    """Each example built in Python is its YAML file's document, with the same fingerprint."""
     built = EXAMPLES[name]()
     assert built.to_dict() == load_file(MODELS / f"{name}.yaml").data
     settings = SimulationSettings(1000, 8, 1, 60_000, 0)
@@ -37,8 +36,7 @@ def test_builder_gives_the_yaml_document(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_builder_commits_the_same_bytes_as_doge_run(name: str, tmp_path: Path) -> None:
-    """`run(builder model)` writes byte-identical Avro files to `doge run` of the YAML model
-    with the same settings."""
+    """run(builder model) writes the Avro files `doge run` writes for the YAML, byte for byte."""
     connector = tmp_path / "c.json"
     settings = {"users": "2000", "ticks": "120", "seed": "5", "shards": "4",
                 "start.time": "2024-03-01T00:00:00Z", "tick.ms": "60000"}
@@ -57,7 +55,7 @@ def test_builder_commits_the_same_bytes_as_doge_run(name: str, tmp_path: Path) -
 
 
 def test_to_yaml_reads_back_to_the_same_document(tmp_path: Path) -> None:
-    """`to_yaml()` text parses to the builder's data, and `Model.load` of it validates alike."""
+    """to_yaml() text parses back to the builder's data, and Model.load of it validates."""
     built = EXAMPLES["music"]()
     text = built.to_yaml()
     assert parse_text(text, None).data == built.to_dict()
@@ -77,8 +75,7 @@ def _error(build: object) -> str:
 
 
 def test_bad_values_are_refused_where_they_are_given() -> None:
-    """Values a model file cannot hold are refused at the builder call, naming its path and the
-    line of the caller's code."""
+    """Values no model file can hold are refused at the call, naming the path and caller's line."""
     with pytest.raises(UserError) as caught:
         Model(["a"]).transition("t", "a", "a", chance=1, condition=lambda u: True)  # type: ignore[arg-type]
     message = str(caught.value)
@@ -97,8 +94,7 @@ def test_bad_values_are_refused_where_they_are_given() -> None:
 
 
 def test_problems_are_the_yaml_problems_at_the_builder_lines() -> None:
-    """Wrong types, unknown states and bad expressions give the validator's messages, with the
-    path a file would have and the line that made the call; all at once."""
+    """Wrong types, unknown states, bad expressions: the validator's messages, builder lines."""
     m = Model("offline", initial="offline")
     m.attribute("balance", "long", initial="randint(0, 1000)")
     line = sys._getframe().f_lineno + 1
@@ -118,7 +114,7 @@ def test_problems_are_the_yaml_problems_at_the_builder_lines() -> None:
 
 
 def test_numpy_numbers_are_plain_numbers() -> None:
-    """numpy scalars (as computed in a notebook) are accepted like Python numbers."""
+    """numpy scalars (as a notebook computes them) are accepted like Python numbers."""
     m = Model(["a"]).transition("t", "a", "a", chance=np.float64(2.5))
     assert m.to_dict()["transitions"][0]["chance"] == 2.5
     assert m.validate() == []

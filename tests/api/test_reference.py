@@ -9,8 +9,7 @@ from tests.helpers import ROOT
 
 
 def test_api_reference_is_current() -> None:
-    """`scripts/api_reference.py --check` passes: docs/api.md matches the docstrings of the
-    public names (run the script without --check to regenerate it)."""
+    """docs/api.md is what scripts/api_reference.py renders from the public docstrings."""
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "api_reference.py"),
                              "--check"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

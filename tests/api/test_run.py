@@ -18,7 +18,7 @@ SETTINGS = {"users": 500, "seed": 3, "shards": 2, "start": "2024-01-01T00:00:00Z
 
 
 def test_stdout_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    """"-" prints each record as {"topic", "key", "timestamp", "value"} JSON lines."""
+    """"-" prints each record as a {topic, key, timestamp, value} JSON line."""
     done = run(banking(), "-", ticks=30, **SETTINGS)  # type: ignore[arg-type]
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert len(lines) == done.events > 0 and done.destination == "stdout"
@@ -26,8 +26,7 @@ def test_stdout_lines(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_second_run_resumes_and_extends(tmp_path: Path) -> None:
-    """run() again with more ticks continues from the committed tick; the files equal one
-    uninterrupted run's."""
+    """run() again with more ticks resumes, giving the files of one uninterrupted run."""
     first = run(banking(), tmp_path / "a", format="jsonl", ticks=40, **SETTINGS)  # type: ignore[arg-type]
     second = run(banking(), tmp_path / "a", format="jsonl", ticks=90, **SETTINGS)  # type: ignore[arg-type]
     whole = run(banking(), tmp_path / "b", format="jsonl", ticks=90, **SETTINGS)  # type: ignore[arg-type]
@@ -45,8 +44,7 @@ def test_a_second_run_resumes_and_extends(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_kafka_destination_commits_what_simulate_computes(
         kafka_bootstrap: str, registry_url: str, topic_factory: Callable[..., str]) -> None:
-    """run(model, Kafka(worker)) creates the topics, registers the schemas and commits per tick
-    in this process: a read_committed consumer sees exactly simulate()'s row counts."""
+    """run(model, Kafka(worker)) in-process commits exactly simulate()'s rows, read_committed."""
     prefix = f"api-{uuid.uuid4().hex[:8]}."
     worker = {"bootstrap.servers": kafka_bootstrap, "schema.registry.url": registry_url,
               "offset.storage.topic": topic_factory(1, {"cleanup.policy": "compact"}),

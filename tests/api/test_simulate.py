@@ -37,8 +37,7 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_tables_equal_the_jsonl_that_doge_run_writes(name: str, tmp_path: Path) -> None:
-    """For each example, simulate() gives per topic exactly the rows of `doge run --format
-    jsonl`, in the same order, from the connector file and from the builder model alike."""
+    """simulate() tables equal `doge run --format jsonl` row for row, from file and builder."""
     connector = _connector(tmp_path, MODELS / f"{name}.yaml")
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["run", str(connector), "-o", str(out), "--format", "jsonl",
@@ -55,8 +54,7 @@ def test_tables_equal_the_jsonl_that_doge_run_writes(name: str, tmp_path: Path) 
 
 
 def test_column_types_follow_the_avro_schemas() -> None:
-    """long -> int64, double -> float64, enum/string -> string, timestamp-millis -> UTC
-    timestamps, unions with null -> nullable; pandas gets datetimes."""
+    """Arrow column types follow the Avro schema (timestamps UTC, unions nullable), pandas too."""
     tables = simulate(EXAMPLES["music"](), users=300, ticks=60, seed=2, start=0)
     listen = tables["listen_events"].schema
     assert listen.field("song_id").type == pa.int64()
@@ -70,8 +68,7 @@ def test_column_types_follow_the_avro_schemas() -> None:
 
 
 def test_batches_cover_the_run_in_order() -> None:
-    """simulate_batches yields every `batch_ticks` ticks; together they are simulate()'s rows,
-    and every topic has a table in every batch (empty ones too)."""
+    """simulate_batches' batches, every topic in each, concatenate to simulate()'s tables."""
     model = EXAMPLES["banking"]()
     whole = simulate(model, users=800, ticks=25, seed=4, start=0)
     batches = list(simulate_batches(model, users=800, ticks=25, seed=4, start=0, batch_ticks=10))
@@ -95,7 +92,7 @@ def test_plugin_functions_are_given_as_specs() -> None:
 
 
 def test_bad_settings_are_user_errors() -> None:
-    """Settings are checked like connector keys; a connector that runs forever is refused."""
+    """Bad settings and targets are UserErrors; ticks=0 gives empty tables."""
     model = EXAMPLES["banking"]()
     with pytest.raises(UserError, match=r"config.users: expected a whole number"):
         simulate(model, users="many", ticks=1)  # type: ignore[arg-type]

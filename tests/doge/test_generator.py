@@ -51,8 +51,7 @@ class Recorder(EventSink):
 
 
 def test_callbacks_change_their_subject_and_veto_every_other_move() -> None:
-    """A callback counting its calls and vetoing odd counts: changes persist (vetoed calls
-    included), only allowed moves reach the sinks, a vetoed subject stays in its state."""
+    """Callbacks change their subject (kept on a veto); a veto keeps the user, sinks silent."""
     calls: dict[int, int] = {}
 
     def visit(subject: Visitor, transition: Transition) -> bool:
@@ -81,8 +80,7 @@ def test_callbacks_change_their_subject_and_veto_every_other_move() -> None:
 
 
 def test_subjects_may_be_dicts_and_values_keep_their_types() -> None:
-    """Dict subjects work; a callback writing a float into an int attribute, or None, gets
-    exactly that value back next time."""
+    """Dict subjects work and values written by callbacks come back with their exact types."""
     seen: list[Any] = []
 
     class DictFactory(SubjectFactory[dict[str, Any]]):
@@ -112,8 +110,7 @@ def test_printing_sink_prints_each_event(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_replacing_a_trigger_and_the_probability_sum() -> None:
-    """A trigger added twice out of one state is replaced (DOGE's table); the sum check uses
-    the replacement."""
+    """A trigger added twice out of one state replaces the first, in the probability sum too."""
     gen: DataOnlineGenerator[Visitor] = DataOnlineGenerator(["a"], "a", VisitorFactory(), 1, 1, 1)
     gen.add_transition("t", "a", "a", 90)
     gen.add_transition("t", "a", "a", 60)
@@ -133,8 +130,7 @@ def _raises(call: Any, *expected: str) -> None:
 
 
 def test_mistakes_are_value_errors_naming_the_script_line() -> None:
-    """DOGE's ValueErrors (unknown state, probabilities over 100 %), and bad arguments, are
-    ValueErrors that are also doge UserErrors naming the script's line."""
+    """DOGE's mistakes are ValueErrors that are also UserErrors naming the script's line."""
     gen: DataOnlineGenerator[Visitor] = DataOnlineGenerator(["a", "b"], "a", VisitorFactory(), 3,
                                                             1, 1)
     _raises(lambda: gen.add_transition("t", "a", "c", 10), "to_state",
@@ -150,7 +146,7 @@ def test_mistakes_are_value_errors_naming_the_script_line() -> None:
 
 
 def test_subjects_of_several_classes_are_refused() -> None:
-    """A factory mixing classes gets a clear error at start()."""
+    """A factory mixing subject classes gets a clear error at start()."""
     class Mixed(SubjectFactory[object]):
         def __init__(self) -> None:
             self.n = 0
@@ -165,8 +161,7 @@ def test_subjects_of_several_classes_are_refused() -> None:
 
 
 def test_seeds_make_a_run_reproducible() -> None:
-    """With the same `seed` (and `random` seeded for the callbacks) a script gives the same
-    events; another engine seed gives others."""
+    """With the same seeds a DOGE script gives the same events; another engine seed others."""
     def events(seed: int) -> list[object]:
         random.seed(5)
         sinks = collecting_sinks()

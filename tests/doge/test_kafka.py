@@ -43,9 +43,7 @@ def _run(sinks: dict[str, Any], users: int, ticks: int) -> None:
 
 def test_seed_script_with_kafka_avro_sinks(kafka_bootstrap: str, registry_url: str,
                                            topic_factory: Callable[..., str]) -> None:
-    """The seed script with KafkaAvroSinkFactory sinks writes, per topic, exactly the records
-    an in-memory run with the same seeds collects: Avro values and record keys registered in
-    the registry, Java-client partitions, event-time timestamps, committed per tick."""
+    """Kafka Avro sinks commit exactly the in-memory run's records, keyed, partitioned like Java."""
     topics = {name: topic_factory(3) for name in ("clickstream", "trx", "balance", "loan")}
     factory = KafkaAvroSinkFactory([kafka_bootstrap], registry_url, f"seed-{uuid.uuid4().hex}")
     values = {"clickstream": clickstream_value, "trx": trx_value, "balance": balance_value,
@@ -76,8 +74,7 @@ def test_seed_script_with_kafka_avro_sinks(kafka_bootstrap: str, registry_url: s
 
 def test_string_sinks_and_a_rerun(kafka_bootstrap: str, topic_factory: Callable[..., str]
                                   ) -> None:
-    """KafkaSinkFactory with DOGE's default string serializers writes what the functions
-    return; running the script again (same client id) appends a new run after the first."""
+    """String sinks write what the functions return; a rerun of the script appends a new run."""
     topic = topic_factory(2)
     client = f"strings-{uuid.uuid4().hex}"
     counts = []

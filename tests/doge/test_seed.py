@@ -23,8 +23,7 @@ TARGETS = {"income": "offline", "spending": "offline", "login": "online", "logou
 
 
 def test_the_article_snippet_runs() -> None:
-    """The snippet as the article gives it (10 users, 1000 one-minute ticks from its start
-    time) runs, and every sink receives records of its own topic at tick times."""
+    """The article's snippet as given (10 users, 1000 ticks) runs and feeds every sink."""
     sinks = collecting_sinks()
     build(sinks["clickstream"], sinks["trx"], sinks["balance"], sinks["loan"]).start()
     clicks = sinks["clickstream"].rows
@@ -47,10 +46,7 @@ class _Moves(doge_seed.Collect):
 
 def test_per_transition_frequencies_follow_the_probabilities(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each tick a subject in state S draws transition t with t's probability: over the run,
-    the draws of t (callback calls, or moves where there is none) lie within binomial bounds
-    of the user-ticks spent in S; spending is vetoed without funds, never leaving a negative
-    balance."""
+    """Each transition's draws are within binomial bounds of its state's user-ticks; vetoes hold."""
     users, ticks = 20_000, 200
     attempts: Counter[str] = Counter()
 

@@ -24,7 +24,7 @@ def _hooked(engines: list[ShardEngine], **hooks: object) -> list[ShardEngine]:
 
 
 def test_a_hook_that_lets_every_mover_through_changes_nothing(engines: EngineFactory) -> None:
-    """With a hook returning None on each transition, the banking output is byte-identical."""
+    """A hook letting every mover through leaves the banking output byte-identical."""
     plain = engines(banking_model(), users=4000, shards=3, seed=9)
     names = [t.name for t in plain[0].plan.transitions]
     hooked = _hooked(engines(banking_model(), users=4000, shards=3, seed=9),
@@ -34,8 +34,7 @@ def test_a_hook_that_lets_every_mover_through_changes_nothing(engines: EngineFac
 
 
 def test_hook_sees_only_movers_after_the_condition_once_per_tick(engines: EngineFactory) -> None:
-    """The hook is called once per tick with the movers of all shards, none failing the
-    condition, and exactly those that then emit."""
+    """A hook is called once per tick with exactly the movers that pass the condition."""
     calls: list[Movers] = []
 
     def record(movers: Movers) -> None:
@@ -57,7 +56,7 @@ def test_hook_sees_only_movers_after_the_condition_once_per_tick(engines: Engine
 
 def test_a_veto_keeps_the_user_in_place_without_updates_or_events(
         engines: EngineFactory) -> None:
-    """Users the hook vetoes stay in their state, keep their attributes and emit nothing."""
+    """Vetoed users keep their state and attributes and emit nothing."""
     def odd_only(movers: Movers) -> np.ndarray:
         return np.asarray(movers.user_ids % 2 == 1, dtype=bool)
 
