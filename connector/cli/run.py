@@ -14,10 +14,12 @@ import click
 from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
 from connector.destinations.base import Destination
 from connector.destinations.local import FORMATS, LocalDirectory
+from connector.destinations.postgres import PostgresDestination, postgres_destination
 from connector.destinations.stdout import StdoutLines
+from connector.errors import UserError
 from connector.runtime.config import load_connector
 from connector.runtime.runner import Runner
-from connector.runtime.simulation import prepare
+from connector.runtime.simulation import Simulation, prepare
 
 
 @cli.command("run")
@@ -26,12 +28,18 @@ from connector.runtime.simulation import prepare
               "JSON lines on stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="avro", show_default=True,
               help="Avro object container files or JSON lines, one file per topic.")
+@click.option("--to", "to", metavar="URL", help="Write to PostgreSQL instead: a libpq URL "
+              "postgresql://user:password@host:port/db, or postgres: for the PG* variables.")
+@click.option("--upsert", multiple=True, metavar="TOPIC[:FIELD+...]", help="With --to: keep one "
+              "row per user (and fields) with the latest values in this topic's table; "
+              "repeatable.")
 @click.option("--ticks", type=click.IntRange(min=0), help="Override the connector's `ticks`.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @plugin_option
 @friendly_errors
-def run_command(connector_file: str, output: str | None, fmt: str, ticks: int | None,
-                quiet: bool, plugins: tuple[str, ...]) -> None:
+def run_command(connector_file: str, output: str | None, fmt: str, to: str | None,
+                upsert: tuple[str, ...], ticks: int | None, quiet: bool,
+                plugins: tuple[str, ...]) -> None:
     """Run a connector on the embedded local destination (no Kafka needed).
 
     Each tick is committed atomically with an offsets file; run the same command again after an
@@ -41,7 +49,10 @@ def run_command(connector_file: str, output: str | None, fmt: str, ticks: int | 
     sim = prepare(config, load_functions(plugins))
     schemas = {t: sim.model.schemas[t] for t in sim.model.schemas}
     destination: Destination
-    if output == "-":
+    if to is not None or upsert:
+        destination = _postgres(to, upsert, output, sim)
+        output = destination.target.display
+    elif output == "-":
         destination = StdoutLines(schemas)
         quiet = True
     else:
@@ -66,6 +77,18 @@ def run_command(connector_file: str, output: str | None, fmt: str, ticks: int | 
         progress.finish()
     if output != "-" or not quiet:
         _summary(runner, output or f"out/{config.name}")
+
+
+def _postgres(to: str | None, upsert: tuple[str, ...], output: str | None,
+              sim: Simulation) -> PostgresDestination:
+    """`--to postgresql://...`: every shard into one PostgreSQL database."""
+    if to is None:
+        raise UserError("--upsert needs --to postgresql://...")
+    if output is not None:
+        raise UserError("--to and --output are two destinations; choose one")
+    config = sim.config
+    return postgres_destination(config.name, config.raw, {}, sim.model,
+                                list(range(config.shards)), to, upsert)
 
 
 class _Progress:
