@@ -1,8 +1,9 @@
 """`run`: a model or connector into a destination, committed and resumable, like `doge run`.
 
 Destinations: a directory (Avro or JSON-lines files, the default `out/<name>`), `"-"` (JSON lines
-on stdout) or `Kafka(worker config)`. Every shard runs in the calling process; run the same call
-again after an interruption and it resumes where the last commit left off.
+on stdout), a PostgreSQL URL (`postgresql://...`, as `doge run --to`) or `Kafka(worker config)`.
+Every shard runs in the calling process; run the same call again after an interruption and it
+resumes where the last commit left off.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from connector.api.target import Settings, Target, simulation
 from connector.api.values import user_errors
 from connector.destinations.base import Destination
 from connector.destinations.local import FORMATS, LocalDirectory
+from connector.destinations.postgres import postgres_destination
+from connector.destinations.postgres.conninfo import ENV_ONLY, SCHEMES
 from connector.destinations.stdout import StdoutLines
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
@@ -53,8 +56,10 @@ def run(target: Target, destination: Output | None = None, *, format: str = "avr
     ticks are done, committing each tick with its offsets (Kafka: in one transaction).
 
     `destination`: a directory (default `out/<name>`; `format` "avro" or "jsonl"), "-" for
-    JSON lines on stdout, or `Kafka(worker)`. Keywords override the connector's settings (see
-    `simulate_batches`); `config` adds other connector keys (e.g. {"topic.prefix": "bank."}).
+    JSON lines on stdout, a PostgreSQL URL (one table per topic; `postgres.*` connector keys in
+    `config`, e.g. {"postgres.upsert.topics": "balance"}), or `Kafka(worker)`. Keywords
+    override the connector's settings (see `simulate_batches`); `config` adds other connector
+    keys (e.g. {"topic.prefix": "bank."}).
     A model runs one day of ticks as fast as possible unless `ticks` / `pace` say otherwise."""
     keys = dict(config or {})
     if isinstance(destination, Kafka):
@@ -80,10 +85,15 @@ def _destination(sim: Simulation, destination: Output | None, fmt: str,
     if worker is not None:
         return in_process_destination(worker, sim), f"kafka {worker.get('bootstrap.servers')}"
     if destination is not None and not isinstance(destination, str | os.PathLike):
-        raise UserError([Problem(f"destination: expected a directory, '-' or Kafka(...), got "
-                                 f"{type(destination).__name__}")])
+        raise UserError([Problem(f"destination: expected a directory, '-', a PostgreSQL URL or "
+                                 f"Kafka(...), got {type(destination).__name__}")])
     if destination is not None and os.fspath(destination) == "-":
         return StdoutLines(schemas), "stdout"
+    if isinstance(destination, str) and destination.strip().startswith((*SCHEMES, *ENV_ONLY)):
+        config = sim.config
+        out = postgres_destination(config.name, config.raw, {}, sim.model,
+                                   list(range(config.shards)), destination)
+        return out, out.target.display
     if fmt not in FORMATS:
         raise UserError([Problem(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")])
     directory = Path(destination) if destination is not None else Path("out") / sim.config.name

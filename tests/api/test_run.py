@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from connector.api import Kafka, UserError, run, simulate
@@ -57,3 +58,15 @@ def test_kafka_destination_commits_what_simulate_computes(
     for topic, table in expected.items():
         assert len(read_all(kafka_bootstrap, [prefix + topic])) == table.num_rows == \
             done.per_topic.get(topic, 0)
+
+
+@pytest.mark.integration
+def test_postgres_destination(pg_database: str) -> None:
+    """run(model, "postgresql://...") writes one table per topic with simulate()'s rows."""
+    done = run(banking(), pg_database, ticks=60, **SETTINGS)  # type: ignore[arg-type]
+    expected = simulate(banking(), ticks=60, **SETTINGS)  # type: ignore[arg-type]
+    assert done.next_tick == 60 and "***" in done.destination
+    with psycopg.connect(pg_database) as conn:
+        for topic, table in expected.items():
+            row = conn.execute(f"SELECT count(*) FROM {topic}").fetchone()
+            assert row is not None and row[0] == table.num_rows > 0, topic
