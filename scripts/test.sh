@@ -9,6 +9,7 @@ BIN=.venv/bin
 "$BIN/ruff" check connector tests bench
 "$BIN/mypy"
 "$BIN/lint-imports"  # the package layers (.importlinter)
+scripts/graphviz.sh >/dev/null  # `dot` for the graph tests (Debian's graphviz when missing)
 
 started=0
 if ! scripts/infra.sh status >/dev/null 2>&1; then
