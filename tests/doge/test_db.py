@@ -3,7 +3,6 @@ tables, one transaction per tick, DOGE's errors with the password masked."""
 
 from __future__ import annotations
 
-import random
 import sys
 from collections import Counter
 from typing import Any
@@ -11,9 +10,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from bench.doge_seed import balance_value, build, collecting_sinks, loan_value
+from bench.doge_seed import balance_value, collecting_sinks, loan_value
 from connector.doge import DbSinkFactory
 from connector.errors import UserError
+from tests.doge.support import run_seed
 
 pytestmark = pytest.mark.integration
 TABLES = ("CREATE TABLE balance (timestamp bigint, user_id text, balance bigint)",
@@ -21,11 +21,7 @@ TABLES = ("CREATE TABLE balance (timestamp bigint, user_id text, balance bigint)
 
 
 def _run(sinks: dict[str, Any]) -> None:
-    random.seed(31)
-    datagen = build(sinks["clickstream"], sinks["trx"], sinks["balance"], sinks["loan"],
-                    subjects=2000, ticks=300)
-    datagen.seed = 19
-    datagen.start()
+    run_seed(sinks, users=2000, ticks=300, seed=31)
 
 
 def test_seed_script_with_database_sinks(pg_database: str) -> None:

@@ -3,18 +3,14 @@ to PostgreSQL, all from one script whose only change is the import."""
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
 from bench.doge_seed import (
     balance_value,
-    build,
     clickstream_value,
     collecting_sinks,
     key_function,
@@ -22,19 +18,10 @@ from bench.doge_seed import (
     trx_value,
 )
 from connector.doge import DbSinkFactory, KafkaAvroSinkFactory
+from tests.doge.support import KEY_SCHEMA, run_seed, value_schema
 from tests.runtime.harness import read_all
 
 pytestmark = pytest.mark.integration
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-KEY_SCHEMA = '{"type": "record", "name": "Key", "fields": [{"name": "key", "type": "string"}]}'
-
-
-def _run(sinks: dict[str, Any]) -> None:
-    random.seed(41)
-    datagen = build(sinks["clickstream"], sinks["trx"], sinks["balance"], sinks["loan"],
-                    subjects=3000, ticks=200)
-    datagen.seed = 43
-    datagen.start()
 
 
 def test_kafka_and_database_sinks_in_one_script(
@@ -49,16 +36,15 @@ def test_kafka_and_database_sinks_in_one_script(
     topics = {"clickstream": topic_factory(2), "trx": topic_factory(2)}
     sinks = {
         "clickstream": kafka.create(topics["clickstream"], key_function, KEY_SCHEMA,
-                                    clickstream_value,
-                                    (SCHEMAS / "clickstream.avsc").read_text()),
+                                    clickstream_value, value_schema("clickstream")),
         "trx": kafka.create(topics["trx"], key_function, KEY_SCHEMA, trx_value,
-                            (SCHEMAS / "trx.avsc").read_text()),
+                            value_schema("trx")),
         "balance": db.create("balance", balance_value),
         "loan": db.create("loan", loan_value),
     }
-    _run(sinks)
+    run_seed(sinks, users=3000, ticks=200, seed=41)
     expected = collecting_sinks()
-    _run(expected)
+    run_seed(expected, users=3000, ticks=200, seed=41)
     for name, topic in topics.items():
         assert len(read_all(kafka_bootstrap, [topic])) == len(expected[name].rows) > 0
     with psycopg.connect(pg_database) as conn:

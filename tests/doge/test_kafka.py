@@ -3,12 +3,9 @@ once, readable with read_committed and confluent_kafka's AvroDeserializer."""
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -17,7 +14,6 @@ from confluent_kafka.serialization import MessageField, SerializationContext, St
 
 from bench.doge_seed import (
     balance_value,
-    build,
     clickstream_value,
     collecting_sinks,
     key_function,
@@ -26,19 +22,10 @@ from bench.doge_seed import (
 )
 from connector.doge import KafkaAvroSinkFactory, KafkaSinkFactory
 from connector.serde.partitioner import partitions
+from tests.doge.support import KEY_SCHEMA, run_seed, value_schema
 from tests.runtime.harness import read_all
 
 pytestmark = pytest.mark.integration
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-KEY_SCHEMA = '{"type": "record", "name": "Key", "fields": [{"name": "key", "type": "string"}]}'
-
-
-def _run(sinks: dict[str, Any], users: int, ticks: int) -> None:
-    random.seed(17)  # the callbacks draw from `random`: the same draws in both runs
-    datagen = build(sinks["clickstream"], sinks["trx"], sinks["balance"], sinks["loan"],
-                    subjects=users, ticks=ticks)
-    datagen.seed = 23
-    datagen.start()
 
 
 def test_seed_script_with_kafka_avro_sinks(kafka_bootstrap: str, registry_url: str,
@@ -49,11 +36,11 @@ def test_seed_script_with_kafka_avro_sinks(kafka_bootstrap: str, registry_url: s
     values = {"clickstream": clickstream_value, "trx": trx_value, "balance": balance_value,
               "loan": loan_value}
     sinks = {name: factory.create(topics[name], key_function, KEY_SCHEMA, values[name],
-                                  (SCHEMAS / f"{name}.avsc").read_text())
+                                  value_schema(name))
              for name in topics}
-    _run(sinks, users=3000, ticks=240)
+    run_seed(sinks, users=3000, ticks=240, seed=17)
     expected = collecting_sinks()
-    _run(expected, users=3000, ticks=240)
+    run_seed(expected, users=3000, ticks=240, seed=17)
 
     registry = SchemaRegistryClient({"url": registry_url})
     decode_value, decode_key = AvroDeserializer(registry), AvroDeserializer(registry)
@@ -84,8 +71,7 @@ def test_string_sinks_and_a_rerun(kafka_bootstrap: str, topic_factory: Callable[
                               lambda ts, s, t: f"{s.user_id}:{t.trigger}:{ts}",
                               StringSerializer(), StringSerializer())
         expected = collecting_sinks()
-        _run({"clickstream": sink, "trx": expected["trx"], "balance": expected["balance"],
-              "loan": expected["loan"]}, users=500, ticks=120)
+        run_seed({**expected, "clickstream": sink}, users=500, ticks=120, seed=17)
         records = read_all(kafka_bootstrap, [topic])
         counts.append(len(records))
         for r in records:
