@@ -3,12 +3,9 @@ and kill -9 mid-run still leaves exactly the uninterrupted run's records."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import random
 import signal
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,6 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from grpc_tools import protoc
 
 from connector.runtime.config import parse_connector
 from connector.runtime.simulation import prepare
@@ -32,7 +28,7 @@ from tests.runtime.harness import (
     reference,
     value_format,
 )
-from tests.serde.protoc import message_class
+from tests.serde.protoc import compiled, message_class
 
 pytestmark = pytest.mark.integration
 
@@ -160,15 +156,7 @@ def test_given_proto_through_the_registry(kafka_run: KafkaRun) -> None:
     loan_topic = f"{kafka_run.prefix}loan"
     registered = client.get_latest_version(f"{loan_topic}-value").schema.schema_str
     assert (registered or "").strip() == GIVEN_LOAN.strip()
-    out = Path(tempfile.mkdtemp(prefix="doge-given-"))
-    (out / "team_loan.proto").write_text(GIVEN_LOAN)
-    assert protoc.main(["protoc", f"-I{out}", f"--python_out={out}",
-                        str(out / "team_loan.proto")]) == 0
-    sys.path.insert(0, str(out))
-    try:
-        cls = importlib.import_module("team_loan_pb2").LoanTaken
-    finally:
-        sys.path.remove(str(out))
+    cls = compiled(GIVEN_LOAN, "LoanTaken", "team_loan")
     decode = ProtobufDeserializer(cls, {"use.deprecated.format": False})
     records = read_all(kafka_run.bootstrap, [loan_topic])
     assert records

@@ -18,18 +18,22 @@ _DIR = Path(tempfile.mkdtemp(prefix="doge-protoc-"))
 
 
 def message_class(schema: LoadedSchema) -> Any:
-    """The class protoc generates for the schema's message (once per process: protobuf's
-    default pool refuses a second definition of a name)."""
-    if schema.fullname not in _CLASSES:
-        name = f"m{len(_CLASSES)}_{schema.fullname.replace('.', '_')}"
-        (_DIR / f"{name}.proto").write_text(proto_text(schema))
+    """The class protoc generates for the schema's derived message (once per process)."""
+    message = schema.fullname.rsplit(".", 1)[-1]
+    return compiled(proto_text(schema), message, f"m{schema.fullname.replace('.', '_')}")
+
+
+def compiled(text: str, message: str, module: str) -> Any:
+    """The class protoc generates for `message` of the .proto `text` (each module once per
+    process: protobuf's default pool refuses a second definition of a name)."""
+    if module not in _CLASSES:
+        (_DIR / f"{module}.proto").write_text(text)
         code = protoc.main(["protoc", f"-I{_DIR}", f"--python_out={_DIR}",
-                            str(_DIR / f"{name}.proto")])
-        assert code == 0, proto_text(schema)
+                            str(_DIR / f"{module}.proto")])
+        assert code == 0, text
         sys.path.insert(0, str(_DIR))
         try:
-            module = importlib.import_module(f"{name}_pb2")
+            _CLASSES[module] = importlib.import_module(f"{module}_pb2")
         finally:
             sys.path.remove(str(_DIR))
-        _CLASSES[schema.fullname] = getattr(module, schema.fullname.rsplit(".", 1)[-1])
-    return _CLASSES[schema.fullname]
+    return getattr(_CLASSES[module], message)

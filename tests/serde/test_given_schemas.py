@@ -3,20 +3,17 @@ records laid out as the given file says."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
-from grpc_tools import protoc
 
 from connector.errors import UserError
 from connector.model.avro import schema_from_dict
 from connector.serde.formats import Format, SchemaType
 from connector.serde.protobuf import ProtobufEncoder
 from connector.serde.values import given_schema
+from tests.serde.protoc import compiled
 
 RECORD = schema_from_dict({"type": "record", "name": "Loan", "namespace": "given.test", "fields": [
     {"name": "user_id", "type": "string"}, {"name": "amount", "type": "long"},
@@ -45,15 +42,7 @@ def test_given_proto_lays_out_records_as_protoc_does(tmp_path: Path) -> None:
     schema, layout = given_schema(Format.PROTOBUF, RECORD, path)
     assert schema.type is SchemaType.PROTOBUF and schema.name == "given.test.Loan"
     assert schema.text == GIVEN
-    out = Path(tempfile.mkdtemp(prefix="doge-given-"))
-    (out / "given_loan.proto").write_text(GIVEN)
-    assert protoc.main(["protoc", f"-I{out}", f"--python_out={out}",
-                        str(out / "given_loan.proto")]) == 0
-    sys.path.insert(0, str(out))
-    try:
-        cls = importlib.import_module("given_loan_pb2").Loan
-    finally:
-        sys.path.remove(str(out))
+    cls = compiled(GIVEN, "Loan", "given_loan")
     n = 200
     rng = np.random.default_rng(3)
     columns = {"user_id": np.array([str(i) for i in range(n)], dtype=object),
