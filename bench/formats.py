@@ -47,19 +47,32 @@ def format_rates(schema: LoadedSchema, cols: dict[str, np.ndarray], n: int, repe
 
 
 def print_rates(schema: LoadedSchema, cols: dict[str, np.ndarray], n: int, repeat: int) -> None:
-    rates = format_rates(schema, cols, n, repeat)
-    sizes = {f: sum(map(len, value_encoder(f, schema, 1).encode(cols, n).values())) / n
-             for f in VALUE_FORMATS}
-    base = statistics.median(rates[Format.AVRO])
-    print(f"per format, {n} {schema.name} records to per-record bytes, {repeat} interleaved "
-          "rounds (k rec/s min / median / max; median vs avro; bytes per record):")
-    for f, values in rates.items():
-        median = statistics.median(values)
-        target = "" if f is Format.AVRO else "  (target >= 0.70)" \
-            if f in (Format.JSON, Format.PROTOBUF) else ""
-        print(f"  {f.value:<12} {min(values) / 1e3:7.0f} / {median / 1e3:7.0f} / "
-              f"{max(values) / 1e3:7.0f}   {median / base:5.2f}x avro  "
-              f"{sizes[f]:6.1f} B{target}")
+    """Each format's rate, and its median ratio to Avro's over the rounds (paired per round, so
+    that load from other processes, which drifts between rounds, cancels out); then the same
+    with one tick's event times (the engine's without jitter: every timestamp of a batch
+    equal)."""
+    for label, columns in (("", cols), (", one tick's event times", _one_tick(schema, cols))):
+        rates = format_rates(schema, columns, n, repeat)
+        sizes = {f: sum(map(len, value_encoder(f, schema, 1).encode(columns, n).values())) / n
+                 for f in VALUE_FORMATS}
+        print(f"per format, {n} {schema.name} records{label}, to per-record bytes, {repeat} "
+              "interleaved rounds (k rec/s min / median / max; paired ratio to avro; bytes):")
+        for f, values in rates.items():
+            ratio = statistics.median(r / a for r, a in zip(values, rates[Format.AVRO],
+                                                             strict=True))
+            target = "  (target >= 0.70)" if f in (Format.JSON, Format.PROTOBUF) else ""
+            median = statistics.median(values)
+            print(f"  {f.value:<12} {min(values) / 1e3:7.0f} / {median / 1e3:7.0f} / "
+                  f"{max(values) / 1e3:7.0f}   {ratio:5.2f}x avro  {sizes[f]:6.1f} B{target}")
+
+
+def _one_tick(schema: LoadedSchema, cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns with every timestamp field holding the first row's time."""
+    out = dict(cols)
+    for f in schema.fields:
+        if f.logical_type is not None and "timestamp" in f.logical_type:
+            out[f.name] = np.full(len(cols[f.name]), cols[f.name][0])
+    return out
 
 
 def file_sizes(users: int, ticks: int) -> dict[str, int]:
