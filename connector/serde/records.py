@@ -12,9 +12,9 @@ import attrs
 import numpy as np
 
 from connector.core.batch import EventColumns, concat_fields
-from connector.serde.encoder import RecordEncoder
 from connector.serde.keys import KeySerializer
 from connector.serde.partitioner import partitions
+from connector.serde.values import ValueEncoder
 
 
 @attrs.frozen
@@ -23,7 +23,7 @@ class KafkaTopicPlan:
 
     kafka_topic: str
     partitions: int
-    encoder: RecordEncoder
+    encoder: ValueEncoder
     keys: KeySerializer
 
 
