@@ -29,12 +29,19 @@ class KeyFormat(enum.Enum):
 KEY_SCHEMAS = {KeyFormat.AVRO_STRING: '"string"', KeyFormat.AVRO_LONG: '"long"'}
 
 
+# Other spellings accepted in config: `avro` is the Avro long form.
+ALIASES = {"avro": KeyFormat.AVRO_LONG}
+
+
 def parse_key_format(text: str) -> KeyFormat:
     """A key format from config text; UserError listing the choices otherwise."""
+    name = text.strip().lower()
     for f in KeyFormat:
-        if text.strip().lower() == f.value:
+        if name == f.value:
             return f
-    choices = ", ".join(f.value for f in KeyFormat)
+    if name in ALIASES:
+        return ALIASES[name]
+    choices = ", ".join([f.value for f in KeyFormat] + list(ALIASES))
     raise UserError(f"unknown key format {text!r}; expected one of: {choices}")
 
 

@@ -25,7 +25,7 @@ from connector.kafka.topics import ensure_topics
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
 from connector.serde.encoder import RecordEncoder
-from connector.serde.keys import KeySerializer, parse_key_format
+from connector.serde.keys import KeySerializer
 from connector.serde.records import KafkaTopicPlan, kafka_records
 from tests.helpers import ROOT, banking_model
 
@@ -130,6 +130,10 @@ class KafkaRun:
                 out.append({**json.loads(r.value), "shard": int(key.rsplit("/", 1)[1])})
         return out
 
+    def task_pid(self, connector: str, task: int) -> int | None:
+        """The pid of a task's running process, from the status its worker last published."""
+        return task_status_pid(self.bootstrap, f"{self.prefix}status", connector, task)
+
     def create_topics(self, connector: dict[str, Any]) -> None:
         """Create the connector's topics as the worker would, but with no time-based retention.
 
@@ -140,6 +144,17 @@ class KafkaRun:
         ensure_topics({"bootstrap.servers": self.bootstrap}, {
             topic: (config.partitions, config.replication_factor, {"retention.ms": "-1"})
             for topic in self.topics(connector)})
+
+
+def task_status_pid(bootstrap: str, status_topic: str, connector: str, task: int) -> int | None:
+    """The pid in a task's latest status record while it is RUNNING (the status topic is the
+    stable channel for it; log text is not)."""
+    key = f"status-task-{connector}-{task}".encode()
+    latest = [r for r in read_all(bootstrap, [status_topic]) if r.key == key]
+    if not latest or not latest[-1].value:
+        return None
+    record = json.loads(latest[-1].value)
+    return int(record["pid"]) if record.get("pid") and record["state"] == "RUNNING" else None
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -200,8 +215,7 @@ def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str,
     sim = _sim(connector, base)
     config = sim.config
     settings = sim.settings(resolve_start_ms(config))
-    keys = KeySerializer(parse_key_format("avro-long" if config.key_format == "avro"
-                                          else config.key_format))
+    keys = KeySerializer(config.key_format)
     out: dict[tuple[str, int], list[Record]] = defaultdict(list)
     plans = {t: KafkaTopicPlan(config.kafka_topic(t), partition_counts[config.kafka_topic(t)],
                                RecordEncoder(s), keys) for t, s in sim.model.schemas.items()}
