@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+import attrs
 from confluent_kafka import Producer
 
 from connector.errors import InfrastructureError
@@ -120,18 +121,16 @@ class KafkaStatusStore:
         self.log.close()
 
 
+@attrs.frozen
 class KafkaOffsetStore:
     """Shard offsets, snapshots and generations, as tasks commit them in their transactions."""
 
-    def __init__(self, offsets_topic: str, snapshots_topic: str, group_id: str,
-                 producer_conf: dict[str, Any], consumer_conf: dict[str, Any],
-                 timeout_s: float = 30.0) -> None:
-        self.offsets_topic = offsets_topic
-        self.snapshots_topic = snapshots_topic
-        self.group_id = group_id
-        self.producer_conf = producer_conf
-        self.consumer_conf = consumer_conf
-        self.timeout_s = timeout_s
+    offsets_topic: str
+    snapshots_topic: str
+    group_id: str  # the prefix of the tasks' transactional ids
+    producer_conf: dict[str, Any]
+    consumer_conf: dict[str, Any]
+    timeout_s: float = 30.0
 
     def committed(self, connector: str) -> dict[int, records.OffsetRecord]:
         raw = read_latest(self.consumer_conf, self.offsets_topic, f"{connector}/shard/".encode())

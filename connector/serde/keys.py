@@ -76,28 +76,14 @@ class KeySerializer:
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
 
-    def encode_one(self, user_id: int) -> bytes:
-        return self._encode_scalar(int(user_id))
-
     def _encode_scalar(self, user_id: int) -> bytes:
         digits = b"%d" % user_id
         if self.format is KeyFormat.STRING:
             return digits
         framing = b"" if self.schema_id is None else header(self.schema_id)
         if self.format is KeyFormat.AVRO_LONG:
-            return framing + _varint((user_id << 1) ^ (user_id >> 63))
-        return framing + _varint(len(digits) << 1) + digits
-
-
-def _varint(z: int) -> bytes:
-    """One unsigned LEB128 varint (z is an already zigzagged, non-negative long)."""
-    z &= 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
+            return framing + P.long_bytes(user_id)
+        return framing + P.long_bytes(len(digits)) + digits
 
 
 def decimal_digits(ids: npt.NDArray[np.int64]) -> tuple[P.U8, P.I64]:

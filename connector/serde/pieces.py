@@ -74,6 +74,17 @@ def varint(z: U64) -> Piece:
     return Piece(n, block=block, lens=None if int(lens.min()) == width else lens)
 
 
+def long_bytes(value: int) -> bytes:
+    """One Avro int/long (zigzag varint), for values written one at a time (headers, keys)."""
+    z = ((value << 1) ^ (value >> 63)) & 0xFFFFFFFFFFFFFFFF
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
 def long_piece(values: I64) -> Piece:
     """Avro int/long: zigzag varint."""
     return varint(zigzag(values))
