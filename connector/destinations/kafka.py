@@ -191,8 +191,11 @@ class KafkaDestination:
     def _drain(self) -> None:
         """Wait for a commit still in flight, whatever its outcome (the caller starts over from
         what is committed, or gives up the producer)."""
-        with contextlib.suppress(Exception):
+        try:
             self.flush()
+        except (TransactionAborted, ProducerFenced, ProducerFailed, KafkaException) as exc:
+            log.warning("the last commit did not complete; resuming from what is committed",
+                        error=str(exc))
 
     def _close_producer(self) -> None:
         """Drop the producer; never raises (a fenced producer raises on every call, and this

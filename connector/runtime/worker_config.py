@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from connector.errors import Problem, UserError
+from connector.logging import kafka_logger
 from connector.runtime.configdef import (
     ConfigDef,
     ConfigKey,
@@ -104,8 +105,10 @@ class WorkerConfig:
         return int(self.get(key))
 
     def client(self, kind: str) -> dict[str, Any]:
-        """librdkafka config for 'producer', 'consumer' or 'admin': shared keys + overrides."""
-        conf: dict[str, Any] = {"bootstrap.servers": self.get("bootstrap.servers")}
+        """librdkafka config for 'producer', 'consumer' or 'admin': shared keys + overrides;
+        librdkafka's own log lines go through our logging (JSON stays JSON)."""
+        conf: dict[str, Any] = {"bootstrap.servers": self.get("bootstrap.servers"),
+                                "logger": kafka_logger()}
         for key, value in self.values.items():
             if key.startswith(SHARED_CLIENT_PREFIXES):
                 conf[key] = value
