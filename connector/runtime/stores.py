@@ -11,6 +11,8 @@ are used from the worker's loop thread only (REST requests run there too), so no
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Protocol
 
 import attrs
@@ -30,6 +32,17 @@ class StoredConnector:
     target: TargetState = TargetState.RUNNING
     restart_seq: int = 0  # bumped by every restart request
     restart_tasks: tuple[int, ...] | None = None  # None: every task
+
+    @property
+    def version(self) -> str:
+        """The config's identity: tasks run with one version, a change restarts them."""
+        return hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()[:16]
+
+    def strings(self) -> dict[str, str]:
+        """The config as Connect shows it: string values (an inline model as JSON), `name`."""
+        config = {k: v if isinstance(v, str) else json.dumps(v)
+                  for k, v in self.data["config"].items()}
+        return {**config, "name": self.name}
 
 
 class ConfigStore(Protocol):

@@ -9,8 +9,6 @@ run (assignment.py) are started, the others stopped, through the TaskSupervisor.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -45,7 +43,8 @@ from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
 from connector.runtime.requests import RequestQueue
 from connector.runtime.simulation import Simulation, prepare
-from connector.runtime.status import State, TargetState, TaskStatus
+from connector.runtime.status import State, TargetState
+from connector.runtime.status_view import StatusView
 from connector.runtime.stores import ConfigStore, OffsetStore, StatusStore, StoredConnector
 from connector.runtime.supervisor import TaskSupervisor
 from connector.runtime.task_process import TaskSpec
@@ -57,11 +56,6 @@ TopicWanted = dict[str, tuple[int, int, dict[str, str]]]  # name -> partitions, 
 # Keys whose change alters the committed output; refused while offsets exist.
 IDENTITY_KEYS = ("model", "users", "shards", "seed", "tick.ms", "start.time")
 ENDED = (State.FINISHED, State.FAILED, State.STOPPED)
-
-
-def version_of(stored: StoredConnector) -> str:
-    """A connector config's identity: tasks run with one version, a change restarts them."""
-    return hashlib.sha256(json.dumps(stored.data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @attrs.frozen
@@ -92,6 +86,7 @@ class WorkerHerder:
         self.membership = membership
         self.requests = requests or RequestQueue()
         self.kafka_cluster_id = context.kafka_cluster_id
+        self.view = StatusView(supervisor, statuses, context.distributed)
         self._parsed: dict[str, ConnectorConfig | UserError] = {}  # by version
         self._restart_seen: dict[str, int] = {}
 
@@ -114,7 +109,7 @@ class WorkerHerder:
         return self._call(lambda: self._info(name))
 
     def connector_config(self, name: str) -> dict[str, str]:
-        return self._call(lambda: _strings(self._stored(name)))
+        return self._call(lambda: self._stored(name).strings())
 
     def create_connector(self, name: str, config: dict[str, Any]) -> ConnectorInfo:
         self._put(name, config, str(self.context.models_dir), None, create_only=True)
@@ -202,7 +197,7 @@ class WorkerHerder:
                 self.supervisor.stop(key, State.UNASSIGNED)
             elif current.target is not TargetState.RUNNING:  # before the version: pause wins
                 self.supervisor.stop(key, current.target.state)
-            elif running.version != version_of(current):
+            elif running.version != current.version:
                 self.supervisor.stop(key, State.UNASSIGNED)
         for name, stored in connectors.items():
             config = parsed[name]
@@ -216,9 +211,9 @@ class WorkerHerder:
                     or config is None:
                 continue
             ended = self.supervisor.ended.get(key)
-            if ended is not None and ended.version == version_of(stored):
+            if ended is not None and ended.version == stored.version:
                 continue  # finished or failed with this config: stays so until restarted
-            self.supervisor.start(key, version_of(stored), self._spec(stored, key[1]),
+            self.supervisor.start(key, stored.version, self._spec(stored, key[1]),
                                   finite=config.ticks is not None)
 
     def all_ended(self) -> bool:
@@ -237,7 +232,7 @@ class WorkerHerder:
 
     def _config(self, stored: StoredConnector) -> ConnectorConfig | None:
         """The parsed config; None (logged once) when a stored config no longer parses."""
-        version = version_of(stored)
+        version = stored.version
         parsed = self._parsed.get(version)
         if parsed is None:
             try:
@@ -252,7 +247,7 @@ class WorkerHerder:
     def _broken(self, stored: StoredConnector) -> str | None:
         """Why a stored config does not parse (any more), or None."""
         self._config(stored)
-        parsed = self._parsed.get(version_of(stored))
+        parsed = self._parsed.get(stored.version)
         if isinstance(parsed, UserError):
             return "the stored connector config is invalid: " + " ".join(str(parsed).split())
         return None
@@ -267,7 +262,7 @@ class WorkerHerder:
 
     def _info(self, name: str) -> ConnectorInfo:
         stored = self._stored(name)
-        return ConnectorInfo(name, _strings(stored),
+        return ConnectorInfo(name, stored.strings(),
                              tuple(TaskId(name, t) for t in range(self._tasks_max(stored))))
 
     def _put(self, name: str, config: dict[str, Any], base_dir: str, file: str | None,
@@ -321,45 +316,11 @@ class WorkerHerder:
                 f"DELETE /connectors/{name}/offsets), or use a new connector name")
 
     def _task_state(self, name: str, task: int) -> TaskState:
-        """A task's state from this worker's view, or from what its owner published."""
-        stored = self.configs.snapshot().get(name)
-        remote = self.statuses.remote(name, task) if self.context.distributed else None
-        worker = remote.worker_id if remote is not None else self.worker_id
-        rt = self.supervisor.tasks.get((name, task))
-        progress: TaskStatus | None = rt.status if rt is not None else remote
-        state, trace = State.UNASSIGNED, None
-        ended = self.supervisor.ended.get((name, task))
-        if rt is not None and (rt.stopping_since is None or stored is None
-                               or stored.target is TargetState.RUNNING):
-            state, worker, trace = rt.status.state, rt.status.worker_id, rt.status.trace
-        elif stored is not None and stored.target is not TargetState.RUNNING:
-            # The operator's intent: pausing/stopping tasks report it right away.
-            state, worker = stored.target.state, rt.status.worker_id if rt else worker
-        elif ended is not None and stored is not None and ended.version == version_of(stored):
-            state, worker, trace = ended.state, self.worker_id, ended.trace
-        elif remote is not None:
-            state, trace = remote.state, remote.trace
-        else:
-            worker = ""
-        if progress is None:
-            return TaskState(task, state, worker, trace)
-        return TaskState(task, state, worker, trace, progress.next_tick, progress.events,
-                         progress.lag_seconds)
+        return self.view.task(self.configs.snapshot().get(name), name, task)
 
     def _connector_state(self, name: str) -> tuple[State, str | None]:
         stored = self._stored(name)
-        broken = self._broken(stored)
-        if broken is not None:
-            return State.FAILED, broken
-        if stored.target is not TargetState.RUNNING:
-            return stored.target.state, None
-        tasks = [self._task_state(name, t) for t in range(self._tasks_max(stored))]
-        failed = next((t for t in tasks if t.state is State.FAILED), None)
-        if failed is not None:
-            return State.FAILED, f"task {failed.id} failed: {failed.trace or ''}"
-        if tasks and all(t.state is State.FINISHED for t in tasks):
-            return State.FINISHED, None
-        return State.RUNNING, None
+        return self.view.connector(stored, self._tasks_max(stored), self._broken(stored))
 
     def _status(self, name: str) -> ConnectorStatus:
         stored = self._stored(name)
@@ -375,7 +336,7 @@ class WorkerHerder:
     def _task_configs(self, name: str) -> list[TaskConfig]:
         stored = self._stored(name)
         config = self._config(stored)
-        base = _strings(stored)
+        base = stored.strings()
         return [TaskConfig(TaskId(name, t), {
             **base, "task.id": str(t),
             "task.shards": ",".join(map(str, shards_of_task(config.shards, config.tasks_max, t)))})
@@ -426,10 +387,3 @@ class WorkerHerder:
         if config is not None:
             generations.add(config.tasks_max)
         self.offset_store.reset(stored.name, config.shards if config else 0, generations)
-
-
-def _strings(stored: StoredConnector) -> dict[str, str]:
-    """The config as Connect shows it: string values (an inline model as JSON), with `name`."""
-    config = {k: v if isinstance(v, str) else json.dumps(v)
-              for k, v in stored.data["config"].items()}
-    return {**config, "name": stored.name}
