@@ -59,6 +59,8 @@ def die_with_parent(parent_pid: int) -> None:
 def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
     """Entry point of a task process."""
     die_with_parent(spec.parent_pid)
+    # Ctrl-C reaches the whole process group: the worker decides, and stops tasks by SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pipe = ReportPipe(connection)
     worker = WorkerConfig(spec.worker_values, spec.worker_file)
     configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
@@ -104,7 +106,6 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
         runner.stop()
 
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     _report(pipe, spec, State.RUNNING)
     reporter = threading.Thread(target=_progress, args=(runner, pipe, spec), daemon=True)
     reporter.start()
