@@ -27,8 +27,9 @@ def test_exception_traceback_survives_in_json(capsys: pytest.CaptureFixture[str]
         structlog.get_logger("t").exception("it failed", task=3)
     [event] = _json_lines(capsys.readouterr().err)
     assert event["event"] == "it failed" and event["task"] == 3
-    [trace] = event["exception"]  # type: ignore[misc]
-    assert trace["exc_type"] == "ValueError" and trace["exc_value"] == "boom"
+    traces = event["exception"]
+    assert isinstance(traces, list) and len(traces) == 1
+    assert traces[0]["exc_type"] == "ValueError" and traces[0]["exc_value"] == "boom"
 
 
 def test_stdlib_records_are_json_too(capsys: pytest.CaptureFixture[str]) -> None:
