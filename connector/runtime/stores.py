@@ -32,11 +32,12 @@ class StoredConnector:
     target: TargetState = TargetState.RUNNING
     restart_seq: int = 0  # bumped by every restart request
     restart_tasks: tuple[int, ...] | None = None  # None: every task
+    # The config's identity: tasks run with one version, a change restarts them.
+    version: str = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def version(self) -> str:
-        """The config's identity: tasks run with one version, a change restarts them."""
-        return hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()[:16]
+    def __attrs_post_init__(self) -> None:
+        digest = hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()
+        object.__setattr__(self, "version", digest[:16])
 
     def strings(self) -> dict[str, str]:
         """The config as Connect shows it: string values (an inline model as JSON), `name`."""
