@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -70,11 +71,10 @@ def test_status_store_round_trip(kafka_bootstrap: str, compacted: Callable[[], s
     try:
         writer.publish("c", TaskStatus(1, State.RUNNING, "w:1", None, 0, 40, 7, 0.5, 123))
         writer.log.flush()
-        for _ in range(100):
+        deadline = time.monotonic() + 30
+        while reader.remote("c", 1) is None and time.monotonic() < deadline:
             reader.poll()
-            if reader.remote("c", 1) is not None:
-                break
-            reader.log.flush(0.05)
+            time.sleep(0.1)
         got = reader.remote("c", 1)
         assert got is not None and (got.state, got.worker_id, got.next_tick, got.pid) == (
             State.RUNNING, "w:1", 40, 123)
