@@ -13,6 +13,7 @@ from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
 from connector.model.expr.typed import calls_plugin
+from connector.model.expr.valuefns import sequences_of
 from connector.model.spec import SELF
 from connector.model.validate import CheckedTransition, ValidatedModel, check_chances_for_tick
 
@@ -26,6 +27,9 @@ class CompiledEmit:
     # (field, expression, share key): fields of one transition with the same key hold the same
     # values (same deterministic expression and field type), so they are evaluated once.
     fields: tuple[tuple[FieldSpec, ex.Compiled, int | None], ...]
+    # sequence() names its fields take numbers from, once per call: a silent replay takes them
+    # too, so counters continue the same after a restart.
+    sequences: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -153,14 +157,16 @@ def _compile_transition(i: int, t: CheckedTransition, index: dict[str, int]
         condition=ex.compile_expr(t.condition) if t.condition is not None else None,
         updates=tuple((a, ex.compile_expr(c)) for a, _, c in t.updates),
         emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c), _share_key(keys, f, c))
-                                                for f, c in e.fields))
+                                                for f, c in e.fields),
+                                 tuple(n for _, c in e.fields for n in sequences_of(c.tree)))
                     for e in t.emits),
         row_wise=not any(calls_plugin(c.tree) for c in checked),
     )
 
 
 def _share_key(keys: dict[object, int], f: FieldSpec, checked: ex.Checked) -> int | None:
-    """Same key for the same deterministic expression into the same field type; None if random."""
-    if checked.sites:
+    """Same key for the same deterministic expression into the same field type; None if random
+    or taking sequence numbers (each call takes its own)."""
+    if checked.sites or sequences_of(checked.tree):
         return None
     return keys.setdefault((checked.node, f.value_type, f.nullable), len(keys))
