@@ -66,6 +66,7 @@ def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
     configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
     structlog.contextvars.bind_contextvars(connector=spec.connector_data.get("name"),
                                            task=spec.task, pid=os.getpid())
+    _report(pipe, spec, State.RUNNING)  # alive: the hang timeout counts from here
     code = ExitCode.DONE
     try:
         code = run_task(spec, worker, pipe)
