@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
 from connector.model.source import Document, load_file, parse_text
 from connector.runtime.configdef import (
@@ -85,6 +86,7 @@ CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("value.subject.name.strategy", CLASS, SubjectNameStrategy.TOPIC.value,
               "`TopicNameStrategy`, `RecordNameStrategy`, `TopicRecordNameStrategy` (Confluent "
               "class names accepted)."),
+    *(ConfigKey(name, STR, default, doc) for name, default, doc in POSTGRES_KEYS),
 ), (ConfigPrefix(TOPIC_CONFIG_PREFIX, "Any other topic config of created topics, as in Kafka "
                  "Connect, e.g. `topic.creation.default.retention.ms=-1`. **Backfills** "
                  "(`start.time` in the past) need it: record timestamps are event times, and "
