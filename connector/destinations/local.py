@@ -31,6 +31,7 @@ from connector.errors import UserError
 from connector.model.avro import LoadedSchema
 from connector.serde.encoder import EncodedBatch, RecordEncoder
 from connector.serde.jsonenc import JsonEncoder
+from connector.serde.pieces import long_bytes
 
 OFFSETS_FILE = "_offsets.json"
 SNAPSHOT_DIR = "_snapshots"
@@ -219,26 +220,15 @@ class LocalDirectory:
         meta = {"avro.schema": self.schemas[topic].schema_str.encode(),
                 "avro.codec": AVRO_CODECS[self.codec].encode()}
         out = bytearray(b"Obj\x01")
-        out += _long(len(meta))
+        out += long_bytes(len(meta))
         for key, value in meta.items():
-            out += _long(len(key)) + key.encode() + _long(len(value)) + value
-        out += _long(0) + self._sync(topic)
+            out += long_bytes(len(key)) + key.encode() + long_bytes(len(value)) + value
+        out += long_bytes(0) + self._sync(topic)
         return bytes(out)
 
 
-def _long(value: int) -> bytes:
-    """One Avro long (zigzag varint), for container headers and block counts."""
-    z = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while z > 0x7F:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
-
 def _ocf_block(count: int, data: bytes, sync: bytes) -> bytes:
-    return _long(count) + _long(len(data)) + data + sync
+    return long_bytes(count) + long_bytes(len(data)) + data + sync
 
 
 def _compress(codec: str, data: bytes) -> bytes:

@@ -20,7 +20,7 @@ from connector.engine.identity import run_fingerprint
 from connector.engine.shard import ShardEngine, step_shards
 from connector.errors import UserError
 from connector.kafka.errors import TransactionAborted
-from connector.runtime.config import resolve_start_ms
+from connector.runtime.config import Boundary, resolve_start_ms
 from connector.runtime.pacing import Pacer
 from connector.runtime.simulation import Simulation
 
@@ -136,9 +136,9 @@ class Runner:
 
     def _boundary(self, pending: int, started: float) -> bool:
         config = self.sim.config
-        if config.boundary == "ticks":
+        if config.boundary is Boundary.TICKS:
             return pending >= config.boundary_ticks
-        if config.boundary == "interval":
+        if config.boundary is Boundary.INTERVAL:
             return (time.monotonic() - started) * 1000 >= config.boundary_interval_ms
         return True
 

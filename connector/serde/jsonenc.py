@@ -14,7 +14,6 @@ encoder assembles (`serde.pieces`), with the field names as constant pieces betw
 from __future__ import annotations
 
 import base64
-import copy
 import json
 from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
@@ -24,7 +23,6 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from connector.core.batch import EventColumns
 from connector.model.avro import FieldSpec, LoadedSchema
 from connector.serde import pieces as P
 from connector.serde.encoder import (
@@ -64,12 +62,6 @@ class JsonEncoder:
         self._keys = [("{" if i == 0 else ",") + f"{name}:" for i, name in enumerate(names)]
         self._close = b"}" if self.fields else b"{}"
 
-    def with_schema_id(self, schema_id: int | None) -> JsonEncoder:
-        """The same encoder framing records with `schema_id` (known only after registration)."""
-        other = copy.copy(self)
-        other.schema_id = schema_id if self.framed else None
-        return other
-
     @property
     def _prefix(self) -> bytes:
         framing = b"" if self.schema_id is None else header(self.schema_id)
@@ -92,10 +84,6 @@ class JsonEncoder:
         parts.append(P.constant(prefix + self._close + self._envelope[1], n))
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
-
-    def encode_events(self, events: EventColumns) -> EncodedBatch:
-        """Encode one emit's rows from the engine."""
-        return self.encode(events.fields, len(events))
 
     def lines(self, columns: Mapping[str, npt.ArrayLike], n: int) -> list[bytes]:
         """Record by record (few rows): the same checked values through `json.dumps`."""

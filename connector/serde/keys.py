@@ -53,15 +53,20 @@ KEY_SCHEMAS = {
 }
 
 
+# Other spellings accepted in config: `avro` is the Avro long form.
+ALIASES = {"avro": KeyFormat.AVRO_LONG}
+
+
 def parse_key_format(text: str) -> KeyFormat:
-    """A key format from config text (`avro` = avro-long); UserError listing the choices."""
-    cleaned = text.strip().lower().replace("_", "-")
-    cleaned = "avro-long" if cleaned == "avro" else cleaned
+    """A key format from config text; UserError listing the choices otherwise."""
+    name = text.strip().lower().replace("_", "-")
     for f in KeyFormat:
-        if cleaned == f.value:
+        if name == f.value:
             return f
-    choices = ", ".join(f.value for f in KeyFormat)
-    raise UserError(f"unknown key format {text!r}; expected one of: {choices} (avro = avro-long)")
+    if name in ALIASES:
+        return ALIASES[name]
+    choices = ", ".join([f.value for f in KeyFormat] + list(ALIASES))
+    raise UserError(f"unknown key format {text!r}; expected one of: {choices}")
 
 
 @attrs.frozen
@@ -130,23 +135,12 @@ class KeySerializer:
             return user_id.to_bytes(8, "big", signed=True)
         framing, suffix = self._around
         if self.format is KeyFormat.AVRO_LONG:
-            return framing + _varint((user_id << 1) ^ (user_id >> 63))
+            return framing + P.long_bytes(user_id)
         if self.format is KeyFormat.AVRO_STRING:
-            return framing + _varint(len(digits) << 1) + digits
+            return framing + P.long_bytes(len(digits)) + digits
         if self.format is KeyFormat.PROTOBUF:
-            return framing + (b"\x08" + _varint(user_id) if user_id else b"")
+            return framing + (b"\x08" + P.uvarint_bytes(user_id) if user_id else b"")
         return framing + digits + suffix
-
-
-def _varint(z: int) -> bytes:
-    """One unsigned LEB128 varint (z is an already zigzagged, non-negative long)."""
-    z &= 0xFFFFFFFFFFFFFFFF
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
 
 
 def decimal_digits(ids: npt.NDArray[np.int64]) -> tuple[P.U8, P.I64]:

@@ -9,7 +9,6 @@ from typing import Protocol
 
 import numpy.typing as npt
 
-from connector.core.batch import EventColumns
 from connector.errors import Problem, UserError
 from connector.model.avro import LoadedSchema
 from connector.serde.encoder import EncodedBatch, RecordEncoder
@@ -28,10 +27,6 @@ class ValueEncoder(Protocol):
 
     def encode(self, columns: Mapping[str, npt.ArrayLike], n: int | None = None
                ) -> EncodedBatch: ...
-
-    def encode_events(self, events: EventColumns) -> EncodedBatch: ...
-
-    def with_schema_id(self, schema_id: int | None) -> ValueEncoder: ...
 
 
 def registry_schema(fmt: Format, schema: LoadedSchema) -> RegistrySchema | None:
