@@ -15,7 +15,9 @@ from typing import Any
 import attrs
 
 from connector.errors import Problem, UserError
-from connector.model.source import Document, load_file, parse_text
+from connector.model.limits import check_settings
+from connector.model.numbers import is_whole_number, parse_whole_number
+from connector.model.source import Document, check_model_path, load_file, parse_text
 
 CONNECTOR_CLASSES = ("io.dogeconnect.DogeSourceConnector", "DogeSourceConnector", "DogeSource")
 SUBJECT_STRATEGIES = {
@@ -158,9 +160,9 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     def integer(key: str, minimum: int) -> int:
         text = get(key)
         try:
-            value = int(str(text))
-        except ValueError:
-            err(f"config.{key}", f"expected a whole number, got {text!r}")
+            value = parse_whole_number(str(text))
+        except ValueError as exc:
+            err(f"config.{key}", str(exc))
             return minimum
         if value < minimum:
             err(f"config.{key}", f"expected a whole number >= {minimum}, got {value}")
@@ -204,6 +206,11 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         replication_factor=integer("topic.creation.default.replication.factor", -1),
         key_format=key_format, subject_strategy=strategy, raw=raw,
     )
+    start_ms = parse_start_time(start) if start != "now" and not problems else None
+    for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
+                                       tick_ms=cfg.tick_ms, pace=pace, start_ms=start_ms,
+                                       ticks=ticks):
+        err(f"config.{key}", message)
     if problems:
         raise UserError(problems)
     return cfg
@@ -230,8 +237,9 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
         return parse_text(json.dumps(value, indent=1), f"{file or 'connector'}#config.model"), \
             base_dir
     path = base_dir / str(value)
-    if not path.is_file():
-        err("config.model", f"model file {path} not found")
+    problem = check_model_path(path)
+    if problem is not None:
+        err("config.model", f"model file {path}: {problem}")
         return Document({}, file, {}), base_dir
     return load_file(path), path.resolve().parent
 
@@ -255,8 +263,8 @@ def _pace(text: str | None, ticks: int | None, err: Any) -> float | None:
 
 def parse_start_time(text: str) -> int:
     """Epoch milliseconds of an ISO-8601 time (UTC when no offset is given) or of epoch millis."""
-    if text.strip().isdigit():
-        return int(text)
+    if is_whole_number(text):
+        return parse_whole_number(text)
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from connector.errors import Problem, UserError
+from connector.model.numbers import is_whole_number
 
 SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "socket.",
                           "broker.address.family")
@@ -140,7 +141,7 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
     for key in ("rest.port", "offset.storage.partitions", "task.restart.max.attempts",
                 "task.restart.backoff.ms", "snapshot.chunk.bytes", "session.timeout.ms",
                 "task.hang.timeout.ms", "cluster.slots", "heartbeat.interval.ms"):
-        if key in values and not values[key].lstrip("-").isdigit():
+        if key in values and not is_whole_number(values[key]):
             problems.append(Problem(f"expected a whole number, got {values[key]!r}", file=file,
                                     path=key))
     if problems:

@@ -7,6 +7,7 @@ import math
 import attrs
 
 from connector.model.expr.errors import ExprError
+from connector.model.numbers import MAX_DIGITS, is_digit, parse_whole_number
 
 KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null"})
 
@@ -48,7 +49,7 @@ def tokenize(src: str) -> list[Token]:
         c = src[i]
         if c.isspace():
             i += 1
-        elif c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()):
+        elif is_digit(c) or (c == "." and i + 1 < n and is_digit(src[i + 1])):
             tok = _number(src, i)
             tokens.append(tok)
             i = tok.end
@@ -81,22 +82,22 @@ def tokenize(src: str) -> list[Token]:
 def _number(src: str, i: int) -> Token:
     n = len(src)
     j = i
-    while j < n and src[j].isdigit():
+    while j < n and is_digit(src[j]):
         j += 1
     is_float = False
     if j < n and src[j] == ".":
         is_float = True
         j += 1
-        while j < n and src[j].isdigit():
+        while j < n and is_digit(src[j]):
             j += 1
     if j < n and src[j] in "eE":
         k = j + 1
         if k < n and src[k] in "+-":
             k += 1
-        if k < n and src[k].isdigit():
+        if k < n and is_digit(src[k]):
             is_float = True
             j = k
-            while j < n and src[j].isdigit():
+            while j < n and is_digit(src[j]):
                 j += 1
     # '12abc' or '1.2.3' is one mistyped word, not a number followed by a name.
     if j < n and (src[j].isalnum() or src[j] in "_."):
@@ -110,7 +111,9 @@ def _number(src: str, i: int) -> Token:
         if math.isinf(value):
             raise ExprError(f"number {text} is too large for a DOUBLE", i + 1)
         return Token("float", text, i, j, value)
-    return Token("int", text, i, j, int(text))
+    if len(text) > MAX_DIGITS:
+        raise ExprError(f"integer of {len(text)} digits does not fit in a LONG (64 bits)", i + 1)
+    return Token("int", text, i, j, parse_whole_number(text))
 
 
 def _string(src: str, i: int) -> Token:
