@@ -43,6 +43,8 @@ class CompiledTransition:
     emits: tuple[CompiledEmit, ...]
 
     row_wise: bool  # no plugin calls: movers of several shards may go through it together
+    emits_from_state: bool  # an emitted field reads the state left (from_state, or to_state
+    # of a `to: self` transition), so it is kept before the transition writes the new state
 
 
 @attrs.frozen
@@ -161,6 +163,8 @@ def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTra
                                                 for f, c in e.fields))
                     for e in t.emits),
         row_wise=not any(calls_plugin(c.tree) for c in checked),
+        emits_from_state=bool({"from_state", "to_state"} & {
+            name for e in t.emits for _, c in e.fields for name in ex.names_used(c.node)}),
     )
 
 

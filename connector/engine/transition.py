@@ -54,6 +54,8 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
         times = time_ms + rows.stream(rng.JITTER, tick, t.index).integers(
             0, plan.tick_ms, size=rows.size, dtype=np.int64)
     fixed: dict[str, object] = {"tick": tick, "time": times, "transition": t.name}
+    if t.target >= 0:
+        fixed["to_state"] = plan.state_names[t.target]
     cols = LazyColumns(rows, fixed)
     ctx = _context(rows, cols, tick)
     variables: dict[str, np.ndarray] = {}
@@ -74,6 +76,7 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
             ctx = _context(rows, cols, tick)
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
+    left = rows.gather("state") if t.emits_from_state and build_events else None
     closing = _write(t, rows, new_values)
     if not build_events or not t.emits:
         return
@@ -86,6 +89,10 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
                             "transition": np.full(count, t.name, dtype=object)})
     if closing is not None:
         after.set("session_id", session_ids(user_ids, closing))
+    if left is not None:
+        after.set("from_state", left)
+        if t.target < 0:
+            after.set("to_state", left)
     ctx = _context(rows, after, tick)
     # Emits of one transition often share fields (user id, time, balance): evaluate each
     # distinct expression once, unless it draws random numbers (each draw is its own site).

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from connector.errors import Problem
 from connector.model.durations import parse_duration_ms
+from connector.model.expr import ExprError, parse_assignment
 from connector.model.reader import Reader
 from connector.model.source import Document, child_path
 from connector.model.spec import (
@@ -35,8 +35,6 @@ PROFILE_KEYS = ("hours", "weekdays", "timezone", "description")
 POPULATION_KEYS = ("users", "arrivals", "arrival_state")
 ARRIVAL_KEYS = ("every", "per_hour", "per_day")
 ZERO_BY_TYPE = {"long": "0", "double": "0.0", "boolean": "false", "string": "''"}
-_ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\+=|-=|\*=|/=|=(?!=))\s*(.+?)\s*$",
-                         re.DOTALL)
 
 
 def parse_model(doc: Document, base_dir: Path) -> tuple[ModelSpec | None, list[Problem]]:
@@ -273,11 +271,13 @@ def _updates(r: Reader, value: Any, path: str) -> list[Assignment]:
         text = r.string(item, ipath)
         if text is None:
             continue
-        match = _ASSIGNMENT.match(text)
-        if match is None:
-            r.error(ipath, f"expected an assignment such as 'balance += amount', got {text!r}")
+        try:
+            target, op, value = parse_assignment(text)
+        except ExprError as exc:
+            r.error(ipath, f"expected an assignment such as 'balance += amount', got {text!r}: "
+                    f"{exc.message} (column {exc.column})")
             continue
-        out.append(Assignment(match.group(1), match.group(2), match.group(3), ipath))
+        out.append(Assignment(target, op, value.text, ipath))
     return out
 
 

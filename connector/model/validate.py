@@ -7,6 +7,7 @@ The result, a ValidatedModel, carries the type-checked expressions the engine co
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from collections import Counter
 from pathlib import Path
@@ -16,6 +17,7 @@ import attrs
 
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
+from connector.model.expr.lexer import KEYWORDS
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
 from connector.model.spec import SELF, ModelSpec, TransitionSpec
@@ -23,18 +25,14 @@ from connector.serde.schemas import FieldSpec, LoadedSchema, parse_schema_text
 
 TYPE_BY_ATTRIBUTE = {"long": ex.ExprType.LONG, "double": ex.ExprType.DOUBLE,
                      "boolean": ex.ExprType.BOOLEAN, "string": ex.ExprType.STRING}
-# Names the engine provides to every expression (besides attributes and vars).
-BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG, "time": ex.ExprType.TIMESTAMP,
-            "state": ex.ExprType.STRING, "transition": ex.ExprType.STRING,
-            "session_id": ex.ExprType.STRING, "user_key": ex.ExprType.STRING}
-INIT_BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG,
-                 "time": ex.ExprType.TIMESTAMP}
+# Names the engine provides (besides attributes and vars), all from expr's one table.
+BUILTIN_NAMES = dict(ex.ENGINE_NAMES)
+INIT_NAMES = {n.name: n.type for n in ex.ENGINE_NAME_TABLE if n.at_creation}
+NULLABLE_NAMES = frozenset(n.name for n in ex.ENGINE_NAME_TABLE if n.nullable)
 # Schema fields filled without an explicit expression when the name matches.
-DEFAULT_FIELD_EXPRESSIONS = {"timestamp": "time", "event_time": "time", "event": "transition",
-                             "user_id": "user_id", "device_id": "user_id",
-                             "account_id": "user_id", "actor_id": "user_id",
-                             "session_id": "session_id", "state": "state",
-                             "transition": "transition", "tick": "tick"}
+DEFAULT_FIELD_EXPRESSIONS = {field: n.name for n in ex.ENGINE_NAME_TABLE for field in n.fields}
+# Kafka's rule for topic names (they are file names of the local destination too).
+TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
 @attrs.frozen
@@ -68,7 +66,7 @@ class _Checker:
         self.functions = functions
         self.problems: list[Problem] = []
         self.sites = ex.SiteCounter()
-        self.nullable_names = {"session_id"}  # plus variables whose expression may be null
+        self.nullable_names = set(NULLABLE_NAMES)  # plus variables that may be null
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
@@ -205,6 +203,10 @@ def _unknown_state(state: str, states: tuple[str, ...]) -> str:
 def _check_topics(c: _Checker) -> dict[str, LoadedSchema]:
     parsed = {}
     for topic in c.spec.topics:
+        if not TOPIC_NAME.fullmatch(topic.name) or topic.name in (".", ".."):
+            c.error(topic.path, f"topic name {topic.name!r} is not a Kafka topic name: 1 to 249 "
+                    "letters, digits, '.', '_' or '-'")
+            continue
         where = topic.schema_file or f"<inline schema of topic {topic.name}>"
         try:
             parsed[topic.name] = parse_schema_text(json.dumps(topic.schema), where)
@@ -217,30 +219,42 @@ def _check_topics(c: _Checker) -> dict[str, LoadedSchema]:
 def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
     out = []
     for a in c.spec.attributes:
-        if a.name in BUILTINS:
+        if a.name in BUILTIN_NAMES:
             c.error(a.path, f"attribute name '{a.name}' is reserved for a built-in value")
             continue
-        checked = c.check(a.initial, child_path(a.path, "initial"), dict(INIT_BUILTINS),
+        if not ex.is_name(a.name):
+            c.error(a.path, _not_a_name("attribute", a.name))
+            continue
+        checked = c.check(a.initial, child_path(a.path, "initial"), dict(INIT_NAMES),
                           expected=(TYPE_BY_ATTRIBUTE[a.type],))
         if checked is not None:
             out.append((a.name, checked))
     return tuple(out)
 
 
+def _not_a_name(kind: str, name: str) -> str:
+    return (f"{kind} name {name!r} cannot be used in expressions: a name is letters, digits "
+            "and _, not starting with a digit, and not one of "
+            + ", ".join(sorted(KEYWORDS)))
+
+
 def _attribute_types(c: _Checker) -> dict[str, ex.ExprType]:
-    return {a.name: TYPE_BY_ATTRIBUTE[a.type] for a in c.spec.attributes}
+    return {a.name: TYPE_BY_ATTRIBUTE[a.type] for a in c.spec.attributes if ex.is_name(a.name)}
 
 
 def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema]
                       ) -> CheckedTransition | None:
     attributes = _attribute_types(c)
-    names = {**BUILTINS, **attributes}
-    c.nullable_names = {"session_id"}
+    names = {**BUILTIN_NAMES, **attributes}
+    c.nullable_names = set(NULLABLE_NAMES)
     variables = []
     for var, text in t.variables:
         vpath = child_path(child_path(t.path, "vars"), var)
         if var in names:
             c.error(vpath, f"variable '{var}' hides an attribute or built-in of the same name")
+            continue
+        if not ex.is_name(var):
+            c.error(vpath, _not_a_name("variable", var))
             continue
         checked = c.check(text, vpath, names)
         if checked is not None:

@@ -21,6 +21,20 @@ _ALIASES = {"&&": "and", "||": "or", "!": "not"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
 
 
+def is_name_start(char: str) -> bool:
+    return char.isalpha() or char == "_"
+
+
+def is_name_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` reads as one name in an expression (not a keyword, not `a-b`, not `1x`)."""
+    return (bool(text) and is_name_start(text[0]) and all(map(is_name_char, text[1:]))
+            and text not in KEYWORDS)
+
+
 @attrs.frozen
 class Token:
     """kind: 'int', 'float', 'string', 'name', 'keyword', 'op' or 'eof'.
@@ -53,9 +67,9 @@ def tokenize(src: str) -> list[Token]:
             tok = _number(src, i)
             tokens.append(tok)
             i = tok.end
-        elif c.isalpha() or c == "_":
+        elif is_name_start(c):
             j = i
-            while j < n and (src[j].isalnum() or src[j] == "_"):
+            while j < n and is_name_char(src[j]):
                 j += 1
             word = src[i:j]
             kind = "keyword" if word in KEYWORDS else "name"
@@ -100,9 +114,9 @@ def _number(src: str, i: int) -> Token:
             while j < n and is_digit(src[j]):
                 j += 1
     # '12abc' or '1.2.3' is one mistyped word, not a number followed by a name.
-    if j < n and (src[j].isalnum() or src[j] in "_."):
+    if j < n and (is_name_char(src[j]) or src[j] == "."):
         k = j
-        while k < n and (src[k].isalnum() or src[k] in "_."):
+        while k < n and (is_name_char(src[k]) or src[k] == "."):
             k += 1
         raise ExprError(f"invalid number {src[i:k]!r}", i + 1)
     text = src[i:j]
@@ -133,7 +147,10 @@ def _string(src: str, i: int) -> Token:
                 digits = src[j + 2 : j + 6]
                 if len(digits) != 4 or any(d not in "0123456789abcdefABCDEF" for d in digits):
                     raise ExprError("'\\u' must be followed by 4 hex digits", j + 1)
-                out.append(chr(int(digits, 16)))
+                code = int(digits, 16)
+                if 0xD800 <= code <= 0xDFFF:
+                    raise ExprError(f"'\\u{digits}' is a lone surrogate, not a character", j + 1)
+                out.append(chr(code))
                 j += 6
                 continue
             if e not in _ESCAPES:
