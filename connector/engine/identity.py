@@ -13,7 +13,8 @@ from connector.model.validate import ValidatedModel
 # Bumped whenever the same model, settings and seed would give other bytes (how random numbers
 # are drawn, what a tick does), so a run is never resumed by an engine that continues it
 # differently. 2: movers sampled in proportion to the movers, BLAKE2b-seeded streams.
-ENGINE_OUTPUT_VERSION = 2
+# 3: timestamp-micros/-nanos fields hold their schema's units (they held milliseconds).
+ENGINE_OUTPUT_VERSION = 3
 
 
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:

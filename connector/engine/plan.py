@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from connector.engine.fields import needs_fitting
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.expr.typed import calls_plugin
@@ -29,6 +30,8 @@ class CompiledEmit:
     # (field, expression, share key): fields of one transition with the same key hold the same
     # values (same deterministic expression and field type), so they are evaluated once.
     fields: tuple[tuple[FieldSpec, ex.Compiled, int | None], ...]
+    path: str  # the emit's place in the model file, for errors
+    fitted: frozenset[str] = frozenset()  # fields whose values fields.fit_field checks
 
 
 @attrs.frozen
@@ -160,8 +163,9 @@ def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTra
         condition=ex.compile_expr(t.condition) if t.condition is not None else None,
         updates=tuple((a, ex.compile_expr(c)) for a, _, c in t.updates),
         emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c), _share_key(keys, f, c))
-                                                for f, c in e.fields))
-                    for e in t.emits),
+                                                for f, c in e.fields), spec.path,
+                                 frozenset(f.name for f, c in e.fields if needs_fitting(f, c)))
+                    for e, spec in zip(t.emits, t.spec.emits, strict=True)),
         row_wise=not any(calls_plugin(c.tree) for c in checked),
         emits_from_state=bool({"from_state", "to_state"} & {
             name for e in t.emits for _, c in e.fields for name in ex.names_used(c.node)}),

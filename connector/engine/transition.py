@@ -13,10 +13,20 @@ import numpy as np
 
 from connector.engine import rng
 from connector.engine.batch import EventColumns
-from connector.engine.plan import FIELD_DTYPES, SESSION_CLOSE, SESSION_OPEN, CompiledTransition
+from connector.engine.errors import TransitionValueError
+from connector.engine.fields import fit_field
+from connector.engine.plan import (
+    FIELD_DTYPES,
+    SESSION_CLOSE,
+    SESSION_OPEN,
+    CompiledEmit,
+    CompiledTransition,
+    EnginePlan,
+)
 from connector.engine.rows import ShardRows, session_ids
 from connector.model import expr as ex
 from connector.model.expr.ast import Name
+from connector.serde.schemas import FieldSpec
 
 if TYPE_CHECKING:
     from connector.engine.shard import ShardEngine
@@ -107,6 +117,8 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
                 parts = rows.split(values)
                 if key is not None:
                     shared[key] = parts
+            if f.name in emit.fitted:
+                parts = [_fit(p, f, t, emit, plan) for p in parts]
             fields[f.name] = parts
         for k, owner in enumerate(rows.owners):
             events[owner].append(EventColumns(emit.topic, t.name, ids_parts[k], time_parts[k],
@@ -135,6 +147,15 @@ def _write(t: CompiledTransition, rows: ShardRows,
 
     rows.scatter(write)
     return rows.concat(closing) if closing else None
+
+
+def _fit(values: np.ndarray, f: FieldSpec, t: CompiledTransition, emit: CompiledEmit,
+         plan: EnginePlan) -> np.ndarray:
+    try:
+        return fit_field(values, f)
+    except ValueError as exc:
+        raise TransitionValueError(str(exc), transition=t.name, file=plan.model.spec.file,
+                                   path=emit.path, topic=emit.topic, field=f.name) from None
 
 
 def _context(rows: ShardRows, columns: Mapping[str, object], tick: int) -> ex.EvalContext:

@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable
 from functools import partial
 
+# The longest string value an expression may build (`s = s + s` every tick would not end).
+MAX_STRING_CHARS = 65_536
 # A hard ceiling on users and shards whatever the memory (see sizing.py for the memory one).
 MAX_USERS = 10**12
 MAX_SHARDS = 4096

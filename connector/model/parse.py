@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
-from connector.errors import Problem
+from connector.errors import Problem, UserError
 from connector.model.durations import parse_duration_ms
 from connector.model.expr import ExprError, parse_assignment
 from connector.model.reader import Reader
-from connector.model.source import Document, child_path
+from connector.model.source import Document, child_path, load_file
 from connector.model.spec import (
     ATTRIBUTE_TYPES,
     SESSION_ACTIONS,
@@ -163,12 +162,13 @@ def _topics(r: Reader, value: Any, schemas_dir: Path) -> tuple[TopicSpec, ...]:
         stem = schema_name if schema_name.endswith(".avsc") else f"{schema_name}.avsc"
         file = schemas_dir / stem
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            r.error(spath, f"schema file {file} not found (schemas are looked up in {schemas_dir})")
-            continue
-        except (OSError, ValueError) as exc:
-            r.error(spath, f"schema file {file} is not valid JSON: {exc}")
+            data = load_file(file, (".avsc",)).data
+        except UserError as exc:
+            detail = "; ".join(p.message + (f" (line {p.line})" if p.line else "")
+                               for p in exc.problems)
+            missing = detail == "file not found"
+            hint = f" (schemas are looked up in {schemas_dir})" if missing else ""
+            r.error(spath, f"schema file {file}: {detail}{hint}")
             continue
         out.append(TopicSpec(name, Path(schema_name).stem, data, str(file), path))
     return tuple(out)

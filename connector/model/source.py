@@ -30,6 +30,7 @@ MAX_DEPTH = 64  # nested mappings/lists (a model needs about 8)
 MAX_VALUES = 200_000  # values after expanding aliases
 MAX_TEXT_CHARS = 16 * 1024 * 1024  # characters of all strings after expanding aliases
 MODEL_SUFFIXES = (".yaml", ".yml", ".json")
+JSON_SUFFIXES = (".json", ".avsc")
 # Pseudo-filesystems whose "files" are process or device state, never a model.
 SPECIAL_ROOTS = ("/proc", "/sys", "/dev")
 
@@ -237,14 +238,15 @@ def parse_text(text: str, file: str | None) -> Document:
     return Document(composer.root, file, composer.lines)
 
 
-def check_model_path(path: Path) -> str | None:
+def check_model_path(path: Path, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> str | None:
     """Why `path` cannot be a model or config file, or None when it may be read.
 
-    The rules: a `.yaml`, `.yml` or `.json` file name; a regular file (not a directory, device,
-    FIFO or socket), following symlinks; not under /proc, /sys or /dev; at most MAX_FILE_BYTES.
+    The rules: a `.yaml`, `.yml` or `.json` file name (`.avsc` for schemas); a regular file (not
+    a directory, device, FIFO or socket), following symlinks; not under /proc, /sys or /dev; at
+    most MAX_FILE_BYTES.
     """
-    if path.suffix.lower() not in MODEL_SUFFIXES:
-        return f"expected a {', '.join(MODEL_SUFFIXES)} file"
+    if path.suffix.lower() not in suffixes:
+        return f"expected a {', '.join(suffixes)} file"
     try:
         real = os.path.realpath(path)
         info = os.stat(real)
@@ -262,10 +264,10 @@ def check_model_path(path: Path) -> str | None:
     return None
 
 
-def load_file(path: str | Path) -> Document:
-    """Read a model or connector file (.yaml, .yml or .json; see `check_model_path`)."""
+def load_file(path: str | Path, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> Document:
+    """Read a model, connector or schema file (see `check_model_path`)."""
     p = Path(path)
-    problem = check_model_path(p)
+    problem = check_model_path(p, suffixes)
     if problem is not None:
         raise UserError([Problem(problem, file=str(p))])
     try:
@@ -283,7 +285,7 @@ def load_file(path: str | Path) -> Document:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise UserError([Problem(f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset "
                                  f"{exc.start})", file=str(p), line=line)]) from None
-    if p.suffix.lower() == ".json":
+    if p.suffix.lower() in JSON_SUFFIXES:
         # Strict JSON first so JSON-only mistakes (trailing commas...) get JSON's precise message;
         # what JSON's own limits refuse (nesting, long numbers) the YAML reader reports.
         try:

@@ -31,6 +31,7 @@ INIT_NAMES = {n.name: n.type for n in ex.ENGINE_NAME_TABLE if n.at_creation}
 NULLABLE_NAMES = frozenset(n.name for n in ex.ENGINE_NAME_TABLE if n.nullable)
 # Schema fields filled without an explicit expression when the name matches.
 DEFAULT_FIELD_EXPRESSIONS = {field: n.name for n in ex.ENGINE_NAME_TABLE for field in n.fields}
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 # Kafka's rule for topic names (they are file names of the local destination too).
 TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
@@ -322,9 +323,9 @@ def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str
                           nullable=f.nullable)
         if checked is None:
             continue
-        if f.symbols and ex.is_constant(checked.node) and not _constant_in(checked, f.symbols):
-            c.error(fpath, f"value {text} is not a symbol of enum field '{f.name}': "
-                    f"{', '.join(f.symbols)}")
+        problem = static_field_problem(f, checked)
+        if problem is not None:
+            c.error(fpath, f"value {text}: {problem}")
         out.append((f, checked))
     if len(out) != len(specs):
         return None
@@ -356,11 +357,32 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-def _constant_in(checked: ex.Checked, symbols: tuple[str, ...]) -> bool:
-    import numpy as np
+def static_values(checked: ex.Checked) -> frozenset[Any] | None:
+    """The values an expression can take, when known without running it (None otherwise)."""
+    values = ex.possible_values(checked.node)
+    if values is None and ex.is_constant(checked.node):
+        value = ex.compile_expr(checked).evaluate(ex.EvalContext(size=1, columns={}))
+        values = frozenset(value.tolist())
+    return values
 
-    value = ex.compile_expr(checked).evaluate(ex.EvalContext(size=1, columns={}))
-    return all(v in symbols for v in np.asarray(value).ravel())
+
+def static_field_problem(f: FieldSpec, checked: ex.Checked) -> str | None:
+    """Why values of `checked` cannot fill field `f`, when that is known before running."""
+    values = static_values(checked)
+    if values is None:
+        return None
+    present = [v for v in values if v is not None]
+    if f.symbols:
+        bad = sorted(str(v) for v in present if v not in f.symbols)
+        if bad:
+            return (f"{', '.join(map(repr, bad))} is not a symbol of enum field '{f.name}': "
+                    f"{', '.join(f.symbols)}")
+    if f.avro_type == "int":
+        bad = sorted(v for v in present if not INT32_MIN <= v <= INT32_MAX)
+        if bad:
+            return (f"{bad[0]} is outside the range of Avro int field '{f.name}' "
+                    f"({INT32_MIN} to {INT32_MAX})")
+    return None
 
 
 def _check_chances(c: _Checker) -> None:

@@ -10,7 +10,7 @@ of (model, config, seed).
     values = compile_expr(checked).evaluate(EvalContext(n, {"balance": col}, rng=streams))
 """
 
-from connector.model.expr.analysis import is_constant, names_used
+from connector.model.expr.analysis import is_constant, names_used, possible_values
 from connector.model.expr.ast import Node
 from connector.model.expr.checker import Checked, SiteCounter, check
 from connector.model.expr.env import (
@@ -50,4 +50,5 @@ __all__ = [
     "names_used",
     "parse",
     "parse_assignment",
+    "possible_values",
 ]
