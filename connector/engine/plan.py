@@ -13,6 +13,7 @@ from connector.engine.fields import needs_fitting
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.expr.typed import calls_plugin
+from connector.model.limits import MAX_ARRIVALS_PER_TICK
 from connector.model.spec import SELF
 from connector.model.validate import ValidatedModel, check_chances_for_tick
 from connector.serde.schemas import FieldSpec
@@ -106,6 +107,11 @@ def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:
     over = check_chances_for_tick(spec, tick_ms)
     if over:
         raise UserError([Problem(m, file=spec.file, path="transitions") for m in over])
+    arrivals = spec.population.arrivals_per_ms * tick_ms
+    if arrivals > MAX_ARRIVALS_PER_TICK:
+        raise UserError([Problem(f"{arrivals:.3g} users arrive per tick of {tick_ms} ms; at "
+                                 f"most {MAX_ARRIVALS_PER_TICK:,} can", file=spec.file,
+                                 path="population.arrivals")])
     states = spec.states
     index = {s: i for i, s in enumerate(states)}
     profile_index = {p.name: i for i, p in enumerate(spec.profiles)}

@@ -17,6 +17,7 @@ MAX_STRING_CHARS = 65_536
 # A hard ceiling on users and shards whatever the memory (see sizing.py for the memory one).
 MAX_USERS = 10**12
 MAX_SHARDS = 4096
+MAX_ARRIVALS_PER_TICK = 10**9
 MAX_SEED = 2**64 - 1
 MAX_TICK_MS = 366 * 86_400_000  # a tick of at most a (leap) year
 MAX_PACE = 1e9  # a speed-up beyond this is `max`
@@ -69,11 +70,9 @@ def check_end(start_ms: int, tick_ms: int, ticks: int) -> None:
                          f"9999; at most {last} ticks fit")
 
 
-def check_tick_time(time_ms: int) -> None:
-    """At run time: a tick of a run without `ticks` that reached the end of the calendar."""
-    if time_ms > MAX_TIME_MS:
-        raise ValueError("the simulated time reached the year 9999, the end of the calendar "
-                         "event times can hold; the run stops here")
+# At run time, a run without `ticks` whose simulated time reached MAX_TIME_MS.
+END_OF_CALENDAR = ("the simulated time reached the year 9999, the end of the calendar event "
+                   "times can hold; the run stops here")
 
 
 def check_settings(*, users: int | None, shards: int, seed: int, tick_ms: int,

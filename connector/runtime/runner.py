@@ -18,7 +18,9 @@ from connector.destinations.base import Destination, ShardCheckpoint
 from connector.engine.batch import TickBatch
 from connector.engine.identity import run_fingerprint
 from connector.engine.shard import ShardEngine, step_shards
-from connector.errors import UserError
+from connector.errors import Problem, UserError
+from connector.model.limits import END_OF_CALENDAR, MAX_TIME_MS
+from connector.model.sizing import population_problem
 from connector.runtime.config import resolve_start_ms
 from connector.runtime.kafka_errors import TransactionAborted
 from connector.runtime.pacing import Pacer
@@ -81,6 +83,12 @@ class Runner:
                 "a different model, seed or settings (or one made by an earlier engine version); "
                 "resuming would mix two runs. Reset its "
                 "offsets (or choose a new output) to start over")
+        config = self.sim.config
+        too_big = population_problem(self.sim.model.spec, settings.users, tick_ms=config.tick_ms,
+                                     ticks=config.ticks,
+                                     share=len(self.shard_ids) / settings.shards)
+        if too_big is not None:
+            raise UserError([Problem(too_big, file=config.file, path="config.users")])
         self.destination.begin(fingerprint, self.start_ms)
         self.engines = {shard: self.sim.shard(settings, shard) for shard in self.shard_ids}
         _restore(self.engines, committed.shards if committed else {})
@@ -109,6 +117,8 @@ class Runner:
         last_snapshot = {s: e.tick for s, e in self.engines.items()}
         while (total is None or self.next_tick < total) and not self.stopping:
             tick = self.next_tick
+            if self.start_ms + tick * config.tick_ms > MAX_TIME_MS:
+                raise UserError([Problem(END_OF_CALENDAR, file=config.file, path="config.ticks")])
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
