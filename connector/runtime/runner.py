@@ -177,7 +177,12 @@ def _restore(engines: dict[int, ShardEngine], checkpoints: dict[int, ShardCheckp
             continue
         if checkpoint.snapshot is not None and \
                 (checkpoint.snapshot_tick or 0) <= checkpoint.next_tick:
-            engine.restore(checkpoint.snapshot)
+            try:
+                engine.restore(checkpoint.snapshot)
+            except ValueError as exc:
+                raise UserError(f"the committed snapshot of shard {shard} cannot be restored "
+                                f"({exc}); reset the connector's offsets (doge run: move the "
+                                "output directory away) to start over") from None
         targets[shard] = checkpoint.next_tick
     while True:
         behind = [e for s, e in engines.items() if e.tick < targets.get(s, 0)]
