@@ -95,6 +95,10 @@ def _initial(r: Reader, value: Any) -> tuple[tuple[str, float], ...]:
     weights = r.mapping(value, "initial")
     if weights is None:
         return ()
+    if not weights:
+        r.error("initial", "expected a state, or a mapping of states to weights; got an empty "
+                "mapping")
+        return ()
     out = []
     for state, weight in weights.items():
         w = r.number(weight, child_path("initial", state), minimum=0)
@@ -365,5 +369,6 @@ def _population(r: Reader, value: Any, default_state: str) -> PopulationSpec:
             key = next(iter(arrivals))
             count = r.number(arrivals[key], f"population.arrivals.{key}", minimum=0)
             rate = (count or 0.0) / (3_600_000.0 if key == "per_hour" else 86_400_000.0)
-    state = spec.get("arrival_state", default_state)
-    return PopulationSpec(users, rate, state if isinstance(state, str) else default_state)
+    state = (r.string(spec["arrival_state"], "population.arrival_state")
+             if "arrival_state" in spec else default_state)
+    return PopulationSpec(users, rate, state or default_state)

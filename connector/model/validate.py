@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import zoneinfo
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from connector.model.expr.lexer import KEYWORDS
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
 from connector.model.spec import SELF, ModelSpec, TransitionSpec
+from connector.model.zones import load_zone
 from connector.serde.schemas import FieldSpec, LoadedSchema, parse_schema_text
 
 TYPE_BY_ATTRIBUTE = {"long": ex.ExprType.LONG, "double": ex.ExprType.DOUBLE,
@@ -161,17 +161,15 @@ def _check_states(c: _Checker) -> None:
         c.error("population.arrival_state", _unknown_state(spec.population.arrival_state,
                                                            spec.states))
     try:
-        zoneinfo.ZoneInfo(spec.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        c.error("timezone", f"unknown time zone {spec.timezone!r}; expected an IANA name "
-                            "such as UTC or Europe/Warsaw")
+        load_zone(spec.timezone)
+    except ValueError as exc:
+        c.error("timezone", str(exc))
     for profile in spec.profiles:
         if profile.timezone != spec.timezone:
             try:
-                zoneinfo.ZoneInfo(profile.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                c.error(child_path(profile.path, "timezone"),
-                        f"unknown time zone {profile.timezone!r}")
+                load_zone(profile.timezone)
+            except ValueError as exc:
+                c.error(child_path(profile.path, "timezone"), str(exc))
     for t in spec.transitions:
         for i, source in enumerate(t.sources):
             if source not in known:
@@ -258,6 +256,10 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
             c.error(vpath, _not_a_name("variable", var))
             continue
         checked = c.check(text, vpath, names)
+        if checked is not None and checked.type is ex.ExprType.NULL:
+            c.error(vpath, f"variable '{var}' is always null; give it a value of some type, "
+                    "e.g. if(cond, x, null)")
+            continue
         if checked is not None:
             variables.append((var, checked))
             names[var] = checked.type

@@ -147,7 +147,8 @@ def transition() -> st.SearchStrategy[dict[str, Any]]:
     emit_fields = st.dictionaries(st.sampled_from(("user_id", "event", "timestamp", *NAMES)),
                                   expression(6), max_size=3)
     emit = st.one_of(st.just("events"), st.fixed_dictionaries(
-        {"topic": st.sampled_from(("events", "other"))}, optional={"fields": emit_fields}))
+        {"topic": st.sampled_from(("events", "other"))}, optional={"fields": emit_fields}),
+        _pick(EMIT_KEYS, {}))
     body = st.fixed_dictionaries(
         {"name": st.sampled_from(("go", "back", "stay", "go")), "from": state, "to": state},
         optional={
@@ -173,7 +174,7 @@ def model() -> st.SearchStrategy[dict[str, Any]]:
         st.fixed_dictionaries({"type": st.sampled_from(ATTRIBUTE_TYPES)},
                               optional={"initial": expression(6)}),
         st.sampled_from(ATTRIBUTE_TYPES), _pick(ATTRIBUTE_KEYS, {}))
-    profile = st.fixed_dictionaries({}, optional={
+    profile = _pick(PROFILE_KEYS, {
         "hours": st.one_of(st.lists(nasty_number(), min_size=24, max_size=24),
                            st.dictionaries(st.one_of(st.integers(-2, 30).map(str), nasty_text()),
                                            nasty_number(), max_size=3)),
@@ -207,10 +208,6 @@ def model() -> st.SearchStrategy[dict[str, Any]]:
                                             "states": st.just(["a"])}))
 
 
-def _emit_keys() -> tuple[str, ...]:
-    return EMIT_KEYS + PROFILE_KEYS  # keep the imports honest: every table is exercised
-
-
 # -- connector and worker configs ---------------------------------------------------------
 def connector_config() -> st.SearchStrategy[dict[str, Any]]:
     """The `config` object of a connector (its `model` is filled in by the target)."""
@@ -219,7 +216,6 @@ def connector_config() -> st.SearchStrategy[dict[str, Any]]:
         "shards": st.one_of(st.integers(1, 8).map(str), nasty_number(), nasty_text()),
         "seed": st.one_of(st.integers(0, 99).map(str), nasty_number(), nasty_text()),
         "tick.ms": st.one_of(st.sampled_from(("1000", "60000", "1")), nasty_number()),
-        "ticks": st.one_of(st.integers(0, 5).map(str), nasty_number(), nasty_text()),
         "start.time": st.one_of(st.sampled_from((
             "2024-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
             "9223372036854775807", "-62135596800000", "now", "²", "1" * 5000)), nasty_text()),
@@ -227,8 +223,9 @@ def connector_config() -> st.SearchStrategy[dict[str, Any]]:
                           nasty_number()),
     }
     others = {k: st.one_of(st.just(v.default or ""), scalar())
-              for k, v in CONNECTOR_KEYS.items() if k not in special and k != "model"}
-    return st.fixed_dictionaries({"ticks": st.integers(0, 4).map(str)},
+              for k, v in CONNECTOR_KEYS.items() if k not in (*special, "model", "ticks")}
+    ticks = st.one_of(*[st.integers(0, 4).map(str)] * 4, nasty_number(), nasty_text())
+    return st.fixed_dictionaries({"ticks": ticks},
                                  optional={**special, **others, "bogus.key": scalar()})
 
 
@@ -257,3 +254,20 @@ def yaml_text() -> st.SearchStrategy[str]:
                                                      inner, max_size=4)), max_leaves=20)
     dumped = structured.map(lambda v: json.dumps(v, allow_nan=True))
     return st.one_of(fixed, deep_block, laughs, dumped, st.text(max_size=200))
+
+
+def inputs_by_kind() -> list[tuple[str, st.SearchStrategy[Any]]]:
+    """The strategy of each kind of tests/fuzz/targets.py."""
+    return [
+        ("expression", expression()),
+        ("yaml", yaml_text()),
+        ("model", st.tuples(model(), st.booleans())),
+        ("connector", st.tuples(model(), connector_config(), st.booleans())),
+        ("worker", worker_config()),
+    ]
+
+
+def inputs() -> st.SearchStrategy[tuple[str, Any]]:
+    """(target kind, input), all kinds mixed."""
+    return st.one_of(*(st.tuples(st.just(kind), strategy)
+                       for kind, strategy in inputs_by_kind()))

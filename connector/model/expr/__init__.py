@@ -20,7 +20,7 @@ from connector.model.expr.env import (
     FunctionSpec,
     TypeEnv,
 )
-from connector.model.expr.errors import ExprError, PluginError
+from connector.model.expr.errors import ExprError, PluginError, ValueLimitError
 from connector.model.expr.evaluator import Compiled, EvalContext, compile_expr
 from connector.model.expr.functions import BUILTINS
 from connector.model.expr.lexer import is_name
@@ -42,6 +42,7 @@ __all__ = [
     "PluginError",
     "SiteCounter",
     "TypeEnv",
+    "ValueLimitError",
     "check",
     "compile_expr",
     "expand_assignment",
