@@ -67,7 +67,7 @@ def test_json_lone_surrogate_is_refused(tmp_path: Path) -> None:
     """A JSON escape of a lone surrogate never reaches the model as broken text."""
     path = tmp_path / "m.json"
     path.write_text('{"a": "\\ud800"}')
-    with pytest.raises(UserError, match="lone surrogate|invalid Unicode"):
+    with pytest.raises(UserError, match=r"lone surrogate|invalid Unicode"):
         load_file(path)
 
 
