@@ -91,7 +91,7 @@ def check_settings(*, users: int | None, shards: int, seed: int, tick_ms: int,
         checks.append(("pace", partial(check_pace, pace)))
     if start_ms is not None:
         checks.append(("start.time", partial(check_start_ms, start_ms)))
-        if ticks is not None:
+        if ticks is not None and MIN_TIME_MS <= start_ms <= MAX_TIME_MS:
             checks.append(("ticks", partial(check_end, start_ms, tick_ms, ticks)))
     out: list[tuple[str, str]] = []
     for key, check in checks:
