@@ -180,6 +180,7 @@ def to_string(kind: str, v: Value) -> Value:
     else:
         # Via StringDType: same shortest-repr text as str(), twice as fast as '<U' arrays.
         text = arr.astype(_STRING_DTYPE)
+    text = np.asarray(text)  # np.strings.add of 0-d arrays gives a scalar, not a 0-d array
     if text.ndim == 0:
         return str(text[()])
     return text.astype(object)

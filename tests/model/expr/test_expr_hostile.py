@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.model.expr import ExprError, parse
+from connector.model.expr import EvalContext, ExprError, TypeEnv, check, compile_expr, parse
 
 
 @pytest.mark.parametrize(("text", "message", "column"), [
@@ -21,3 +21,13 @@ def test_hostile_expression_text(text: str, message: str, column: int) -> None:
     with pytest.raises(ExprError) as info:
         parse(text)
     assert (info.value.message, info.value.column) == (message, column)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("string(timestamp(9223372036854775807))", "292278994-08-17T07:12:55.807Z"),
+    ("string(timestamp(0))", "1970-01-01T00:00:00.000Z"),
+])
+def test_string_of_constant_timestamps(text: str, expected: str) -> None:
+    """string() of a constant TIMESTAMP (a 0-d value) is its text, even at the int64 edges."""
+    checked = check(parse(text), TypeEnv({}))
+    assert compile_expr(checked).evaluate(EvalContext(size=1, columns={})).tolist() == [expected]
