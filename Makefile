@@ -1,5 +1,6 @@
 # The two commands: `make run` (banking example on the embedded local destination, no Kafka)
-# and `make test` (lint, type-check, start a real Kafka + Schema Registry, run every test).
+# and `make test` (lint, type-check, import layers, start a real Kafka + Schema Registry, run
+# every test).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -27,6 +28,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check connector tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 infra-up: $(DEV_STAMP)
 	scripts/infra.sh up

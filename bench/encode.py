@@ -27,8 +27,9 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from connector.core.types import ValueType
+from connector.model.avro import FieldSpec, LoadedSchema, load_schemas
 from connector.serde.encoder import RecordEncoder
-from connector.serde.schemas import FieldSpec, LoadedSchema, load_schemas
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 START_MS = 1_644_549_708_000
@@ -48,15 +49,15 @@ def _column(f: FieldSpec, ids: np.ndarray, rng: np.random.Generator) -> np.ndarr
     n = int(ids.shape[0])
     if f.name == "user_id":
         return np.array(list(map(str, ids.tolist())), dtype=object)
-    if f.value_type == "timestamp":
+    if f.value_type is ValueType.TIMESTAMP:
         return START_MS + 60_000 * 1000 + rng.integers(0, 60_000, size=n)
-    if f.value_type == "long":
+    if f.value_type is ValueType.LONG:
         magnitude = rng.lognormal(7, 2, size=n).astype(np.int64)
         signed: np.ndarray = magnitude * rng.choice([-1, 1], size=n)
         return signed
-    if f.value_type == "double":
+    if f.value_type is ValueType.DOUBLE:
         return rng.normal(0, 1e3, size=n)
-    if f.value_type == "boolean":
+    if f.value_type is ValueType.BOOLEAN:
         return rng.random(size=n) < 0.5
     choices = list(f.symbols or ("login", "open_loan_screen", "close_loan_screen", "take_loan"))
     return np.array(choices, dtype=object)[rng.integers(0, len(choices), size=n)]

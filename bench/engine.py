@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -21,6 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.doge_reference import ReferenceGenerator
+from connector.engine.plan import build_plan
+from connector.engine.settings import SimulationSettings
+from connector.engine.shard import ShardEngine, step_shards
+from connector.model.validate import load_model
+
 
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
@@ -28,11 +35,6 @@ def rss_bytes() -> int:
 
 
 def measure_engine(users: int, ticks: int, shards: int) -> dict[str, float]:
-    from connector.engine.plan import build_plan
-    from connector.engine.settings import SimulationSettings
-    from connector.engine.shard import ShardEngine, step_shards
-    from connector.model.validate import load_model
-
     model = load_model(ROOT / "config/models/banking.yaml")
     plan = build_plan(model, 60_000)
     settings = SimulationSettings(users=users, shards=shards, seed=42, tick_ms=60_000,
@@ -53,8 +55,6 @@ def measure_engine(users: int, ticks: int, shards: int) -> dict[str, float]:
 
 
 def measure_reference(users: int, ticks: int) -> dict[str, float]:
-    from bench.doge_reference import ReferenceGenerator
-
     gen = ReferenceGenerator(users, seed=42, start_ms=1_644_549_708_000, tick_ms=60_000)
     gen.step()
     events = 0
@@ -89,7 +89,6 @@ def main() -> None:
     if args.child == "reference":
         print(json.dumps(measure_reference(args.users, args.ticks)))
         return
-    import os
 
     print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  shards: {args.shards}")
     ref = child("reference", 1_000_000, args.reference_ticks, 1)

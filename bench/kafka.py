@@ -59,6 +59,30 @@ from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import cProfile
+import pstats
+import warnings
+
+import confluent_kafka
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext, StringSerializer
+
+from bench.doge_reference import ReferenceGenerator
+from connector.core.sharding import shards_of_task
+from connector.engine.shard import step_shards
+from connector.kafka.topics import COMPACT, ensure_topics
+from connector.logging import configure
+from connector.model.validate import load_model
+from connector.runtime import runner as runner_module
+from connector.runtime.config import parse_connector, resolve_start_ms
+from connector.runtime.runner import Runner
+from connector.runtime.simulation import prepare
+from connector.runtime.task import kafka_destination
+from connector.runtime.worker_config import worker_config_from
+from connector.serde.records import kafka_records
 
 MODEL = ROOT / "config/models/banking.yaml"
 START_TIME = "2024-01-01T00:00:00Z"
@@ -95,15 +119,11 @@ def connector_data(args: argparse.Namespace, tasks: int) -> dict[str, Any]:
 
 
 def model_topics() -> list[str]:
-    from connector.model.validate import load_model
-
     return list(load_model(MODEL).schemas)
 
 
 def create_topics(args: argparse.Namespace) -> None:
     """What the worker creates: internal topics (compacted) and each connector's topics."""
-    from connector.runtime.topics import COMPACT, ensure_topics
-
     admin = {"bootstrap.servers": args.bootstrap}
     wanted = {f"{prefix(args)}offsets": (1, -1, COMPACT),
               f"{prefix(args)}snapshots": (1, -1, COMPACT)}
@@ -115,8 +135,6 @@ def create_topics(args: argparse.Namespace) -> None:
 
 def delete_topics(args: argparse.Namespace) -> None:
     """Drop this run's topics (all carry its unique prefix); the registry subjects stay."""
-    from confluent_kafka.admin import AdminClient
-
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
     mine = [t for t in admin.list_topics(timeout=30).topics if t.startswith(prefix(args))]
     for future in admin.delete_topics(mine, operation_timeout=30).values():
@@ -195,17 +213,6 @@ class Timings:
 
 
 def child_task(args: argparse.Namespace) -> None:
-    import cProfile
-    import pstats
-
-    from connector.logging import configure
-    from connector.runtime import runner as runner_module
-    from connector.runtime.config import parse_connector
-    from connector.runtime.runner import Runner
-    from connector.runtime.simulation import prepare, shards_of_task
-    from connector.runtime.task import kafka_destination
-    from connector.runtime.worker_config import worker_config_from
-
     configure("WARNING")
     worker = worker_config_from(worker_values(args), None)
     config = parse_connector(connector_data(args, args.tasks), None, ROOT)
@@ -279,12 +286,6 @@ Message = tuple[str, bytes, bytes, int, int]  # topic, value, key, partition, ti
 def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[list[Any]]]:
     """The 1-task connector's destination plus the events of the warm-up's last tick and of the
     measured ticks, each tick as a list of EventColumns (the bytes the task sends)."""
-    from connector.engine.shard import step_shards
-    from connector.runtime.config import parse_connector, resolve_start_ms
-    from connector.runtime.simulation import prepare
-    from connector.runtime.task import kafka_destination
-    from connector.runtime.worker_config import worker_config_from
-
     worker = worker_config_from(worker_values(args), None)
     config = parse_connector(connector_data(args, 1), None, ROOT)
     sim = prepare(config)
@@ -302,24 +303,15 @@ def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[
 def encoded_messages(destination: Any, ticks: list[list[Any]], topic_prefix: str
                      ) -> list[Message]:
     """Exactly what KafkaDestination produces for these ticks (one encode per topic per tick)."""
-    from connector.engine.batch import concat_fields
-    from connector.serde.partitioner import partitions
-
     out: list[Message] = []
     for events in ticks:
         by_topic: dict[str, list[Any]] = {}
         for e in events:
             by_topic.setdefault(e.topic, []).append(e)
         for topic, staged in by_topic.items():
-            plan = destination.topics[topic]
-            values = plan.encoder.encode(concat_fields(staged)).values()
-            user_ids = [u for e in staged for u in e.user_ids.tolist()]
-            keys = plan.keys.encode(user_ids)
-            parts = partitions(keys, plan.partitions).tolist()
-            timestamps = [t for e in staged for t in e.timestamps.tolist()]
             kt = topic_prefix + topic
             out.extend((kt, v, k, p, ts) for v, k, p, ts in
-                       zip(values, keys.values(), parts, timestamps, strict=True))
+                       kafka_records(destination.topics[topic], staged))
     return out
 
 
@@ -341,8 +333,6 @@ def produce_all(producer: Any, batch: list[Message]) -> None:
 
 
 def child_ceiling(args: argparse.Namespace) -> None:
-    from confluent_kafka import Producer
-
     destination, warm, measured = engine_output(args)
     warm_msgs = encoded_messages(destination, warm, prefix(args, "ceil-"))
     msgs = encoded_messages(destination, measured, prefix(args, "ceil-"))
@@ -369,8 +359,6 @@ def child_txn_ceiling(args: argparse.Namespace) -> None:
     """The same pre-built messages, one transaction per tick, each with one offset-sized record
     per shard, as the task's transactions hold: what the broker's transaction round trips alone
     allow one producer, with no simulation, encoding or bookkeeping at all."""
-    from confluent_kafka import Producer
-
     destination, warm, measured = engine_output(args)
     offsets_topic = f"{prefix(args)}offsets"
     offset_value = b"x" * 220  # about the size of a shard offset record
@@ -400,17 +388,10 @@ def child_txn_ceiling(args: argparse.Namespace) -> None:
 
 
 def child_doge(args: argparse.Namespace) -> None:
-    import warnings
-
     warnings.filterwarnings("ignore", message=".*httpx.*")  # authlib's, at import time
-    from confluent_kafka import Producer
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-    from confluent_kafka.schema_registry.avro import AvroSerializer
-    from confluent_kafka.serialization import MessageField, SerializationContext, StringSerializer
 
     destination, warm, measured = engine_output(args)
     schemas = {t: plan.encoder for t, plan in destination.topics.items()}
-    from connector.model.validate import load_model
 
     loaded = load_model(MODEL).schemas
     client = SchemaRegistryClient({"url": args.registry})
@@ -465,8 +446,6 @@ def child_doge(args: argparse.Namespace) -> None:
 
 def child_doge_engine(args: argparse.Namespace) -> None:
     """The seed's per-user loop (bench/doge_reference.py) alone: events/s it can feed a sink."""
-    from bench.doge_reference import ReferenceGenerator
-
     gen = ReferenceGenerator(args.users, seed=42, start_ms=1_704_067_200_000, tick_ms=60_000)
     gen.step()
     events, ticks = 0, 3
@@ -616,11 +595,9 @@ def main() -> None:
         child_doge_engine(args)
         return
     skip = set(filter(None, args.skip.split(",")))
-    from connector.logging import configure
 
     configure("WARNING")
 
-    import confluent_kafka
 
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores

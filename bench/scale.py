@@ -23,6 +23,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from connector.runtime.config import parse_connector, resolve_start_ms
+from connector.runtime.simulation import prepare
+
 ROOT = Path(__file__).resolve().parent.parent
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -52,8 +55,6 @@ def committed_events(config: dict[str, str]) -> int:
     """How many records the connector commits: its output is deterministic, so count it once
     in-process (task status counts what each process produced, aborted retries included)."""
     sys.path.insert(0, str(ROOT))
-    from connector.runtime.config import parse_connector, resolve_start_ms
-    from connector.runtime.simulation import prepare
 
     sim = prepare(parse_connector({"name": "count", "config": config}, None, ROOT / "config"))
     settings = sim.settings(resolve_start_ms(sim.config))

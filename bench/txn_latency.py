@@ -20,15 +20,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+
+from bench.kafka import infra_env
+from connector.kafka.topics import ensure_topics
 
 
 def main() -> None:
-    from confluent_kafka import Producer
-    from confluent_kafka.admin import AdminClient
-
-    from bench.kafka import infra_env
-    from connector.runtime.topics import ensure_topics
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bootstrap", default=infra_env().get("DOGE_TEST_BOOTSTRAP"))
     parser.add_argument("--partitions", default="1,6,24")

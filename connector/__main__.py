@@ -1,5 +1,5 @@
 """`python -m connector` is the `doge` command."""
 
-from connector.cli.main import main
+from connector.cli.app import main
 
 main()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint, type-check, start the local Kafka + Schema Registry (unless already running), run the whole
+# Lint, type-check, check the import layers, start the local Kafka + Schema Registry (unless already running), run the whole
 # suite, and stop what this script started even when tests fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ BIN=.venv/bin
 
 "$BIN/ruff" check connector tests bench
 "$BIN/mypy"
+"$BIN/lint-imports"  # the package layers (.importlinter)
 
 started=0
 if ! scripts/infra.sh status >/dev/null 2>&1; then

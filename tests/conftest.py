@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "scripts" / "infra.sh"
@@ -76,8 +78,6 @@ def registry_url(infra_endpoints: dict[str, str]) -> str:
 @pytest.fixture
 def topic_factory(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Callable[..., str]:
     """Create topics named after the current test, a new one per call: ``topic_factory(3)``."""
-    from confluent_kafka.admin import AdminClient
-    from confluent_kafka.cimpl import NewTopic
 
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", request.node.name)[:150].strip("-.")
 

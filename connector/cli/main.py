@@ -1,7 +1,9 @@
-"""The `doge` command line: click group wiring; each sub-command lives in its own module."""
+"""The `doge` command group and what every sub-command shares; each sub-command lives in its own
+module, and `connector.cli.app` puts them together."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -10,14 +12,13 @@ import click
 
 from connector import __version__
 from connector.errors import InfrastructureError, UserError
+from connector.runtime.plugins import load_plugins
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def friendly_errors(func: F) -> F:
     """Turn user mistakes into a one-paragraph message and exit 2, with no traceback."""
-    import functools
-
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -40,8 +41,6 @@ plugin_option = click.option(
 
 
 def load_functions(plugins: tuple[str, ...]) -> tuple[Any, ...]:
-    from connector.runtime.plugins import load_plugins
-
     return load_plugins(plugins, "--plugin")
 
 
@@ -49,17 +48,4 @@ def load_functions(plugins: tuple[str, ...]) -> tuple[Any, ...]:
 @click.version_option(__version__, prog_name="doge")
 def cli() -> None:
     """doge-connect: simulate users walking a state machine and emit their events."""
-
-
-def main() -> None:
-    """Console-script entry point."""
-    import faulthandler
-    import signal
-
-    # `kill -USR1 <pid>` prints every thread's stack to stderr: for diagnosing a stuck worker.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
-    # Sub-commands register themselves on import.
-    from connector.cli import preview, run, validate, worker  # noqa: F401
-
-    cli()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
+from connector.engine.plan import build_plan
 from connector.errors import Problem, UserError
 from connector.model.sizing import population_problem
 from connector.model.source import load_file
@@ -36,8 +37,6 @@ def validate_command(file: str, plugins: tuple[str, ...]) -> None:
             model, found = collect_problems(config.model_document, config.model_dir, functions)
             problems.extend(found)
             if model is not None:
-                from connector.engine.plan import build_plan
-
                 try:
                     build_plan(model, config.tick_ms)
                 except UserError as exc:

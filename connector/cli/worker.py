@@ -6,12 +6,17 @@ import sys
 from pathlib import Path
 
 import click
+import structlog
 
 from connector.cli.main import cli, friendly_errors
+from connector.errors import Problem, UserError
 from connector.logging import configure
 from connector.model.source import load_file
+from connector.rest.server import RestServer, start_rest
 from connector.runtime.worker import Worker
 from connector.runtime.worker_config import load_worker_config
+
+log = structlog.get_logger(__name__)
 
 
 @cli.command("worker")
@@ -32,15 +37,17 @@ def worker_command(worker_file: str, connector_files: tuple[str, ...],
     config = load_worker_config(worker_file)
     configure(config.optional("log.level") or "INFO", json=not sys.stderr.isatty())
     worker = Worker(config)
-    worker.start(rest=not no_rest)
+    worker.start()
+    server = None
     try:
+        server = None if no_rest else _serve_rest(worker)
         for file in connector_files:
             doc = load_file(file)
             worker.add_connector(doc.data, file, str(Path(file).resolve().parent))
     except BaseException:
-        worker.shutdown()
+        _close(server, worker)
         raise
-    sys.exit(worker.run(exit_when_finished=exit_when_finished))
+    sys.exit(_run(worker, server, exit_when_finished))
 
 
 @cli.command("distributed")
@@ -57,4 +64,40 @@ def distributed_command(worker_file: str) -> None:
     configure(config.optional("log.level") or "INFO", json=not sys.stderr.isatty())
     worker = Worker(config, distributed=True)
     worker.start()
-    sys.exit(worker.run())
+    try:
+        server = _serve_rest(worker)
+    except BaseException:
+        _close(None, worker)
+        raise
+    sys.exit(_run(worker, server, exit_when_finished=False))
+
+
+def _serve_rest(worker: Worker) -> RestServer:
+    """Kafka Connect's REST API over the worker's herder, on rest.host.name:rest.port."""
+    config = worker.config
+    host, port = config.get("rest.host.name"), config.integer("rest.port")
+    try:
+        server = start_rest(worker, host=host, port=port,
+                            basic_auth=config.optional("rest.basic.auth.user.info"))
+    except OSError as exc:
+        raise UserError([Problem(f"cannot serve the REST API on {host}:{port}: "
+                                 f"{exc.strerror or exc}; set rest.port (0 picks a free "
+                                 "port) or rest.host.name", file=config.file,
+                                 path="rest.port")]) from None
+    worker.worker_id = f"{host}:{server.port}"
+    log.info("REST API listening", url=server.url)
+    return server
+
+
+def _run(worker: Worker, server: RestServer | None, exit_when_finished: bool) -> int:
+    try:
+        return worker.run(exit_when_finished=exit_when_finished)
+    finally:
+        _close(server, worker)
+
+
+def _close(server: RestServer | None, worker: Worker) -> None:
+    """REST first (no request may reach a worker that is shutting down), then the worker."""
+    if server is not None:
+        server.close()
+    worker.shutdown()

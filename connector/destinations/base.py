@@ -4,27 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import attrs
+from connector.core.batch import TickBatch
+from connector.core.checkpoint import Committed, ShardCheckpoint
 
-from connector.engine.batch import TickBatch
-
-
-@attrs.frozen
-class ShardCheckpoint:
-    """A shard's committed position: the next tick to produce, and its latest snapshot."""
-
-    next_tick: int
-    snapshot: bytes | None = None
-    snapshot_tick: int | None = None
-
-
-@attrs.frozen
-class Committed:
-    """What a destination holds for a run: tick 0's time and every shard's checkpoint."""
-
-    fingerprint: str
-    start_ms: int
-    shards: dict[int, ShardCheckpoint]
+__all__ = ["Committed", "Destination", "ShardCheckpoint"]
 
 
 class Destination(Protocol):

@@ -12,68 +12,35 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
-import attrs
 import structlog
 from confluent_kafka import KafkaException, Producer
 
+from connector.core.batch import EventColumns, TickBatch
 from connector.destinations.base import Committed, ShardCheckpoint
-from connector.engine.batch import EventColumns, TickBatch, concat_fields
-from connector.runtime import offset_store as store
-from connector.runtime.kafka_errors import (
+from connector.kafka import offsets as store
+from connector.kafka.errors import (
     Outcome,
     ProducerFailed,
     ProducerFenced,
     TransactionAborted,
     classify,
+    retrying,
 )
-from connector.serde.encoder import RecordEncoder
-from connector.serde.keys import KeySerializer
-from connector.serde.partitioner import partitions
+from connector.kafka.fencing import TaskIdentity, earlier_owners, fence
+from connector.serde.records import KafkaTopicPlan, Records, kafka_records
 
 log = structlog.get_logger(__name__)
-
-
-@attrs.frozen
-class KafkaTopicPlan:
-    """Where one model topic goes: Kafka topic name, partition count, framed value encoder."""
-
-    kafka_topic: str
-    partitions: int
-    encoder: RecordEncoder
-    keys: KeySerializer
-
-
-@attrs.frozen
-class _Records:
-    """One topic's records of one transaction, ready for produce()."""
-
-    topic: str
-    values: Sequence[bytes]
-    keys: Sequence[bytes]
-    partitions: Sequence[int]
-    timestamps: Sequence[int]
-
-
-@attrs.frozen
-class TaskIdentity:
-    connector: str
-    task: int
-    tasks_max: int
-    group_id: str
-
-    def transactional_id(self, tasks_max: int | None = None, task: int | None = None) -> str:
-        """Stable per (group, connector, tasks.max generation, task)."""
-        gen = self.tasks_max if tasks_max is None else tasks_max
-        return f"{self.group_id}-{self.connector}-{gen}-{self.task if task is None else task}"
+R = TypeVar("R")
 
 
 class KafkaDestination:
+    """Events and shard offsets of one task, committed in one Kafka transaction."""
+
     def __init__(self, identity: TaskIdentity, shards: list[int], shard_count: int,
                  topics: dict[str, KafkaTopicPlan], producer_conf: dict[str, Any],
                  consumer_conf: dict[str, Any], offsets_topic: str, snapshots_topic: str,
@@ -106,8 +73,11 @@ class KafkaDestination:
         """Fence every earlier owner of these shards, then read what they committed."""
         self._drain()
         self._close_producer()
-        generations = self._generations()
-        self._fence_older_generations(generations)
+        generations = store.read_generations(self.consumer_conf, self.offsets_topic,
+                                             self.identity.connector, self.timeout_s)
+        fence(self.producer_conf,
+              earlier_owners(self.identity, generations, self.shard_count, self.shards),
+              self.timeout_s)
         self._producer = Producer(self.producer_conf)
         self._call(self._producer.init_transactions, self.timeout_s)
         name = self.identity.connector
@@ -128,28 +98,6 @@ class KafkaDestination:
                                               record["snapshot_sha"])
         return committed
 
-    def _generations(self) -> list[int]:
-        key = store.generations_key(self.identity.connector)
-        raw = store.read_latest(self.consumer_conf, self.offsets_topic, key, self.timeout_s)
-        return [int(g) for g in json.loads(raw[key])] if key in raw else []
-
-    def _fence_older_generations(self, generations: list[int]) -> None:
-        """init_transactions on every older generation's id that owned one of our shards."""
-        from connector.runtime.simulation import shards_of_task
-
-        mine = set(self.shards)
-        for gen in generations:
-            if gen == self.identity.tasks_max:
-                continue
-            for task in range(gen):
-                if mine & set(shards_of_task(self.shard_count, gen, task)):
-                    conf = {**self.producer_conf,
-                            "transactional.id": self.identity.transactional_id(gen, task)}
-                    fencer = Producer(conf)
-                    self._call(fencer.init_transactions, self.timeout_s)
-                    fencer.flush(0)
-                    log.info("fenced older generation", transactional_id=conf["transactional.id"])
-
     def begin(self, fingerprint: str, start_ms: int) -> None:
         self._fingerprint, self._start_ms = fingerprint, start_ms
         self._staged.clear()
@@ -168,7 +116,7 @@ class KafkaDestination:
         producer = self._producer
         assert producer is not None, "committed() must run before commit()"
         try:
-            prepared = [self._prepare(self.topics[topic], staged)
+            prepared = [kafka_records(self.topics[topic], staged)
                         for topic, staged in self._staged.items()]
         finally:
             self._staged.clear()
@@ -197,21 +145,10 @@ class KafkaDestination:
         except KafkaException as exc:
             self._abort(producer, exc)
 
-    def _prepare(self, plan: KafkaTopicPlan, staged: list[EventColumns]) -> _Records:
-        """One topic's staged events as Kafka records: framed values, keys, partitions."""
-        values = plan.encoder.encode(concat_fields(staged)).values()
-        user_ids = staged[0].user_ids if len(staged) == 1 else _concat([e.user_ids for e in staged])
-        timestamps = (staged[0].timestamps if len(staged) == 1
-                      else _concat([e.timestamps for e in staged]))
-        keys = plan.keys.encode(user_ids)
-        return _Records(plan.kafka_topic, values, keys.values(),
-                        partitions(keys, plan.partitions).tolist(), timestamps.tolist())
-
-    def _produce_events(self, producer: Producer, records: _Records) -> None:
+    def _produce_events(self, producer: Producer, records: Records) -> None:
         produce, topic = producer.produce, records.topic
         # Positional for speed: (topic, value, key, partition, callback, on_delivery, timestamp).
-        for value, key, part, ts in zip(records.values, records.keys, records.partitions,
-                                        records.timestamps, strict=True):
+        for value, key, part, ts in records:
             try:
                 produce(topic, value, key, part, None, None, ts)
             except BufferError:
@@ -248,26 +185,8 @@ class KafkaDestination:
             raise ProducerFailed(f"abort failed: {abort_exc}") from abort_exc
         raise TransactionAborted(str(exc)) from exc
 
-    def _call(self, func: Any, *args: Any) -> Any:
-        """A producer call, retried while librdkafka says the error is retriable."""
-        delay = 0.1
-        deadline = time.monotonic() + self.timeout_s * 5
-        while True:
-            try:
-                return func(*args)
-            except KafkaException as exc:
-                outcome = classify(exc)
-                if outcome is Outcome.RETRY and time.monotonic() < deadline:
-                    log.warning("retrying producer call", call=getattr(func, "__name__", "?"),
-                                error=str(exc))
-                    time.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                if outcome is Outcome.FENCED:
-                    raise ProducerFenced(str(exc)) from exc
-                if outcome is Outcome.FATAL:
-                    raise ProducerFailed(str(exc)) from exc
-                raise
+    def _call(self, func: Callable[..., R], *args: object) -> R:
+        return retrying(func, *args, timeout_s=self.timeout_s * 5)
 
     def _drain(self) -> None:
         """Wait for a commit still in flight, whatever its outcome (the caller starts over from
@@ -295,8 +214,3 @@ class KafkaDestination:
             self._committer.shutdown(wait=True)
             self._committer = None
 
-
-def _concat(columns: list[Any]) -> Any:
-    import numpy as np
-
-    return np.concatenate(columns)

@@ -17,11 +17,11 @@ import re
 from pathlib import Path
 from typing import IO, Any
 
+from connector.core.batch import EventColumns, TickBatch, concat_fields
 from connector.destinations.base import Committed, ShardCheckpoint
-from connector.engine.batch import EventColumns, TickBatch, concat_fields
 from connector.errors import UserError
+from connector.model.avro import LoadedSchema
 from connector.serde.encoder import RecordEncoder
-from connector.serde.schemas import LoadedSchema
 
 OFFSETS_FILE = "_offsets.json"
 SNAPSHOT_DIR = "_snapshots"

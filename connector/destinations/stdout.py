@@ -6,10 +6,10 @@ import json
 import sys
 from typing import IO
 
+from connector.core.batch import TickBatch
 from connector.destinations.base import Committed, ShardCheckpoint
 from connector.destinations.local import jsonl_lines
-from connector.engine.batch import TickBatch
-from connector.serde.schemas import LoadedSchema
+from connector.model.avro import LoadedSchema
 
 
 class StdoutLines:

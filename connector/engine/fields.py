@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from connector.core.types import ValueType
 from connector.model import expr as ex
+from connector.model.avro import FieldSpec
 from connector.model.validate import static_values
-from connector.serde.schemas import FieldSpec
 
 _I32 = np.iinfo(np.int32)
 _I64 = np.iinfo(np.int64)
@@ -21,7 +22,7 @@ _NONE = np.array(None, dtype=object)  # a 0-d None, so the comparison is element
 
 def needs_fitting(f: FieldSpec, checked: ex.Checked) -> bool:
     """Whether `fit_field` has work for this field and expression."""
-    if f.units_per_ms != 1 and f.value_type == "timestamp":
+    if f.units_per_ms != 1 and f.value_type == ValueType.TIMESTAMP:
         return True
     return (f.avro_type == "int" or bool(f.symbols)) and static_values(checked) is None
 
@@ -46,7 +47,7 @@ def fit_field(values: np.ndarray, f: FieldSpec) -> np.ndarray:
             bad = low if low < _I32.min else high
             raise ValueError(f"{bad} is outside the range of an Avro int ({_I32.min} to "
                              f"{_I32.max})")
-    if f.value_type == "timestamp" and f.units_per_ms != 1 and values.size:
+    if f.value_type == ValueType.TIMESTAMP and f.units_per_ms != 1 and values.size:
         units = f.units_per_ms
         low, high = int(values.min()), int(values.max())
         if low < _I64.min // units or high > _I64.max // units:

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import attrs
 
+from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
 from connector.model.validate import ValidatedModel
 
 # Bumped whenever the same model, settings and seed would give other bytes (how random numbers
 # are drawn, what a tick does), so a run is never resumed by an engine that continues it
 # differently. 2: movers sampled in proportion to the movers, BLAKE2b-seeded streams.
-# 3: timestamp-micros/-nanos fields hold their schema's units (they held milliseconds).
-ENGINE_OUTPUT_VERSION = 3
+ENGINE_OUTPUT_VERSION = 2
+# timestamp-micros/-nanos fields once held milliseconds; since they hold their own units, a run of
+# a model with such fields is a new run (other models' fingerprints, and output, are unchanged).
+_SCALED_TIMES = "timestamps-in-schema-units"
 
 
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
     # Where files live does not change the output; their content does.
     spec = attrs.asdict(model.spec, recurse=True,
-                        filter=lambda a, _: a.name not in ("file", "schema_file"))
-    payload = json.dumps({"model": spec, "settings": attrs.asdict(settings),
-                          "engine": ENGINE_OUTPUT_VERSION}, sort_keys=True, default=str)
+                        filter=lambda a, _: a.name not in ("file", "schema_file"),
+                        value_serializer=_spelled)
+    identity: dict[str, Any] = {"model": spec, "settings": attrs.asdict(settings),
+                                "engine": ENGINE_OUTPUT_VERSION}
+    if any(f.units_per_ms != 1 for s in model.schemas.values() for f in s.fields):
+        identity["fix"] = _SCALED_TIMES
+    payload = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _spelled(instance: object, field: object, value: Any) -> Any:
+    """Types as the model file spells them (`long`), as fingerprints always named them."""
+    return value.spelling if isinstance(value, ValueType) else value

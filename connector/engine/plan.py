@@ -12,17 +12,14 @@ import numpy as np
 from connector.engine.fields import needs_fitting
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
+from connector.model.avro import FieldSpec
 from connector.model.expr.typed import calls_plugin
 from connector.model.limits import MAX_ARRIVALS_PER_TICK
 from connector.model.spec import SELF
-from connector.model.validate import ValidatedModel, check_chances_for_tick
-from connector.serde.schemas import FieldSpec
+from connector.model.validate import CheckedTransition, ValidatedModel, check_chances_for_tick
 
 SESSION_NONE, SESSION_OPEN, SESSION_CLOSE = 0, 1, 2
 ONE = 1 << 32  # chances are compared against uint32 draws scaled to 2**32
-DTYPES = {"long": np.int64, "double": np.float64, "boolean": np.bool_, "string": object}
-FIELD_DTYPES = {"long": np.int64, "timestamp": np.int64, "double": np.float64,
-                "boolean": np.bool_, "string": object}
 
 
 @attrs.frozen
@@ -60,7 +57,7 @@ class EnginePlan:
     initial_states: np.ndarray  # state index per outcome of the initial distribution
     initial_weights: np.ndarray  # cumulative probabilities of that distribution
     arrival_state: int
-    attributes: tuple[tuple[str, type], ...]
+    attributes: tuple[tuple[str, np.dtype[Any]], ...]
     initial_values: tuple[tuple[str, ex.Compiled], ...]
     transitions: tuple[CompiledTransition, ...]
     base_chance: np.ndarray  # (states, max_out) per-tick probability of each outgoing slot
@@ -138,7 +135,7 @@ def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:
         initial_states=np.array([index[s] for s, _ in spec.initial], dtype=np.int16),
         initial_weights=np.cumsum(weights) / weights.sum(),
         arrival_state=index[spec.population.arrival_state],
-        attributes=tuple((a.name, DTYPES[a.type]) for a in spec.attributes),
+        attributes=tuple((a.name, a.type.dtype) for a in spec.attributes),
         initial_values=tuple((n, ex.compile_expr(c)) for n, c in model.initial_values),
         transitions=tuple(_compile_transition(i, t, index)
                           for i, t in enumerate(model.transitions)),
@@ -152,10 +149,8 @@ def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:
     )
 
 
-def _compile_transition(i: int, t: object, index: dict[str, int]) -> CompiledTransition:
-    from connector.model.validate import CheckedTransition
-
-    assert isinstance(t, CheckedTransition)
+def _compile_transition(i: int, t: CheckedTransition, index: dict[str, int]
+                        ) -> CompiledTransition:
     session = {None: SESSION_NONE, "open": SESSION_OPEN, "close": SESSION_CLOSE}[t.spec.session]
     keys: dict[object, int] = {}
     checked = [c for _, c in t.variables] + [c for _, _, c in t.updates] + \

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +15,7 @@ SNAPSHOT_FORMAT = 1
 class Population:
     """Columns of one shard: state, attributes, sessions; row i is user `shard + shards * i`."""
 
-    def __init__(self, state_dtype: type, attributes: tuple[tuple[str, type], ...],
+    def __init__(self, state_dtype: type, attributes: tuple[tuple[str, np.dtype[Any]], ...],
                  sessions: bool, capacity: int) -> None:
         self.size = 0
         self._capacity = max(capacity, 16)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from connector.core.batch import EventColumns, TickBatch
 from connector.engine import rng
-from connector.engine.batch import EventColumns, TickBatch
 from connector.engine.errors import TransitionValueError
 from connector.engine.identity import run_fingerprint
 from connector.engine.movers import pick_movers

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from connector.core.batch import EventColumns
+from connector.core.types import ValueType
 from connector.engine import rng
-from connector.engine.batch import EventColumns
 from connector.engine.errors import TransitionValueError
 from connector.engine.fields import fit_field
 from connector.engine.plan import (
-    FIELD_DTYPES,
     SESSION_CLOSE,
     SESSION_OPEN,
     CompiledEmit,
@@ -25,8 +25,8 @@ from connector.engine.plan import (
 )
 from connector.engine.rows import ShardRows, session_ids
 from connector.model import expr as ex
+from connector.model.avro import FieldSpec
 from connector.model.expr.ast import Name
-from connector.serde.schemas import FieldSpec
 
 if TYPE_CHECKING:
     from connector.engine.shard import ShardEngine
@@ -174,9 +174,9 @@ def _evaluate(compiled: ex.Compiled, columns: LazyColumns, ctx: ex.EvalContext) 
     return compiled.evaluate_in_errstate(ctx)
 
 
-def _as_field(values: np.ndarray, value_type: str, nullable: bool) -> np.ndarray:
+def _as_field(values: np.ndarray, value_type: ValueType, nullable: bool) -> np.ndarray:
     """Cast an evaluated column to the dtype the encoder expects for the Avro field."""
-    dtype = FIELD_DTYPES[value_type]
-    if values.dtype == object and (nullable or dtype is object):
+    dtype = value_type.dtype
+    if values.dtype == object and (nullable or dtype.kind == "O"):
         return values
     return values.astype(dtype, copy=False)

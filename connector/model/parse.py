@@ -6,13 +6,13 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+from connector.core.types import ATTRIBUTE_TYPES, ValueType
 from connector.errors import Problem, UserError
 from connector.model.durations import parse_duration_ms
 from connector.model.expr import ExprError, parse_assignment
 from connector.model.reader import Reader
 from connector.model.source import Document, child_path, load_file
 from connector.model.spec import (
-    ATTRIBUTE_TYPES,
     SESSION_ACTIONS,
     Assignment,
     AttributeSpec,
@@ -33,7 +33,9 @@ EMIT_KEYS = ("topic", "fields")
 PROFILE_KEYS = ("hours", "weekdays", "timezone", "description")
 POPULATION_KEYS = ("users", "arrivals", "arrival_state")
 ARRIVAL_KEYS = ("every", "per_hour", "per_day")
-ZERO_BY_TYPE = {"long": "0", "double": "0.0", "boolean": "false", "string": "''"}
+ZERO_BY_TYPE = {ValueType.LONG: "0", ValueType.DOUBLE: "0.0", ValueType.BOOLEAN: "false",
+                ValueType.STRING: "''"}
+SPELLINGS = tuple(t.spelling for t in ATTRIBUTE_TYPES)
 
 
 def parse_model(doc: Document, base_dir: Path) -> tuple[ModelSpec | None, list[Problem]]:
@@ -116,15 +118,15 @@ def _attributes(r: Reader, value: Any) -> tuple[AttributeSpec, ...]:
     out = []
     for name, raw in attrs.items():
         path = child_path("attributes", name)
-        body = {"type": raw} if isinstance(raw, str) and raw in ATTRIBUTE_TYPES else raw
+        body = {"type": raw} if isinstance(raw, str) and raw in SPELLINGS else raw
         spec = r.mapping(body, path, ATTRIBUTE_KEYS, required=("type",))
         if spec is None or "type" not in spec:
             continue
-        type_ = spec["type"]
+        type_ = ValueType.from_spelling(spec["type"]) if isinstance(spec["type"], str) else None
         if type_ not in ATTRIBUTE_TYPES:
             r.error(child_path(path, "type"),
-                    f"unknown attribute type {type_!r}; expected one of "
-                    f"{', '.join(ATTRIBUTE_TYPES)}")
+                    f"unknown attribute type {spec['type']!r}; expected one of "
+                    f"{', '.join(SPELLINGS)}")
             continue
         initial = r.expression(spec.get("initial", ZERO_BY_TYPE[type_]),
                                child_path(path, "initial"))

@@ -13,11 +13,13 @@ import os
 import resource
 from pathlib import Path
 
+from connector.core.types import ValueType
 from connector.model.spec import ModelSpec
 
 # Per attribute type: the column's bytes per user. A string is a pointer plus a Python str of
 # a few dozen characters (strings may grow to MAX_STRING_CHARS; the estimate cannot know).
-ATTRIBUTE_BYTES = {"long": 8, "double": 8, "boolean": 1, "string": 8 + 80}
+ATTRIBUTE_BYTES = {ValueType.LONG: 8, ValueType.DOUBLE: 8, ValueType.BOOLEAN: 1,
+                   ValueType.STRING: 8 + 80}
 STATE_BYTES = 2
 SESSION_BYTES = 8  # open session and sessions opened, int32 each
 # Columns grow by half when they fill up, and a snapshot copies the live rows.

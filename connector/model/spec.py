@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
 
-ATTRIBUTE_TYPES = ("long", "double", "boolean", "string")
+from connector.core.types import ValueType
+
 SESSION_ACTIONS = ("open", "close")
 SELF = "self"  # `to: self`: the transition keeps the user in whichever state it left
 
@@ -14,7 +16,7 @@ SELF = "self"  # `to: self`: the transition keeps the user in whichever state it
 @attrs.frozen
 class AttributeSpec:
     name: str
-    type: str
+    type: ValueType
     initial: str  # expression text, evaluated per user when the user is created
     path: str
 
@@ -51,8 +53,6 @@ class TransitionSpec:
 
     def chance_per_tick(self, tick_ms: float) -> float:
         """Probability in [0, 1] that a user in a source state draws this transition in a tick."""
-        import math
-
         if self.every_ms is not None:
             return 1.0 - math.exp(-tick_ms / self.every_ms)
         return (self.chance_percent or 0.0) / 100.0

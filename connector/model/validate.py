@@ -16,15 +16,13 @@ import attrs
 
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
+from connector.model.avro import FieldSpec, LoadedSchema, parse_schema_text
 from connector.model.expr.lexer import KEYWORDS
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
 from connector.model.spec import SELF, ModelSpec, TransitionSpec
 from connector.model.zones import load_zone
-from connector.serde.schemas import FieldSpec, LoadedSchema, parse_schema_text
 
-TYPE_BY_ATTRIBUTE = {"long": ex.ExprType.LONG, "double": ex.ExprType.DOUBLE,
-                     "boolean": ex.ExprType.BOOLEAN, "string": ex.ExprType.STRING}
 # Names the engine provides (besides attributes and vars), all from expr's one table.
 BUILTIN_NAMES = dict(ex.ENGINE_NAMES)
 INIT_NAMES = {n.name: n.type for n in ex.ENGINE_NAME_TABLE if n.at_creation}
@@ -225,7 +223,7 @@ def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
             c.error(a.path, _not_a_name("attribute", a.name))
             continue
         checked = c.check(a.initial, child_path(a.path, "initial"), dict(INIT_NAMES),
-                          expected=(TYPE_BY_ATTRIBUTE[a.type],))
+                          expected=(a.type,))
         if checked is not None:
             out.append((a.name, checked))
     return tuple(out)
@@ -238,7 +236,7 @@ def _not_a_name(kind: str, name: str) -> str:
 
 
 def _attribute_types(c: _Checker) -> dict[str, ex.ExprType]:
-    return {a.name: TYPE_BY_ATTRIBUTE[a.type] for a in c.spec.attributes if ex.is_name(a.name)}
+    return {a.name: a.type for a in c.spec.attributes if ex.is_name(a.name)}
 
 
 def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema]
@@ -320,7 +318,7 @@ def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str
                 c.error(path, f"field '{f.name}' ({f.avro_type}) of topic '{topic}' gets no value: "
                         f"give fields.{f.name}, or name an attribute or variable '{f.name}'")
                 continue
-        expected = (_expr_type(f.value_type),)
+        expected = (f.value_type,)
         checked = c.check(text, fpath if f.name in given else path, names, expected=expected,
                           nullable=f.nullable)
         if checked is None:
@@ -338,15 +336,11 @@ def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | No
     if f.name in names and f.name not in DEFAULT_FIELD_EXPRESSIONS:
         return f.name  # an attribute or variable of the same name
     text = DEFAULT_FIELD_EXPRESSIONS.get(f.name)
-    if text == "user_id" and f.value_type == "string":
+    if text == "user_id" and f.value_type is ex.ExprType.STRING:
         return "user_key"  # the user id as a string, built once per transition
-    if text == "tick" and f.value_type == "string":
+    if text == "tick" and f.value_type is ex.ExprType.STRING:
         return "string(tick)"
     return text
-
-
-def _expr_type(value_type: str) -> ex.ExprType:
-    return ex.ExprType[value_type.upper()]
 
 
 def _literal(value: Any) -> str:

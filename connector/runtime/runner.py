@@ -14,15 +14,15 @@ from collections.abc import Callable
 import attrs
 import structlog
 
+from connector.core.batch import TickBatch
 from connector.destinations.base import Destination, ShardCheckpoint
-from connector.engine.batch import TickBatch
 from connector.engine.identity import run_fingerprint
 from connector.engine.shard import ShardEngine, step_shards
 from connector.errors import Problem, UserError
+from connector.kafka.errors import TransactionAborted
 from connector.model.limits import END_OF_CALENDAR, MAX_TIME_MS
 from connector.model.sizing import population_problem
 from connector.runtime.config import resolve_start_ms
-from connector.runtime.kafka_errors import TransactionAborted
 from connector.runtime.pacing import Pacer
 from connector.runtime.simulation import Simulation
 

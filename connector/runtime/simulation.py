@@ -35,8 +35,3 @@ def prepare(config: ConnectorConfig, functions: tuple[ex.FunctionSpec, ...] = ()
     """Validate the connector's model; raises UserError with every problem."""
     model = validate_document(config.model_document, config.model_dir, functions)
     return Simulation(config, model, build_plan(model, config.tick_ms))
-
-
-def shards_of_task(shards: int, tasks: int, task: int) -> list[int]:
-    """Shards owned by `task`: round-robin, so each task gets an even share."""
-    return list(range(task, shards, tasks))

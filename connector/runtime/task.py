@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import enum
 import os
 import signal
@@ -17,17 +18,20 @@ from typing import Any
 import attrs
 import structlog
 
-from connector.destinations.kafka import KafkaDestination, KafkaTopicPlan, TaskIdentity
+from connector.core.sharding import shards_of_task
+from connector.destinations.kafka import KafkaDestination
 from connector.errors import InfrastructureError, UserError
+from connector.kafka.errors import ProducerFailed, ProducerFenced
+from connector.kafka.fencing import TaskIdentity
+from connector.kafka.topics import partition_counts
 from connector.logging import configure
 from connector.runtime.config import ConnectorConfig, parse_connector
-from connector.runtime.kafka_errors import ProducerFailed, ProducerFenced
 from connector.runtime.runner import Runner
-from connector.runtime.simulation import Simulation, prepare, shards_of_task
-from connector.runtime.topics import partition_counts
+from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.worker_config import WorkerConfig
 from connector.serde.encoder import RecordEncoder
 from connector.serde.keys import KeyFormat, KeySerializer, parse_key_format
+from connector.serde.records import KafkaTopicPlan
 from connector.serde.registry import (
     RegistryUnavailableError,
     RetryNotice,
@@ -69,8 +73,6 @@ def build_config(spec: TaskSpec) -> ConnectorConfig:
 def die_with_parent(parent_pid: int) -> None:
     """Ask Linux to kill this process when the worker dies (a task must not outlive it)."""
     try:
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):

@@ -29,9 +29,12 @@ import attrs
 import structlog
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from connector.core.sharding import shards_of_task
 from connector.engine.identity import run_fingerprint
 from connector.errors import Problem, UserError
-from connector.runtime import offset_store as store
+from connector.kafka import offsets as store
+from connector.kafka.fencing import TaskIdentity, earlier_owners, fence
+from connector.kafka.topics import COMPACT, cluster_id, ensure_topics
 from connector.runtime.config import ConnectorConfig, parse_connector, resolve_start_ms
 from connector.runtime.config_store import (
     ConfigStore,
@@ -46,10 +49,10 @@ from connector.runtime.membership import (
     StandaloneMembership,
     slot_of,
 )
-from connector.runtime.simulation import Simulation, prepare, shards_of_task
+from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.status import State, TaskStatus
 from connector.runtime.task import ExitCode, TaskSpec, task_main
-from connector.runtime.topics import COMPACT, cluster_id, ensure_topics
+from connector.runtime.validation import validate_response
 from connector.runtime.worker_config import WorkerConfig
 
 log = structlog.get_logger(__name__)
@@ -100,7 +103,6 @@ class Worker:
         self.remote_status: dict[str, dict[str, Any]] = {}
         self.store: ConfigStore = MemoryConfigStore()
         self.membership: Membership = StandaloneMembership(self.slots)
-        self.rest: Any = None
         self._ctx = mp.get_context("spawn")
         self._pipes: dict[Connection, RunningTask] = {}  # one report pipe per task process
         self._status_producer: Producer | None = None
@@ -117,8 +119,8 @@ class Worker:
         return self.config.integer("cluster.slots")
 
     # -- start-up -------------------------------------------------------------------------
-    def start(self, rest: bool = True) -> None:
-        """Create internal topics, join the cluster (distributed), start the REST server."""
+    def start(self) -> None:
+        """Create internal topics, join the cluster (distributed)."""
         rf = self.config.integer("internal.topics.replication.factor")
         parts = self.config.integer("offset.storage.partitions")
         topics = {
@@ -145,27 +147,6 @@ class Worker:
                 "enable.auto.commit": False, "auto.offset.reset": "earliest"})
             self._status_consumer.assign([TopicPartition(
                 self.config.get("status.storage.topic"), 0, 0)])
-        if rest:
-            self._start_rest()
-
-    def _start_rest(self) -> None:
-        try:
-            from connector.rest.server import start_rest
-        except ImportError:
-            log.warning("REST API not available in this build")
-            return
-
-        host, port = self.config.get("rest.host.name"), self.config.integer("rest.port")
-        try:
-            self.rest = start_rest(self, host=host, port=port,
-                                   basic_auth=self.config.optional("rest.basic.auth.user.info"))
-        except OSError as exc:
-            raise UserError([Problem(f"cannot serve the REST API on {host}:{port}: "
-                                     f"{exc.strerror or exc}; set rest.port (0 picks a free "
-                                     "port) or rest.host.name", file=self.config.file,
-                                     path="rest.port")]) from None
-        self.worker_id = f"{self.config.get('rest.host.name')}:{self.rest.port}"
-        log.info("REST API listening", url=self.rest.url)
 
     def add_connector(self, data: dict[str, Any], file: str | None, base_dir: str) -> None:
         """A connector from a file (standalone command line): validated, then stored."""
@@ -184,7 +165,6 @@ class Worker:
             self.poll(0.2)
             if exit_when_finished and self._all_ended():
                 break
-        self.shutdown()
         failed = any(self.connector_state(n) is State.FAILED for n in self.store.snapshot())
         return 1 if failed else 0
 
@@ -434,8 +414,6 @@ class Worker:
         self.tasks.clear()
         self.membership.close()
         self.store.close()
-        if self.rest is not None:
-            self.rest.close()
         if self._status_producer is not None:
             self._status_producer.flush(5)
 
@@ -589,14 +567,13 @@ class Worker:
 
     def _record_generation(self, config: ConnectorConfig) -> None:
         """Remember every tasks.max used, so later generations can fence this one's ids."""
-        key = store.generations_key(config.name)
         topic = self.config.get("offset.storage.topic")
-        latest = store.read_latest(self.config.client("consumer"), topic, key)
-        known = set(json.loads(latest[key])) if key in latest else set()
+        known = store.read_generations(self.config.client("consumer"), topic, config.name)
         if config.tasks_max in known:
             return
         producer = Producer(self.config.client("producer"))
-        producer.produce(topic, json.dumps(sorted(known | {config.tasks_max})).encode(), key)
+        producer.produce(topic, store.generations_value(known | {config.tasks_max}),
+                         store.generations_key(config.name))
         if producer.flush(30) != 0:
             raise TimeoutError(f"could not record the task generation in {topic}")
 
@@ -702,20 +679,13 @@ class Worker:
         """Fence every generation's transactional ids, then tombstone offsets and snapshots."""
         self._wait_stopped(name)
         config = self._config(stored)
-        from connector.destinations.kafka import TaskIdentity
-
-        key = store.generations_key(name)
         topic = self.config.get("offset.storage.topic")
-        latest = store.read_latest(self.config.client("consumer"), topic, key)
-        generations = set(json.loads(latest[key])) if key in latest else set()
+        generations = store.read_generations(self.config.client("consumer"), topic, name)
         if config is not None:
             generations.add(config.tasks_max)
         identity = TaskIdentity(name, 0, 0, self.config.get("group.id"))
-        for gen in generations:
-            for task in range(gen):
-                fencer = Producer({**self.config.client("producer"),
-                                   "transactional.id": identity.transactional_id(gen, task)})
-                fencer.init_transactions(30)
+        fence(self.config.client("producer"),
+              earlier_owners(identity, generations, config.shards if config else 0), 30.0)
         producer = Producer(self.config.client("producer"))
         prefix = f"{name}/".encode()
         for t in (topic, self.config.get("snapshot.storage.topic")):
@@ -745,7 +715,5 @@ class Worker:
         return {"offsets": out}
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
-        from connector.runtime.validation import validate_response
-
         return validate_response(config, self.models_dir, self.functions)
 

@@ -15,6 +15,8 @@ import attrs
 
 from connector.errors import Problem, UserError
 from connector.model.numbers import is_whole_number
+from connector.runtime.plugins import load_plugins
+from connector.serde.registry import registry_conf
 
 SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "socket.",
                           "broker.address.family")
@@ -78,14 +80,10 @@ class WorkerConfig:
 
     def functions(self) -> tuple[Any, ...]:
         """Plugin functions named by `plugins` (comma-separated module:attribute)."""
-        from connector.runtime.plugins import load_plugins
-
         return load_plugins((self.optional("plugins") or "").split(","), self.file)
 
     def registry(self) -> dict[str, Any]:
         """SchemaRegistryClient config (`schema.registry.*` keys, basic auth)."""
-        from connector.serde.registry import registry_conf
-
         return registry_conf(self.values)
 
 

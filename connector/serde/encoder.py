@@ -21,9 +21,9 @@ import fastavro
 import numpy as np
 import numpy.typing as npt
 
-from connector.engine.batch import EventColumns
+from connector.core.batch import EventColumns
+from connector.model.avro import FieldSpec, LoadedSchema, field_specs, parsed_schema
 from connector.serde import pieces as P
-from connector.serde.schemas import FieldSpec, LoadedSchema, field_specs, parsed_schema
 from connector.serde.wire import header
 
 # Below this many rows the fixed cost of ~50 numpy calls exceeds fastavro's per-record cost.

@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 
 from connector.errors import Problem, UserError
-from connector.serde.schemas import LoadedSchema
+from connector.model.avro import LoadedSchema
 
 # confluent-kafka's client uses httpx2 when installed (its [schemaregistry] extra brings it),
 # else httpx: connection errors may come from either.

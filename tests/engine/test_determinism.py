@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from connector.engine.batch import TickBatch
+import pytest
+
+from connector.core.batch import TickBatch
 from connector.engine.shard import ShardEngine
 from connector.serde.encoder import RecordEncoder
 from tests.engine.conftest import EngineFactory
@@ -90,7 +92,6 @@ def test_silent_replay_matches_producing_run(engines: EngineFactory) -> None:
 
 def test_snapshot_of_another_run_is_refused(engines: EngineFactory) -> None:
     """A snapshot is never restored into a run with another seed (it would mix two runs)."""
-    import pytest
 
     snap = engines(banking_model(), users=100, shards=1, seed=1)[0].snapshot()
     other = engines(banking_model(), users=100, shards=1, seed=2)[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from connector.engine.batch import TickBatch
+from connector.core.batch import TickBatch
 from connector.engine.plan import EnginePlan, build_plan
 from connector.engine.settings import SimulationSettings
 from connector.engine.shard import ShardEngine, step_shards

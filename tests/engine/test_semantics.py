@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from connector.engine.batch import EventColumns
+from connector.core.batch import EventColumns
 from connector.engine.shard import ShardEngine
 from tests.engine.conftest import EngineFactory
 from tests.engine.stats import binomial_bounds, chi_square, chi_square_critical, poisson_bounds

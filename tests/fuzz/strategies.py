@@ -16,6 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from connector.model.avro import _PLAIN_LOGICAL, _TIMESTAMP_UNITS, PRIMITIVES
 from connector.model.expr.functions import BUILTINS
 from connector.model.expr.lexer import _OPERATORS, KEYWORDS
 from connector.model.parse import (
@@ -25,13 +26,13 @@ from connector.model.parse import (
     MODEL_KEYS,
     POPULATION_KEYS,
     PROFILE_KEYS,
+    SPELLINGS,
     TRANSITION_KEYS,
 )
-from connector.model.spec import ATTRIBUTE_TYPES, SESSION_ACTIONS
+from connector.model.spec import SESSION_ACTIONS
 from connector.model.validate import BUILTIN_NAMES
 from connector.runtime.config import KNOWN as CONNECTOR_KEYS
 from connector.runtime.worker_config import KNOWN as WORKER_KEYS
-from connector.serde.schemas import _PLAIN_LOGICAL, _TIMESTAMP_UNITS, PRIMITIVES
 
 NAMES = ("x", "y", "s", "flag", "amount", "balance", "t")
 STATES = ("a", "b", "c", "self")
@@ -94,7 +95,63 @@ def expression(max_leaves: int = 12) -> st.SearchStrategy[str]:
     deep = st.integers(min_value=50, max_value=3000).map(
         lambda n: st.sampled_from(("(" * n + "1" + ")" * n, "-" * n + "1", "not " * n + "true",
                                    "1" + " + 1" * n)))
-    return st.one_of(nested, nested, nested, deep.flatmap(lambda s: s), nasty_text())
+    return st.one_of(nested, nested, typed_expression(), typed_expression(),
+                     deep.flatmap(lambda s: s), nasty_text())
+
+
+def _call(name: str, *args: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.tuples(*args).map(lambda a: f"{name}({', '.join(a)})")
+
+
+def _op(left: st.SearchStrategy[str], ops: tuple[str, ...], right: st.SearchStrategy[str]
+        ) -> st.SearchStrategy[str]:
+    return st.tuples(left, st.sampled_from(ops), right).map(lambda t: f"({t[0]} {t[1]} {t[2]})")
+
+
+def typed_expression() -> st.SearchStrategy[str]:
+    """Well-typed expressions (so evaluation, not just checking, meets hostile values): every
+    builtin of the table with arguments of the types it takes, operators between them."""
+    ints = st.sampled_from(("0", "1", "-1", "7", "9223372036854775807", "-9223372036854775808",
+                            "2147483648", "86400000"))
+    floats = st.sampled_from(("0.0", "-0.5", "1e308", "1e-308", "2.5", "-1e308"))
+    texts = st.sampled_from(("''", "'a'", "'ß'", "'é'", "'\\u0000'", "'a' * 1"))
+    longs: st.SearchStrategy[str]
+    doubles: st.SearchStrategy[str]
+    strings: st.SearchStrategy[str]
+    bools: st.SearchStrategy[str]
+    times: st.SearchStrategy[str]
+    longs = st.deferred(lambda: st.one_of(
+        ints, st.sampled_from(("x", "amount", "tick", "user_id")),
+        _op(longs, ("+", "-", "*", "//", "%"), longs),
+        *(_call(f, doubles) for f in ("round", "floor", "ceil", "long", "poisson")),
+        *(_call(f, times) for f in ("hour", "minute", "second", "weekday", "day", "month", "year",
+                                    "day_of_year", "long")),
+        *(_call(f, longs) for f in ("abs", "seconds", "minutes", "hours", "days")),
+        _call("len", strings), _call("randint", longs, longs), _call("min", longs, longs),
+        _call("max", longs, longs), _call("clip", longs, longs, longs),
+        _call("if", bools, longs, longs), _call("coalesce", longs, longs),
+        st.lists(longs, min_size=1, max_size=3).map(lambda v: f"choice([{', '.join(v)}])")))
+    doubles = st.deferred(lambda: st.one_of(
+        floats, st.just("y"), _op(doubles, ("+", "-", "*", "/", "**", "%", "//"), longs),
+        _call("double", longs), _call("round", doubles, longs), _call("uniform", doubles, longs),
+        _call("normal", doubles, doubles), _call("lognormal", doubles, doubles),
+        _call("exponential", doubles), _call("abs", doubles)))
+    strings = st.deferred(lambda: st.one_of(
+        texts, st.sampled_from(("s", "state", "transition", "from_state", "to_state", "user_key")),
+        _op(strings, ("+",), strings), _call("string", longs), _call("string", doubles),
+        _call("string", bools), _call("string", times), _call("lower", strings),
+        _call("upper", strings), _call("coalesce", st.just("session_id"), strings),
+        _call("if", bools, strings, strings),
+        st.lists(texts, min_size=1, max_size=3).map(lambda v: f"choice([{', '.join(v)}])")))
+    bools = st.deferred(lambda: st.one_of(
+        st.sampled_from(("true", "false", "flag", "session_id == null")),
+        _op(longs, ("<", "<=", "==", "!=", ">", ">="), doubles), _op(strings, ("<", "=="), strings),
+        _op(bools, ("and", "or", "&&", "||"), bools), bools.map(lambda b: f"not {b}"),
+        _call("bernoulli", doubles)))
+    times = st.deferred(lambda: st.one_of(
+        st.sampled_from(("time", "t")), _call("timestamp", longs), _op(times, ("+", "-"), longs),
+        _call("min", times, times), _call("clip", times, times, times)))
+    return st.one_of(longs, doubles, strings, bools, times)
 
 
 def assignment() -> st.SearchStrategy[str]:
@@ -171,9 +228,9 @@ def transition() -> st.SearchStrategy[dict[str, Any]]:
 def model() -> st.SearchStrategy[dict[str, Any]]:
     """A model as data (written as YAML or JSON by the targets)."""
     attribute = st.one_of(
-        st.fixed_dictionaries({"type": st.sampled_from(ATTRIBUTE_TYPES)},
+        st.fixed_dictionaries({"type": st.sampled_from(SPELLINGS)},
                               optional={"initial": expression(6)}),
-        st.sampled_from(ATTRIBUTE_TYPES), _pick(ATTRIBUTE_KEYS, {}))
+        st.sampled_from(SPELLINGS), _pick(ATTRIBUTE_KEYS, {}))
     profile = _pick(PROFILE_KEYS, {
         "hours": st.one_of(st.lists(nasty_number(), min_size=24, max_size=24),
                            st.dictionaries(st.one_of(st.integers(-2, 30).map(str), nasty_text()),

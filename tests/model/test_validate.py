@@ -11,7 +11,7 @@ import pytest
 from connector.errors import UserError
 from connector.model.source import load_file
 from connector.model.validate import collect_problems, load_model
-from tests.helpers import banking_model, write_model
+from tests.helpers import MODELS, banking_model, write_model
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -179,7 +179,6 @@ def test_unreachable_state_is_a_warning(tmp_path: Path) -> None:
 
 def test_example_models_are_valid() -> None:
     """Every model shipped in config/models validates without errors."""
-    from tests.helpers import MODELS
 
     for path in sorted(MODELS.glob("*.yaml")):
         load_model(path)

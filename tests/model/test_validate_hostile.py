@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from connector.errors import UserError
+from connector.model.avro import schema_from_dict
 from connector.model.source import load_file
 from connector.model.validate import collect_problems
-from connector.serde.schemas import schema_from_dict
 from tests.helpers import EVENT_SCHEMA, model_file
 
 BASE: dict[str, Any] = {

@@ -21,12 +21,12 @@ from typing import Any
 import attrs
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from connector.kafka.topics import ensure_topics
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
-from connector.runtime.topics import ensure_topics
 from connector.serde.encoder import RecordEncoder
 from connector.serde.keys import KeySerializer, parse_key_format
-from connector.serde.partitioner import partitions
+from connector.serde.records import KafkaTopicPlan, kafka_records
 from tests.helpers import ROOT, banking_model
 
 Record = tuple[bytes, bytes, int]  # key, value payload (without the 5-byte wire header), timestamp
@@ -203,18 +203,15 @@ def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str,
     keys = KeySerializer(parse_key_format("avro-long" if config.key_format == "avro"
                                           else config.key_format))
     out: dict[tuple[str, int], list[Record]] = defaultdict(list)
-    encoders = {t: RecordEncoder(s) for t, s in sim.model.schemas.items()}
+    plans = {t: KafkaTopicPlan(config.kafka_topic(t), partition_counts[config.kafka_topic(t)],
+                               RecordEncoder(s), keys) for t, s in sim.model.schemas.items()}
     for shard in range(config.shards):
         engine = sim.shard(settings, shard)
         for _ in range(config.ticks or 0):
             for e in engine.step().events:
-                topic = config.kafka_topic(e.topic)
-                values = encoders[e.topic].encode_events(e).values()
-                encoded_keys = keys.encode(e.user_ids)
-                parts = partitions(encoded_keys, partition_counts[topic]).tolist()
-                for key, value, part, ts in zip(encoded_keys.values(), values, parts,
-                                                e.timestamps.tolist(), strict=True):
-                    out[(topic, part)].append((key, value, ts))
+                plan = plans[e.topic]
+                for value, key, part, ts in kafka_records(plan, [e]):
+                    out[(plan.kafka_topic, part)].append((key, value, ts))
     return out
 
 

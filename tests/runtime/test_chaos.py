@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
-from connector.runtime.offset_store import read_latest
-from connector.runtime.topics import ensure_topics
+from connector.kafka.offsets import read_latest
+from connector.kafka.topics import ensure_topics
 from tests.runtime.cluster import wait_for
 from tests.runtime.harness import (
     KafkaRun,

@@ -21,8 +21,6 @@ def _connector(run: KafkaRun, tasks_max: int = 6, shards: int = 12, ticks: int =
 
 
 def _finish_and_check(run: KafkaRun, rest_worker: object, connector: dict[str, object]) -> None:
-    from tests.runtime.cluster import ClusterWorker
-
     assert isinstance(rest_worker, ClusterWorker)
     name = str(connector["name"])
     wait_for(lambda: rest_worker.rest.ok("GET", f"/connectors/{name}/status")["connector"]

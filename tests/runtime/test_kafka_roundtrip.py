@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import time
+
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
@@ -43,8 +46,6 @@ def test_banking_round_trip(kafka_run: KafkaRun) -> None:
 
 def test_aborted_records_are_invisible(kafka_run: KafkaRun) -> None:
     """read_committed sees exactly the reference even though runs were cut mid-transaction."""
-    import signal
-    import time
 
     connector = kafka_run.connector(ticks=400, tasks_max=2)
     for delay in (4.0, 6.0):

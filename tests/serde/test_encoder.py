@@ -11,7 +11,8 @@ import fastavro
 import numpy as np
 import pytest
 
-from connector.engine.batch import EventColumns
+from connector.core.batch import EventColumns
+from connector.model.avro import field_specs, load_schemas, schema_from_dict
 from connector.serde.encoder import (
     SMALL_BATCH,
     EncodedBatch,
@@ -19,7 +20,6 @@ from connector.serde.encoder import (
     RecordEncoder,
     encode_columns,
 )
-from connector.serde.schemas import field_specs, load_schemas, schema_from_dict
 from connector.serde.wire import header, unframe
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from confluent_kafka import Message, Producer
 
 from connector.serde.keys import KeySerializer
 from connector.serde.partitioner import murmur2, murmur2_many, partition, partitions
@@ -81,7 +82,6 @@ def test_librdkafka_murmur2_random_agrees_on_a_real_topic(
     kafka_bootstrap: str, topic_factory: Callable[..., str]
 ) -> None:
     """A producer with partitioner=murmur2_random puts each user-id key where we compute it."""
-    from confluent_kafka import Message, Producer
 
     topic = topic_factory(partitions=12)
     ids = np.arange(0, 3000, 7, dtype=np.int64)

@@ -18,6 +18,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from connector.errors import UserError
+from connector.model.avro import LoadedSchema, schema_from_dict
 from connector.serde.encoder import RecordEncoder
 from connector.serde.keys import KeyFormat, KeySerializer
 from connector.serde.registry import (
@@ -34,7 +35,6 @@ from connector.serde.registry import (
     registry_conf,
     subject_name,
 )
-from connector.serde.schemas import LoadedSchema, schema_from_dict
 
 NO_WAIT = RetryPolicy(attempts=3, initial_backoff_s=0.0)
 

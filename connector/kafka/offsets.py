@@ -18,7 +18,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from connector.destinations.base import Committed, ShardCheckpoint
+from connector.core.checkpoint import Committed, ShardCheckpoint
 
 _CHUNK_HEADER = struct.Struct(">qii")  # snapshot tick, chunk index, chunk count
 
@@ -33,6 +33,18 @@ def chunk_key(connector: str, shard: int, index: int) -> bytes:
 
 def generations_key(connector: str) -> bytes:
     return f"{connector}/generations".encode()
+
+
+def read_generations(consumer_conf: dict[str, Any], topic: str, connector: str,
+                     timeout_s: float = 60.0) -> set[int]:
+    """Every `tasks.max` the connector ran with (recorded before its tasks start)."""
+    key = generations_key(connector)
+    raw = read_latest(consumer_conf, topic, key, timeout_s)
+    return {int(g) for g in json.loads(raw[key])} if key in raw else set()
+
+
+def generations_value(generations: set[int]) -> bytes:
+    return json.dumps(sorted(generations)).encode()
 
 
 def offset_value(checkpoint: ShardCheckpoint, fingerprint: str, start_ms: int,

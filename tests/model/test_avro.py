@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from connector.core.types import ValueType
 from connector.errors import UserError
-from connector.serde.schemas import (
+from connector.model.avro import (
     FieldSpec,
     field_specs,
     load_schema,
@@ -41,14 +42,14 @@ def test_banking_schemas_load_by_stem_and_full_name() -> None:
         assert catalog.get(s.fullname) is s
         assert s.fields[0].name == "user_id"
         assert s.fields[-1] == FieldSpec(
-            "timestamp", "timestamp", "long", logical_type="timestamp-millis"
+            "timestamp", ValueType.TIMESTAMP, "long", logical_type="timestamp-millis"
         )
 
 
 def test_banking_field_types() -> None:
     """Banking fields carry the expression types the model fills them with."""
     catalog = load_schemas(SCHEMAS)
-    types = {s.name: [(f.name, f.value_type) for f in s.fields] for s in catalog}
+    types = {s.name: [(f.name, f.value_type.spelling) for f in s.fields] for s in catalog}
     assert types["clickstream"] == [
         ("user_id", "string"),
         ("event", "string"),
@@ -160,7 +161,7 @@ def test_field_specs_cover_supported_types() -> None:
         {"name": "odd", "type": {"type": "long", "logicalType": "made-up"}},
     )
     specs = {f.name: f for f in field_specs(schema)}
-    assert [(f.value_type, f.avro_type) for f in specs.values()] == [
+    assert [(f.value_type.spelling, f.avro_type) for f in specs.values()] == [
         ("long", "int"), ("long", "long"), ("double", "float"), ("double", "double"),
         ("boolean", "boolean"), ("string", "string"), ("string", "bytes"), ("string", "enum"),
         ("string", "enum"), ("timestamp", "long"), ("timestamp", "long"), ("long", "int"),
@@ -192,7 +193,7 @@ def test_inline_schema_from_dict_and_text() -> None:
     """Schemas given inline (model files) load like files, named after the given source."""
     data = record({"name": "x", "type": "long"}, name="Inline")
     s = schema_from_dict(data, "models/m.yaml", name="events")
-    assert (s.name, s.fullname, s.fields[0].value_type) == ("events", "t.Inline", "long")
+    assert (s.name, s.fullname, s.fields[0].value_type.spelling) == ("events", "t.Inline", "long")
     assert json.loads(s.schema_str) == data
     assert parse_schema_text(json.dumps(data), "x/events.avsc").name == "events"
     with pytest.raises(UserError, match=r"models/m\.yaml: a record needs a \"fields\" list"):

@@ -9,8 +9,15 @@ its work.
 from __future__ import annotations
 
 import enum
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
+import structlog
 from confluent_kafka import KafkaError, KafkaException
+
+log = structlog.get_logger(__name__)
+R = TypeVar("R")
 
 
 class Outcome(enum.Enum):
@@ -55,3 +62,27 @@ class ProducerFenced(Exception):
 
 class ProducerFailed(Exception):
     """The producer hit a fatal error; the task restarts with a new producer."""
+
+
+def retrying(func: Callable[..., R], *args: object, timeout_s: float) -> R:
+    """A producer call, retried with backoff while librdkafka says the error is retriable (for
+    at most `timeout_s`); a fence raises ProducerFenced, a fatal error ProducerFailed, anything
+    else (abortable) is raised as it is."""
+    delay = 0.1
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return func(*args)
+        except KafkaException as exc:
+            outcome = classify(exc)
+            if outcome is Outcome.RETRY and time.monotonic() < deadline:
+                log.warning("retrying producer call", call=getattr(func, "__name__", "?"),
+                            error=str(exc))
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if outcome is Outcome.FENCED:
+                raise ProducerFenced(str(exc)) from exc
+            if outcome is Outcome.FATAL:
+                raise ProducerFailed(str(exc)) from exc
+            raise

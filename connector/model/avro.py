@@ -1,5 +1,7 @@
 """Avro value schemas: load `schemas/*.avsc`, check the encoder can write them, describe fields.
 
+Part of what a model is: validation checks every emitted field against them.
+
 Supported (everything the columnar encoder writes): a top-level record whose fields are
 null/boolean/int/long/float/double/string/bytes, enums, a union of null with one of those, and the
 logical types timestamp-millis/-micros/-nanos (and local-), date, time-millis/-micros and uuid.
@@ -12,32 +14,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import attrs
 import fastavro
 from fastavro.schema import SchemaParseException, UnknownType
 
+from connector.core.types import ValueType
 from connector.errors import Problem, UserError
-
-# Expression value types by name (mirrors connector.model.expr.ExprType without importing it).
-ValueType = Literal["long", "double", "boolean", "string", "timestamp"]
-LONG: Final = "long"
-DOUBLE: Final = "double"
-BOOLEAN: Final = "boolean"
-STRING: Final = "string"
-TIMESTAMP: Final = "timestamp"
 
 PRIMITIVES: Final = frozenset({"boolean", "int", "long", "float", "double", "string", "bytes"})
 _VALUE_TYPE: Final[dict[str, ValueType]] = {
-    "boolean": BOOLEAN,
-    "int": LONG,
-    "long": LONG,
-    "float": DOUBLE,
-    "double": DOUBLE,
-    "string": STRING,
-    "bytes": STRING,
-    "enum": STRING,
+    "boolean": ValueType.BOOLEAN,
+    "int": ValueType.LONG,
+    "long": ValueType.LONG,
+    "float": ValueType.DOUBLE,
+    "double": ValueType.DOUBLE,
+    "string": ValueType.STRING,
+    "bytes": ValueType.STRING,
+    "enum": ValueType.STRING,
 }
 # Timestamp logical types -> how many schema units make one millisecond.
 _TIMESTAMP_UNITS: Final = {
@@ -257,7 +252,7 @@ def _field_spec(field: Mapping[str, Any], named: Mapping[str, Any]) -> FieldSpec
     base, logical, symbols = _base_type(t, name)
     value_type = _VALUE_TYPE[base]
     if logical in _TIMESTAMP_UNITS and base == "long":
-        value_type = TIMESTAMP
+        value_type = ValueType.TIMESTAMP
     return FieldSpec(
         name=name,
         value_type=value_type,
