@@ -27,13 +27,16 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from connector.errors import UserError
 from tests.fuzz import strategies, targets
+
+if TYPE_CHECKING:
+    from _typeshed import HasFileno
 
 GRACE_SECONDS = 5.0
 
@@ -50,7 +53,7 @@ def _alarm(signum: int, frame: object) -> None:
     raise Hang
 
 
-def _no_fsync(fd: int) -> None:
+def _no_fsync(fd: int | HasFileno) -> None:
     """os.fsync in campaign children."""
 
 
