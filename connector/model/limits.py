@@ -37,6 +37,12 @@ def check_shards(shards: int) -> None:
         raise ValueError(f"expected from 1 to {MAX_SHARDS} shards, got {shards}")
 
 
+def check_tasks_max(tasks: int) -> None:
+    """Each task is a process; more tasks than the most shards there can be would idle."""
+    if not 1 <= tasks <= MAX_SHARDS:
+        raise ValueError(f"expected from 1 to {MAX_SHARDS} tasks, got {tasks}")
+
+
 def check_seed(seed: int) -> None:
     if not 0 <= seed <= MAX_SEED:
         raise ValueError(f"expected a seed from 0 to 2**64-1 ({MAX_SEED}), got {seed}")
@@ -76,11 +82,12 @@ END_OF_CALENDAR = ("the simulated time reached the year 9999, the end of the cal
 
 
 def check_settings(*, users: int | None, shards: int, seed: int, tick_ms: int,
-                   pace: float | None, start_ms: int | None, ticks: int | None
-                   ) -> list[tuple[str, str]]:
+                   pace: float | None, start_ms: int | None, ticks: int | None,
+                   tasks_max: int = 1) -> list[tuple[str, str]]:
     """(config key, message) for every setting out of its bounds; None means not given (for
     `start_ms`: `now`, resolved at the first start)."""
     checks: list[tuple[str, Callable[[], None]]] = [
+        ("tasks.max", partial(check_tasks_max, tasks_max)),
         ("shards", partial(check_shards, shards)),
         ("seed", partial(check_seed, seed)),
         ("tick.ms", partial(check_tick_ms, tick_ms)),

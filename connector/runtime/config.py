@@ -209,7 +209,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     start_ms = parse_start_time(start) if start != "now" and not problems else None
     for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
                                        tick_ms=cfg.tick_ms, pace=pace, start_ms=start_ms,
-                                       ticks=ticks):
+                                       ticks=ticks, tasks_max=cfg.tasks_max):
         err(f"config.{key}", message)
     if problems:
         raise UserError(problems)

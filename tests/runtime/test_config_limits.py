@@ -26,6 +26,8 @@ CASES: list[tuple[dict[str, Any], str]] = [
      "config.users: expected from 0 to 1e+12 users, got 20000000000000000000"),
     ({"users": 1e9}, "config.users: expected a whole number (digits 0-9), got '1000000000.0'"),
     ({"shards": "1000000000"}, "config.shards: expected from 1 to 4096 shards, got 1000000000"),
+    ({"tasks.max": "1000000000"},
+     "config.tasks.max: expected from 1 to 4096 tasks, got 1000000000"),
     ({"seed": "-1"}, "config.seed: expected a whole number >= 0, got -1"),
     ({"seed": "99999999999999999999"},
      "config.seed: expected a seed from 0 to 2**64-1 (18446744073709551615), got "
