@@ -229,6 +229,8 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
             err("config.model", f"inline model is not valid JSON: {exc.msg} (column "
                 f"{exc.colno})")
             return Document({}, file, {}), base_dir
+        except (ValueError, RecursionError):  # JSON's own limits: the reader names them
+            return parse_text(value, f"{file or 'connector'}#config.model"), base_dir
     if value is None:
         err("config.model", "missing 'model': a path to a model file or an inline model object")
         return Document({}, file, {}), base_dir

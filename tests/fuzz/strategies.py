@@ -319,7 +319,8 @@ def inputs_by_kind() -> list[tuple[str, st.SearchStrategy[Any]]]:
         ("expression", expression()),
         ("yaml", yaml_text()),
         ("model", st.tuples(model(), st.booleans())),
-        ("connector", st.tuples(model(), connector_config(), st.booleans())),
+        ("connector", st.tuples(model(), connector_config(),
+                                st.sampled_from((False, True, "inline")))),
         ("worker", worker_config()),
     ]
 

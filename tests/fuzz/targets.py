@@ -82,10 +82,13 @@ def run_model(data: tuple[Any, bool], work: Path) -> None:
     load_model(write_model(model, work, as_json))
 
 
-def run_connector(data: tuple[Any, dict[str, Any], bool], work: Path) -> None:
-    """`doge validate` then a short `doge run` of the connector, resumed once."""
-    model, config, as_json = data
-    body = {"name": "fuzz", "config": {**config, "model": str(write_model(model, work, as_json))}}
+def run_connector(data: tuple[Any, dict[str, Any], bool | str], work: Path) -> None:
+    """`doge validate` then a short `doge run` of the connector, resumed once. The model is a
+    YAML or JSON file (mode False / True) or inline as JSON text ("inline")."""
+    model, config, mode = data
+    inline = json.dumps(model) if mode == "inline" else None
+    body = {"name": "fuzz", "config": {
+        **config, "model": inline or str(write_model(model, work, mode is True))}}
     path = work / "connector.json"
     path.write_text(json.dumps(body), encoding="utf-8", errors="surrogatepass")
     cfg = load_connector(path)

@@ -68,3 +68,11 @@ def test_model_path_that_cannot_be_a_model_is_refused(tmp_path: Path) -> None:
             parse_connector({"name": "c", "config": body}, "c.json", tmp_path)
         (problem,) = info.value.problems
         assert problem.path == "config.model" and message in problem.message
+
+
+def test_inline_model_text_too_deep_or_too_long(tmp_path: Path) -> None:
+    """An inline model as JSON text nested 3,000 deep or with a 5,000-digit number: UserError."""
+    for text, message in (("{\"a\":" * 3000 + "1" + "}" * 3000, "nest"),
+                          ('{"states": ' + "1" * 5000 + "}", "is too long")):
+        with pytest.raises(UserError, match=message):
+            parse_connector({"name": "c", "config": {"model": text}}, "c.json", tmp_path)
