@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Long fuzz campaign: N generated models, connector and worker configs, expressions and YAML
 # documents through the product, each batch in a forked child at low priority with an
-# address-space limit and a per-input timeout. Counts tracebacks, hangs (> --timeout s) and
+# address-space limit and a per-input timeout. Counts tracebacks, hangs (> --timeout s of CPU) and
 # inputs whose peak RSS passes 1 GiB; minimised failures go to the output folder.
 #
 #   scripts/fuzz.sh [INPUTS] [OUTPUT_DIR] [extra options of tests/fuzz/campaign.py]

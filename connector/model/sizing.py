@@ -48,10 +48,7 @@ def bytes_per_user(spec: ModelSpec, tick_ms: int) -> int:
 
 def _moving_share(spec: ModelSpec, tick_ms: int) -> float:
     """The largest share of a state's users that may move in one tick (profiles at peak)."""
-    peaks = {p.name: p.peak for p in spec.profiles}
-    totals = [sum(t.chance_per_tick(tick_ms) * peaks.get(t.profile or "", 1.0)
-                  for t in spec.transitions if state in t.sources) for state in spec.states]
-    return min(1.0, max(totals, default=0.0))
+    return min(1.0, max(spec.chance_totals(tick_ms).values(), default=0.0))
 
 
 def available_memory() -> int:

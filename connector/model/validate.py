@@ -66,6 +66,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.sites = ex.SiteCounter()
         self.nullable_names = set(NULLABLE_NAMES)  # plus variables that may be null
+        self.topic_names = {t.name for t in spec.topics}
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
@@ -168,6 +169,7 @@ def _check_states(c: _Checker) -> None:
                 load_zone(profile.timezone)
             except ValueError as exc:
                 c.error(child_path(profile.path, "timezone"), str(exc))
+    profile_names = {p.name for p in spec.profiles}
     for t in spec.transitions:
         for i, source in enumerate(t.sources):
             if source not in known:
@@ -179,7 +181,7 @@ def _check_states(c: _Checker) -> None:
         if t.target not in known and t.target != SELF:
             c.error(child_path(t.path, "to"), f"transition '{t.name}': "
                     + _unknown_state(t.target, spec.states))
-        if t.profile is not None and t.profile not in {p.name for p in spec.profiles}:
+        if t.profile is not None and t.profile not in profile_names:
             c.error(child_path(t.path, "profile"), f"unknown profile '{t.profile}'; known "
                     f"profiles: {', '.join(p.name for p in spec.profiles) or '(none)'}")
     seen: dict[tuple[str, str], str] = {}
@@ -294,7 +296,7 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
 def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str], path: str,
                 names: dict[str, ex.ExprType], schemas: dict[str, LoadedSchema]
                 ) -> CheckedEmit | None:
-    if topic not in {tp.name for tp in c.spec.topics}:
+    if topic not in c.topic_names:
         c.error(child_path(path, "topic"), f"transition '{t.name}' emits to unknown topic "
                 f"'{topic}'; topics: {', '.join(tp.name for tp in c.spec.topics) or '(none)'}")
         return None
@@ -385,12 +387,12 @@ def _check_chances(c: _Checker) -> None:
     """Chances out of one state sum to at most 100 % at the peak of their time profiles."""
     spec = c.spec
     peaks = {p.name: p.peak for p in spec.profiles}
-    for state in spec.states:
-        outgoing = [t for t in spec.transitions if state in t.sources]
-        # `every` chances depend on tick.ms; 1 minute is the reference for this static check,
-        # the engine re-checks with the connector's real tick.ms.
-        total = sum(t.chance_per_tick(60_000) * peaks.get(t.profile or "", 1.0) * 100
-                    for t in outgoing)
+    by_state = spec.outgoing()
+    # `every` chances depend on tick.ms; 1 minute is the reference for this static check,
+    # the engine re-checks with the connector's real tick.ms.
+    for state, chance in spec.chance_totals(60_000).items():
+        outgoing = by_state[state]
+        total = chance * 100
         if total > 100 + 1e-9:
             names = ", ".join(f"{t.name} ({t.chance_per_tick(60_000) * 100:g} %"
                               + (f" x peak {peaks[t.profile]:g}" if t.profile in peaks else "")
@@ -401,11 +403,8 @@ def _check_chances(c: _Checker) -> None:
 
 def check_chances_for_tick(spec: ModelSpec, tick_ms: float) -> list[str]:
     """States whose chances exceed 100 % at this tick length (messages), for connector checks."""
-    peaks = {p.name: p.peak for p in spec.profiles}
     out = []
-    for state in spec.states:
-        total = sum(t.chance_per_tick(tick_ms) * peaks.get(t.profile or "", 1.0)
-                    for t in spec.transitions if state in t.sources)
+    for state, total in spec.chance_totals(tick_ms).items():
         if total > 1 + 1e-9:
             out.append(f"chances out of state '{state}' sum to {total * 100:g} % per tick at "
                        f"tick.ms={tick_ms:g}")
@@ -416,12 +415,12 @@ def _check_reachability(c: _Checker) -> None:
     spec = c.spec
     reached = {s for s, w in spec.initial if w > 0} | {spec.population.arrival_state}
     frontier = list(reached)
-    edges = [(s, s if t.target == SELF else t.target) for t in spec.transitions
-             for s in t.sources]
+    outgoing = spec.outgoing()
     while frontier:
         state = frontier.pop()
-        for source, target in edges:
-            if source == state and target not in reached:
+        for t in outgoing.get(state, ()):
+            target = state if t.target == SELF else t.target
+            if target not in reached:
                 reached.add(target)
                 frontier.append(target)
     for i, state in enumerate(spec.states):

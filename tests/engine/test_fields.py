@@ -78,3 +78,13 @@ def test_micro_and_nano_timestamps_hold_their_units(engines: EngineFactory) -> N
     ms = events.fields["timestamp"]
     assert np.array_equal(events.fields["us"], ms * 1000)
     assert events.fields["ns"].tolist() == (ms * 1_000_000).tolist()
+
+
+def test_model_with_forty_thousand_states_runs(engines: EngineFactory) -> None:
+    """More states than int16 holds: state columns widen (an OverflowError before)."""
+    states = [f"s{i}" for i in range(40_000)]
+    model = {"states": states, "initial": "s0", "transitions": [
+        {"name": "far", "from": "s0", "to": "s39999", "chance": 100, "emit": ["events"]}]}
+    engine = engines(model, users=5)[0]
+    (events,) = engine.step().events
+    assert len(events) == 5 and engine.population.state.dtype == np.int32

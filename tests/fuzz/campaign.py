@@ -2,13 +2,15 @@
 
 The parent forks children (after importing everything, so a fork is cheap); each child runs a
 batch of inputs drawn by hypothesis from tests/fuzz/strategies.py under an address-space limit
-(RLIMIT_AS) and a per-input alarm. Per input the child records what escaped: a UserError is the
-expected clear refusal; any other exception is a traceback; an input still running after the
-timeout is a hang; an input after which the process's peak RSS exceeds the memory bound is a
+(RLIMIT_AS) and a per-input alarm on CPU time. Per input the child records what escaped: a
+UserError is the expected clear refusal; any other exception is a traceback; an input using
+more CPU time than the timeout is a hang (CPU, not wall time: the children run at nice 19 on
+shared cores); an input after which the process's peak RSS exceeds the memory bound is a
 memory blow-up. The first input of each new failure signature is shrunk by hypothesis and
-written, minimised, to the failures folder. The parent kills a child whose input outlives the
-timeout by more than a grace period (a hang inside C code ignores the alarm), and reads every
-child's peak RSS from wait4. The summary is JSON on stdout (and in the failures folder).
+written, minimised, to the failures folder. The parent kills a child whose input uses the
+timeout's CPU time plus a grace period (a hang inside C code ignores the alarm), or blocks for
+WALL_FACTOR times the timeout in wall time (a read that never returns), and reads every child's
+peak RSS from wait4. The summary is JSON on stdout (and in the failures folder).
 
     python -m tests.fuzz.campaign --inputs 100000 --jobs 2 --out fuzz-failures
 """
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from _typeshed import HasFileno
 
 GRACE_SECONDS = 5.0
+# Wall time after which a child blocked without using CPU (a read that never returns) is killed.
+WALL_FACTOR = 12
 
 
 class Hang(BaseException):
@@ -90,7 +94,8 @@ class Child:
             self.send(event="start", n=self.count)
         else:
             self.send(event="beat")  # shrinking: alive, not a new input
-        signal.setitimer(signal.ITIMER_REAL, self.args.timeout)
+        # CPU time, not wall time: at nice 19 on a busy machine a child may wait a long while.
+        signal.setitimer(signal.ITIMER_PROF, self.args.timeout)
         failure: tuple[str, BaseException | None, str] | None = None
         try:
             targets.run(kind, data, self.work)
@@ -103,7 +108,7 @@ class Child:
         except Exception as exc:
             failure = ("traceback", exc, _signature(exc))
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(signal.ITIMER_PROF, 0)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         if failure is None and rss > self.args.memory_bound and rss > self.peak:
             failure = ("memory", None, f"RSS>{self.args.memory_bound}@{kind}")
@@ -138,7 +143,7 @@ class Child:
         self.send(event="saved", signature=sig, file=str(out / f"{name}.txt"))
 
     def main(self, seed: int, batch: int) -> None:
-        signal.signal(signal.SIGALRM, _alarm)
+        signal.signal(signal.SIGPROF, _alarm)
         # Durability is not under test here; fsync on a shared disk would dominate the time.
         os.fsync = _no_fsync
         limit = self.args.address_space
@@ -163,6 +168,15 @@ class Child:
                       text="".join(traceback.format_exception(exc)))
         _current(self.args.out, os.getpid()).unlink(missing_ok=True)
         self.send(event="end", count=self.count)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _current(out: str, pid: int) -> Path:
@@ -196,7 +210,7 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
                     os._exit(0)
             os.close(write)
             running[pid] = {"pipe": read, "buffer": b"", "count": 0, "batch": batch,
-                            "input_started": time.monotonic()}
+                            "input_started": time.monotonic(), "cpu_started": 0.0}
             next_seed += 1
         _poll(running, totals, known, args)
         _reap(running, totals, args)
@@ -228,6 +242,7 @@ def _poll(running: dict[int, dict[str, Any]], totals: dict[str, Any], known: set
             if event["event"] in ("start", "beat"):
                 child["count"] = event.get("n", child["count"])
                 child["input_started"] = time.monotonic()
+                child["cpu_started"] = _cpu_seconds(pipes[fd])
             elif event["event"] == "failure":
                 category = {"traceback": "tracebacks", "hang": "hangs"}.get(
                     event["category"], event["category"])
@@ -242,7 +257,9 @@ def _poll(running: dict[int, dict[str, Any]], totals: dict[str, Any], known: set
 def _reap(running: dict[int, dict[str, Any]], totals: dict[str, Any],
           args: argparse.Namespace) -> None:
     for pid, child in list(running.items()):
-        if time.monotonic() - child["input_started"] > args.timeout + GRACE_SECONDS:
+        cpu = _cpu_seconds(pid) - child["cpu_started"]
+        wall = time.monotonic() - child["input_started"]
+        if cpu > args.timeout + GRACE_SECONDS or wall > args.timeout * WALL_FACTOR:
             os.kill(pid, signal.SIGKILL)  # a hang the alarm could not interrupt
             totals["hangs"] += 1
             totals["killed"] += 1
@@ -269,7 +286,7 @@ def main() -> None:
     parser.add_argument("--inputs", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500, help="inputs per forked child")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per input")
+    parser.add_argument("--timeout", type=float, default=10.0, help="CPU seconds per input")
     parser.add_argument("--memory-bound", type=int, default=2**30,
                         help="peak RSS (bytes) above which an input counts as a blow-up")
     parser.add_argument("--address-space", type=int, default=3 * 2**30,
