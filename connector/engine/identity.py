@@ -10,7 +10,9 @@ import attrs
 
 from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
-from connector.model.validate import ValidatedModel
+from connector.model.expr.pools import identity as pool_identity
+from connector.model.expr.valuefns import pools_of
+from connector.model.validate import ValidatedModel, all_expressions
 
 # Bumped whenever the same model, settings and seed would give other bytes (how random numbers
 # are drawn, what a tick does), so a run is never resumed by an engine that continues it
@@ -26,12 +28,15 @@ def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
     spec = attrs.asdict(model.spec, recurse=True,
                         filter=lambda a, _: a.name not in ("file", "schema_file"),
                         value_serializer=_spelled)
-    identity: dict[str, Any] = {"model": spec, "settings": attrs.asdict(settings),
-                                "engine": ENGINE_OUTPUT_VERSION}
+    payload: dict[str, object] = {"model": spec, "settings": attrs.asdict(settings),
+                                  "engine": ENGINE_OUTPUT_VERSION}
+    pools = {p for e in all_expressions(model) for p in pools_of(e.tree)}
+    if pools:  # fake() values: the library version and the pools' contents (builds them)
+        payload["values"] = pool_identity(pools)
     if any(f.units_per_ms != 1 for s in model.schemas.values() for f in s.fields):
-        identity["fix"] = _SCALED_TIMES
-    payload = json.dumps(identity, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+        payload["fix"] = _SCALED_TIMES
+    encoded = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()[:32]
 
 
 def _spelled(instance: object, field: object, value: Any) -> Any:

@@ -14,6 +14,7 @@ from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
 from connector.model.expr.typed import calls_plugin
+from connector.model.expr.valuefns import sequences_of
 from connector.model.limits import MAX_ARRIVALS_PER_TICK
 from connector.model.spec import SELF
 from connector.model.validate import CheckedTransition, ValidatedModel, check_chances_for_tick
@@ -30,6 +31,9 @@ class CompiledEmit:
     fields: tuple[tuple[FieldSpec, ex.Compiled, int | None], ...]
     path: str  # the emit's place in the model file, for errors
     fitted: frozenset[str] = frozenset()  # fields whose values fields.fit_field checks
+    # sequence() names its fields take numbers from, once per call: a silent replay takes them
+    # too, so counters continue the same after a restart.
+    sequences: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -165,7 +169,8 @@ def _compile_transition(i: int, t: CheckedTransition, index: dict[str, int]
         updates=tuple((a, ex.compile_expr(c)) for a, _, c in t.updates),
         emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c), _share_key(keys, f, c))
                                                 for f, c in e.fields), spec.path,
-                                 frozenset(f.name for f, c in e.fields if needs_fitting(f, c)))
+                                 frozenset(f.name for f, c in e.fields if needs_fitting(f, c)),
+                                 tuple(n for _, c in e.fields for n in sequences_of(c.tree)))
                     for e, spec in zip(t.emits, t.spec.emits, strict=True)),
         row_wise=not any(calls_plugin(c.tree) for c in checked),
         emits_from_state=bool({"from_state", "to_state"} & {
@@ -174,7 +179,8 @@ def _compile_transition(i: int, t: CheckedTransition, index: dict[str, int]
 
 
 def _share_key(keys: dict[object, int], f: FieldSpec, checked: ex.Checked) -> int | None:
-    """Same key for the same deterministic expression into the same field type; None if random."""
-    if checked.sites:
+    """Same key for the same deterministic expression into the same field type; None if random
+    or taking sequence numbers (each call takes its own)."""
+    if checked.sites or sequences_of(checked.tree):
         return None
     return keys.setdefault((checked.node, f.value_type, f.nullable), len(keys))

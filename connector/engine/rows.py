@@ -81,6 +81,13 @@ class ShardRows:
                 owners.append(self.owners[k])
         return ShardRows(engines, rows, owners)
 
+    def sequence(self, name: str, size: int) -> np.ndarray:
+        """The next numbers of sequence `name`, each shard's rows from its own counter."""
+        if size != self.size:
+            raise ValueError(f"sequence {name!r}: {size} numbers asked for {self.size} rows")
+        return self.concat([e.take_sequence(name, r.shape[0])
+                            for e, r in zip(self.engines, self.rows, strict=True)])
+
     def stream(self, purpose: int, tick: int, site: int = 0) -> np.random.Generator:
         """The generator of (purpose, tick, site): one shard's own, or one drawing each shard's
         slice from that shard's stream."""

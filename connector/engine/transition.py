@@ -88,7 +88,12 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
     left = rows.gather("state") if t.emits_from_state and build_events else None
     closing = _write(t, rows, new_values)
-    if not build_events or not t.emits:
+    if not build_events:
+        for emit in t.emits:  # a silent replay still hands out what the fields would take
+            for name in emit.sequences:
+                rows.sequence(name, rows.size)
+        return
+    if not t.emits:
         return
     count = rows.size
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
@@ -161,7 +166,7 @@ def _fit(values: np.ndarray, f: FieldSpec, t: CompiledTransition, emit: Compiled
 def _context(rows: ShardRows, columns: Mapping[str, object], tick: int) -> ex.EvalContext:
     return ex.EvalContext(size=rows.size, columns=columns,
                           rng=lambda site: rows.stream(rng.SITE, tick, site),
-                          tz=rows.engines[0].plan.timezone)
+                          tz=rows.engines[0].plan.timezone, sequence=rows.sequence)
 
 
 def _evaluate(compiled: ex.Compiled, columns: LazyColumns, ctx: ex.EvalContext) -> np.ndarray:
