@@ -13,7 +13,7 @@ import numpy as np
 from connector.core.types import ValueType
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
-from connector.model.validate import static_values
+from connector.model.static_values import static_values
 
 _I32 = np.iinfo(np.int32)
 _I64 = np.iinfo(np.int64)

@@ -21,6 +21,7 @@ from connector.model.expr.lexer import KEYWORDS
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
 from connector.model.spec import SELF, ModelSpec, TransitionSpec
+from connector.model.static_values import static_field_problem
 from connector.model.zones import load_zone
 
 # Names the engine provides (besides attributes and vars), all from expr's one table.
@@ -29,7 +30,6 @@ INIT_NAMES = {n.name: n.type for n in ex.ENGINE_NAME_TABLE if n.at_creation}
 NULLABLE_NAMES = frozenset(n.name for n in ex.ENGINE_NAME_TABLE if n.nullable)
 # Schema fields filled without an explicit expression when the name matches.
 DEFAULT_FIELD_EXPRESSIONS = {field: n.name for n in ex.ENGINE_NAME_TABLE for field in n.fields}
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 # Kafka's rule for topic names (they are file names of the local destination too).
 TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
@@ -353,34 +353,6 @@ def _literal(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return repr(value)
-
-
-def static_values(checked: ex.Checked) -> frozenset[Any] | None:
-    """The values an expression can take, when known without running it (None otherwise)."""
-    values = ex.possible_values(checked.node)
-    if values is None and ex.is_constant(checked.node):
-        value = ex.compile_expr(checked).evaluate(ex.EvalContext(size=1, columns={}))
-        values = frozenset(value.tolist())
-    return values
-
-
-def static_field_problem(f: FieldSpec, checked: ex.Checked) -> str | None:
-    """Why values of `checked` cannot fill field `f`, when that is known before running."""
-    values = static_values(checked)
-    if values is None:
-        return None
-    present = [v for v in values if v is not None]
-    if f.symbols:
-        bad = sorted(str(v) for v in present if v not in f.symbols)
-        if bad:
-            return (f"{', '.join(map(repr, bad))} is not a symbol of enum field '{f.name}': "
-                    f"{', '.join(f.symbols)}")
-    if f.avro_type == "int":
-        bad = sorted(v for v in present if not INT32_MIN <= v <= INT32_MAX)
-        if bad:
-            return (f"{bad[0]} is outside the range of Avro int field '{f.name}' "
-                    f"({INT32_MIN} to {INT32_MAX})")
-    return None
 
 
 def _check_chances(c: _Checker) -> None:
