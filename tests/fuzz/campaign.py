@@ -28,11 +28,13 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import HypothesisWarning
 
 from connector.errors import UserError
 from tests.fuzz import strategies, targets
@@ -144,6 +146,7 @@ class Child:
 
     def main(self, seed: int, batch: int) -> None:
         signal.signal(signal.SIGPROF, _alarm)
+        warnings.simplefilter("ignore", HypothesisWarning)  # reprs of large inputs
         # Durability is not under test here; fsync on a shared disk would dominate the time.
         os.fsync = _no_fsync
         limit = self.args.address_space
@@ -195,11 +198,11 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
     while totals["inputs"] < args.inputs or running:
         while len(running) < args.jobs and totals["inputs"] + sum(
                 r["count"] for r in running.values()) < args.inputs:
-            read, write = os.pipe()
             in_flight = sum(r["batch"] - r["count"] for r in running.values())
             batch = min(args.batch, args.inputs - totals["inputs"] - in_flight)
             if batch <= 0:
                 break
+            read, write = os.pipe()
             pid = os.fork()
             if pid == 0:
                 os.close(read)
