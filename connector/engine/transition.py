@@ -1,4 +1,4 @@
-"""One transition taken by a set of rows in one tick: condition, updates, sessions, events.
+"""One transition taken by a set of rows in one tick: condition, hook, updates, sessions, events.
 
 The rows may span several shards (see rows.py); every random draw and every result is per
 shard, so the outcome for a shard is the same as if it were stepped alone.
@@ -6,16 +6,17 @@ shard, so the outcome for a shard is the same as if it were stepped alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from connector.core.batch import EventColumns
+from connector.core.batch import EventColumns, Moves
 from connector.core.types import ValueType
 from connector.engine import rng
 from connector.engine.errors import TransitionValueError
 from connector.engine.fields import fit_field
+from connector.engine.hooks import Movers, run_hook
 from connector.engine.plan import (
     SESSION_CLOSE,
     SESSION_OPEN,
@@ -55,8 +56,10 @@ class LazyColumns(Mapping[str, object]):
 
 
 def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms: int,
-                     build_events: bool, events: list[list[EventColumns]]) -> None:
-    """Apply `t` to `rows`; their events go to `events[owner]` of each row's shard."""
+                     build_events: bool, events: list[list[EventColumns]],
+                     moves: list[list[Moves]]) -> None:
+    """Apply `t` to `rows`; the users that took it go to `moves[owner]` of each row's shard,
+    their events (when building them) to `events[owner]`."""
     engine = rows.engines[0]
     plan = engine.plan
     times: np.ndarray | int = time_ms
@@ -72,22 +75,33 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     for name, compiled in t.variables:
         variables[name] = compiled.evaluate_in_errstate(ctx)
         cols.set(name, variables[name])
+    checks: list[Callable[[], np.ndarray | None]] = []
     if t.condition is not None:
-        allowed = np.asarray(t.condition.evaluate_in_errstate(ctx), dtype=bool)
-        if not allowed.all():
-            rows = rows.keep(allowed)
-            if not rows.size:
-                return
-            variables = {k: v[allowed] for k, v in variables.items()}
-            if not isinstance(times, int):
-                times = times[allowed]
-            fixed["time"] = times
-            cols = LazyColumns(rows, {**fixed, **variables})
-            ctx = _context(rows, cols, tick)
+        condition = t.condition
+        checks.append(lambda: np.asarray(condition.evaluate_in_errstate(ctx), dtype=bool))
+    hook = plan.hooks.get(t.index)
+    if hook is not None:
+        checks.append(lambda: run_hook(hook, Movers(t.name, tick, time_ms, rows.user_ids())))
+    for check in checks:  # the condition first: a hook sees only the users it let through
+        allowed = check()
+        if allowed is None or allowed.all():
+            continue
+        rows = rows.keep(allowed)
+        if not rows.size:
+            return
+        variables = {k: v[allowed] for k, v in variables.items()}
+        if not isinstance(times, int):
+            times = times[allowed]
+        fixed["time"] = times
+        cols = LazyColumns(rows, {**fixed, **variables})
+        ctx = _context(rows, cols, tick)
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
     left = rows.gather("state") if t.emits_from_state and build_events else None
     closing = _write(t, rows, new_values)
+    user_ids = rows.user_ids()
+    for owner, ids in zip(rows.owners, rows.split(user_ids), strict=True):
+        moves[owner].append(Moves(t.name, ids))
     if not build_events:
         for emit in t.emits:  # a silent replay still hands out what the fields would take
             for name in emit.sequences:
@@ -98,7 +112,6 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     count = rows.size
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
                   else times.astype(np.int64))
-    user_ids = rows.user_ids()
     # Columns rather than scalars, so record fields that are bare names need no evaluation.
     after = LazyColumns(rows, {**fixed, **variables, "time": timestamps, "user_id": user_ids,
                             "transition": np.full(count, t.name, dtype=object)})

@@ -67,6 +67,8 @@ class _Checker:
         self.sites = ex.SiteCounter()
         self.nullable_names = set(NULLABLE_NAMES)  # plus variables that may be null
         self.topic_names = {t.name for t in spec.topics}
+        # Names whose definition already has an error: their uses are not reported again.
+        self.broken: set[str] = _dropped_attributes(doc, spec)
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
@@ -76,13 +78,23 @@ class _Checker:
 
     def check(self, text: str, path: str, names: dict[str, ex.ExprType],
               expected: tuple[ex.ExprType, ...] | None = None,
-              nullable: bool = False) -> ex.Checked | None:
+              nullable: bool = False, node: ex.Node | None = None,
+              written: bool = True) -> ex.Checked | None:
+        """Type-check `text` (or its already parsed `node`, whose columns count in `text`).
+        `written`: `text` is what the user wrote (else a default: no column is given)."""
         env = ex.TypeEnv(names=names, functions=self.functions,
                          nullable=[n for n in names if n in self.nullable_names])
         try:
-            checked = ex.check(ex.parse(text), env, self.sites)
+            tree = node if node is not None else ex.parse(text)
         except ex.ExprError as exc:
-            self.error(path, f"{exc.message} (column {exc.column} of {text!r})")
+            self.error(path, _where(exc, text, written))
+            return None
+        if ex.names_used(tree) & self.broken:
+            return None  # an earlier error (the name's definition) explains this one
+        try:
+            checked = ex.check(tree, env, self.sites)
+        except ex.ExprError as exc:
+            self.error(path, _where(exc, text, written))
             return None
         if expected is not None and not _fits(checked.type, expected, nullable):
             wanted = " or ".join(t.name for t in expected) + (" or null" if nullable else "")
@@ -93,6 +105,31 @@ class _Checker:
                        "coalesce(..., default), or make the Avro field a union with null)")
             return None
         return checked
+
+
+def _where(exc: ex.ExprError, text: str, written: bool) -> str:
+    return f"{exc.message} (column {exc.column} of {text!r})" if written else \
+        f"{exc.message} (in the default value {text!r})"
+
+
+def _dropped_attributes(doc: Document, spec: ModelSpec) -> set[str]:
+    """Attributes the document declares that parsing dropped (their error is reported)."""
+    declared = doc.data.get("attributes") if isinstance(doc.data, dict) else None
+    if not isinstance(declared, dict):
+        return set()
+    return {str(n) for n in declared} - {a.name for a in spec.attributes}
+
+
+def _written(doc: Document, path: str) -> str | None:
+    """The text the user wrote at `path` (e.g. `transitions[0].update[1]`), if it is a string."""
+    value: Any = doc.data
+    for key, index in re.findall(r"\.?([^.\[\]]+)|\[(\d+)\]", path):
+        if index:
+            ok = isinstance(value, list) and int(index) < len(value)
+            value = value[int(index)] if ok else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _fits(actual: ex.ExprType, expected: tuple[ex.ExprType, ...], nullable: bool) -> bool:
@@ -136,10 +173,16 @@ def collect_problems(doc: Document, base_dir: Path, functions: tuple[ex.Function
                         if t is not None)
     _check_chances(c)
     _check_reachability(c)
-    if any(p.severity == "error" for p in c.problems):
-        return None, c.problems
-    warnings = tuple(p for p in c.problems if p.severity == "warning")
-    return ValidatedModel(spec, initial, transitions, schemas, warnings), c.problems
+    problems = sort_problems(c.problems)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return ValidatedModel(spec, initial, transitions, schemas, warnings), problems
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """In file order (by line; problems without a line first), stable otherwise."""
+    return sorted(problems, key=lambda p: (p.file or "", p.line or 0))
 
 
 def _check_states(c: _Checker) -> None:
@@ -156,7 +199,9 @@ def _check_states(c: _Checker) -> None:
     for i, state in enumerate(spec.final):
         if state not in known:
             c.error(child_path("final", i), _unknown_state(state, spec.states))
-    if spec.population.arrival_state not in known and spec.population.arrival_state:
+    # Defaulted from `initial`, the arrival state's error is initial's: report it only if given.
+    if spec.population.arrival_state not in known and spec.population.arrival_state and \
+            "population.arrival_state" in c.doc.lines:
         c.error("population.arrival_state", _unknown_state(spec.population.arrival_state,
                                                            spec.states))
     try:
@@ -246,6 +291,17 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
     attributes = _attribute_types(c)
     names = {**BUILTIN_NAMES, **attributes}
     c.nullable_names = set(NULLABLE_NAMES)
+    outer = c.broken
+    broken = c.broken = set(outer)  # this transition's broken vars too
+    try:
+        return _check_transition_body(c, t, schemas, names, attributes, broken)
+    finally:
+        c.broken = outer
+
+
+def _check_transition_body(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema],
+                           names: dict[str, ex.ExprType], attributes: dict[str, ex.ExprType],
+                           broken: set[str]) -> CheckedTransition:
     variables = []
     for var, text in t.variables:
         vpath = child_path(child_path(t.path, "vars"), var)
@@ -265,6 +321,8 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
             names[var] = checked.type
             if checked.nullable:
                 c.nullable_names.add(var)
+        else:
+            broken.add(var)
     condition = None
     if t.condition is not None:
         condition = c.check(t.condition, child_path(t.path, "condition"), names,
@@ -273,16 +331,29 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
     assigned: set[str] = set()
     for u in t.updates:
         if u.target not in attributes:
-            c.error(u.path, f"unknown attribute '{u.target}'; attributes: "
-                    f"{', '.join(attributes) or '(none)'}")
+            if u.target not in c.broken:
+                c.error(u.path, f"unknown attribute '{u.target}'; attributes: "
+                        f"{', '.join(attributes) or '(none)'}")
             continue
         if u.target in assigned:
             c.error(u.path, f"attribute '{u.target}' is updated twice by transition '{t.name}'")
             continue
         assigned.add(u.target)
-        text = u.expression if u.op == "=" else f"{u.target} {u.op[0]} ({u.expression})"
         wanted = attributes[u.target]
-        checked = c.check(text, u.path, names, expected=(wanted,))
+        written = _written(c.doc, u.path)
+        if written is not None and u.path.endswith("]"):
+            # `balance += amount`: check the expanded expression with the columns of what the
+            # user wrote (not of a rewritten text).
+            try:
+                target, op, value = ex.parse_assignment(written)
+                node: ex.Node | None = ex.expand_assignment(target, op, value)
+            except ex.ExprError as exc:
+                c.error(u.path, _where(exc, written, True))
+                continue
+            checked = c.check(written, u.path, names, expected=(wanted,), node=node)
+        else:
+            text = u.expression if u.op == "=" else f"{u.target} {u.op[0]} ({u.expression})"
+            checked = c.check(text, u.path, names, expected=(wanted,), written=u.op == "=")
         if checked is not None:
             updates.append((u.target, u.op, checked))
     emits = []
@@ -316,13 +387,15 @@ def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str
         if text is None:
             if f.has_default:
                 text = _literal(f.default)
+            elif f.name in c.broken:
+                continue  # its attribute or variable already has an error
             else:
                 c.error(path, f"field '{f.name}' ({f.avro_type}) of topic '{topic}' gets no value: "
                         f"give fields.{f.name}, or name an attribute or variable '{f.name}'")
                 continue
         expected = (f.value_type,)
         checked = c.check(text, fpath if f.name in given else path, names, expected=expected,
-                          nullable=f.nullable)
+                          nullable=f.nullable, written=f.name in given)
         if checked is None:
             continue
         problem = static_field_problem(f, checked)
@@ -385,6 +458,10 @@ def check_chances_for_tick(spec: ModelSpec, tick_ms: float) -> list[str]:
 
 def _check_reachability(c: _Checker) -> None:
     spec = c.spec
+    starts = [s for s, _ in spec.initial] + [spec.population.arrival_state]
+    known = set(spec.states)
+    if any(s not in known for s in starts):
+        return  # reported as an unknown state: every state would look unreachable
     reached = {s for s, w in spec.initial if w > 0} | {spec.population.arrival_state}
     frontier = list(reached)
     outgoing = spec.outgoing()

@@ -86,27 +86,35 @@ def fixed_piece(values: npt.NDArray[np.generic], dtype: str) -> Piece:
     return Piece(int(arr.shape[0]), block=arr.view(np.uint8).reshape(arr.shape[0], arr.itemsize))
 
 
-def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
-    """Avro string/bytes from the joined values and their byte lengths: length prefix, body."""
+def ragged_piece(flat: bytes, lens: I64) -> Piece:
+    """The joined values with their byte lengths, as a piece: padded while that stays cheap."""
     n = int(lens.shape[0])
-    prefix = long_piece(lens)
     data = np.frombuffer(flat, dtype=np.uint8)
     widest = int(lens.max()) if n else 0
     if widest <= _NARROW_STRING or widest * n <= 2 * data.shape[0] + _NARROW_STRING * n:
-        return [prefix, Piece(n, block=_ragged_to_block(data, lens, widest), lens=lens)]
-    return [prefix, Piece(n, flat=data, lens=lens)]
+        return Piece(n, block=_ragged_to_block(data, lens, widest), lens=lens)
+    return Piece(n, flat=data, lens=lens)
 
 
-def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
-    """Avro string of an object column of `str`: one join and one UTF-8 encode for the column."""
-    n = int(values.shape[0])
-    items = values.tolist()
+def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
+    """Avro string/bytes from the joined values and their byte lengths: length prefix, body."""
+    return [long_piece(lens), ragged_piece(flat, lens)]
+
+
+def utf8_join(items: list[str]) -> tuple[bytes, I64]:
+    """The UTF-8 of a column of `str` joined, and each value's byte length: one join, one encode."""
+    n = len(items)
     lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
     # utf-8 of the joined column == the joined utf-8 of each value; join also rejects non-str.
     flat = "".join(items).encode("utf-8")
     if len(flat) != int(lens.sum()):  # some value is not ASCII: byte lengths differ from chars
         lens = np.fromiter((len(s.encode("utf-8")) for s in items), dtype=np.int64, count=n)
-    return bytes_pieces(flat, lens)
+    return flat, lens
+
+
+def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
+    """Avro string of an object column of `str`: one join and one UTF-8 encode for the column."""
+    return bytes_pieces(*utf8_join(values.tolist()))
 
 
 def expand(piece: Piece, rows: I64, n: int) -> Piece:

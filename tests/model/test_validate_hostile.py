@@ -76,7 +76,8 @@ CASES = [
     ("arrivals NaN", _set(("population",), {"arrivals": {"per_hour": float("nan")}}),
      "population.arrivals.per_hour: expected a finite number, got nan"),
     ("duration in other digits", _set(("transitions", 0, "every"), "²h"),
-     "transitions[0].every: expected a duration such as 500ms, 30s, 1m, 17h, 2d (got '²h')"),
+     "transitions[0].every: expected a duration such as 500ms, 30s, 1m, 17h, 2d, or ISO-8601 "
+     "such as PT17H or P1D (got '²h')"),
 ]
 
 
