@@ -18,7 +18,9 @@ import attrs
 
 from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
-from connector.model.source import Document, load_file, parse_text
+from connector.model.limits import check_settings
+from connector.model.numbers import is_whole_number, parse_whole_number
+from connector.model.source import Document, check_model_path, load_file, parse_text
 from connector.runtime.configdef import (
     ConfigDef,
     ConfigKey,
@@ -257,6 +259,11 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         replication_factor=integer("topic.creation.default.replication.factor"),
         key_format=key_format, subject_strategy=strategy, raw=raw, formats=formats,
     )
+    start_ms = parse_start_time(start) if start != "now" and not problems else None
+    for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
+                                       tick_ms=cfg.tick_ms, pace=pace, start_ms=start_ms,
+                                       ticks=ticks, tasks_max=cfg.tasks_max):
+        err(f"config.{key}", message)
     if problems:
         raise UserError(problems)
     return cfg
@@ -275,6 +282,8 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
             err("config.model", f"inline model is not valid JSON: {exc.msg} (column "
                 f"{exc.colno})")
             return Document({}, file, {}), base_dir
+        except (ValueError, RecursionError):  # JSON's own limits: the reader names them
+            return parse_text(value, f"{file or 'connector'}#config.model"), base_dir
     if value is None:
         err("config.model", "missing 'model': a path to a model file or an inline model object")
         return Document({}, file, {}), base_dir
@@ -283,8 +292,9 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
         return parse_text(json.dumps(value, indent=1), f"{file or 'connector'}#config.model"), \
             base_dir
     path = base_dir / str(value)
-    if not path.is_file():
-        err("config.model", f"model file {path} not found")
+    problem = check_model_path(path)
+    if problem is not None:
+        err("config.model", f"model file {path}: {problem}")
         return Document({}, file, {}), base_dir
     return load_file(path), path.resolve().parent
 
@@ -315,8 +325,8 @@ def _pace(text: str | None, ticks: int | None, err: Any) -> float | None:
 
 def parse_start_time(text: str) -> int:
     """Epoch milliseconds of an ISO-8601 time (UTC when no offset is given) or of epoch millis."""
-    if text.strip().isdigit():
-        return int(text)
+    if is_whole_number(text):
+        return parse_whole_number(text)
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import attrs
 
 from connector.errors import Problem
+from connector.model.numbers import parse_whole_number
 
 
 class ConfigType(enum.Enum):
@@ -42,10 +43,10 @@ class ConfigKey:
 
     def whole_number(self, text: str) -> int | str:
         """The value as a whole number, or what is wrong with it."""
-        value = text.strip()
-        if not (value.isascii() and value.lstrip("-").isdigit()) or value.count("-") > 1:
-            return f"expected a whole number, got {text!r}"
-        number = int(value)
+        try:
+            number = parse_whole_number(text)
+        except ValueError as exc:
+            return str(exc)
         if self.minimum is not None and number < self.minimum:
             return f"expected a whole number >= {self.minimum}, got {number}"
         return number

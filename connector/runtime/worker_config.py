@@ -164,6 +164,9 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                 file=str(p))]) from None
     except OSError as exc:
         raise UserError([Problem(f"cannot read worker config: {exc.strerror or exc}",
                                  file=str(p))]) from None
@@ -173,6 +176,10 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
         except json.JSONDecodeError as exc:
             raise UserError([Problem(f"not valid JSON: {exc.msg}", file=str(p),
                                      line=exc.lineno)]) from None
+        except (ValueError, RecursionError) as exc:  # JSON's own limits: digits, nesting
+            raise UserError([Problem(f"not valid JSON: {exc}", file=str(p))]) from None
+        if not isinstance(data, dict):
+            raise UserError([Problem("expected a JSON object of settings", file=str(p))])
         values = {str(k): str(v) for k, v in data.items()}
     else:
         values = parse_properties(text, str(p))

@@ -51,7 +51,7 @@ def test_worker_whole_numbers_are_checked() -> None:
         worker_config_from({"bootstrap.servers": "k", "rest.port": "http",
                             "cluster.slots": "0"}, None)
     assert {p.path: p.message for p in info.value.problems} == {
-        "rest.port": "expected a whole number, got 'http'",
+        "rest.port": "expected a whole number (digits 0-9), got 'http'",
         "cluster.slots": "expected a whole number >= 1, got 0"}
 
 
