@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
+from connector.core.columns import to_python
 from connector.runtime.config import load_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
 
@@ -33,10 +34,11 @@ def preview_command(connector_file: str, user_count: int, limit: int, max_ticks:
     for _ in range(min(ticks, max_ticks)):
         for shard in shards:
             for e in shard.step().events:
+                plain = {k: to_python(v) for k, v in e.fields.items()
+                         if k not in ("user_id", "timestamp")}
                 for i in range(len(e)):
                     if e.user_ids[i] < user_count:
-                        value = {k: _plain(v[i]) for k, v in e.fields.items()
-                                 if k not in ("user_id", "timestamp")}
+                        value = {k: v[i] for k, v in plain.items()}
                         rows.append((int(e.timestamps[i]), int(e.user_ids[i]), e.transition,
                                      e.topic, value))
         if len(rows) >= limit:
@@ -51,10 +53,6 @@ def preview_command(connector_file: str, user_count: int, limit: int, max_ticks:
                    + "  " + row[4])
     if not rows:
         click.echo(f"no events from users 0..{user_count - 1} in {ticks} ticks")
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
 
 
 def _iso(ms: int) -> str:

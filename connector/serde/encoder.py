@@ -135,7 +135,7 @@ class RecordEncoder:
         other._header = b"" if schema_id is None else header(schema_id)
         return other
 
-    def encode(self, columns: Mapping[str, npt.ArrayLike], n: int | None = None) -> EncodedBatch:
+    def encode(self, columns: Mapping[str, Any], n: int | None = None) -> EncodedBatch:
         """Encode n rows: `columns` maps field name -> column of n values (extra names ignored)."""
         if n is None:
             n = _row_count(columns, self.fields)
