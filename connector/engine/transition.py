@@ -97,6 +97,7 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
         for f, compiled, key in emit.fields:
             parts = shared.get(key) if key is not None else None
             if parts is None:
+                assert f.value_type is not None  # validation fills scalar fields only
                 values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
                 parts = rows.split(values)
                 if key is not None:

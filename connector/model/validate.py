@@ -302,6 +302,10 @@ def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str
                 c.error(path, f"field '{f.name}' ({f.avro_type}) of topic '{topic}' gets no value: "
                         f"give fields.{f.name}, or name an attribute or variable '{f.name}'")
                 continue
+        if f.value_type is None:
+            c.error(fpath, f"field '{f.name}' is a {f.type.describe()}, which a model cannot "
+                    "fill yet")
+            continue
         expected = (f.value_type,)
         checked = c.check(text, fpath if f.name in given else path, names, expected=expected,
                           nullable=f.nullable)
