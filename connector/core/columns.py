@@ -182,7 +182,12 @@ def slice_rows(column: Column, start: int, stop: int) -> Column:
 
 
 def concat(columns: Sequence[Column]) -> Column:
-    """Columns of one shape one after another (the rows of several emits to one topic)."""
+    """Columns of one shape one after another (the rows of several emits to one topic).
+
+    Columns without rows are left out: an empty record column need not hold its fields."""
+    nonempty = [c for c in columns if len(c)]
+    if len(nonempty) < len(columns):
+        columns = nonempty or columns[:1]
     if len(columns) == 1:
         return columns[0]
     first = columns[0]
@@ -213,6 +218,49 @@ def concat(columns: Sequence[Column]) -> Column:
         decimals = [_as(DecimalColumn, c) for c in columns]
         return DecimalColumn(np.concatenate([d.unscaled for d in decimals]), first.scale)
     raise TypeError(f"not a column: {type(first).__name__}")
+
+
+def take(column: Column, index: npt.ArrayLike) -> Column:
+    """Rows `index` of a column (any order, repeats allowed), same shape."""
+    rows = np.asarray(index, dtype=np.int64)
+    if isinstance(column, np.ndarray):
+        return column[rows]
+    if isinstance(column, StructColumn):
+        return StructColumn({n: take(c, rows) for n, c in column.fields.items()},
+                            int(rows.shape[0]))
+    if isinstance(column, ListColumn | MapColumn):
+        starts = column.offsets[:-1][rows]
+        lengths = column.offsets[1:][rows] - starts
+        offsets = list_offsets(lengths)
+        items = np.repeat(starts - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+        if isinstance(column, ListColumn):
+            return ListColumn(offsets, take(column.values, items))
+        return MapColumn(offsets, column.keys[items], take(column.values, items))
+    if isinstance(column, UnionColumn):
+        branch = column.branch
+        position = np.zeros(branch.shape[0], dtype=np.int64)  # row -> place in its branch
+        for k in range(len(column.values)):
+            mine = np.flatnonzero(branch == k)
+            position[mine] = np.arange(mine.shape[0])
+        chosen = branch[rows]
+        parts: list[Column | None] = []
+        for k, part in enumerate(column.values):
+            parts.append(None if part is None else take(part, position[rows[chosen == k]]))
+        return UnionColumn(chosen, column.names, tuple(parts))
+    if isinstance(column, DecimalColumn):
+        return DecimalColumn(column.unscaled[rows], column.scale)
+    raise TypeError(f"not a column: {type(column).__name__}")
+
+
+def decimals(values: npt.ArrayLike, scale: int) -> DecimalColumn:
+    """Numbers as decimals of `scale` digits after the point, rounded half to even; ValueError
+    for NaN, infinities and values beyond 64-bit unscaled integers."""
+    scaled = np.rint(np.asarray(values, dtype=np.float64) * 10.0**scale)
+    if scaled.size and not np.isfinite(scaled).all():
+        raise ValueError("a decimal cannot be NaN or infinite")
+    if scaled.size and np.abs(scaled).max() >= 2.0**63:
+        raise ValueError(f"a decimal value beyond {2**63 / 10**scale:.3g} (64-bit unscaled)")
+    return DecimalColumn(scaled.astype(np.int64), scale)
 
 
 def _as(kind: type[Any], column: Column) -> Any:

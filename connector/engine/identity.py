@@ -10,6 +10,7 @@ import attrs
 
 from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
+from connector.model.spec import OMIT_IF_DEFAULT
 from connector.model.validate import ValidatedModel
 
 # Bumped whenever the same model, settings and seed would give other bytes (how random numbers
@@ -19,13 +20,18 @@ ENGINE_OUTPUT_VERSION = 2
 
 
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
-    # Where files live does not change the output; their content does.
-    spec = attrs.asdict(model.spec, recurse=True,
-                        filter=lambda a, _: a.name not in ("file", "schema_file"),
-                        value_serializer=_spelled)
+    spec = attrs.asdict(model.spec, recurse=True, filter=_kept, value_serializer=_spelled)
     payload = json.dumps({"model": spec, "settings": attrs.asdict(settings),
                           "engine": ENGINE_OUTPUT_VERSION}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _kept(attribute: attrs.Attribute[Any], value: Any) -> bool:
+    """Where files live does not change the output; optional features left at their default
+    are left out, so adding one does not change the fingerprint of models that do not use it."""
+    if attribute.name in ("file", "schema_file"):
+        return False
+    return not (attribute.metadata.get(OMIT_IF_DEFAULT) and value == attribute.default)
 
 
 def _spelled(instance: object, field: object, value: Any) -> Any:

@@ -77,14 +77,16 @@ class ShardRows:
                 owners.append(self.owners[k])
         return ShardRows(engines, rows, owners)
 
-    def stream(self, purpose: int, tick: int, site: int = 0) -> np.random.Generator:
+    def stream(self, purpose: int, tick: int, site: int = 0,
+               bounds: Sequence[int] | None = None) -> np.random.Generator:
         """The generator of (purpose, tick, site): one shard's own, or one drawing each shard's
-        slice from that shard's stream."""
+        slice from that shard's stream. `bounds` splits draws of another size than these rows
+        by shard (the items of arrays these rows emit: shard k's are bounds[k]:bounds[k+1])."""
         gens = [rng.stream(e.settings.seed, e.shard, purpose, tick, site) for e in self.engines]
         if len(gens) == 1:
             return gens[0]
         # Stands in for a Generator for the draws the builtin random functions make.
-        return cast(np.random.Generator, SegmentedGenerator(gens, self.bounds))
+        return cast(np.random.Generator, SegmentedGenerator(gens, bounds or self.bounds))
 
 
 def session_ids(user_ids: np.ndarray, numbers: np.ndarray) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,12 @@ from typing import Any
 from connector.core.types import ATTRIBUTE_TYPES, ValueType
 from connector.errors import Problem
 from connector.model.durations import parse_duration_ms
+from connector.model.parse_fields import (
+    load_schema_ref,
+    parse_fields,
+    parse_headers,
+    parse_key,
+)
 from connector.model.reader import Reader
 from connector.model.source import Document, child_path
 from connector.model.spec import (
@@ -31,6 +36,7 @@ TRANSITION_KEYS = ("name", "from", "to", "chance", "every", "condition", "vars",
                    "profile", "session", "description")
 ATTRIBUTE_KEYS = ("type", "initial", "description")
 EMIT_KEYS = ("topic", "fields")
+TOPIC_KEYS = ("schema", "key", "headers", "description")
 PROFILE_KEYS = ("hours", "weekdays", "timezone", "description")
 POPULATION_KEYS = ("users", "arrivals", "arrival_state")
 ARRIVAL_KEYS = ("every", "per_hour", "per_day")
@@ -153,28 +159,18 @@ def _topics(r: Reader, value: Any, schemas_dir: Path) -> tuple[TopicSpec, ...]:
     for name, raw in topics.items():
         path = child_path("topics", name)
         body = {"schema": raw} if isinstance(raw, str) else raw
-        spec = r.mapping(body, path, ("schema", "description"), required=("schema",))
+        spec = r.mapping(body, path, TOPIC_KEYS, required=("schema",))
         if spec is None or "schema" not in spec:
             continue
-        schema = spec["schema"]
-        spath = child_path(path, "schema")
-        if isinstance(schema, dict):
-            out.append(TopicSpec(name, str(schema.get("name", name)), schema, None, path))
+        loaded = load_schema_ref(r, spec["schema"], child_path(path, "schema"), schemas_dir)
+        key = parse_key(r, spec, path, schemas_dir)
+        headers = parse_headers(r, spec, path)
+        if loaded is None:
             continue
-        schema_name = r.string(schema, spath)
-        if schema_name is None:
-            continue
-        stem = schema_name if schema_name.endswith(".avsc") else f"{schema_name}.avsc"
-        file = schemas_dir / stem
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            r.error(spath, f"schema file {file} not found (schemas are looked up in {schemas_dir})")
-            continue
-        except (OSError, ValueError) as exc:
-            r.error(spath, f"schema file {file} is not valid JSON: {exc}")
-            continue
-        out.append(TopicSpec(name, Path(schema_name).stem, data, str(file), path))
+        schema_name, data, file = loaded
+        if file is None:
+            schema_name = str(data.get("name", name))
+        out.append(TopicSpec(name, schema_name, data, file, path, key, headers))
     return tuple(out)
 
 
@@ -297,9 +293,9 @@ def _emits(r: Reader, value: Any, path: str) -> list[EmitSpec]:
         if spec is None or "topic" not in spec:
             continue
         topic = r.string(spec["topic"], child_path(ipath, "topic"))
-        fields = _expression_map(r, spec.get("fields", {}), child_path(ipath, "fields"))
+        fields, shaped = parse_fields(r, spec.get("fields", {}), child_path(ipath, "fields"))
         if topic is not None:
-            out.append(EmitSpec(topic, tuple(fields), ipath))
+            out.append(EmitSpec(topic, tuple(fields), ipath, tuple(shaped)))
     return out
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 import json
 import zoneinfo
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import attrs
-import numpy as np
 
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
-from connector.model.avro import FieldSpec, LoadedSchema, parse_schema_text
+from connector.model import fills
+from connector.model.avro import AvroType, FieldSpec, LoadedSchema, parse_schema_text
+from connector.model.expr.lexer import KEYWORDS
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
-from connector.model.spec import SELF, ModelSpec, TransitionSpec
+from connector.model.spec import SELF, EmitSpec, KeyKind, ModelSpec, TopicSpec, TransitionSpec
 
 # Names the engine provides to every expression (besides attributes and vars).
 BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG, "time": ex.ExprType.TIMESTAMP,
@@ -37,9 +38,25 @@ DEFAULT_FIELD_EXPRESSIONS = {"timestamp": "time", "event_time": "time", "event":
 
 
 @attrs.frozen
+class CheckedKey:
+    """A topic's key as one emit makes it: null, an expression or an Avro record."""
+
+    kind: KeyKind
+    expression: ex.Checked | None = None
+    record: fills.RecordFill | None = None
+
+
+@attrs.frozen
 class CheckedEmit:
     topic: str
-    fields: tuple[tuple[FieldSpec, ex.Checked], ...]  # every field of the schema, in schema order
+    # Scalar fields filled by one expression as it is (schema order)...
+    fields: tuple[tuple[FieldSpec, ex.Checked], ...]
+    # ... and every other field (records, arrays, maps, unions, converted scalars): with
+    # `fields`, every field of the schema.
+    shaped: tuple[tuple[FieldSpec, fills.Fill], ...] = ()
+    key: CheckedKey | None = None  # None: the user id
+    headers: tuple[tuple[str, ex.Checked], ...] = ()
+    path: str = ""
 
 
 @attrs.frozen
@@ -58,6 +75,7 @@ class ValidatedModel:
     transitions: tuple[CheckedTransition, ...]
     schemas: dict[str, LoadedSchema]  # model topic -> its value schema
     warnings: tuple[Problem, ...]
+    key_schemas: dict[str, LoadedSchema] = attrs.field(factory=dict)  # topic -> record key
 
 
 class _Checker:
@@ -70,7 +88,26 @@ class _Checker:
         self.nullable_names = {"session_id"}  # plus variables whose expression may be null
 
     def error(self, path: str, message: str) -> None:
-        self.problems.append(self.doc.problem(path, message))
+        problem = self.doc.problem(path, message)
+        if problem not in self.problems:  # a topic's key is checked once per emit
+            self.problems.append(problem)
+
+    def peek(self, text: str, names: dict[str, ex.ExprType]) -> ex.Checked | None:
+        env = ex.TypeEnv(names=names, functions=self.functions,
+                         nullable=[n for n in names if n in self.nullable_names])
+        try:
+            return ex.check(ex.parse(text), env, ex.SiteCounter())
+        except ex.ExprError:
+            return None
+
+    def default_expression(self, f: FieldSpec, names: dict[str, ex.ExprType]) -> str | None:
+        return _default_expression(f, names)
+
+    def with_local(self, name: str) -> Callable[[], None]:
+        """`name` is not nullable until the returned function is called."""
+        was = name in self.nullable_names
+        self.nullable_names.discard(name)
+        return lambda: self.nullable_names.add(name) if was else None
 
     def warning(self, path: str, message: str) -> None:
         self.problems.append(self.doc.problem(path, message, severity="warning"))
@@ -132,15 +169,16 @@ def collect_problems(doc: Document, base_dir: Path, functions: tuple[ex.Function
     c.problems.extend(problems)
     _check_states(c)
     schemas = _check_topics(c)
+    key_schemas = _check_key_schemas(c)
     initial = _check_attributes(c)
-    transitions = tuple(t for t in (_check_transition(c, t, schemas) for t in spec.transitions)
-                        if t is not None)
+    transitions = tuple(t for t in (_check_transition(c, t, schemas, key_schemas)
+                                    for t in spec.transitions) if t is not None)
     _check_chances(c)
     _check_reachability(c)
     if any(p.severity == "error" for p in c.problems):
         return None, c.problems
     warnings = tuple(p for p in c.problems if p.severity == "warning")
-    return ValidatedModel(spec, initial, transitions, schemas, warnings), c.problems
+    return ValidatedModel(spec, initial, transitions, schemas, warnings, key_schemas), c.problems
 
 
 def _check_states(c: _Checker) -> None:
@@ -213,6 +251,22 @@ def _check_topics(c: _Checker) -> dict[str, LoadedSchema]:
     return parsed
 
 
+def _check_key_schemas(c: _Checker) -> dict[str, LoadedSchema]:
+    """Topic -> its record key schema, for topics whose `key:` gives one."""
+    parsed = {}
+    for topic in c.spec.topics:
+        key = topic.key
+        if key is None or key.kind is not KeyKind.RECORD or key.schema is None:
+            continue
+        where = key.schema_file or f"<inline key schema of topic {topic.name}>"
+        try:
+            parsed[topic.name] = parse_schema_text(json.dumps(key.schema), where)
+        except UserError as exc:
+            for p in exc.problems:
+                c.error(child_path(key.path, "schema"), p.message)
+    return parsed
+
+
 def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
     out = []
     for a in c.spec.attributes:
@@ -230,8 +284,8 @@ def _attribute_types(c: _Checker) -> dict[str, ex.ExprType]:
     return {a.name: a.type for a in c.spec.attributes}
 
 
-def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema]
-                      ) -> CheckedTransition | None:
+def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema],
+                      key_schemas: dict[str, LoadedSchema]) -> CheckedTransition | None:
     attributes = _attribute_types(c)
     names = {**BUILTINS, **attributes}
     c.nullable_names = {"session_id"}
@@ -269,55 +323,100 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
             updates.append((u.target, u.op, checked))
     emits = []
     for e in t.emits:
-        emit = _check_emit(c, t, e.topic, dict(e.fields), e.path, names, schemas)
+        emit = _check_emit(c, t, e, names, schemas, key_schemas)
         if emit is not None:
             emits.append(emit)
     return CheckedTransition(t, tuple(variables), condition, tuple(updates), tuple(emits))
 
 
-def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str], path: str,
-                names: dict[str, ex.ExprType], schemas: dict[str, LoadedSchema]
+def _check_emit(c: _Checker, t: TransitionSpec, e: EmitSpec, names: dict[str, ex.ExprType],
+                schemas: dict[str, LoadedSchema], key_schemas: dict[str, LoadedSchema]
                 ) -> CheckedEmit | None:
+    topic, path = e.topic, e.path
     if topic not in {tp.name for tp in c.spec.topics}:
         c.error(child_path(path, "topic"), f"transition '{t.name}' emits to unknown topic "
                 f"'{topic}'; topics: {', '.join(tp.name for tp in c.spec.topics) or '(none)'}")
         return None
     if topic not in schemas:
         return None  # its schema already has an error
-    specs = schemas[topic].fields
-    by_name = {f.name: f for f in specs}
-    for field in given:
-        if field not in by_name:
-            c.error(child_path(child_path(path, "fields"), field),
-                    f"field '{field}' is not in the schema of topic '{topic}'; its fields: "
-                    f"{', '.join(by_name)}")
-    out = []
-    for f in specs:
-        fpath = child_path(child_path(path, "fields"), f.name)
-        text = given.get(f.name) or _default_expression(f, names)
-        if text is None:
-            if f.has_default:
-                text = _literal(f.default)
-            else:
-                c.error(path, f"field '{f.name}' ({f.avro_type}) of topic '{topic}' gets no value: "
-                        f"give fields.{f.name}, or name an attribute or variable '{f.name}'")
-                continue
-        if f.value_type is None:
-            c.error(fpath, f"field '{f.name}' is a {f.type.describe()}, which a model cannot "
-                    "fill yet")
-            continue
-        expected = (f.value_type,)
-        checked = c.check(text, fpath if f.name in given else path, names, expected=expected,
-                          nullable=f.nullable)
-        if checked is None:
-            continue
-        if f.symbols and ex.is_constant(checked.node) and not _constant_in(checked, f.symbols):
-            c.error(fpath, f"value {text} is not a symbol of enum field '{f.name}': "
-                    f"{', '.join(f.symbols)}")
-        out.append((f, checked))
-    if len(out) != len(specs):
+    schema = schemas[topic]
+    where = f"topic '{topic}'"
+    checked = fills.check_fields(c, schema.type, e.given(), path, names, where)
+    if any(fill is None for _, fill in checked):
         return None
-    return CheckedEmit(topic, tuple(out))
+    plain, shaped = [], []
+    for f, fill in checked:
+        if isinstance(fill, fills.ScalarFill) and _as_is(fill):
+            plain.append((f, fill.checked))
+        elif fill is not None:
+            shaped.append((f, fill))
+    spec = c.spec.topic(topic)
+    key_names = dict(names)
+    saved = set(c.nullable_names)
+    for f, fill in checked:  # key and headers see the record's scalar fields by name
+        if isinstance(fill, fills.ScalarFill) and f.name.isidentifier() and \
+                f.name not in KEYWORDS:
+            key_names[f.name] = fill.checked.type
+            if fill.checked.nullable:
+                c.nullable_names.add(f.name)
+            else:
+                c.nullable_names.discard(f.name)
+    key = _check_key(c, spec, key_names, key_schemas)
+    headers = []
+    for h in spec.headers:
+        header = c.check(h.expression, h.path, key_names, expected=(ex.ExprType.STRING,),
+                         nullable=True)
+        if header is not None:
+            headers.append((h.name, header))
+    c.nullable_names = saved
+    if (spec.key is not None and key is None) or len(headers) != len(spec.headers):
+        return None
+    return CheckedEmit(topic, tuple(plain), tuple(shaped), key, tuple(headers), path)
+
+
+def _as_is(fill: fills.ScalarFill) -> bool:
+    """Whether the expression's values go to the encoder as they are (no conversion)."""
+    return convert_kind(fill.type, fill.checked.type) is None
+
+
+def convert_kind(t: AvroType, value_type: ex.ExprType) -> str | None:
+    """How the engine turns an expression's values into a scalar field's (None: as they are):
+    timestamps to the schema's unit, TIMESTAMPs to dates or times of day, numbers to
+    decimals, milliseconds to durations."""
+    pair = t.nullable_of
+    base = t if pair is None else pair[0]
+    logical: str | None = base.logical
+    if logical in ("decimal", "duration"):
+        return logical
+    if base.units_per_ms != 1:
+        return "timestamp-units"
+    if logical in ("date", "time-millis", "time-micros") and value_type is ex.ExprType.TIMESTAMP:
+        return logical
+    return None
+
+
+def _check_key(c: _Checker, spec: TopicSpec, names: dict[str, ex.ExprType],
+               key_schemas: dict[str, LoadedSchema]) -> CheckedKey | None:
+    key = spec.key
+    if key is None:
+        return None
+    if key.kind is KeyKind.NULL:
+        return CheckedKey(KeyKind.NULL)
+    if key.kind is KeyKind.EXPRESSION:
+        assert key.expression is not None
+        checked = c.check(key.expression, key.path, names,
+                          expected=(ex.ExprType.STRING, ex.ExprType.LONG), nullable=True)
+        return None if checked is None else CheckedKey(KeyKind.EXPRESSION, expression=checked)
+    schema = key_schemas.get(spec.name)
+    if schema is None:
+        return None  # its schema already has an error
+    where = f"the key of topic '{spec.name}'"
+    checked_fields = fills.check_fields(c, schema.type, key.given(), key.path, names, where)
+    record = fills.RecordFill(schema.type, tuple((f.name, fill) for f, fill in checked_fields
+                                                 if fill is not None))
+    if len(record.fields) != len(checked_fields):
+        return None
+    return CheckedKey(KeyKind.RECORD, record=record)
 
 
 def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | None:
@@ -329,21 +428,6 @@ def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | No
     if text == "tick" and f.value_type is ex.ExprType.STRING:
         return "string(tick)"
     return text
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return repr(value)
-
-
-def _constant_in(checked: ex.Checked, symbols: tuple[str, ...]) -> bool:
-    value = ex.compile_expr(checked).evaluate(ex.EvalContext(size=1, columns={}))
-    return all(v in symbols for v in np.asarray(value).ravel())
 
 
 def _check_chances(c: _Checker) -> None:
@@ -402,7 +486,22 @@ def all_expressions(model: ValidatedModel) -> list[ex.Checked]:
         out.extend(e for _, e in t.variables)
         out.extend([t.condition] if t.condition is not None else [])
         out.extend(e for _, _, e in t.updates)
-        out.extend(e for emit in t.emits for _, e in emit.fields)
+        for emit in t.emits:
+            out.extend(emit_expressions(emit))
+    return out
+
+
+def emit_expressions(emit: CheckedEmit) -> list[ex.Checked]:
+    """Every expression of an emit: its fields in schema order, its key, its headers."""
+    order = {f.name: i for i, f in enumerate(f for f, _ in (*emit.fields, *emit.shaped))}
+    parts: list[tuple[int, list[ex.Checked]]] = [(order[f.name], [e]) for f, e in emit.fields]
+    parts += [(order[f.name], fills.fill_expressions(fill)) for f, fill in emit.shaped]
+    out = [e for _, group in sorted(parts, key=lambda p: p[0]) for e in group]
+    if emit.key is not None:
+        out.extend([emit.key.expression] if emit.key.expression is not None else [])
+        if emit.key.record is not None:
+            out.extend(fills.fill_expressions(emit.key.record))
+    out.extend(e for _, e in emit.headers)
     return out
 
 

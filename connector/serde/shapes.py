@@ -23,6 +23,7 @@ from connector.core.columns import (
     MapColumn,
     StructColumn,
     UnionColumn,
+    decimals,
 )
 from connector.model.avrotypes import AvroType, FieldSpec, Kind
 from connector.serde import pieces as P
@@ -240,12 +241,14 @@ def decimal_unscaled(t: AvroType, column: Column, path: str) -> npt.NDArray[np.i
         raise EncodeError(path, f"expected decimals, got a {type(column).__name__}")
     if column.dtype.kind in "iu" and t.scale == 0:
         return column.astype(np.int64)
-    scaled = np.rint(as_float64(column) * 10.0**t.scale)
-    if scaled.size and not np.isfinite(scaled).all():
-        raise EncodeError(path, "a decimal cannot be NaN or infinite")
-    if scaled.size and np.abs(scaled).max() >= 2.0**63:
-        raise NotColumnar(path)
-    return scaled.astype(np.int64)
+    numbers = as_float64(column)
+    if numbers.size and np.isfinite(numbers).all() and \
+            np.abs(numbers).max() * 10.0**t.scale >= 2.0**63:
+        raise NotColumnar(path)  # wider than 64 bits: Python's exact decimals
+    try:
+        return decimals(numbers, t.scale).unscaled
+    except ValueError as e:
+        raise EncodeError(path, str(e)) from None
 
 
 __all__ = ["NONE", "EncodeError", "NotColumnar", "decimal_unscaled", "default_column",
