@@ -5,7 +5,11 @@ the ratio to the reference loop measured in the same run. The shards (default 8)
 together each tick (`step_shards`), as a task owning all of them steps them. Each size runs in
 its own process so memory figures are not polluted by the previous size.
 
-    .venv/bin/python bench/engine.py [--sizes 1e5,1e6,1e7] [--ticks 20]
+    .venv/bin/python bench/engine.py [--sizes 1e5,1e6,1e7] [--ticks 20] [--values-users 1e6]
+
+Then the cost of fake() (bench/values.py): creating 1e6 users with five fake() attributes in
+`initial:` (a one-off) against five constant attributes, and a tick that emits five fake()
+fields against one that emits five attributes.
 """
 
 from __future__ import annotations
@@ -23,15 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.doge_reference import ReferenceGenerator
+from bench.memory import rss_bytes
+from bench.values import measure as measure_values
+from bench.values import report as report_values
 from connector.engine.plan import build_plan
 from connector.engine.settings import SimulationSettings
 from connector.engine.shard import ShardEngine, step_shards
 from connector.model.validate import load_model
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * resource.getpagesize()
 
 
 def measure_engine(users: int, ticks: int, shards: int) -> dict[str, float]:
@@ -80,7 +82,8 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=20)
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--reference-ticks", type=int, default=3)
-    parser.add_argument("--child", choices=("engine", "reference"))
+    parser.add_argument("--values-users", default="1e6", help="users of the fake() bench (0: skip)")
+    parser.add_argument("--child", choices=("engine", "reference", "values"))
     parser.add_argument("--users", type=int)
     args = parser.parse_args()
     if args.child == "engine":
@@ -88,6 +91,9 @@ def main() -> None:
         return
     if args.child == "reference":
         print(json.dumps(measure_reference(args.users, args.ticks)))
+        return
+    if args.child == "values":
+        print(json.dumps(measure_values(args.users, args.ticks, args.shards)))
         return
 
     print(f"cores: {os.cpu_count()}  python: {sys.version.split()[0]}  shards: {args.shards}")
@@ -102,6 +108,9 @@ def main() -> None:
               f"{r['bytes_per_user']:>12.1f} {r['steady_bytes_per_user']:>14.1f} "
               f"{r['user_ticks_per_s'] / ref['user_ticks_per_s']:>12.1f}")
     print("targets: >= 50x the reference at 1e6 users; <= 100 bytes per user at 1e7 users")
+    values_users = int(float(args.values_users))
+    if values_users:
+        report_values(child("values", values_users, args.ticks, args.shards))
 
 
 if __name__ == "__main__":

@@ -49,11 +49,15 @@ class Scope:
     bounds: Sequence[int]
     draw: Callable[[int, Sequence[int]], np.random.Generator]
     tz: ZoneInfo
+    # sequence(name, size, bounds): numbers of each shard's counter (rows only: validation
+    # keeps sequence() out of items, whose count a silent replay could not know)
+    sequence: Callable[[str, int, Sequence[int]], np.ndarray]
 
     def context(self) -> ex.EvalContext:
-        bounds, draw = self.bounds, self.draw
+        bounds, draw, sequence = self.bounds, self.draw, self.sequence
         return ex.EvalContext(size=self.size, columns=self.columns,
-                              rng=lambda site: draw(site, bounds), tz=self.tz)
+                              rng=lambda site: draw(site, bounds), tz=self.tz,
+                              sequence=lambda name, size: sequence(name, size, bounds))
 
     def items(self, lengths: npt.NDArray[np.int64]) -> Scope:
         """One row per item of rows with these many items each."""
@@ -62,7 +66,7 @@ class Scope:
         index = np.arange(int(offsets[-1]), dtype=np.int64) - offsets[:-1][parent]
         bounds = [int(offsets[b]) for b in self.bounds]
         return Scope(int(offsets[-1]), ItemColumns(self.columns, parent, index), bounds,
-                     self.draw, self.tz)
+                     self.draw, self.tz, self.sequence)
 
     def at_index(self, position: int) -> Scope:
         """The same rows, `index` being `position` (the items of a fixed-length list)."""

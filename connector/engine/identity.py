@@ -10,8 +10,10 @@ import attrs
 
 from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
+from connector.model.expr.pools import identity as pool_identity
+from connector.model.expr.valuefns import pools_of
 from connector.model.spec import OMIT_IF_DEFAULT
-from connector.model.validate import ValidatedModel
+from connector.model.validate import ValidatedModel, all_expressions
 
 # Bumped whenever the same model, settings and seed would give other bytes (how random numbers
 # are drawn, what a tick does), so a run is never resumed by an engine that continues it
@@ -21,9 +23,13 @@ ENGINE_OUTPUT_VERSION = 2
 
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
     spec = attrs.asdict(model.spec, recurse=True, filter=_kept, value_serializer=_spelled)
-    payload = json.dumps({"model": spec, "settings": attrs.asdict(settings),
-                          "engine": ENGINE_OUTPUT_VERSION}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    payload: dict[str, object] = {"model": spec, "settings": attrs.asdict(settings),
+                                  "engine": ENGINE_OUTPUT_VERSION}
+    pools = {p for e in all_expressions(model) for p in pools_of(e.tree)}
+    if pools:  # fake() values: the library version and the pools' contents (builds them)
+        payload["values"] = pool_identity(pools)
+    encoded = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(encoded.encode()).hexdigest()[:32]
 
 
 def _kept(attribute: attrs.Attribute[Any], value: Any) -> bool:

@@ -14,6 +14,7 @@ from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
 from connector.model.expr.typed import calls_plugin
+from connector.model.expr.valuefns import sequences_of
 from connector.model.spec import SELF, KeyKind
 from connector.model.validate import (
     CheckedEmit,
@@ -42,6 +43,9 @@ class CompiledEmit:
     # (field, expression, share key): fields of one transition with the same key hold the same
     # values (same deterministic expression and field type), so they are evaluated once.
     fields: tuple[tuple[FieldSpec, ex.Compiled, int | None], ...]
+    # sequence() names its fields take numbers from, once per call: a silent replay takes them
+    # too, so counters continue the same after a restart.
+    sequences: tuple[str, ...] = ()
     # Records, arrays, maps, unions, converted scalars (engine/fill.py builds them).
     shaped: tuple[tuple[FieldSpec, Builder], ...] = ()
     key: CompiledKey | None = None
@@ -187,6 +191,7 @@ def _compile_emit(e: CheckedEmit, keys: dict[object, int]) -> CompiledEmit:
     return CompiledEmit(
         e.topic,
         tuple((f, ex.compile_expr(c), _share_key(keys, f, c)) for f, c in e.fields),
+        tuple(n for c in emit_expressions(e) for n in sequences_of(c.tree)),
         tuple((f, compile_fill(fill)) for f, fill in e.shaped),
         key,
         tuple((name, ex.compile_expr(c)) for name, c in e.headers),
@@ -194,7 +199,8 @@ def _compile_emit(e: CheckedEmit, keys: dict[object, int]) -> CompiledEmit:
 
 
 def _share_key(keys: dict[object, int], f: FieldSpec, checked: ex.Checked) -> int | None:
-    """Same key for the same deterministic expression into the same field type; None if random."""
-    if checked.sites:
+    """Same key for the same deterministic expression into the same field type; None if random
+    or taking sequence numbers (each call takes its own)."""
+    if checked.sites or sequences_of(checked.tree):
         return None
     return keys.setdefault((checked.node, f.value_type, f.nullable), len(keys))

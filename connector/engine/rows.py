@@ -77,6 +77,16 @@ class ShardRows:
                 owners.append(self.owners[k])
         return ShardRows(engines, rows, owners)
 
+    def sequence(self, name: str, size: int, bounds: Sequence[int] | None = None
+                 ) -> np.ndarray:
+        """The next numbers of sequence `name`, each shard's rows from its own counter (with
+        `bounds`, shard k's share of the `size` numbers is bounds[k]:bounds[k+1])."""
+        if bounds is None and size != self.size:
+            raise ValueError(f"sequence {name!r}: {size} numbers asked for {self.size} rows")
+        b = bounds or self.bounds
+        return self.concat([e.take_sequence(name, b[k + 1] - b[k])
+                            for k, e in enumerate(self.engines)])
+
     def stream(self, purpose: int, tick: int, site: int = 0,
                bounds: Sequence[int] | None = None) -> np.random.Generator:
         """The generator of (purpose, tick, site): one shard's own, or one drawing each shard's

@@ -36,6 +36,7 @@ class ShardEngine:
         self.shard = shard
         self.tick = 0
         self._dominant = -1  # most populous state (movers.py), refreshed every few ticks
+        self.sequences: dict[str, int] = {}  # sequence(name): how many numbers were handed out
         self._fingerprint = run_fingerprint(plan.model, settings)
         n = settings.initial_users(shard)
         self.population = Population(plan.state_dtype, plan.attributes, plan.uses_sessions, n)
@@ -57,6 +58,13 @@ class ShardEngine:
         else:
             raise KeyError(name)
         return values
+
+    def take_sequence(self, name: str, count: int) -> np.ndarray:
+        """The next `count` numbers of sequence `name`: gap-free per shard (k = 0, 1, 2, ...
+        as handed out) and unique across shards, as user ids are: shard + shards * k."""
+        k = self.sequences.get(name, 0)
+        self.sequences[name] = k + count
+        return self.shard + self.settings.shards * np.arange(k, k + count, dtype=np.int64)
 
     def open_sessions(self, rows: np.ndarray) -> np.ndarray:
         """The number of each row's open session, 0 where none is open."""
@@ -110,11 +118,12 @@ class ShardEngine:
             pop.state[rows_slice] = state
         fixed: dict[str, object] = {"tick": max(tick, 0), "user_id": self.user_ids(rows),
                                     "time": settings.tick_time_ms(max(tick, 0))}
-        cols = LazyColumns(ShardRows([self], [rows], [0]), fixed)
+        created = ShardRows([self], [rows], [0])
+        cols = LazyColumns(created, fixed)
         seed, shard = settings.seed, self.shard
         ctx = ex.EvalContext(size=count, columns=cols,
                              rng=lambda site: rng.stream(seed, shard, rng.CREATE, tick, site + 1),
-                             tz=plan.timezone)
+                             tz=plan.timezone, sequence=created.sequence)
         with np.errstate(all="ignore"):  # also called outside step(), at start-up
             for name, compiled in plan.initial_values:
                 pop.attributes[name][rows_slice] = compiled.evaluate_in_errstate(ctx)
@@ -124,15 +133,19 @@ class ShardEngine:
         """The shard's whole state; `restore` of it continues with byte-identical output."""
         return self.population.to_bytes({"tick": self.tick, "shard": self.shard,
                                          "dominant": self._dominant,
-                                         "fingerprint": self.fingerprint()})
+                                         "fingerprint": self.fingerprint(),
+                                         "sequences": self.sequences})
 
     def restore(self, data: bytes) -> None:
         meta = self.population.load_bytes(data)
         if meta.get("shard") != self.shard or meta.get("fingerprint") != self.fingerprint():
             raise ValueError(f"snapshot belongs to shard {meta.get('shard')} of another run")
         tick, dominant = meta["tick"], meta.get("dominant", -1)
+        sequences = meta.get("sequences", {})
         assert isinstance(tick, int) and isinstance(dominant, int)
+        assert isinstance(sequences, dict)
         self.tick, self._dominant = tick, dominant
+        self.sequences = {str(k): int(v) for k, v in sequences.items()}
 
     def fingerprint(self) -> str:
         """Identifies (model, settings) so a snapshot is never restored into another run."""

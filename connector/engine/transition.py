@@ -79,7 +79,12 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
     closing = _write(t, rows, new_values)
-    if not build_events or not t.emits:
+    if not build_events:
+        for emit in t.emits:  # a silent replay still hands out what the fields would take
+            for name in emit.sequences:
+                rows.sequence(name, rows.size)
+        return
+    if not t.emits:
         return
     count = rows.size
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
@@ -96,7 +101,8 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     shared: dict[int, list[np.ndarray]] = {}  # per shard, as split below
     ids_parts, time_parts = rows.split(user_ids), rows.split(timestamps)
     scope = Scope(count, after, rows.bounds,
-                  lambda site, bounds: rows.stream(rng.SITE, tick, site, bounds), plan.timezone)
+                  lambda site, bounds: rows.stream(rng.SITE, tick, site, bounds), plan.timezone,
+                  rows.sequence)
     for emit in t.emits:
         fields: dict[str, list[Column]] = {}
         raw: dict[str, np.ndarray] = {}  # scalar fields as evaluated, for the key and headers
@@ -183,7 +189,7 @@ def _write(t: CompiledTransition, rows: ShardRows,
 def _context(rows: ShardRows, columns: Mapping[str, object], tick: int) -> ex.EvalContext:
     return ex.EvalContext(size=rows.size, columns=columns,
                           rng=lambda site: rows.stream(rng.SITE, tick, site),
-                          tz=rows.engines[0].plan.timezone)
+                          tz=rows.engines[0].plan.timezone, sequence=rows.sequence)
 
 
 def _evaluate(compiled: ex.Compiled, columns: LazyColumns, ctx: ex.EvalContext) -> np.ndarray:

@@ -28,6 +28,7 @@ import attrs
 from connector.core.types import ValueType
 from connector.model import expr as ex
 from connector.model.avrotypes import AvroType, FieldSpec, Kind
+from connector.model.expr.valuefns import sequences_of
 from connector.model.spec import FieldNode
 
 INDEX = "index"  # inside an array item or map entry: its 0-based position
@@ -270,7 +271,7 @@ def _array(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str
         item = check_value(c, t.items, form["item"], item_names, f"{label}[]")
     finally:
         restore()
-    if length is None or item is None:
+    if length is None or item is None or not _no_sequences(c, item, node.path, label):
         return None
     return ArrayFill(t, length, (item,))
 
@@ -300,6 +301,8 @@ def _map(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str
     finally:
         restore()
     if length is None or key is None or value is None:
+        return None
+    if not _no_sequences(c, MapFill(t, None, key, (), (value,)), node.path, label):
         return None
     return MapFill(t, length, key, (), (value,))
 
@@ -454,6 +457,15 @@ def _form(c: Checking, node: FieldNode, known: tuple[str, ...], required: tuple[
                 + f", got {', '.join(form) or 'none'}. {how}")
         return None
     return form
+
+
+def _no_sequences(c: Checking, fill: Fill, path: str, label: str) -> bool:
+    """sequence() cannot number items: how many there were is unknown to a silent replay."""
+    taken = [n for e in fill_expressions(fill) for n in sequences_of(e.tree)]
+    if taken:
+        c.error(path, f"field '{label}': sequence({taken[0]!r}) cannot be used in the items of "
+                "an array or map (use it at the record level, or index for positions)")
+    return not taken
 
 
 def _length(c: Checking, node: FieldNode, names: Names) -> ex.Checked | None:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import fastavro
@@ -16,9 +13,8 @@ from click.testing import CliRunner
 
 from connector.cli import preview, run, validate  # noqa: F401  (register the commands)
 from connector.cli.main import cli
+from tests.cli.killing import DOGE, kill_mid_run
 from tests.helpers import ROOT, banking_model, write_connector, write_model
-
-DOGE = [sys.executable, "-m", "connector"]
 
 
 def _connector(tmp: Path, ticks: int = 300, users: int = 3000, **extra: object) -> Path:
@@ -77,19 +73,7 @@ def test_killed_run_resumes_with_identical_output(tmp_path: Path) -> None:
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(tmp_path / "ref")], check=True,
                    env=env, capture_output=True)
     part = tmp_path / "part"
-    offsets_file = part / "_offsets.json"
-    for delay in (0.2, 0.7):
-        before = offsets_file.stat().st_mtime_ns if offsets_file.exists() else 0
-        proc = subprocess.Popen([*DOGE, "run", str(connector), "-q", "-o", str(part)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        # Kill only once this attempt has committed something, so the test is not load-dependent.
-        while (not offsets_file.exists() or offsets_file.stat().st_mtime_ns == before) \
-                and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    kill_mid_run(connector, part, env)
     offsets = json.loads((part / "_offsets.json").read_text())
     assert 0 < offsets["shards"]["0"]["next_tick"] < 1500  # really interrupted mid-run
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(part)], check=True, env=env,

@@ -9,13 +9,25 @@ import numpy as np
 import pytest
 
 from connector.engine.rows import SegmentedGenerator
-from connector.model.expr import randoms
+from connector.model.expr import identifiers, randoms
+from connector.model.expr.fakes import KINDS, FakeDraw
+from connector.model.expr.regexgen import RegexDraw, compile_regex
 
 SIZES = [3, 0, 5, 4]
 BOUNDS = np.cumsum([0, *SIZES]).tolist()
 N = BOUNDS[-1]
 PER_ROW = np.linspace(1.0, 9.0, N)  # a parameter that differs per row
 LOW = np.arange(N, dtype=np.int64)
+
+class FakeDrawOf:
+    """fake(kind, 'de_DE') as a draw(gen, size, parameter) (the parameter is not used)."""
+
+    def __init__(self, kind: str) -> None:
+        self.draw = FakeDraw(kind, "de_DE")
+
+    def __call__(self, gen: Any, size: int, _: np.ndarray) -> np.ndarray:
+        return self.draw(gen, size)
+
 
 # name -> (draw(gen, size, parameter column), the parameter column over all rows)
 DRAWS: dict[str, tuple[Callable[[Any, int, np.ndarray], np.ndarray], np.ndarray]] = {
@@ -27,6 +39,9 @@ DRAWS: dict[str, tuple[Callable[[Any, int, np.ndarray], np.ndarray], np.ndarray]
     "poisson": (randoms.poisson, PER_ROW),
     "bernoulli": (lambda g, n, p: randoms.bernoulli(g, n, p / 10), PER_ROW),
     "choice": (lambda g, n, p: randoms.choice_index(g, n, np.array([0.2, 0.5, 1.0])), PER_ROW),
+    "uuid": (lambda g, n, p: identifiers.uuid4(g, n), PER_ROW),
+    "regex": (lambda g, n, p: RegexDraw("", compile_regex(r"(a|bc)[x-z]{0,3}\d+"))(g, n), PER_ROW),
+    **{f"fake {kind}": (FakeDrawOf(kind), PER_ROW) for kind in KINDS},
 }
 
 

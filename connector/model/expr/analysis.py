@@ -13,10 +13,11 @@ def names_used(node: Node) -> set[str]:
 
 def is_constant(node: Node) -> bool:
     """True when the value is the same for every row and every tick: no names, no random draws,
-    no plugin calls (plugins are opaque, so treated as varying)."""
+    no counters (sequence()), no plugin calls (plugins are opaque, so treated as varying)."""
     for n in walk(node):
         if isinstance(n, Name):
             return False
-        if isinstance(n, Call) and (n.name not in BUILTINS or BUILTINS[n.name].random):
+        if isinstance(n, Call) and (n.name not in BUILTINS or BUILTINS[n.name].random
+                                    or not BUILTINS[n.name].pure):
             return False
     return True

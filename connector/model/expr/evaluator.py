@@ -27,6 +27,10 @@ def _no_rng(site: int) -> np.random.Generator:
     raise RuntimeError(f"random site {site} evaluated with a context that has no random streams")
 
 
+def _no_sequence(name: str, size: int) -> np.ndarray:
+    raise RuntimeError(f"sequence({name!r}) evaluated with a context that has no counters")
+
+
 @attrs.frozen
 class EvalContext:
     """The rows an expression is evaluated over.
@@ -36,7 +40,8 @@ class EvalContext:
     string dtypes are accepted), nullable names may hold None in object arrays. `rng(site)`
     returns the generator of a random call site for this batch; `tz` is the zone of the calendar
     functions. `functions`, when given, supplies the plugin implementations to call (by name)
-    instead of those captured at check time.
+    instead of those captured at check time. `sequence(name, size)` hands out the next `size`
+    numbers of a named counter (one per row, in row order) for sequence().
     """
 
     size: int
@@ -44,6 +49,7 @@ class EvalContext:
     rng: Callable[[int], np.random.Generator] = _no_rng
     tz: ZoneInfo = _UTC
     functions: Mapping[str, FunctionSpec] | None = None
+    sequence: Callable[[str, int], np.ndarray] = _no_sequence
 
 
 class Compiled:
@@ -157,6 +163,12 @@ def _name(node: TName) -> _Eval:
 def _apply(node: TApply) -> _Eval:
     fn = node.fn
     args = [_build(a) for a in node.args]
+    if node.needs_ctx and not args:
+
+        def apply_ctx0(ctx: EvalContext) -> Value:
+            return fn(ctx)
+
+        return apply_ctx0
     if node.needs_ctx:
         (a,) = args
 

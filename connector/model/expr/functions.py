@@ -17,57 +17,12 @@ import numpy as np
 
 from connector.model.expr import ops, randoms, timefns
 from connector.model.expr.ast import Call
+from connector.model.expr.callspec import NUMBERS, B, Builder, Builtin, D, L, S, T, need
 from connector.model.expr.errors import ExprError
 from connector.model.expr.messages import quote
 from connector.model.expr.typed import TApply, TNode, TRandom
 from connector.model.expr.types import ExprType, Value, unify
-
-L, D, B, S, T = (
-    ExprType.LONG,
-    ExprType.DOUBLE,
-    ExprType.BOOLEAN,
-    ExprType.STRING,
-    ExprType.TIMESTAMP,
-)
-NUMBERS = frozenset({L, D})
-
-Builder = Callable[[Call, tuple[TNode, ...], "int | None"], TNode]
-
-
-@attrs.frozen
-class Builtin:
-    name: str
-    usage: str  # shown when the argument count is wrong
-    min_args: int
-    max_args: int | None
-    build: Builder | None  # None: the checker builds it (choice)
-    random: bool = False
-    accepts_null: bool = False  # arguments may be null (if, coalesce)
-
-    def arity_text(self) -> str:
-        lo, hi = self.min_args, self.max_args
-        if hi is None:
-            return f"at least {lo} arguments"
-        if lo == hi:
-            return f"{lo} argument" + ("" if lo == 1 else "s")
-        return f"{lo} or {hi} arguments" if hi == lo + 1 else f"{lo} to {hi} arguments"
-
-
-def need(
-    call: Call,
-    args: tuple[TNode, ...],
-    i: int,
-    allowed: frozenset[ExprType],
-    what: str,
-    *,
-    hint: str = "",
-) -> None:
-    """Raise unless argument i has one of the allowed types."""
-    if args[i].type not in allowed:
-        node = call.args[i]
-        raise ExprError(
-            f"{call.name}() needs {what}, but {quote(node)} is {args[i].type}{hint}", node.column
-        )
+from connector.model.expr.valuefns import VALUE_BUILTINS
 
 
 def _numeric_type(args: tuple[TNode, ...]) -> ExprType:
@@ -279,4 +234,5 @@ BUILTINS: Mapping[str, Builtin] = _table(
     Builtin("bernoulli", "bernoulli(p)", 1, 1, _draw(randoms.bernoulli, B, NUMBERS, "a number"),
             True),
     Builtin("choice", "choice([values]) or choice([values], [weights])", 1, 2, None, True, True),
+    *VALUE_BUILTINS,
 )  # fmt: skip

@@ -98,7 +98,7 @@ def in_zone_of(fn: Callable[[Value, ZoneInfo], Value], ctx: Any, ms: Value) -> V
     return fn(ms, ctx.tz)
 
 
-def _civil(days: Value) -> tuple[Value, Value, Value, Value]:
+def civil(days: Value) -> tuple[Value, Value, Value, Value]:
     """(year, month, day, March-based day of year) of days since 1970-01-01."""
     z = days + 719_468
     era = np.floor_divide(z, 146_097)
@@ -134,20 +134,25 @@ def weekday(ms: Value, tz: ZoneInfo) -> Value:
 
 
 def day(ms: Value, tz: ZoneInfo) -> Value:
-    return _civil(_days(ms, tz))[2]
+    return civil(_days(ms, tz))[2]
 
 
 def month(ms: Value, tz: ZoneInfo) -> Value:
-    return _civil(_days(ms, tz))[1]
+    return civil(_days(ms, tz))[1]
 
 
 def year(ms: Value, tz: ZoneInfo) -> Value:
-    return _civil(_days(ms, tz))[0]
+    return civil(_days(ms, tz))[0]
 
 
 def day_of_year(ms: Value, tz: ZoneInfo) -> Value:
     """1 = January 1st."""
-    year_, _, _, doy = _civil(_days(ms, tz))
+    year_, _, _, doy = civil(_days(ms, tz))
+    return january_day_of_year(year_, doy)
+
+
+def january_day_of_year(year_: Value, march_doy: Value) -> Value:
+    """1-based day of the year from civil()'s year and March-based day of year."""
     leap = ((year_ % 4 == 0) & (year_ % 100 != 0)) | (year_ % 400 == 0)
     # The March-based day of year puts Jan/Feb at 306..364.
-    return np.where(doy >= 306, doy - 305, doy + 60 + leap)
+    return np.where(march_doy >= 306, march_doy - 305, march_doy + 60 + leap)

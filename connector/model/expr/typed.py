@@ -69,7 +69,7 @@ class TPlugin(TNode):
     site: int | None
 
 
-def _nodes(node: TNode) -> list[TNode]:
+def nodes(node: TNode) -> list[TNode]:
     """Every node of the tree, in source order."""
     out: list[TNode] = []
     stack = [node]
@@ -87,10 +87,10 @@ def _nodes(node: TNode) -> list[TNode]:
 
 def sites_of(node: TNode) -> tuple[int, ...]:
     """Random call sites in the tree, in source order."""
-    sites = (getattr(n, "site", None) for n in _nodes(node))
+    sites = (getattr(n, "site", None) for n in nodes(node))
     return tuple(sorted(s for s in sites if s is not None))
 
 
 def calls_plugin(node: TNode) -> bool:
     """Whether the tree calls a plugin function (which sees whole columns, not single rows)."""
-    return any(isinstance(n, TPlugin) for n in _nodes(node))
+    return any(isinstance(n, TPlugin) for n in nodes(node))

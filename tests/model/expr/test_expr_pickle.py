@@ -41,6 +41,8 @@ EXPRESSIONS = [
     "uniform(0, 1) + normal(0, 1) + lognormal(0, 1) + exponential(1) + poisson(2)",
     "bernoulli(0.5) == (coalesce(n, 0) > 1)",
     "if(n == null, null, double_it(a))",
+    "fake('email') + fake('name', 'de_DE') + uuid() + regex('[A-Z]{2}-\\\\d{3}(x|y)?')",
+    "hash(a) + format('{:04d}/{}', a, s) + format_time(t, '%F %T %Z')",
 ]
 
 
