@@ -10,6 +10,7 @@ again produces byte-for-byte the output of an uninterrupted one.
 from __future__ import annotations
 
 import base64
+import decimal
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from connector.core.batch import EventColumns, TickBatch, concat_fields
+from connector.core.columns import StructColumn, to_python
 from connector.destinations.base import Committed, ShardCheckpoint
 from connector.errors import UserError
 from connector.model.avro import LoadedSchema
@@ -188,19 +190,25 @@ def _ocf_block(count: int, data: bytes, sync: bytes) -> bytes:
 
 
 def jsonl_lines(events: EventColumns, schema: LoadedSchema) -> bytes:
-    """One JSON object per record, fields in schema order (per-event work, for local output)."""
+    """One JSON object per record, fields in schema order, nested values as JSON objects and
+    arrays (per-event work, for local output)."""
     names = [f.name for f in schema.fields]
-    columns = [_plain(events.fields[n]) for n in names]
-    lines = [json.dumps(dict(zip(names, row, strict=True)), separators=(",", ":"))
-             for row in zip(*columns, strict=True)]
+    record = StructColumn({n: events.fields[n] for n in names}, len(events))
+    lines = [json_text(row) for row in to_python(record)]
     return ("\n".join(lines) + "\n").encode()
 
 
-def _plain(column: Any) -> list[Any]:
-    values = column.tolist()
-    if values and isinstance(values[0], bytes):
-        return [base64.b64encode(v).decode() for v in values]
-    return list(values)
+def json_text(value: Any) -> str:
+    """Compact JSON of a plain value: bytes as base64, decimals as exact strings."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -355,7 +355,7 @@ def _check_emit(c: _Checker, t: TransitionSpec, e: EmitSpec, names: dict[str, ex
     saved = set(c.nullable_names)
     for f, fill in checked:  # key and headers see the record's scalar fields by name
         if isinstance(fill, fills.ScalarFill) and f.name.isidentifier() and \
-                f.name not in KEYWORDS:
+                f.name not in KEYWORDS and fill.checked.type is not ex.ExprType.NULL:
             key_names[f.name] = fill.checked.type
             if fill.checked.nullable:
                 c.nullable_names.add(f.name)

@@ -29,9 +29,8 @@ from connector.runtime.config import ConnectorConfig, parse_connector
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.worker_config import WorkerConfig
-from connector.serde.encoder import RecordEncoder
-from connector.serde.keys import KeyFormat, KeySerializer, parse_key_format
-from connector.serde.records import KafkaTopicPlan
+from connector.serde.keys import parse_key_format
+from connector.serde.records import key_schema, topic_plans
 from connector.serde.registry import (
     RegistryUnavailableError,
     RetryNotice,
@@ -172,21 +171,17 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
             on_retry(notice)
 
     with SchemaRegistry(registry_conf, on_retry=retry) as registry:
-        key_schema = KeySerializer(key_format).schema_str
         registered = registry.register_all(
-            [TopicSchemas(kafka_topics[t], s, key_schema) for t, s in sim.model.schemas.items()],
+            [TopicSchemas(kafka_topics[t], s, key_schema(sim.model, t, key_format))
+             for t, s in sim.model.schemas.items()],
             parse_strategy(config.subject_strategy))
     counts = partition_counts(worker.client("admin"), list(kafka_topics.values()))
-    plans = {}
-    for topic, schema in sim.model.schemas.items():
-        kt = kafka_topics[topic]
+    for kt in kafka_topics.values():
         if kt not in counts:
             raise InfrastructureError(f"topic {kt} does not exist (the worker creates it)")
-        reg = registered[kt]
-        keys = KeySerializer(key_format, reg.key_schema_id
-                             if key_format is not KeyFormat.STRING else None)
-        plans[topic] = KafkaTopicPlan(kt, counts[kt], RecordEncoder(schema, reg.value_schema_id),
-                                      keys)
+    plans = topic_plans(sim.model, kafka_topics, counts, key_format,
+                        {kt: r.value_schema_id for kt, r in registered.items()},
+                        {kt: r.key_schema_id for kt, r in registered.items()})
     identity = TaskIdentity(config.name, task, config.tasks_max, worker.get("group.id"))
     return KafkaDestination(identity, shards, config.shards, plans, worker.client("producer"),
                             worker.client("consumer"), worker.get("offset.storage.topic"),

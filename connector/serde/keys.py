@@ -1,8 +1,11 @@
-"""Record keys: the user id, as a UTF-8 decimal string (default) or as an Avro `string`/`long`.
+"""Record keys: by default the user id, as a UTF-8 decimal string or as an Avro `string`/`long`.
 
 The string form is what Kafka's `StringSerializer` writes, so Java consumers and Kafka Streams read
-it as-is; the Avro forms carry the Confluent wire header of a registered key schema. Keys are
-rendered for a whole column of ids at once, and the partition is computed from these exact bytes.
+it as-is; the Avro forms carry the Confluent wire header of a registered key schema. A topic's
+`key:` gives another key column (core/batch.py): LONG keys are written like user ids, STRING keys
+as UTF-8 (or an Avro string), record keys with the model's key schema; null keys stay None.
+Keys are rendered for a whole column at once, and the partition is computed from these exact
+bytes.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from connector.core.columns import Column, StructColumn
 from connector.errors import UserError
+from connector.model.avro import LoadedSchema
 from connector.serde import pieces as P
-from connector.serde.encoder import SMALL_BATCH, EncodedBatch
+from connector.serde.encoder import SMALL_BATCH, EncodedBatch, RecordEncoder
 from connector.serde.wire import header
 
 
@@ -40,15 +45,54 @@ def parse_key_format(text: str) -> KeyFormat:
 
 @attrs.frozen
 class KeySerializer:
-    """Serializes user ids as keys; Avro formats are framed with `schema_id` when it is set."""
+    """Serializes keys; Avro formats are framed with `schema_id` when it is set.
+
+    With `record`, keys are Avro records of that schema (a topic's `key: {schema: ...}`)."""
 
     format: KeyFormat = KeyFormat.STRING
     schema_id: int | None = None
+    record: LoadedSchema | None = None
 
     @property
     def schema_str(self) -> str | None:
         """The key schema to register, or None for plain string keys."""
+        if self.record is not None:
+            return self.record.schema_str
         return KEY_SCHEMAS.get(self.format)
+
+    def encode_column(self, keys: Column) -> tuple[EncodedBatch, npt.NDArray[np.int64] | None]:
+        """The keys of a key column: (the non-null keys, their rows; None when none is null)."""
+        present = None
+        if isinstance(keys, np.ndarray) and keys.dtype == object:
+            null = np.equal(keys, np.array(None, dtype=object))
+            if null.any():
+                present = np.flatnonzero(~null)
+                keys = keys[present]
+            if keys.size and isinstance(keys[0], int | np.integer):
+                keys = keys.astype(np.int64)
+        if isinstance(keys, StructColumn):
+            if self.record is None:
+                raise ValueError("record keys need the key schema")
+            return RecordEncoder(self.record, self.schema_id).encode(keys.fields,
+                                                                     len(keys)), present
+        if not isinstance(keys, np.ndarray):
+            raise TypeError(f"a key column cannot be a {type(keys).__name__}")
+        if keys.dtype.kind in "iu":
+            return self.encode(keys), present
+        return self._encode_strings(keys), present
+
+    def _encode_strings(self, keys: np.ndarray) -> EncodedBatch:
+        if self.format is KeyFormat.AVRO_LONG:
+            raise ValueError("key.format avro-long needs LONG keys, not strings")
+        n = int(keys.shape[0])
+        framed = self.format is KeyFormat.AVRO_STRING
+        parts: list[P.Piece] = []
+        if framed and self.schema_id is not None:
+            parts.append(P.constant(header(self.schema_id), n))
+        prefix, body = P.string_pieces(keys.astype(object))
+        parts.extend([prefix, body] if framed else [body])
+        buffer, offsets = P.assemble(parts, n)
+        return EncodedBatch(buffer.tobytes(), offsets)
 
     def encode(self, user_ids: npt.ArrayLike) -> EncodedBatch:
         """The key of each user id, in one buffer."""

@@ -21,15 +21,16 @@ from typing import Any
 import attrs
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from connector.core.batch import EventColumns
 from connector.kafka.topics import ensure_topics
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
-from connector.serde.encoder import RecordEncoder
-from connector.serde.keys import KeySerializer, parse_key_format
-from connector.serde.records import KafkaTopicPlan, kafka_records
+from connector.serde.keys import parse_key_format
+from connector.serde.records import kafka_records, topic_plans
 from tests.helpers import ROOT, banking_model
 
-Record = tuple[bytes, bytes, int]  # key, value payload (without the 5-byte wire header), timestamp
+# key (None: a null key), value payload (without the 5-byte wire header), timestamp
+Record = tuple[bytes | None, bytes, int]
 
 
 @attrs.define
@@ -200,17 +201,22 @@ def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str,
     sim = _sim(connector, base)
     config = sim.config
     settings = sim.settings(resolve_start_ms(config))
-    keys = KeySerializer(parse_key_format("avro-long" if config.key_format == "avro"
-                                          else config.key_format))
+    key_format = parse_key_format("avro-long" if config.key_format == "avro"
+                                  else config.key_format)
     out: dict[tuple[str, int], list[Record]] = defaultdict(list)
-    plans = {t: KafkaTopicPlan(config.kafka_topic(t), partition_counts[config.kafka_topic(t)],
-                               RecordEncoder(s), keys) for t, s in sim.model.schemas.items()}
+    plans = topic_plans(sim.model, {t: config.kafka_topic(t) for t in sim.model.schemas},
+                        partition_counts, key_format)
     for shard in range(config.shards):
         engine = sim.shard(settings, shard)
         for _ in range(config.ticks or 0):
+            tick = engine.tick
+            by_topic: dict[str, list[EventColumns]] = defaultdict(list)
             for e in engine.step().events:
-                plan = plans[e.topic]
-                for value, key, part, ts in kafka_records(plan, [e]):
+                by_topic[e.topic].append(e)
+            for topic, staged in by_topic.items():  # as the destination stages a shard-tick
+                plan = plans[topic]
+                origins = [(shard, tick)] * len(staged)
+                for value, key, part, ts in kafka_records(plan, staged, origins):
                     out[(plan.kafka_topic, part)].append((key, value, ts))
     return out
 
@@ -344,8 +350,8 @@ def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list
         assert _by_key(have) == _by_key(want), f"{where}: per-key order differs"
 
 
-def _by_key(records: list[Record]) -> dict[bytes, list[Record]]:
-    out: dict[bytes, list[Record]] = defaultdict(list)
+def _by_key(records: list[Record]) -> dict[bytes | None, list[Record]]:
+    out: dict[bytes | None, list[Record]] = defaultdict(list)
     for r in records:
         out[r[0]].append(r)
     return out
