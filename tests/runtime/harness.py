@@ -195,9 +195,12 @@ def _sim(connector: dict[str, Any], base: Path) -> Any:
     return prepare(parse_connector(connector, None, base))
 
 
-def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str, int]
-              ) -> dict[tuple[str, int], list[Record]]:
-    """What an uninterrupted run writes to each (topic, partition), in per-key order."""
+def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str, int],
+              key_ids: dict[str, int] | None = None) -> dict[tuple[str, int], list[Record]]:
+    """What an uninterrupted run writes to each (topic, partition), in per-key order.
+
+    Values are unframed; keys of Kafka topics in `key_ids` are framed with that schema id
+    (record keys: their bytes, hence their partitions, include it)."""
     sim = _sim(connector, base)
     config = sim.config
     settings = sim.settings(resolve_start_ms(config))
@@ -205,7 +208,7 @@ def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str,
                                   else config.key_format)
     out: dict[tuple[str, int], list[Record]] = defaultdict(list)
     plans = topic_plans(sim.model, {t: config.kafka_topic(t) for t in sim.model.schemas},
-                        partition_counts, key_format)
+                        partition_counts, key_format, key_ids=key_ids)
     for shard in range(config.shards):
         engine = sim.shard(settings, shard)
         for _ in range(config.ticks or 0):
@@ -226,9 +229,11 @@ class ReadRecord:
     topic: str
     partition: int
     offset: int
-    key: bytes
+    key: bytes  # b"" for a null key (see null_key)
     value: bytes
     timestamp: int
+    null_key: bool = False
+    headers: tuple[tuple[str, bytes | None], ...] = ()
 
 
 def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed",
@@ -272,13 +277,19 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
                 remaining.discard(where)
                 continue
             out.append(ReadRecord(where[0], where[1], offset, msg.key() or b"",
-                                  msg.value() or b"", msg.timestamp()[1]))
+                                  msg.value() or b"", msg.timestamp()[1], msg.key() is None,
+                                  _headers(msg.headers())))
             if offset + 1 >= ends[where]:
                 remaining.discard(where)
         assert not remaining, f"did not reach the end of {sorted(remaining)}"
         return out
     finally:
         consumer.close()
+
+
+def _headers(raw: Any) -> tuple[tuple[str, bytes | None], ...]:
+    """A consumed message's headers (a list of (name, value) pairs, or None)."""
+    return tuple((str(name), value) for name, value in raw or ())
 
 
 def partitions_of(consumer: Consumer, topic: str, timeout_s: float = 30) -> list[int]:
@@ -339,7 +350,8 @@ def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list
     got: dict[tuple[str, int], list[Record]] = defaultdict(list)
     for r in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
         assert r.value[0] == 0, "not Confluent wire format"
-        got[(r.topic, r.partition)].append((r.key, r.value[5:], r.timestamp))
+        got[(r.topic, r.partition)].append((None if r.null_key else r.key, r.value[5:],
+                                            r.timestamp))
     assert set(got) == set(expected), (sorted(got), sorted(expected))
     for where, want in expected.items():
         have = got[where]
@@ -350,8 +362,11 @@ def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list
         assert _by_key(have) == _by_key(want), f"{where}: per-key order differs"
 
 
-def _by_key(records: list[Record]) -> dict[bytes | None, list[Record]]:
-    out: dict[bytes | None, list[Record]] = defaultdict(list)
+def _by_key(records: list[Record]) -> dict[bytes, list[Record]]:
+    """Records per key, in order; null-keyed records have no per-key order (they are placed
+    round-robin and interleave across tasks), so only their multiset is compared."""
+    out: dict[bytes, list[Record]] = defaultdict(list)
     for r in records:
-        out[r[0]].append(r)
+        if r[0] is not None:
+            out[r[0]].append(r)
     return out
