@@ -55,6 +55,7 @@ def test_shop_round_trip_with_keys_and_headers(kafka_run: KafkaRun) -> None:
     counts = partition_counts(kafka_run.bootstrap, topics)
     registry = SchemaRegistryClient({"url": kafka_run.registry})
     key_id = registry.get_latest_version(f"{orders_topic}-key").schema_id
+    assert key_id is not None
     assert_exact(records, reference(connector, kafka_run.tmp, counts, {orders_topic: key_id}))
 
     deserialize = AvroDeserializer(registry)
