@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA = ROOT / "scripts" / "infra.sh"
@@ -91,3 +94,81 @@ def topic_factory(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Calla
         return name
 
     return make
+
+
+# -- PostgreSQL (scripts/postgres.sh) ------------------------------------------------------------
+POSTGRES_VAR = "DOGE_TEST_POSTGRES"
+POSTGRES = ROOT / "scripts" / "postgres.sh"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of the test role on the real local PostgreSQL server, started here when needed.
+
+    DOGE_TEST_POSTGRES (set by scripts/test.sh from .cache/infra/env) is used as it is; otherwise
+    ``scripts/postgres.sh start`` runs, and ``stop`` at the end if this session started it.
+    """
+    if os.environ.get(POSTGRES_VAR):
+        yield os.environ[POSTGRES_VAR]
+        return
+
+    def script(command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(POSTGRES), command], capture_output=True, text=True,
+                              timeout=timeout, check=False)
+
+    started = script("running", 30).returncode != 0
+    up = script("start", 600)
+    if up.returncode != 0:
+        pytest.fail(f"scripts/postgres.sh start failed (exit {up.returncode}):\n"
+                    f"{up.stderr[-4000:]}")
+    url = script("url", 30).stdout.strip()
+    try:
+        yield url
+    finally:
+        if started:
+            script("stop", 120)
+
+
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest, postgres_url: str) -> Iterator[str]:
+    """A new empty database owned by the test role, dropped afterwards: its URL."""
+    yield from _database(postgres_url, request.node.name)
+
+
+@pytest.fixture
+def pg_database_factory(request: pytest.FixtureRequest,
+                        postgres_url: str) -> Iterator[Callable[[], str]]:
+    """Make more new databases (``pg_database_factory()`` -> URL), all dropped afterwards."""
+    made: list[Iterator[str]] = []
+
+    def make() -> str:
+        gen = _database(postgres_url, request.node.name)
+        made.append(gen)
+        return next(gen)
+
+    yield make
+    for gen in made:
+        next(gen, None)
+
+
+def _database(server_url: str, test_name: str) -> Iterator[str]:
+    name = f"t_{re.sub(r'[^a-z0-9]+', '_', test_name.lower())[:40]}_{uuid.uuid4().hex[:8]}"
+    _admin(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        _admin(server_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+def _admin(server_url: str, statement: sql.Composed) -> None:
+    """CREATE/DROP DATABASE, retried while another session briefly holds the template."""
+    for attempt in range(20):
+        try:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute(statement)
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 19:
+                raise
+            time.sleep(0.25)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import faulthandler
 import signal
 
-from connector.cli import preview, run, validate, worker
+from connector.cli import analyze, graph, preview, quickstarts, run, validate, worker
 from connector.cli.main import cli
 
-COMMANDS = (preview, run, validate, worker)  # each registers itself on `cli` when imported
+# Each registers itself on `cli` when imported.
+COMMANDS = (analyze, graph, preview, quickstarts, run, validate, worker)
 
 
 def main() -> None:
@@ -16,3 +17,6 @@ def main() -> None:
     # `kill -USR1 <pid>` prints every thread's stack to stderr: for diagnosing a stuck worker.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     cli()
+
+
+__all__ = ["cli", "main"]

@@ -11,7 +11,7 @@ from connector.cli.main import cli, friendly_errors, load_functions, plugin_opti
 from connector.engine.plan import build_plan
 from connector.errors import Problem, UserError
 from connector.model.source import load_file
-from connector.model.validate import collect_problems
+from connector.model.validate import collect_problems, sort_problems
 from connector.runtime.config import parse_connector
 
 
@@ -42,7 +42,7 @@ def validate_command(file: str, plugins: tuple[str, ...]) -> None:
     else:
         model, found = collect_problems(doc, base, functions)
         problems.extend(found)
-    for p in problems:
+    for p in sort_problems(problems):
         click.echo(p.render(), err=True)
     errors = sum(p.severity == "error" for p in problems)
     if errors:

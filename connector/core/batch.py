@@ -57,12 +57,26 @@ class EventColumns:
 
 
 @attrs.frozen
+class Moves:
+    """The users of one shard that took one transition in one tick (its condition held), events
+    or not: what counts transitions fired, silent ones included. Ascending user ids."""
+
+    transition: str
+    user_ids: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.user_ids.shape[0])
+
+
+@attrs.frozen
 class TickBatch:
-    """All events of one shard in one tick, in the model's order (transition, then emit)."""
+    """All events of one shard in one tick, in the model's order (transition, then emit), and the
+    moves behind them (also when the tick was replayed without building events)."""
 
     shard: int
     tick: int
     events: tuple[EventColumns, ...]
+    moves: tuple[Moves, ...] = ()
 
     @property
     def event_count(self) -> int:

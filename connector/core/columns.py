@@ -151,6 +151,15 @@ def to_python(column: Column, *, tagged: bool = False) -> list[Any]:
     raise TypeError(f"not a column: {type(column).__name__}")
 
 
+def as_array(column: Column) -> np.ndarray:
+    """A column as one numpy array: itself, or an object array of its rows' plain values."""
+    if isinstance(column, np.ndarray):
+        return column
+    out = np.empty(len(column), dtype=object)
+    out[:] = to_python(column)
+    return out
+
+
 def slice_rows(column: Column, start: int, stop: int) -> Column:
     """Rows start..stop-1 of a column, same shape (numpy views where the layout allows)."""
     if isinstance(column, np.ndarray):

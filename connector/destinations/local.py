@@ -10,6 +10,7 @@ again produces byte-for-byte the output of an uninterrupted one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import decimal
 import hashlib
 import json
@@ -47,6 +48,20 @@ class LocalDirectory:
         self._fingerprint = ""
         self._start_ms = 0
         self._snapshots: dict[int, tuple[str, int]] = {}  # shard -> (file, tick) last committed
+
+    def reset(self) -> None:
+        """Delete what a run left in the directory (offsets, snapshots, this model's topic files
+        in either format), so the next run starts over. Other files are left alone."""
+        (self.dir / OFFSETS_FILE).unlink(missing_ok=True)
+        snapshots = self.dir / SNAPSHOT_DIR
+        if snapshots.is_dir():
+            for snap in snapshots.glob("*.snap*"):
+                snap.unlink()
+            with contextlib.suppress(OSError):
+                snapshots.rmdir()
+        for topic in self.schemas:
+            for fmt in FORMATS:
+                (self.dir / f"{topic}.{fmt}").unlink(missing_ok=True)
 
     # -- resume ---------------------------------------------------------------------------
     def committed(self) -> Committed | None:

@@ -99,7 +99,9 @@ class EnginePlan:
         cached[:] = [time_ms, result]
         return result
 
-    def _thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
+    def chances(self, time_ms: int) -> np.ndarray:
+        """Per-tick probability of each (state, slot) at this time: the base chance times its
+        profile's multiplier for the local hour and weekday, at most 1."""
         chance = self.base_chance
         if self.profiles:
             mult = np.ones_like(chance)
@@ -108,6 +110,10 @@ class EnginePlan:
                 local = when.astimezone(tz)
                 mult[self.slot_profile == i] = hours[local.hour] * weekdays[local.weekday()]
             chance = np.minimum(chance * mult, 1.0)
+        return chance
+
+    def _thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
+        chance = self.chances(time_ms)
         cum = np.rint(np.cumsum(chance, axis=1) * ONE).astype(np.int64)
         np.minimum(cum, ONE, out=cum)
         # Empty slots must never be chosen: push them past any draw.

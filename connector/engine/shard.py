@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from connector.core.batch import EventColumns, TickBatch
+from connector.core.batch import EventColumns, Moves, TickBatch
 from connector.engine import rng
 from connector.engine.identity import run_fingerprint
 from connector.engine.movers import pick_movers
@@ -164,6 +164,7 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
         raise ValueError("step_shards needs shards of one run at the same tick")
     time_ms = settings.tick_time_ms(tick)
     events: list[list[EventColumns]] = [[] for _ in engines]
+    moves: list[list[Moves]] = [[] for _ in engines]
     # One error-state context per step rather than one per expression evaluated in it.
     with np.errstate(all="ignore"):
         cum, totals = plan.thresholds(time_ms)
@@ -178,8 +179,9 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
             for group in groups:
                 together = ShardRows([engines[k] for k, _ in group], [r for _, r in group],
                                      [k for k, _ in group])
-                apply_transition(t, together, tick, time_ms, build_events, events)
+                apply_transition(t, together, tick, time_ms, build_events, events, moves)
         for engine in engines:
             engine.arrive(tick)
             engine.tick = tick + 1
-    return [TickBatch(e.shard, tick, tuple(ev)) for e, ev in zip(engines, events, strict=True)]
+    return [TickBatch(e.shard, tick, tuple(ev), tuple(mv))
+            for e, ev, mv in zip(engines, events, moves, strict=True)]

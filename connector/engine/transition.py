@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
-from connector.core.batch import EventColumns
+from connector.core.batch import EventColumns, Moves
 from connector.core.columns import Column, slice_rows
 from connector.core.types import ValueType
 from connector.engine import rng
@@ -49,8 +49,10 @@ class LazyColumns(Mapping[str, object]):
 
 
 def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms: int,
-                     build_events: bool, events: list[list[EventColumns]]) -> None:
-    """Apply `t` to `rows`; their events go to `events[owner]` of each row's shard."""
+                     build_events: bool, events: list[list[EventColumns]],
+                     moves: list[list[Moves]]) -> None:
+    """Apply `t` to `rows`; the users that took it go to `moves[owner]` of each row's shard,
+    their events (when building them) to `events[owner]`."""
     engine = rows.engines[0]
     plan = engine.plan
     times: np.ndarray | int = time_ms
@@ -79,6 +81,9 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
     closing = _write(t, rows, new_values)
+    user_ids = rows.user_ids()
+    for owner, ids in zip(rows.owners, rows.split(user_ids), strict=True):
+        moves[owner].append(Moves(t.name, ids))
     if not build_events:
         for emit in t.emits:  # a silent replay still hands out what the fields would take
             for name in emit.sequences:
@@ -89,7 +94,6 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     count = rows.size
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
                   else times.astype(np.int64))
-    user_ids = rows.user_ids()
     # Columns rather than scalars, so record fields that are bare names need no evaluation.
     after = LazyColumns(rows, {**fixed, **variables, "time": timestamps, "user_id": user_ids,
                             "transition": np.full(count, t.name, dtype=object)})

@@ -113,7 +113,14 @@ class Checking(Protocol):
 
     def check(self, text: str, path: str, names: Names,
               expected: tuple[ex.ExprType, ...] | None = None,
-              nullable: bool = False) -> ex.Checked | None: ...
+              nullable: bool = False, node: ex.Node | None = None,
+              written: bool = True) -> ex.Checked | None:
+        """`written`: the user wrote `text` (else it is a default, named in messages)."""
+        ...
+
+    def is_broken(self, name: str) -> bool:
+        """Whether `name`'s definition has an error already (its uses are not reported)."""
+        ...
 
     def peek(self, text: str, names: Names) -> ex.Checked | None:
         """The type of an expression, without reporting errors or taking random sites."""
@@ -151,15 +158,17 @@ def check_field(c: Checking, f: FieldSpec, node: FieldNode | None, path: str, na
         return check_value(c, f.type, node, names, dotted)
     text = c.default_expression(f, names) if _takes_expression(f.type) else None
     if text is not None:
-        return check_value(c, f.type, FieldNode(path, expression=text), names, dotted)
+        return check_value(c, f.type, FieldNode(path, expression=text), names, dotted, False)
     if f.has_default:
         if (_takes_expression(f.type) and f.type.kind is not Kind.UNION) or f.nullable:
             return check_value(c, f.type, FieldNode(path, expression=literal(f.default)),
-                               names, dotted)
+                               names, dotted, False)
         return ConstFill(f.type, f.default)
     if f.type.kind is Kind.RECORD:
         fields = check_fields(c, f.type, {}, path, names, where, dotted)
         return _record(f.type, fields)
+    if c.is_broken(f.name):
+        return None  # its attribute or variable already has an error
     shown = f.avro_type if f.value_type is not None else f.type.describe()
     c.error(path, f"field '{dotted}' ({shown}) of {where} gets no value: give "
             f"fields.{dotted}, or name an attribute or variable '{f.name}'")
@@ -173,14 +182,15 @@ def _takes_expression(t: AvroType) -> bool:
     return t.value_type is not None
 
 
-def check_value(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str
-                ) -> Fill | None:
-    """The fill of a value of type `t` given as `node`."""
+def check_value(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str,
+                written: bool = True) -> Fill | None:
+    """The fill of a value of type `t` given as `node` (`written`: by the user, not a default
+    by name)."""
     if t.kind is Kind.UNION:
-        return _union(c, t, node, names, label)
+        return _union(c, t, node, names, label, written)
     if node.expression is not None:
         if t.value_type is not None:
-            return _scalar(c, t, node, names, label)
+            return _scalar(c, t, node, names, label, written=written)
         c.error(node.path, f"field '{label}' is {_article(t)}: {_how(t, label)}")
         return None
     if t.kind is Kind.RECORD:
@@ -206,7 +216,7 @@ def _record(t: AvroType, fields: list[tuple[FieldSpec, Fill | None]]) -> RecordF
 
 
 def _scalar(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str,
-            nullable: bool = False) -> ScalarFill | None:
+            nullable: bool = False, written: bool = True) -> ScalarFill | None:
     """`t` is a scalar type, or a union of null and one (then `nullable` is True)."""
     assert node.expression is not None
     pair = t.nullable_of
@@ -214,7 +224,7 @@ def _scalar(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str,
     value_type = base.value_type
     assert value_type is not None
     checked = c.check(node.expression, node.path, names, expected=(value_type,),
-                      nullable=nullable)
+                      nullable=nullable, written=written)
     if checked is None:
         return None
     problem = _static_problem(base, checked)
@@ -307,11 +317,11 @@ def _map(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str
     return MapFill(t, length, key, (), (value,))
 
 
-def _union(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str
-           ) -> Fill | None:
+def _union(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str,
+           written: bool = True) -> Fill | None:
     null = next((k for k, b in enumerate(t.branches) if b.kind is Kind.NULL), None)
     if node.expression is not None:
-        return _union_expression(c, t, node, names, label, null)
+        return _union_expression(c, t, node, names, label, null, written)
     keys = [k for k, _ in node.entries or ()]
     if node.entries is not None and keys and set(keys) <= set(CONDITIONAL_FORM) and "if" in keys:
         return _conditional(c, t, node, names, label, null)
@@ -337,14 +347,14 @@ def _union(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str
 
 
 def _union_expression(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str,
-                      null: int | None) -> Fill | None:
+                      null: int | None, written: bool) -> Fill | None:
     assert node.expression is not None
     pair = t.nullable_of
     if pair is not None and pair[0].value_type is not None:
-        return _scalar(c, t, node, names, label, nullable=True)
+        return _scalar(c, t, node, names, label, nullable=True, written=written)
     checked = c.peek(node.expression, names)
-    if checked is None:
-        c.check(node.expression, node.path, names, nullable=True)  # reports the error
+    if checked is None:  # reports the error
+        c.check(node.expression, node.path, names, nullable=True, written=written)
         return None
     if checked.type is ex.ExprType.NULL:
         if null is None:
@@ -361,7 +371,8 @@ def _union_expression(c: Checking, t: AvroType, node: FieldNode, names: Names, l
         c.error(node.path, f"{node.expression!r} may be null, but field '{label}' cannot be "
                 "(its union has no null branch); use coalesce(..., default)")
         return None
-    inner = _scalar(c, t.branches[k], node, names, label, nullable=checked.nullable)
+    inner = _scalar(c, t.branches[k], node, names, label, nullable=checked.nullable,
+                    written=written)
     if inner is None:
         return None
     return BranchFill(t, k, inner, null if checked.nullable else None)

@@ -9,6 +9,7 @@ from typing import Any
 
 from connector.core.types import ATTRIBUTE_TYPES, ValueType
 from connector.errors import Problem
+from connector.model import format as fmt
 from connector.model.durations import parse_duration_ms
 from connector.model.parse_fields import (
     load_schema_ref,
@@ -30,16 +31,14 @@ from connector.model.spec import (
     TransitionSpec,
 )
 
-MODEL_KEYS = ("name", "description", "states", "initial", "final", "attributes", "topics",
-              "transitions", "profiles", "population", "timezone", "jitter", "schemas")
-TRANSITION_KEYS = ("name", "from", "to", "chance", "every", "condition", "vars", "update", "emit",
-                   "profile", "session", "description")
-ATTRIBUTE_KEYS = ("type", "initial", "description")
-EMIT_KEYS = ("topic", "fields")
-TOPIC_KEYS = ("schema", "key", "headers", "description")
-PROFILE_KEYS = ("hours", "weekdays", "timezone", "description")
-POPULATION_KEYS = ("users", "arrivals", "arrival_state")
-ARRIVAL_KEYS = ("every", "per_hour", "per_day")
+# Known keys of each section come from the format table (also the source of the JSON Schema).
+MODEL_KEYS = fmt.MODEL.names
+TRANSITION_KEYS = fmt.TRANSITION.names
+ATTRIBUTE_KEYS = fmt.ATTRIBUTE.names
+EMIT_KEYS = fmt.EMIT.names
+PROFILE_KEYS = fmt.PROFILE.names
+POPULATION_KEYS = fmt.POPULATION.names
+ARRIVAL_KEYS = fmt.ARRIVALS.names
 ZERO_BY_TYPE = {ValueType.LONG: "0", ValueType.DOUBLE: "0.0", ValueType.BOOLEAN: "false",
                 ValueType.STRING: "''"}
 SPELLINGS = tuple(t.spelling for t in ATTRIBUTE_TYPES)
@@ -50,7 +49,7 @@ _ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\+=|-=|\*=|/=|=(?!=))
 def parse_model(doc: Document, base_dir: Path) -> tuple[ModelSpec | None, list[Problem]]:
     """Read the model's structure; returns None for the spec when it is unusable."""
     r = Reader(doc)
-    root = r.mapping(doc.data, "", MODEL_KEYS, required=("states", "transitions"))
+    root = r.mapping(doc.data, "", MODEL_KEYS, required=fmt.MODEL.required)
     if root is None:
         return None, r.problems
     states = _states(r, root.get("states"))
@@ -124,7 +123,7 @@ def _attributes(r: Reader, value: Any) -> tuple[AttributeSpec, ...]:
     for name, raw in attrs.items():
         path = child_path("attributes", name)
         body = {"type": raw} if isinstance(raw, str) and raw in SPELLINGS else raw
-        spec = r.mapping(body, path, ATTRIBUTE_KEYS, required=("type",))
+        spec = r.mapping(body, path, ATTRIBUTE_KEYS, required=fmt.ATTRIBUTE.required)
         if spec is None or "type" not in spec:
             continue
         type_ = ValueType.from_spelling(spec["type"]) if isinstance(spec["type"], str) else None
@@ -159,7 +158,7 @@ def _topics(r: Reader, value: Any, schemas_dir: Path) -> tuple[TopicSpec, ...]:
     for name, raw in topics.items():
         path = child_path("topics", name)
         body = {"schema": raw} if isinstance(raw, str) else raw
-        spec = r.mapping(body, path, TOPIC_KEYS, required=("schema",))
+        spec = r.mapping(body, path, fmt.TOPIC.names, required=fmt.TOPIC.required)
         if spec is None or "schema" not in spec:
             continue
         loaded = load_schema_ref(r, spec["schema"], child_path(path, "schema"), schemas_dir)
@@ -187,7 +186,7 @@ def _transitions(r: Reader, value: Any) -> tuple[TransitionSpec, ...]:
 
 
 def _transition(r: Reader, body: Any, path: str) -> TransitionSpec | None:
-    spec = r.mapping(body, path, TRANSITION_KEYS, required=("name", "from", "to"))
+    spec = r.mapping(body, path, TRANSITION_KEYS, required=fmt.TRANSITION.required)
     if spec is None:
         return None
     name = r.string(spec.get("name"), child_path(path, "name")) if "name" in spec else None
@@ -289,7 +288,7 @@ def _emits(r: Reader, value: Any, path: str) -> list[EmitSpec]:
         if isinstance(item, str):
             out.append(EmitSpec(item, (), ipath))
             continue
-        spec = r.mapping(item, ipath, EMIT_KEYS, required=("topic",))
+        spec = r.mapping(item, ipath, EMIT_KEYS, required=fmt.EMIT.required)
         if spec is None or "topic" not in spec:
             continue
         topic = r.string(spec["topic"], child_path(ipath, "topic"))

@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from connector.model import format as fmt
 from connector.model.reader import Reader
 from connector.model.source import child_path
 from connector.model.spec import FieldNode, HeaderSpec, KeyKind, KeySpec
 
-KEY_KEYS = ("schema", "fields")
 _SCALARS = (str, int, float, bool)
 
 
@@ -104,7 +104,7 @@ def parse_key(r: Reader, spec: dict[str, Any], path: str, schemas_dir: Path) -> 
     if isinstance(raw, _SCALARS):
         text = r.expression(raw, kpath)
         return None if text is None else KeySpec(KeyKind.EXPRESSION, kpath, expression=text)
-    body = r.mapping(raw, kpath, KEY_KEYS, required=("schema",))
+    body = r.mapping(raw, kpath, fmt.KEY.names, required=fmt.KEY.required)
     if body is None or "schema" not in body:
         return None
     loaded = load_schema_ref(r, body["schema"], child_path(kpath, "schema"), schemas_dir)

@@ -7,10 +7,12 @@ The result, a ValidatedModel, carries the type-checked expressions the engine co
 from __future__ import annotations
 
 import json
+import re
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -86,6 +88,9 @@ class _Checker:
         self.problems: list[Problem] = []
         self.sites = ex.SiteCounter()
         self.nullable_names = {"session_id"}  # plus variables whose expression may be null
+        # Names whose definition already has an error: their uses are not reported again.
+        self.broken: set[str] = _dropped_attributes(doc, spec)
+        self.key_schemas: dict[str, LoadedSchema] = {}  # topic -> its record key's schema
 
     def error(self, path: str, message: str) -> None:
         problem = self.doc.problem(path, message)
@@ -99,6 +104,9 @@ class _Checker:
             return ex.check(ex.parse(text), env, ex.SiteCounter())
         except ex.ExprError:
             return None
+
+    def is_broken(self, name: str) -> bool:
+        return name in self.broken
 
     def default_expression(self, f: FieldSpec, names: dict[str, ex.ExprType]) -> str | None:
         return _default_expression(f, names)
@@ -114,13 +122,23 @@ class _Checker:
 
     def check(self, text: str, path: str, names: dict[str, ex.ExprType],
               expected: tuple[ex.ExprType, ...] | None = None,
-              nullable: bool = False) -> ex.Checked | None:
+              nullable: bool = False, node: ex.Node | None = None,
+              written: bool = True) -> ex.Checked | None:
+        """Type-check `text` (or its already parsed `node`, whose columns count in `text`).
+        `written`: `text` is what the user wrote (else a default: no column is given)."""
         env = ex.TypeEnv(names=names, functions=self.functions,
                          nullable=[n for n in names if n in self.nullable_names])
         try:
-            checked = ex.check(ex.parse(text), env, self.sites)
+            tree = node if node is not None else ex.parse(text)
         except ex.ExprError as exc:
-            self.error(path, f"{exc.message} (column {exc.column} of {text!r})")
+            self.error(path, _where(exc, text, written))
+            return None
+        if ex.names_used(tree) & self.broken:
+            return None  # an earlier error (the name's definition) explains this one
+        try:
+            checked = ex.check(tree, env, self.sites)
+        except ex.ExprError as exc:
+            self.error(path, _where(exc, text, written))
             return None
         if expected is not None and not _fits(checked.type, expected, nullable):
             wanted = " or ".join(t.name for t in expected) + (" or null" if nullable else "")
@@ -131,6 +149,31 @@ class _Checker:
                        "coalesce(..., default), or make the Avro field a union with null)")
             return None
         return checked
+
+
+def _where(exc: ex.ExprError, text: str, written: bool) -> str:
+    return f"{exc.message} (column {exc.column} of {text!r})" if written else \
+        f"{exc.message} (in the default value {text!r})"
+
+
+def _dropped_attributes(doc: Document, spec: ModelSpec) -> set[str]:
+    """Attributes the document declares that parsing dropped (their error is reported)."""
+    declared = doc.data.get("attributes") if isinstance(doc.data, dict) else None
+    if not isinstance(declared, dict):
+        return set()
+    return {str(n) for n in declared} - {a.name for a in spec.attributes}
+
+
+def _written(doc: Document, path: str) -> str | None:
+    """The text the user wrote at `path` (e.g. `transitions[0].update[1]`), if it is a string."""
+    value: Any = doc.data
+    for key, index in re.findall(r"\.?([^.\[\]]+)|\[(\d+)\]", path):
+        if index:
+            ok = isinstance(value, list) and int(index) < len(value)
+            value = value[int(index)] if ok else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _fits(actual: ex.ExprType, expected: tuple[ex.ExprType, ...], nullable: bool) -> bool:
@@ -171,14 +214,21 @@ def collect_problems(doc: Document, base_dir: Path, functions: tuple[ex.Function
     schemas = _check_topics(c)
     key_schemas = _check_key_schemas(c)
     initial = _check_attributes(c)
-    transitions = tuple(t for t in (_check_transition(c, t, schemas, key_schemas)
-                                    for t in spec.transitions) if t is not None)
+    c.key_schemas = key_schemas
+    transitions = tuple(t for t in (_check_transition(c, t, schemas) for t in spec.transitions)
+                        if t is not None)
     _check_chances(c)
     _check_reachability(c)
-    if any(p.severity == "error" for p in c.problems):
-        return None, c.problems
-    warnings = tuple(p for p in c.problems if p.severity == "warning")
-    return ValidatedModel(spec, initial, transitions, schemas, warnings, key_schemas), c.problems
+    problems = sort_problems(c.problems)
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return ValidatedModel(spec, initial, transitions, schemas, warnings, key_schemas), problems
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """In file order (by line; problems without a line first), stable otherwise."""
+    return sorted(problems, key=lambda p: (p.file or "", p.line or 0))
 
 
 def _check_states(c: _Checker) -> None:
@@ -195,7 +245,9 @@ def _check_states(c: _Checker) -> None:
     for i, state in enumerate(spec.final):
         if state not in known:
             c.error(child_path("final", i), _unknown_state(state, spec.states))
-    if spec.population.arrival_state not in known and spec.population.arrival_state:
+    # Defaulted from `initial`, the arrival state's error is initial's: report it only if given.
+    if spec.population.arrival_state not in known and spec.population.arrival_state and \
+            "population.arrival_state" in c.doc.lines:
         c.error("population.arrival_state", _unknown_state(spec.population.arrival_state,
                                                            spec.states))
     try:
@@ -284,11 +336,22 @@ def _attribute_types(c: _Checker) -> dict[str, ex.ExprType]:
     return {a.name: a.type for a in c.spec.attributes}
 
 
-def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema],
-                      key_schemas: dict[str, LoadedSchema]) -> CheckedTransition | None:
+def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema]
+                      ) -> CheckedTransition | None:
     attributes = _attribute_types(c)
     names = {**BUILTINS, **attributes}
     c.nullable_names = {"session_id"}
+    outer = c.broken
+    broken = c.broken = set(outer)  # this transition's broken vars too
+    try:
+        return _check_transition_body(c, t, schemas, names, attributes, broken)
+    finally:
+        c.broken = outer
+
+
+def _check_transition_body(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema],
+                           names: dict[str, ex.ExprType], attributes: dict[str, ex.ExprType],
+                           broken: set[str]) -> CheckedTransition:
     variables = []
     for var, text in t.variables:
         vpath = child_path(child_path(t.path, "vars"), var)
@@ -301,6 +364,8 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
             names[var] = checked.type
             if checked.nullable:
                 c.nullable_names.add(var)
+        else:
+            broken.add(var)
     condition = None
     if t.condition is not None:
         condition = c.check(t.condition, child_path(t.path, "condition"), names,
@@ -309,21 +374,34 @@ def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedS
     assigned: set[str] = set()
     for u in t.updates:
         if u.target not in attributes:
-            c.error(u.path, f"unknown attribute '{u.target}'; attributes: "
-                    f"{', '.join(attributes) or '(none)'}")
+            if u.target not in c.broken:
+                c.error(u.path, f"unknown attribute '{u.target}'; attributes: "
+                        f"{', '.join(attributes) or '(none)'}")
             continue
         if u.target in assigned:
             c.error(u.path, f"attribute '{u.target}' is updated twice by transition '{t.name}'")
             continue
         assigned.add(u.target)
-        text = u.expression if u.op == "=" else f"{u.target} {u.op[0]} ({u.expression})"
         wanted = attributes[u.target]
-        checked = c.check(text, u.path, names, expected=(wanted,))
+        written = _written(c.doc, u.path)
+        if written is not None and u.path.endswith("]"):
+            # `balance += amount`: check the expanded expression with the columns of what the
+            # user wrote (not of a rewritten text).
+            try:
+                target, op, value = ex.parse_assignment(written)
+                node: ex.Node | None = ex.expand_assignment(target, op, value)
+            except ex.ExprError as exc:
+                c.error(u.path, _where(exc, written, True))
+                continue
+            checked = c.check(written, u.path, names, expected=(wanted,), node=node)
+        else:
+            text = u.expression if u.op == "=" else f"{u.target} {u.op[0]} ({u.expression})"
+            checked = c.check(text, u.path, names, expected=(wanted,), written=u.op == "=")
         if checked is not None:
             updates.append((u.target, u.op, checked))
     emits = []
     for e in t.emits:
-        emit = _check_emit(c, t, e, names, schemas, key_schemas)
+        emit = _check_emit(c, t, e, names, schemas, c.key_schemas)
         if emit is not None:
             emits.append(emit)
     return CheckedTransition(t, tuple(variables), condition, tuple(updates), tuple(emits))
@@ -463,6 +541,9 @@ def check_chances_for_tick(spec: ModelSpec, tick_ms: float) -> list[str]:
 
 def _check_reachability(c: _Checker) -> None:
     spec = c.spec
+    starts = [s for s, _ in spec.initial] + [spec.population.arrival_state]
+    if any(s not in spec.states for s in starts):
+        return  # reported as an unknown state: every state would look unreachable
     reached = {s for s, w in spec.initial if w > 0} | {spec.population.arrival_state}
     frontier = list(reached)
     edges = [(s, s if t.target == SELF else t.target) for t in spec.transitions

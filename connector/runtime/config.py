@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
 from connector.model.source import Document, load_file, parse_text
 
@@ -67,6 +68,7 @@ KEYS: tuple[ConfigKey, ...] = (
               "avro-string: an Avro key registered in the Schema Registry (avro = avro-long)."),
     ConfigKey("value.subject.name.strategy", "TopicNameStrategy", "TopicNameStrategy, "
               "RecordNameStrategy or TopicRecordNameStrategy (Confluent class names accepted)."),
+    *(ConfigKey(name, default, doc) for name, default, doc in POSTGRES_KEYS),
 )
 KNOWN = {k.name: k for k in KEYS}
 

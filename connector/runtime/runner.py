@@ -36,7 +36,8 @@ class RunStats:
     commits: int = 0
     aborts: int = 0
     per_topic: Counter[str] = attrs.Factory(Counter)
-    per_transition: Counter[str] = attrs.Factory(Counter)
+    per_transition: Counter[str] = attrs.Factory(Counter)  # events each transition emitted
+    fired: Counter[str] = attrs.Factory(Counter)  # times each transition was taken
     lag_seconds: float = 0.0
     commit_seconds: float = 0.0
     started: float = attrs.Factory(time.monotonic)
@@ -47,6 +48,8 @@ class RunStats:
             self.events += n
             self.per_topic[e.topic] += n
             self.per_transition[e.transition] += n
+        for m in batch.moves:
+            self.fired[m.transition] += len(m)
 
 
 class Runner:

@@ -86,26 +86,42 @@ def fixed_piece(values: npt.NDArray[np.generic], dtype: str) -> Piece:
     return Piece(int(arr.shape[0]), block=arr.view(np.uint8).reshape(arr.shape[0], arr.itemsize))
 
 
-def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
-    """Avro string/bytes from the joined values and their byte lengths: length prefix, body."""
+def ragged_piece(flat: bytes, lens: I64) -> Piece:
+    """The joined values with their byte lengths, as a piece: padded while that stays cheap."""
     n = int(lens.shape[0])
-    prefix = long_piece(lens)
     data = np.frombuffer(flat, dtype=np.uint8)
     widest = int(lens.max()) if n else 0
     if _narrow(widest, int(data.shape[0]), n):
-        return [prefix, Piece(n, block=_ragged_to_block(data, lens, widest), lens=lens)]
-    return [prefix, Piece(n, flat=data, lens=lens)]
+        return Piece(n, block=_ragged_to_block(data, lens, widest), lens=lens)
+    return Piece(n, flat=data, lens=lens)
+
+
+def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
+    """Avro string/bytes from the joined values and their byte lengths: length prefix, body."""
+    return [long_piece(lens), ragged_piece(flat, lens)]
+
+
+def utf8_join(items: list[str]) -> tuple[bytes, I64]:
+    """The UTF-8 of a column of `str` joined, and each value's byte length: one join, one encode."""
+    n = len(items)
+    # utf-8 of the joined column == the joined utf-8 of each value; join also rejects non-str.
+    joined = "".join(items)
+    flat = joined.encode("utf-8")
+    if len(flat) == len(joined):
+        lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
+    else:  # some value is not ASCII: byte lengths differ from chars
+        lens = np.fromiter((len(s.encode("utf-8")) for s in items), dtype=np.int64, count=n)
+    return flat, lens
 
 
 def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
-    """Avro string of an object column of `str`: one join and one UTF-8 encode for the column,
-    or, for ASCII columns that make a narrow block, numpy's fixed-width bytes conversion."""
+    """Avro string of an object column of `str`: for ASCII columns that make a narrow block,
+    numpy's fixed-width bytes conversion (in C); else one join and one UTF-8 encode."""
     n = int(values.shape[0])
     items = values.tolist()
-    # utf-8 of the joined column == the joined utf-8 of each value; join also rejects non-str.
-    joined = "".join(items)
+    joined = "".join(items)  # rejects non-str
     if n and "\0" not in joined:  # NULs would be taken for padding by the lengths below
-        try:  # numpy writes each str as ASCII into a zero-padded row, in C
+        try:  # numpy writes each str as ASCII into a zero-padded row
             fixed = values.astype("S")
         except UnicodeEncodeError:
             pass  # not ASCII: byte lengths differ from character lengths
@@ -115,12 +131,7 @@ def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
                 lens = np.char.str_len(fixed).astype(np.int64)
                 return [long_piece(lens), Piece(n, block=fixed.view(np.uint8).reshape(n, -1),
                                                 lens=lens)]
-    flat = joined.encode("utf-8")
-    if len(flat) == len(joined):
-        lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
-    else:  # some value is not ASCII: byte lengths differ from chars
-        lens = np.fromiter((len(s.encode("utf-8")) for s in items), dtype=np.int64, count=n)
-    return bytes_pieces(flat, lens)
+    return bytes_pieces(*utf8_join(items))
 
 
 def _narrow(widest: int, total: int, n: int) -> bool:

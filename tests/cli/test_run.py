@@ -11,8 +11,7 @@ from pathlib import Path
 import fastavro
 from click.testing import CliRunner
 
-from connector.cli import preview, run, validate  # noqa: F401  (register the commands)
-from connector.cli.main import cli
+from connector.cli.app import cli
 from tests.cli.killing import DOGE, kill_mid_run
 from tests.helpers import ROOT, banking_model, write_connector, write_model
 
@@ -39,7 +38,7 @@ def test_run_writes_avro_container_files(tmp_path: Path) -> None:
     assert records and set(records[0]) == {"user_id", "event", "timestamp"}
     assert {r["event"] for r in records} <= {"login", "open_loan_screen", "close_loan_screen",
                                              "take_loan"}
-    assert "events per topic" in result.output
+    assert "events emitted per topic" in result.output
 
 
 def test_run_is_reproducible(tmp_path: Path) -> None:
@@ -134,7 +133,7 @@ def test_preview_prints_a_table(tmp_path: Path) -> None:
                                       "--users", "3"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].split()[:4] == ["time", "user", "transition", "topic"]
+    assert lines[0].split()[:5] == ["time", "user", "transition", "state", "topic"]
     assert len(lines) > 1
     assert all(line.split()[2] in ("0", "1", "2") for line in lines[1:])
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli import run, validate  # noqa: F401  (register the commands)
-from connector.cli.main import cli
+from connector.cli.app import cli
 from connector.errors import UserError
 from connector.runtime.plugins import load_plugins
 from tests.helpers import banking_model, write_connector, write_model
