@@ -294,12 +294,10 @@ def _unknown_state(state: str, states: tuple[str, ...]) -> str:
 def _check_topics(c: _Checker) -> dict[str, LoadedSchema]:
     parsed = {}
     for topic in c.spec.topics:
-        where = topic.schema_file or f"<inline schema of topic {topic.name}>"
-        try:
-            parsed[topic.name] = parse_schema_text(json.dumps(topic.schema), where)
-        except UserError as exc:
-            for p in exc.problems:
-                c.error(child_path(topic.path, "schema"), p.message)
+        schema = _schema(c, topic.schema, topic.schema_file,
+                         f"<inline schema of topic {topic.name}>", topic.path)
+        if schema is not None:
+            parsed[topic.name] = schema
     return parsed
 
 
@@ -310,13 +308,22 @@ def _check_key_schemas(c: _Checker) -> dict[str, LoadedSchema]:
         key = topic.key
         if key is None or key.kind is not KeyKind.RECORD or key.schema is None:
             continue
-        where = key.schema_file or f"<inline key schema of topic {topic.name}>"
-        try:
-            parsed[topic.name] = parse_schema_text(json.dumps(key.schema), where)
-        except UserError as exc:
-            for p in exc.problems:
-                c.error(child_path(key.path, "schema"), p.message)
+        schema = _schema(c, key.schema, key.schema_file,
+                         f"<inline key schema of topic {topic.name}>", key.path)
+        if schema is not None:
+            parsed[topic.name] = schema
     return parsed
+
+
+def _schema(c: _Checker, data: dict[str, Any], file: str | None, inline: str, path: str
+            ) -> LoadedSchema | None:
+    """A schema given in a model (a file's content or inline); errors at `path`.schema."""
+    try:
+        return parse_schema_text(json.dumps(data), file or inline)
+    except UserError as exc:
+        for p in exc.problems:
+            c.error(child_path(path, "schema"), p.message)
+        return None
 
 
 def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
