@@ -5,6 +5,7 @@ emit nothing (a login after a login is a silent logout in between)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import attrs
@@ -117,6 +118,8 @@ def _plain(value: Any) -> str:
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, float):
         return f"{value:.2f}" if value == 0 or abs(value) >= 0.01 else f"{value:.3g}"
+    if isinstance(value, dict | list):  # a nested record, array or map: as JSON
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     return str(value)
 
 
