@@ -3,9 +3,12 @@
 Prints user-ticks/s, events/s (events built as columns, not encoded), resident bytes per user, and
 the ratio to the reference loop measured in the same run. The shards (default 8) are stepped
 together each tick (`step_shards`), as a task owning all of them steps them. Each size runs in
-its own process so memory figures are not polluted by the previous size.
+its own process so memory figures are not polluted by the previous size. Then
+bench/doge_compat.py measures the DOGE-compatible path (the seed script with its Python
+callbacks) against DOGE 1.0.4's own loop.
 
     .venv/bin/python bench/engine.py [--sizes 1e5,1e6,1e7] [--ticks 20] [--values-users 1e6]
+                                     [--no-doge-compat]
 
 Then the cost of fake() (bench/values.py): creating 1e6 users with five fake() attributes in
 `initial:` (a one-off) against five constant attributes, and a tick that emits five fake()
@@ -85,6 +88,8 @@ def main() -> None:
     parser.add_argument("--values-users", default="1e6", help="users of the fake() bench (0: skip)")
     parser.add_argument("--child", choices=("engine", "reference", "values"))
     parser.add_argument("--users", type=int)
+    parser.add_argument("--no-doge-compat", action="store_true",
+                        help="Skip bench/doge_compat.py (DOGE 1.0.4 vs connector.doge).")
     args = parser.parse_args()
     if args.child == "engine":
         print(json.dumps(measure_engine(args.users, args.ticks, args.shards)))
@@ -111,6 +116,9 @@ def main() -> None:
     values_users = int(float(args.values_users))
     if values_users:
         report_values(child("values", values_users, args.ticks, args.shards))
+    if not args.no_doge_compat:
+        print()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "doge_compat.py")], check=True)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ class KafkaDestination:
         self._producer: Producer | None = None
         # Per topic: staged emits and the (shard, tick) of each (null keys are placed by it).
         self._staged: dict[str, list[tuple[tuple[int, int], EventColumns]]] = defaultdict(list)
+        self._encoded: list[Records] = []  # records the caller encoded itself
         self._fingerprint = ""
         self._start_ms = 0
         self._snapshots: dict[int, tuple[int, int, str]] = {}  # shard -> (tick, chunks, sha)
@@ -103,12 +104,18 @@ class KafkaDestination:
     def begin(self, fingerprint: str, start_ms: int) -> None:
         self._fingerprint, self._start_ms = fingerprint, start_ms
         self._staged.clear()
+        self._encoded = []
 
     # -- the transaction ------------------------------------------------------------------
     def write(self, batch: TickBatch) -> None:
         for events in batch.events:
             if len(events):
                 self._staged[events.topic].append(((batch.shard, batch.tick), events))
+
+    def write_encoded(self, records: Records) -> None:
+        """Stage records encoded elsewhere (DOGE's sinks in `connector.doge`, whose keys and
+        values come from the script's own functions) in the open transaction."""
+        self._encoded.append(records)
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         """Produce the staged events and the checkpoints in one transaction, and start
@@ -120,9 +127,10 @@ class KafkaDestination:
         try:
             prepared = [kafka_records(self.topics[topic], [e for _, e in staged],
                                       [origin for origin, _ in staged])
-                        for topic, staged in self._staged.items()]
+                        for topic, staged in self._staged.items()] + self._encoded
         finally:
             self._staged.clear()
+            self._encoded = []
         self.flush()  # one transaction at a time: the previous one must be committed
         self._call(producer.begin_transaction)
         try:
@@ -222,6 +230,7 @@ class KafkaDestination:
         """Drop the producer; an open transaction is aborted by the broker (or by the fence)."""
         self._drain()
         self._staged.clear()
+        self._encoded = []
         if self._producer is not None:
             with contextlib.suppress(KafkaException):
                 self._producer.abort_transaction(1)

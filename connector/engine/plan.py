@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import numpy as np
 
 from connector.engine.fill import Builder, compile_fill
+from connector.engine.hooks import MoverHook
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
@@ -85,6 +87,8 @@ class EnginePlan:
     timezone: zoneinfo.ZoneInfo
     uses_sessions: bool
     arrivals_per_tick: float
+    # Python code run for a transition's movers (hooks.py), by transition index; in-process only.
+    hooks: Mapping[int, MoverHook] = attrs.field(factory=dict, eq=False)
     _last_thresholds: list[Any] = attrs.field(factory=list, eq=False, repr=False)
 
     def thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +124,16 @@ class EnginePlan:
         cum[self.slot_transition < 0] = ONE + 1
         totals = np.where(self.slot_transition >= 0, cum, 0).max(axis=1)
         return cum, totals
+
+
+def with_hooks(plan: EnginePlan, hooks: Mapping[str, MoverHook]) -> EnginePlan:
+    """The plan with `hooks` attached to the transitions of those names."""
+    index = {t.name: t.index for t in plan.transitions}
+    unknown = sorted(set(hooks) - set(index))
+    if unknown:
+        raise ValueError(f"hooks for unknown transitions: {', '.join(unknown)}")
+    return attrs.evolve(plan, hooks={index[name]: hook for name, hook in hooks.items()},
+                        last_thresholds=[])
 
 
 def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:

@@ -1,4 +1,4 @@
-"""One transition taken by a set of rows in one tick: condition, updates, sessions, events.
+"""One transition taken by a set of rows in one tick: condition, hook, updates, sessions, events.
 
 The rows may span several shards (see rows.py); every random draw and every result is per
 shard, so the outcome for a shard is the same as if it were stepped alone.
@@ -6,7 +6,7 @@ shard, so the outcome for a shard is the same as if it were stepped alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -17,6 +17,7 @@ from connector.core.columns import Column, slice_rows
 from connector.core.types import ValueType
 from connector.engine import rng
 from connector.engine.fill import Overlay, ScalarBuilder, Scope
+from connector.engine.hooks import Movers, run_hook
 from connector.engine.plan import SESSION_CLOSE, SESSION_OPEN, CompiledEmit, CompiledTransition
 from connector.engine.rows import ShardRows, session_ids
 from connector.model import expr as ex
@@ -66,18 +67,26 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     for name, compiled in t.variables:
         variables[name] = compiled.evaluate_in_errstate(ctx)
         cols.set(name, variables[name])
+    checks: list[Callable[[], np.ndarray | None]] = []
     if t.condition is not None:
-        allowed = np.asarray(t.condition.evaluate_in_errstate(ctx), dtype=bool)
-        if not allowed.all():
-            rows = rows.keep(allowed)
-            if not rows.size:
-                return
-            variables = {k: v[allowed] for k, v in variables.items()}
-            if not isinstance(times, int):
-                times = times[allowed]
-            fixed["time"] = times
-            cols = LazyColumns(rows, {**fixed, **variables})
-            ctx = _context(rows, cols, tick)
+        condition = t.condition
+        checks.append(lambda: np.asarray(condition.evaluate_in_errstate(ctx), dtype=bool))
+    hook = plan.hooks.get(t.index)
+    if hook is not None:
+        checks.append(lambda: run_hook(hook, Movers(t.name, tick, time_ms, rows.user_ids())))
+    for check in checks:  # the condition first: a hook sees only the users it let through
+        allowed = check()
+        if allowed is None or allowed.all():
+            continue
+        rows = rows.keep(allowed)
+        if not rows.size:
+            return
+        variables = {k: v[allowed] for k, v in variables.items()}
+        if not isinstance(times, int):
+            times = times[allowed]
+        fixed["time"] = times
+        cols = LazyColumns(rows, {**fixed, **variables})
+        ctx = _context(rows, cols, tick)
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
     closing = _write(t, rows, new_values)

@@ -1,0 +1,107 @@
+"""What `simulate` and `run` accept: a Model, a model file or a connector file, plus settings.
+
+Settings given as keywords are connector config keys (`users`, `seed`, `start.time`...), so a
+Model runs with exactly the connector semantics; they override a connector file's own values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from connector.api.model import Model
+from connector.errors import Problem, UserError
+from connector.model import expr as ex
+from connector.model.source import load_file
+from connector.runtime.config import ConnectorConfig, parse_connector
+from connector.runtime.plugins import load_plugins
+from connector.runtime.simulation import Simulation, prepare
+
+Target = Model | str | os.PathLike[str]
+DAY_MS = 86_400_000
+DEFAULT_TICK_MS = 60_000
+# Keyword -> connector config key.
+KEYWORDS = {"users": "users", "seed": "seed", "ticks": "ticks", "start": "start.time",
+            "tick_ms": "tick.ms", "shards": "shards", "pace": "pace"}
+
+
+@attrs.frozen
+class Settings:
+    """The keywords a caller gave (None: not given), plus any raw connector config keys."""
+
+    users: int | None = None
+    seed: int | None = None
+    ticks: int | None = None
+    start: str | int | None = None
+    tick_ms: int | None = None
+    shards: int | None = None
+    pace: str | float | None = None
+    name: str | None = None
+    config: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def keys(self) -> dict[str, str]:
+        """As connector config keys, with Connect's string values."""
+        out = {str(k): _text(v) for k, v in self.config.items()}
+        for field, key in KEYWORDS.items():
+            value = getattr(self, field)
+            if value is not None:
+                out[key] = _text(value)
+        return out
+
+
+def _text(value: Any) -> str:
+    # 1e6 users is a whole number; a float that is not one stays as text and is refused.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def connector_for(target: Target, settings: Settings) -> ConnectorConfig:
+    """The connector config that runs `target` with `settings`."""
+    if isinstance(target, Model):
+        return _model_connector(target, settings)
+    if not isinstance(target, str | os.PathLike):
+        raise UserError([Problem(f"expected a Model, a model file or a connector file, got "
+                                 f"{type(target).__name__}")])
+    path = Path(target)
+    doc = load_file(path)
+    if not (isinstance(doc.data, dict) and "config" in doc.data):
+        return _model_connector(Model.load(path), settings)
+    data = dict(doc.data)
+    config = data["config"]
+    if isinstance(config, dict):
+        data["config"] = {**config, **settings.keys()}
+    if settings.name is not None:
+        data["name"] = settings.name
+    return parse_connector(data, doc.file, path.resolve().parent, doc)
+
+
+def _model_connector(model: Model, settings: Settings) -> ConnectorConfig:
+    """A connector for a Model, as `doge run MODEL` makes one: one day of ticks as fast as
+    possible unless told otherwise."""
+    document = model._document()
+    keys = settings.keys()
+    tick_ms = settings.tick_ms or DEFAULT_TICK_MS
+    keys.setdefault("ticks", str(max(1, DAY_MS // max(int(tick_ms), 1))))
+    # As `doge run MODEL`: commit about once a second of wall time (never changes the output).
+    keys.setdefault("transaction.boundary", "interval")
+    data = {"name": settings.name or model.name, "config": {"model": document.data, **keys}}
+    config = parse_connector(data, None, model.base_dir)
+    # The model keeps its own document: problems found later still name the builder's lines.
+    return attrs.evolve(config, model_document=document, model_dir=model.base_dir)
+
+
+def simulation(target: Target, settings: Settings,
+               functions: Sequence[ex.FunctionSpec] = ()) -> Simulation:
+    """The validated simulation of `target` (UserError listing every problem otherwise)."""
+    return prepare(connector_for(target, settings), _functions(functions))
+
+
+def _functions(given: Sequence[ex.FunctionSpec]) -> tuple[ex.FunctionSpec, ...]:
+    """The caller's plugin functions plus installed ones (entry points), as `doge run` has."""
+    installed = [f for f in load_plugins([]) if f.name not in {g.name for g in given}]
+    return (*given, *installed)
