@@ -31,7 +31,7 @@ from connector.core.columns import (
 from connector.model import expr as ex
 from connector.model import fills as F
 from connector.model.avrotypes import AvroType, Kind
-from connector.model.validate import convert_kind
+from connector.model.fills import convert_kind
 
 _NONE = np.array(None, dtype=object)
 _DAY_MS = 86_400_000

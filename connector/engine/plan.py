@@ -15,16 +15,11 @@ from connector.engine.hooks import MoverHook
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
+from connector.model.emits import CheckedEmit, emit_expressions
 from connector.model.expr.typed import calls_plugin
 from connector.model.expr.valuefns import sequences_of
 from connector.model.spec import SELF, KeyKind
-from connector.model.validate import (
-    CheckedEmit,
-    CheckedTransition,
-    ValidatedModel,
-    check_chances_for_tick,
-    emit_expressions,
-)
+from connector.model.validate import CheckedTransition, ValidatedModel, check_chances_for_tick
 
 SESSION_NONE, SESSION_OPEN, SESSION_CLOSE = 0, 1, 2
 ONE = 1 << 32  # chances are compared against uint32 draws scaled to 2**32

@@ -18,12 +18,11 @@ import attrs
 
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
-from connector.model import fills
-from connector.model.avro import AvroType, FieldSpec, LoadedSchema, parse_schema_text
-from connector.model.expr.lexer import KEYWORDS
+from connector.model.avro import FieldSpec, LoadedSchema, parse_schema_text
+from connector.model.emits import CheckedEmit, check_emit, emit_expressions
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
-from connector.model.spec import SELF, EmitSpec, KeyKind, ModelSpec, TopicSpec, TransitionSpec
+from connector.model.spec import SELF, KeyKind, ModelSpec, TransitionSpec
 
 # Names the engine provides to every expression (besides attributes and vars).
 BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG, "time": ex.ExprType.TIMESTAMP,
@@ -37,28 +36,6 @@ DEFAULT_FIELD_EXPRESSIONS = {"timestamp": "time", "event_time": "time", "event":
                              "account_id": "user_id", "actor_id": "user_id",
                              "session_id": "session_id", "state": "state",
                              "transition": "transition", "tick": "tick"}
-
-
-@attrs.frozen
-class CheckedKey:
-    """A topic's key as one emit makes it: null, an expression or an Avro record."""
-
-    kind: KeyKind
-    expression: ex.Checked | None = None
-    record: fills.RecordFill | None = None
-
-
-@attrs.frozen
-class CheckedEmit:
-    topic: str
-    # Scalar fields filled by one expression as it is (schema order)...
-    fields: tuple[tuple[FieldSpec, ex.Checked], ...]
-    # ... and every other field (records, arrays, maps, unions, converted scalars): with
-    # `fields`, every field of the schema.
-    shaped: tuple[tuple[FieldSpec, fills.Fill], ...] = ()
-    key: CheckedKey | None = None  # None: the user id
-    headers: tuple[tuple[str, ex.Checked], ...] = ()
-    path: str = ""
 
 
 @attrs.frozen
@@ -408,100 +385,10 @@ def _check_transition_body(c: _Checker, t: TransitionSpec, schemas: dict[str, Lo
             updates.append((u.target, u.op, checked))
     emits = []
     for e in t.emits:
-        emit = _check_emit(c, t, e, names, schemas, c.key_schemas)
+        emit = check_emit(c, t, e, names, schemas, c.key_schemas)
         if emit is not None:
             emits.append(emit)
     return CheckedTransition(t, tuple(variables), condition, tuple(updates), tuple(emits))
-
-
-def _check_emit(c: _Checker, t: TransitionSpec, e: EmitSpec, names: dict[str, ex.ExprType],
-                schemas: dict[str, LoadedSchema], key_schemas: dict[str, LoadedSchema]
-                ) -> CheckedEmit | None:
-    topic, path = e.topic, e.path
-    if topic not in {tp.name for tp in c.spec.topics}:
-        c.error(child_path(path, "topic"), f"transition '{t.name}' emits to unknown topic "
-                f"'{topic}'; topics: {', '.join(tp.name for tp in c.spec.topics) or '(none)'}")
-        return None
-    if topic not in schemas:
-        return None  # its schema already has an error
-    schema = schemas[topic]
-    where = f"topic '{topic}'"
-    checked = fills.check_fields(c, schema.type, e.given(), path, names, where)
-    if any(fill is None for _, fill in checked):
-        return None
-    plain, shaped = [], []
-    for f, fill in checked:
-        if isinstance(fill, fills.ScalarFill) and _as_is(fill):
-            plain.append((f, fill.checked))
-        elif fill is not None:
-            shaped.append((f, fill))
-    spec = c.spec.topic(topic)
-    key_names = dict(names)
-    saved = set(c.nullable_names)
-    for f, fill in checked:  # key and headers see the record's scalar fields by name
-        if isinstance(fill, fills.ScalarFill) and f.name.isidentifier() and \
-                f.name not in KEYWORDS and fill.checked.type is not ex.ExprType.NULL:
-            key_names[f.name] = fill.checked.type
-            if fill.checked.nullable:
-                c.nullable_names.add(f.name)
-            else:
-                c.nullable_names.discard(f.name)
-    key = _check_key(c, spec, key_names, key_schemas)
-    headers = []
-    for h in spec.headers:
-        header = c.check(h.expression, h.path, key_names, expected=(ex.ExprType.STRING,),
-                         nullable=True)
-        if header is not None:
-            headers.append((h.name, header))
-    c.nullable_names = saved
-    if (spec.key is not None and key is None) or len(headers) != len(spec.headers):
-        return None
-    return CheckedEmit(topic, tuple(plain), tuple(shaped), key, tuple(headers), path)
-
-
-def _as_is(fill: fills.ScalarFill) -> bool:
-    """Whether the expression's values go to the encoder as they are (no conversion)."""
-    return convert_kind(fill.type, fill.checked.type) is None
-
-
-def convert_kind(t: AvroType, value_type: ex.ExprType) -> str | None:
-    """How the engine turns an expression's values into a scalar field's (None: as they are):
-    timestamps to the schema's unit, TIMESTAMPs to dates or times of day, numbers to
-    decimals, milliseconds to durations."""
-    pair = t.nullable_of
-    base = t if pair is None else pair[0]
-    logical: str | None = base.logical
-    if logical in ("decimal", "duration"):
-        return logical
-    if base.units_per_ms != 1:
-        return "timestamp-units"
-    if logical in ("date", "time-millis", "time-micros") and value_type is ex.ExprType.TIMESTAMP:
-        return logical
-    return None
-
-
-def _check_key(c: _Checker, spec: TopicSpec, names: dict[str, ex.ExprType],
-               key_schemas: dict[str, LoadedSchema]) -> CheckedKey | None:
-    key = spec.key
-    if key is None:
-        return None
-    if key.kind is KeyKind.NULL:
-        return CheckedKey(KeyKind.NULL)
-    if key.kind is KeyKind.EXPRESSION:
-        assert key.expression is not None
-        checked = c.check(key.expression, key.path, names,
-                          expected=(ex.ExprType.STRING, ex.ExprType.LONG), nullable=True)
-        return None if checked is None else CheckedKey(KeyKind.EXPRESSION, expression=checked)
-    schema = key_schemas.get(spec.name)
-    if schema is None:
-        return None  # its schema already has an error
-    where = f"the key of topic '{spec.name}'"
-    checked_fields = fills.check_fields(c, schema.type, key.given(), key.path, names, where)
-    record = fills.RecordFill(schema.type, tuple((f.name, fill) for f, fill in checked_fields
-                                                 if fill is not None))
-    if len(record.fields) != len(checked_fields):
-        return None
-    return CheckedKey(KeyKind.RECORD, record=record)
 
 
 def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | None:
@@ -579,18 +466,7 @@ def all_expressions(model: ValidatedModel) -> list[ex.Checked]:
     return out
 
 
-def emit_expressions(emit: CheckedEmit) -> list[ex.Checked]:
-    """Every expression of an emit: its fields in schema order, its key, its headers."""
-    order = {f.name: i for i, f in enumerate(f for f, _ in (*emit.fields, *emit.shaped))}
-    parts: list[tuple[int, list[ex.Checked]]] = [(order[f.name], [e]) for f, e in emit.fields]
-    parts += [(order[f.name], fills.fill_expressions(fill)) for f, fill in emit.shaped]
-    out = [e for _, group in sorted(parts, key=lambda p: p[0]) for e in group]
-    if emit.key is not None:
-        out.extend([emit.key.expression] if emit.key.expression is not None else [])
-        if emit.key.record is not None:
-            out.extend(fills.fill_expressions(emit.key.record))
-    out.extend(e for _, e in emit.headers)
-    return out
+
 
 
 __all__ = ["ValidatedModel", "all_expressions", "check_chances_for_tick", "collect_problems",
