@@ -1,6 +1,11 @@
 """Encode throughput on one core: fastavro, confluent-kafka's AvroSerializer, our columnar encoder.
 
 Usage: .venv/bin/python bench/encode.py [--schema balance] [--rows 200000] [--repeat 5]
+       [--users 100000 --ticks 120]
+
+Then the rate of every value format (avro, json, json-schema, protobuf) on the same columns,
+min / median / max over interleaved rounds, and the size of the banking run's local Avro files
+per codec (bench/formats.py).
 
 Last, the columnar encode rate of a flat record with five fake() string fields (e-mail, name,
 city, phone, street address: realistic, mostly distinct strings) against the `--schema` record,
@@ -23,6 +28,7 @@ import argparse
 import io
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +46,12 @@ from connector.model.avro import FieldSpec, LoadedSchema, load_schemas, parse_sc
 from connector.model.expr.fakes import FakeDraw
 from connector.serde.encoder import RecordEncoder
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+sys.path.insert(0, str(ROOT))
+
+from bench.formats import print_rates, print_sizes
+
 START_MS = 1_644_549_708_000
 FAKE_KINDS = ("email", "name", "city", "phone", "street_address")
 FAKE_SCHEMA = parse_schema_text(json.dumps({
@@ -178,6 +189,8 @@ def main() -> None:
     ap.add_argument(
         "--batches", default="10,100,1000", help="also time per-tick batches of these sizes"
     )
+    ap.add_argument("--users", type=int, default=100_000, help="banking users of the file run")
+    ap.add_argument("--ticks", type=int, default=120, help="ticks of the file run")
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
@@ -270,6 +283,9 @@ def main() -> None:
           f"record's rate (target >= 0.5x); in bytes/s "
           f"{fake_rate * fake_bytes / (flat_rate * avg):.2f}x")
     nested_vs_flat(encoder, cols, n, args.repeat, args.rounds)
+
+    print_rates(schema, cols, n, args.repeat)
+    print_sizes(args.users, args.ticks)
 
 
 if __name__ == "__main__":

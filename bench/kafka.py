@@ -33,6 +33,11 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
 * ours, 2 tasks: tasks.max=2, two task processes each owning half of the shards, started
   together after their warm-up; events/s is the sum over the common wall window.
 
+* per format: the 1-task measurement again with value.format json, json-schema and protobuf
+  against avro, in `--format-rounds` interleaved rounds (each round its own connector and
+  topics): events/s min / median / max per format and each median's ratio to avro's (targets:
+  json and protobuf >= 70 %).
+
 Each measurement runs in its own process. Ratios use figures of this same run. Topic names carry
 a random prefix, so reruns never interfere; they are deleted at the end (unless --keep-topics).
 `--profile` prints a cProfile of the 1-task window to stderr; `--producer KEY=VALUE` overrides a
@@ -104,14 +109,25 @@ def prefix(args: argparse.Namespace, kind: str = "") -> str:
     return f"bench{args.uid}-{kind}"
 
 
+FORMATS = ("avro", "json", "json-schema", "protobuf")
+
+
+def kind_of(tasks: int, fmt: str = "avro", round_: int = 0) -> str:
+    """The topic-prefix kind of a connector: its task count, and its format and round."""
+    return f"{tasks}t-" if fmt == "avro" and round_ == 0 else f"{tasks}t-{fmt}{round_}-"
+
+
 def connector_data(args: argparse.Namespace, tasks: int) -> dict[str, Any]:
-    """The connector under test; with 2 tasks a separate connector with its own topics."""
-    name = f"bench{args.uid}-{tasks}t"
+    """The connector under test; with 2 tasks, another format or round a separate connector
+    with its own topics."""
+    kind = kind_of(tasks, args.value_format, args.round)
+    name = f"bench{args.uid}-{kind.rstrip('-')}"
     return {"name": name, "config": {
+        "value.format": args.value_format,
         "connector.class": "io.dogeconnect.DogeSourceConnector", "model": str(MODEL),
         "users": str(args.users), "shards": str(SHARDS), "seed": "42", "tick.ms": "60000",
         "start.time": START_TIME, "ticks": str(args.warmup + args.ticks + 1), "pace": "max",
-        "tasks.max": str(tasks), "topic.prefix": prefix(args, f"{tasks}t-"),
+        "tasks.max": str(tasks), "topic.prefix": prefix(args, kind),
         "topic.creation.default.partitions": str(PARTITIONS),
         **({"transaction.boundary": "tick"} if args.boundary_ticks == 1 else
            {"transaction.boundary": "ticks",
@@ -127,10 +143,23 @@ def create_topics(args: argparse.Namespace) -> None:
     admin = {"bootstrap.servers": args.bootstrap}
     wanted = {f"{prefix(args)}offsets": (1, -1, COMPACT),
               f"{prefix(args)}snapshots": (1, -1, COMPACT)}
-    for kind in ("1t-", "2t-", "ceil-", "doge-"):
+    kinds = ["1t-", "2t-", "ceil-", "doge-"]
+    kinds += [kind_of(1, f, r) for r in range(1, args.format_rounds + 1) for f in FORMATS]
+    for kind in dict.fromkeys(kinds):
         for topic in model_topics():
             wanted[prefix(args, kind) + topic] = (PARTITIONS, -1, {})
     ensure_topics(admin, wanted)
+    # Many topics at once: wait until every partition has a leader (reads of the offsets topic
+    # right after creation otherwise meet NOT_LEADER_FOR_PARTITION).
+    client = AdminClient(admin)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        meta = client.list_topics(timeout=30).topics
+        if all(t in meta and meta[t].partitions and
+               all(p.leader >= 0 for p in meta[t].partitions.values()) for t in wanted):
+            break
+        time.sleep(0.5)
+    time.sleep(2)  # leadership known to the controller reaches every broker view a moment later
 
 
 def delete_topics(args: argparse.Namespace) -> None:
@@ -223,7 +252,8 @@ def child_task(args: argparse.Namespace) -> None:
     setattr(destination, "commit", timings.commit_timer(destination.commit))  # noqa: B010
     setattr(destination, "_call", timings.call_timer(destination._call))  # noqa: B010
     for name, sink in (("_produce_events", "produce"), ("_prepare", "prepare"), ("flush", "wait")):
-        setattr(destination, name, timings.timed(getattr(destination, name), sink))
+        if hasattr(destination, name):  # _prepare: only while the destination has one
+            setattr(destination, name, timings.timed(getattr(destination, name), sink))
     setattr(runner_module, "step_shards",  # noqa: B010
             timings.timed(getattr(runner_module, "step_shards"), "step"))  # noqa: B009
     for plan in destination.topics.values():
@@ -463,6 +493,7 @@ def spawn(args: argparse.Namespace, kind: str, *extra: str) -> subprocess.Popen[
             "--bootstrap", args.bootstrap, "--registry", args.registry,
             "--users", str(args.users), "--warmup", str(args.warmup), "--ticks", str(args.ticks),
             "--repeat", str(args.repeat), "--boundary-ticks", str(args.boundary_ticks),
+            "--value-format", args.value_format, "--round", str(args.round),
             *(f"--producer={kv}" for kv in args.producer), *extra]
     return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -571,7 +602,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the 1-task window")
     parser.add_argument("--producer", action="append", default=[], metavar="KEY=VALUE",
                         help="producer setting for the tasks (as the worker's producer.KEY)")
-    parser.add_argument("--skip", default="", help="comma list of: ceiling,doge,2tasks")
+    parser.add_argument("--skip", default="",
+                        help="comma list of: ceiling,doge,2tasks,formats")
+    parser.add_argument("--format-rounds", type=int, default=3,
+                        help="interleaved rounds of the per-format measurement")
+    parser.add_argument("--value-format", default="avro", choices=FORMATS, help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=("task", "ceiling", "txn-ceiling", "doge",
                                             "doge-engine"))
     parser.add_argument("--uid", default=uuid.uuid4().hex[:8])
@@ -676,6 +712,8 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
     if two:
         window = max(r["t1"] for r in two) - min(r["t0"] for r in two)
         print(f"2 tasks / 1 task:  {sum(r['events'] for r in two) / window / ours:6.2f}x")
+    if "formats" not in skip:
+        per_format(args)
     print()
     print(f"commit_transaction per transaction, 1 task ({len(one['commit_txn'])} txns): "
           f"{ms(one['commit_txn'])}")
@@ -693,6 +731,24 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
           f"aborts {one['aborts']}")
     print("where the 1-task time goes:")
     print("\n".join(breakdown(one)))
+
+
+def per_format(args: argparse.Namespace) -> None:
+    """The 1-task run per value format, formats interleaved in rounds; min/median/max."""
+    rates: dict[str, list[float]] = {f: [] for f in FORMATS}
+    for round_ in range(1, args.format_rounds + 1):  # round 0 is the 1-task run above
+        for fmt in FORMATS:
+            one = run_tasks(argparse.Namespace(**{**vars(args), "value_format": fmt,
+                                                  "round": round_}), 1)[0]
+            rates[fmt].append(one["events"] / one["seconds"])
+    base = statistics.median(rates["avro"])
+    print(f"per value format, 1 task, {args.format_rounds} interleaved rounds "
+          "(k events/s min / median / max; median vs avro):")
+    for fmt, values in rates.items():
+        median = statistics.median(values)
+        target = "  (target >= 70 %)" if fmt in ("json", "protobuf") else ""
+        print(f"  {fmt:<12} {min(values) / 1e3:7.1f} / {median / 1e3:7.1f} / "
+              f"{max(values) / 1e3:7.1f}   {median / base:6.1%}{target}")
 
 
 def row(name: str, events: int, seconds: float) -> None:

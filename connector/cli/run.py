@@ -18,7 +18,7 @@ from connector.cli.main import cli, friendly_errors, load_functions, plugin_opti
 from connector.cli.progress import LiveProgress, PlainProgress, Reporter
 from connector.cli.summary import finished, summary
 from connector.destinations.base import Destination
-from connector.destinations.local import FORMATS, LocalDirectory
+from connector.destinations.local import CODECS, FORMATS, LocalDirectory
 from connector.destinations.postgres import PostgresDestination, postgres_destination
 from connector.destinations.stdout import StdoutLines
 from connector.errors import Problem, UserError
@@ -31,7 +31,9 @@ from connector.runtime.simulation import Simulation, prepare
 @click.option("-o", "--output", help="Output directory (default out/<connector name>); - for "
               "JSON lines on stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="avro", show_default=True,
-              help="Avro object container files or JSON lines, one file per topic.")
+              help="Avro object container files, JSON lines or Parquet, one per topic.")
+@click.option("--codec", type=click.Choice(CODECS), default="null", show_default=True,
+              help="Compression of Avro blocks or Parquet pages (zstd: smallest).")
 @click.option("--to", "to", metavar="URL", help="Write to PostgreSQL instead: a libpq URL "
               "postgresql://user:password@host:port/db, or postgres: for the PG* variables.")
 @click.option("--upsert", multiple=True, metavar="TOPIC[:FIELD+...]", help="With --to: keep one "
@@ -46,7 +48,7 @@ from connector.runtime.simulation import Simulation, prepare
                                       "terminal.")
 @plugin_option
 @friendly_errors
-def run_command(target: str, output: str | None, fmt: str, to: str | None,
+def run_command(target: str, output: str | None, fmt: str, codec: str, to: str | None,
                 upsert: tuple[str, ...], reset: bool, quiet: bool, progress_interval: float,
                 plugins: tuple[str, ...], **kwargs: Any) -> None:
     """Run a connector, a model file or a built-in quickstart (`doge quickstarts`) on the
@@ -59,7 +61,7 @@ def run_command(target: str, output: str | None, fmt: str, to: str | None,
     overrides = overrides_from(kwargs)
     config = load_target(target, overrides)
     sim = prepare(config, load_functions(plugins))
-    destination, where = _destination(sim, output, fmt, to, upsert)
+    destination, where = _destination(sim, output, fmt, codec, to, upsert)
     if reset:
         if not isinstance(destination, LocalDirectory):
             destination.close()
@@ -118,7 +120,7 @@ def _postgres(to: str | None, upsert: tuple[str, ...], output: str | None,
                                 list(range(config.shards)), to, upsert)
 
 
-def _destination(sim: Simulation, output: str | None, fmt: str, to: str | None,
+def _destination(sim: Simulation, output: str | None, fmt: str, codec: str, to: str | None,
                  upsert: tuple[str, ...]) -> tuple[Destination, str | None]:
     """Where the events go, and how to name it to the user (None: stdout)."""
     schemas = dict(sim.model.schemas)
@@ -128,7 +130,7 @@ def _destination(sim: Simulation, output: str | None, fmt: str, to: str | None,
     if output == "-":
         return StdoutLines(schemas), None
     directory = output or _default_output(sim.config.name)
-    return LocalDirectory(Path(directory), schemas, fmt), directory
+    return LocalDirectory(Path(directory), schemas, fmt, codec), directory
 
 
 def _default_output(name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +43,7 @@ class EventColumns:
     transition: str
     user_ids: npt.NDArray[np.int64]
     timestamps: npt.NDArray[np.int64]  # event time, epoch milliseconds
-    fields: dict[str, Column]
+    fields: Mapping[str, Column]
     keys: Column | None = None
     headers: tuple[tuple[str, np.ndarray], ...] = ()
 
@@ -83,7 +85,7 @@ class TickBatch:
         return sum(len(e) for e in self.events)
 
 
-def concat_fields(events: list[EventColumns]) -> dict[str, Column]:
+def concat_fields(events: list[EventColumns]) -> Mapping[str, Column]:
     """The fields of several emits to one topic as one set of columns (for one encode call)."""
     if len(events) == 1:
         return events[0].fields

@@ -4,43 +4,61 @@ Commit protocol: staged records are appended to the topic files, the files are f
 offsets file recording each file's committed length (and every shard's checkpoint) atomically
 replaces the previous one (write to a temporary file, fsync, rename, fsync the directory).
 On resume every file is cut back to its committed length, so an interrupted run that is started
-again produces byte-for-byte the output of an uninterrupted one.
+again produces byte-for-byte the output of an uninterrupted one. Parquet topics are directories
+of part files instead, one per commit (`destinations.parquet`), counted in the offsets.
+
+Avro container blocks (one per tick) may be compressed with the Avro codecs deflate, snappy
+(cramjam, as fastavro) or zstandard (cramjam); fixed levels keep the bytes a pure function of
+the run.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import decimal
 import hashlib
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
+import cramjam
+
 from connector.core.batch import EventColumns, TickBatch, concat_fields
-from connector.core.columns import StructColumn, to_python
 from connector.destinations.base import Committed, ShardCheckpoint
+from connector.destinations.parquet import ParquetParts, remove_parts
 from connector.errors import UserError
 from connector.model.avro import LoadedSchema
-from connector.serde.encoder import RecordEncoder
+from connector.serde.encoder import EncodedBatch, RecordEncoder
+from connector.serde.jsonenc import JsonEncoder
 
 OFFSETS_FILE = "_offsets.json"
 SNAPSHOT_DIR = "_snapshots"
-FORMATS = ("avro", "jsonl")
+FORMATS = ("avro", "jsonl", "parquet")
+CODECS = ("null", "deflate", "snappy", "zstd")
+# --codec -> the Avro container's avro.codec name.
+AVRO_CODECS = {"null": "null", "deflate": "deflate", "snappy": "snappy", "zstd": "zstandard"}
+ZSTD_LEVEL = 3  # zstd's default: ~6x smaller banking files at a small cost (bench/encode.py)
 
 
 class LocalDirectory:
-    """Avro object container files (`<topic>.avro`) or JSON lines (`<topic>.jsonl`) per topic."""
+    """Avro object container files (`<topic>.avro`), JSON lines (`<topic>.jsonl`) or Parquet
+    datasets (`<topic>.parquet/`) per topic."""
 
     def __init__(self, directory: str | Path, schemas: dict[str, LoadedSchema],
-                 fmt: str = "avro") -> None:
+                 fmt: str = "avro", codec: str = "null") -> None:
         if fmt not in FORMATS:
             raise UserError(f"unknown output format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        if codec not in CODECS or (fmt == "jsonl" and codec != "null"):
+            raise UserError(f"codec {codec!r} does not apply to {fmt}; expected one of "
+                            f"{', '.join(CODECS if fmt != 'jsonl' else ('null',))}")
         self.dir = Path(directory)
         self.schemas = schemas
         self.fmt = fmt
+        self.codec = codec
         self._encoders = {t: RecordEncoder(s) for t, s in schemas.items()}
+        self._json = {t: JsonEncoder(s) for t, s in schemas.items()}
+        self._parquet = {t: ParquetParts(self._path(t), s, codec) for t, s in schemas.items()}
         self._files: dict[str, IO[bytes]] = {}
         self._lengths: dict[str, int] = {}
         # Per topic: the staged emits and the tick each belongs to (one Avro block per tick).
@@ -61,7 +79,11 @@ class LocalDirectory:
                 snapshots.rmdir()
         for topic in self.schemas:
             for fmt in FORMATS:
-                (self.dir / f"{topic}.{fmt}").unlink(missing_ok=True)
+                path = self.dir / f"{topic}.{fmt}"
+                if path.is_dir():
+                    remove_parts(path)
+                else:
+                    path.unlink(missing_ok=True)
 
     # -- resume ---------------------------------------------------------------------------
     def committed(self) -> Committed | None:
@@ -82,6 +104,10 @@ class LocalDirectory:
             if data.get("format") != self.fmt:
                 raise UserError(f"{self.dir} holds {data.get('format')} output; run with "
                                 f"--format {data.get('format')} or choose another directory")
+            if data.get("codec", "null") != self.codec:
+                raise UserError(f"{self.dir} holds output compressed with {data.get('codec')}; "
+                                f"run with --codec {data.get('codec')} or choose another "
+                                "directory")
             return Committed(data["fingerprint"], int(data["start_ms"]), shards)
         except (KeyError, ValueError, OSError) as exc:
             raise UserError(f"{path}: unreadable offsets file ({exc}); move the directory "
@@ -94,6 +120,11 @@ class LocalDirectory:
         for topic in self.schemas:
             path = self._path(topic)
             committed = self._lengths.get(topic, 0)
+            self._staged[topic] = []
+            if self.fmt == "parquet":
+                self._parquet[topic].resume(committed)
+                self._lengths[topic] = committed
+                continue
             if path.exists() and path.stat().st_size < committed:
                 raise UserError(f"{path} is shorter than its committed length {committed}: "
                                 "the output was modified outside doge")
@@ -115,7 +146,7 @@ class LocalDirectory:
     def _encode(self, topic: str, staged: list[tuple[int, EventColumns]]) -> bytes:
         """The staged emits of a topic as file bytes; independent of how ticks group in commits."""
         if self.fmt == "jsonl":
-            return b"".join(jsonl_lines(e, self.schemas[topic]) for _, e in staged)
+            return _lines(self._json[topic].encode(concat_fields([e for _, e in staged])))
         # One encode call for the whole commit, then one container block per tick.
         encoded = self._encoders[topic].encode(concat_fields([e for _, e in staged]))
         sync = self._sync(topic)
@@ -128,14 +159,18 @@ class LocalDirectory:
             if i == len(staged) or ticks[i] != ticks[start]:
                 count = sum(sizes[start:i])
                 first, last = int(encoded.offsets[row]), int(encoded.offsets[row + count])
-                blocks.append(_ocf_block(count, encoded.buffer[first:last], sync))
+                blocks.append(_ocf_block(count, _compress(self.codec,
+                                                          encoded.buffer[first:last]), sync))
                 row += count
                 start = i
         return b"".join(blocks)
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         for topic, staged in self._staged.items():
-            if staged:
+            if staged and self.fmt == "parquet":
+                self._lengths[topic] = self._parquet[topic].append([e for _, e in staged])
+                staged.clear()
+            elif staged:
                 handle = self._files[topic]
                 handle.write(self._encode(topic, staged))
                 handle.flush()
@@ -158,7 +193,8 @@ class LocalDirectory:
                              snapshot_tick=self._snapshots[shard][1])
             shards[str(shard)] = entry
         offsets = {"fingerprint": self._fingerprint, "start_ms": self._start_ms,
-                   "format": self.fmt, "files": self._lengths, "shards": shards}
+                   "format": self.fmt, "codec": self.codec, "files": self._lengths,
+                   "shards": shards}
         _atomic_write(self.dir / OFFSETS_FILE, json.dumps(offsets, indent=1).encode())
         for name in replaced:
             (self.dir / name).unlink(missing_ok=True)
@@ -180,7 +216,8 @@ class LocalDirectory:
         return hashlib.sha256(f"{self._fingerprint}/{topic}".encode()).digest()[:16]
 
     def _ocf_header(self, topic: str) -> bytes:
-        meta = {"avro.schema": self.schemas[topic].schema_str.encode(), "avro.codec": b"null"}
+        meta = {"avro.schema": self.schemas[topic].schema_str.encode(),
+                "avro.codec": AVRO_CODECS[self.codec].encode()}
         out = bytearray(b"Obj\x01")
         out += _long(len(meta))
         for key, value in meta.items():
@@ -204,26 +241,29 @@ def _ocf_block(count: int, data: bytes, sync: bytes) -> bytes:
     return _long(count) + _long(len(data)) + data + sync
 
 
+def _compress(codec: str, data: bytes) -> bytes:
+    """One container block's data in the Avro codec (deterministic: fixed levels)."""
+    if codec == "deflate":  # raw deflate, no zlib header, as the Avro specification says
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return packer.compress(data) + packer.flush()
+    if codec == "snappy":  # snappy block + big-endian CRC-32 of the uncompressed data
+        return bytes(cramjam.snappy.compress_raw(data)) + zlib.crc32(data).to_bytes(4, "big")
+    if codec == "zstd":
+        return bytes(cramjam.zstd.compress(data, level=ZSTD_LEVEL))
+    return data
+
+
+def _lines(encoded: EncodedBatch) -> bytes:
+    """Encoded JSON records as JSON lines (each followed by a newline)."""
+    if not len(encoded):
+        return b""
+    return b"\n".join(encoded.values()) + b"\n"
+
+
 def jsonl_lines(events: EventColumns, schema: LoadedSchema) -> bytes:
-    """One JSON object per record, fields in schema order, nested values as JSON objects and
-    arrays (per-event work, for local output)."""
-    names = [f.name for f in schema.fields]
-    record = StructColumn({n: events.fields[n] for n in names}, len(events))
-    lines = [json_text(row) for row in to_python(record)]
-    return ("\n".join(lines) + "\n").encode()
-
-
-def json_text(value: Any) -> str:
-    """Compact JSON of a plain value: bytes as base64, decimals as exact strings."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+    """One JSON object per record, fields in schema order (nested values as JSON objects and
+    arrays)."""
+    return _lines(JsonEncoder(schema).encode(events.fields, len(events)))
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

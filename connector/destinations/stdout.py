@@ -9,8 +9,9 @@ from typing import IO
 from connector.core.batch import TickBatch
 from connector.core.columns import to_python
 from connector.destinations.base import Committed, ShardCheckpoint
-from connector.destinations.local import json_text, jsonl_lines
+from connector.destinations.local import jsonl_lines
 from connector.model.avro import LoadedSchema
+from connector.serde.jsonenc import json_text
 
 
 class StdoutLines:

@@ -17,6 +17,13 @@ import attrs
 from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
 from connector.model.source import Document, load_file, parse_text
+from connector.runtime.converters import (
+    DATAGEN,
+    Formats,
+    inapplicable,
+    is_format_key,
+    parse_formats,
+)
 
 CONNECTOR_CLASSES = ("io.dogeconnect.DogeSourceConnector", "DogeSourceConnector", "DogeSource")
 SUBJECT_STRATEGIES = {
@@ -25,7 +32,6 @@ SUBJECT_STRATEGIES = {
     "TopicRecordNameStrategy": "TopicRecordNameStrategy",
 }
 BOUNDARIES = ("tick", "ticks", "interval")
-KEY_FORMATS = ("string", "avro-long", "avro-string", "avro")
 # Like Kafka Connect (KIP-158): any other topic config of created topics, e.g. retention.ms.
 TOPIC_CONFIG_PREFIX = "topic.creation.default."
 
@@ -64,8 +70,12 @@ KEYS: tuple[ConfigKey, ...] = (
     ConfigKey("topic.creation.default.partitions", "6", "Partitions of topics created if absent."),
     ConfigKey("topic.creation.default.replication.factor", "-1", "Replication factor of created "
               "topics (-1: the broker default)."),
-    ConfigKey("key.format", "string", "string: the user id as UTF-8 digits; avro-long or "
-              "avro-string: an Avro key registered in the Schema Registry (avro = avro-long)."),
+    ConfigKey("value.format", None, "avro, json, json-schema or protobuf (default: avro with "
+              "a schema registry, json without); or Connect's value.converter. A topic's own: "
+              "topic.<topic>.value.format."),
+    ConfigKey("key.format", "string", "string or json: the user id as UTF-8 digits; bytes: an "
+              "8-byte big-endian long; avro-long or avro-string (avro = avro-long), json-schema, "
+              "protobuf: a key registered in the Schema Registry; or Connect's key.converter."),
     ConfigKey("value.subject.name.strategy", "TopicNameStrategy", "TopicNameStrategy, "
               "RecordNameStrategy or TopicRecordNameStrategy (Confluent class names accepted)."),
     *(ConfigKey(name, default, doc) for name, default, doc in POSTGRES_KEYS),
@@ -97,6 +107,7 @@ class ConnectorConfig:
     key_format: str
     subject_strategy: str
     raw: dict[str, str]
+    formats: Formats = attrs.field(factory=Formats)
 
     @property
     def topic_configs(self) -> dict[str, str]:
@@ -143,7 +154,11 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         path = f"config.{key}"
         if key == "name":
             continue
-        if key not in KNOWN and not key.startswith(TOPIC_CONFIG_PREFIX):
+        not_here = inapplicable(key)
+        if not_here is not None:
+            err(path, f"'{key}' does not apply: {not_here}")
+            continue
+        if key not in KNOWN and not key.startswith(TOPIC_CONFIG_PREFIX) and not is_format_key(key):
             err(path, f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}, and "
                 f"{TOPIC_CONFIG_PREFIX}<topic config> (e.g. {TOPIC_CONFIG_PREFIX}retention.ms)")
             continue
@@ -169,7 +184,10 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
             return minimum
         return value
 
-    if get("connector.class") not in CONNECTOR_CLASSES:
+    if get("connector.class") == DATAGEN:
+        err("config.connector.class", f"{DATAGEN} is kafka-connect-datagen; use "
+            f"{CONNECTOR_CLASSES[0]} with a model (its quickstarts are models here)")
+    elif get("connector.class") not in CONNECTOR_CLASSES:
         err("config.connector.class", f"expected one of {', '.join(CONNECTOR_CLASSES)}, "
             f"got {get('connector.class')!r}")
     model_doc, model_dir = _model(config.get("model"), file, base_dir, err)
@@ -183,9 +201,8 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     if strategy not in SUBJECT_STRATEGIES:
         err("config.value.subject.name.strategy",
             f"expected one of {', '.join(SUBJECT_STRATEGIES)}, got {strategy!r}")
-    key_format = str(get("key.format"))
-    if key_format not in KEY_FORMATS:
-        err("config.key.format", f"expected one of {', '.join(KEY_FORMATS)}, got {key_format!r}")
+    formats = parse_formats(raw, lambda key, message: err(f"config.{key}", message))
+    key_format = formats.key.value if formats.key is not None else "string"
     start = str(get("start.time"))
     if start != "now":
         try:
@@ -204,7 +221,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         topic_prefix=str(get("topic.prefix")),
         partitions=integer("topic.creation.default.partitions", 1),
         replication_factor=integer("topic.creation.default.replication.factor", -1),
-        key_format=key_format, subject_strategy=strategy, raw=raw,
+        key_format=key_format, subject_strategy=strategy, raw=raw, formats=formats,
     )
     if problems:
         raise UserError(problems)

@@ -26,18 +26,20 @@ from connector.kafka.fencing import TaskIdentity
 from connector.kafka.topics import partition_counts
 from connector.logging import configure
 from connector.runtime.config import ConnectorConfig, parse_connector
+from connector.runtime.converters import Formats
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.worker_config import WorkerConfig
-from connector.serde.keys import parse_key_format
-from connector.serde.records import key_schema, topic_plans
+from connector.serde.records import KafkaTopicPlan, key_serializer
 from connector.serde.registry import (
+    RegisteredTopic,
     RegistryUnavailableError,
     RetryNotice,
     SchemaRegistry,
     TopicSchemas,
     parse_strategy,
 )
+from connector.serde.values import given_schema, registry_schema, value_encoder
 
 log = structlog.get_logger(__name__)
 
@@ -159,34 +161,56 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, status: StatusPipe | None
 def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simulation, task: int,
                       shards: list[int], on_retry: Any = None) -> KafkaDestination:
     """Register schemas (start-up, outside any transaction) and build the task's destination."""
-    key_format = parse_key_format("avro-long" if config.key_format == "avro"
-                                  else config.key_format)
+    formats = config.formats.over(worker.formats())
+    problems: list[str] = []
+    formats.check_topics(list(sim.model.schemas), lambda key, msg: problems.append(msg))
+    if problems:
+        raise UserError(f"{config.file or config.name}: {'; '.join(problems)}")
+    has_registry = "schema.registry.url" in worker.values or "url" in formats.registry
     kafka_topics = {t: config.kafka_topic(t) for t in sim.model.schemas}
-    registry_conf = worker.registry()
+    value_formats = {t: formats.value_format(t, has_registry) for t in sim.model.schemas}
+    keys = {t: key_serializer(sim.model, t, formats.key_format(t), formats.envelope(key=True))
+            for t in sim.model.schemas}
+    base = Path(config.file).parent if config.file else Path.cwd()
+    given = {t: given_schema(value_formats[t], sim.model.schemas[t], base / path)
+             for t, path in formats.schema_files.items()}
+    wanted = [TopicSchemas(kafka_topics[t], given[t][0] if t in given else
+                           registry_schema(value_formats[t], s), keys[t].registry_schema)
+              for t, s in sim.model.schemas.items()]
+    registered = {}
+    if any(w.value is not None or w.key_schema is not None for w in wanted):
+        registered = _register(worker.registry(formats), wanted, config, formats, on_retry)
+    counts = partition_counts(worker.client("admin"), list(kafka_topics.values()))
+    plans = {}
+    for topic, schema in sim.model.schemas.items():
+        kt = kafka_topics[topic]
+        if kt not in counts:
+            raise InfrastructureError(f"topic {kt} does not exist (the worker creates it)")
+        reg = registered.get(kt, RegisteredTopic(kt, None, None))
+        encoder = value_encoder(value_formats[topic], schema, reg.value_schema_id,
+                                envelope=formats.envelope(),
+                                layout=given[topic][1] if topic in given else None)
+        key = attrs.evolve(keys[topic], schema_id=reg.key_schema_id)
+        plans[topic] = KafkaTopicPlan(kt, counts[kt], encoder, key)
+    identity = TaskIdentity(config.name, task, config.tasks_max, worker.get("group.id"))
+    return KafkaDestination(identity, shards, config.shards, plans, worker.client("producer"),
+                            worker.client("consumer"), worker.get("offset.storage.topic"),
+                            worker.get("snapshot.storage.topic"),
+                            chunk_bytes=worker.integer("snapshot.chunk.bytes"))
 
+
+def _register(registry_conf: dict[str, Any], wanted: list[TopicSchemas], config: ConnectorConfig,
+              formats: Formats, on_retry: Any) -> dict[str, RegisteredTopic]:
     def retry(notice: RetryNotice) -> None:
         log.warning("schema registry not reachable, retrying", attempt=notice.attempt,
                     of=notice.attempts, delay_s=notice.delay_s, error=notice.error)
         if on_retry is not None:
             on_retry(notice)
 
+    key_strategy = parse_strategy(formats.key_strategy) if formats.key_strategy else None
     with SchemaRegistry(registry_conf, on_retry=retry) as registry:
-        registered = registry.register_all(
-            [TopicSchemas(kafka_topics[t], s, key_schema(sim.model, t, key_format))
-             for t, s in sim.model.schemas.items()],
-            parse_strategy(config.subject_strategy))
-    counts = partition_counts(worker.client("admin"), list(kafka_topics.values()))
-    for kt in kafka_topics.values():
-        if kt not in counts:
-            raise InfrastructureError(f"topic {kt} does not exist (the worker creates it)")
-    plans = topic_plans(sim.model, kafka_topics, counts, key_format,
-                        {kt: r.value_schema_id for kt, r in registered.items()},
-                        {kt: r.key_schema_id for kt, r in registered.items()})
-    identity = TaskIdentity(config.name, task, config.tasks_max, worker.get("group.id"))
-    return KafkaDestination(identity, shards, config.shards, plans, worker.client("producer"),
-                            worker.client("consumer"), worker.get("offset.storage.topic"),
-                            worker.get("snapshot.storage.topic"),
-                            chunk_bytes=worker.integer("snapshot.chunk.bytes"))
+        return registry.register_all(
+            wanted, parse_strategy(formats.strategy or config.subject_strategy), key_strategy)
 
 
 def _progress(runner: Runner, status: StatusPipe | None, spec: TaskSpec) -> None:

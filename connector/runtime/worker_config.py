@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from connector.errors import Problem, UserError
+from connector.runtime.converters import Formats, inapplicable, is_format_key, parse_formats
 from connector.runtime.plugins import load_plugins
 from connector.serde.registry import registry_conf
 
@@ -81,9 +82,14 @@ class WorkerConfig:
         """Plugin functions named by `plugins` (comma-separated module:attribute)."""
         return load_plugins((self.optional("plugins") or "").split(","), self.file)
 
-    def registry(self) -> dict[str, Any]:
-        """SchemaRegistryClient config (`schema.registry.*` keys, basic auth)."""
-        return registry_conf(self.values)
+    def registry(self, formats: Formats | None = None) -> dict[str, Any]:
+        """SchemaRegistryClient config (`schema.registry.*` keys, basic auth), with a
+        connector's converter sub-keys (`value.converter.schema.registry.url`) on top."""
+        return registry_conf(self.values, (formats or self.formats()).registry)
+
+    def formats(self) -> Formats:
+        """The worker's record formats (Connect's key.converter / value.converter)."""
+        return parse_formats(self.values, lambda key, message: None)  # checked when loaded
 
 
 def parse_properties(text: str, file: str | None) -> dict[str, str]:
@@ -127,7 +133,15 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
 
 def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig:
     problems = []
+    parse_formats(values, lambda key, message: problems.append(Problem(message, file=file,
+                                                                       path=key)))
     for key in values:
+        not_here = inapplicable(key)
+        if not_here is not None:
+            problems.append(Problem(f"'{key}' does not apply: {not_here}", file=file, path=key))
+            continue
+        if is_format_key(key):
+            continue
         if key not in KNOWN and not key.startswith(PASSTHROUGH_PREFIXES + SHARED_CLIENT_PREFIXES):
             problems.append(Problem(
                 f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}, and prefixes "

@@ -34,7 +34,8 @@ from connector.serde.scalars import nulls
 from connector.serde.shapes import EncodeError, NotColumnar, default_column, type_pieces
 from connector.serde.wire import header
 
-__all__ = ["SMALL_BATCH", "EncodeError", "EncodedBatch", "RecordEncoder", "encode_columns"]
+__all__ = ["SMALL_BATCH", "EncodeError", "EncodedBatch", "RecordEncoder", "column_of",
+           "encode_columns", "field_errors", "row_count"]
 
 # Below this many rows the fixed cost of ~50 numpy calls exceeds fastavro's per-record cost.
 SMALL_BATCH = 48
@@ -141,13 +142,13 @@ class RecordEncoder:
         """Encode n rows: `columns` maps field name -> column of n values (extra names ignored;
         a missing one takes the schema default). Columns as in connector.core.columns."""
         if n is None:
-            n = _row_count(columns, self.fields)
+            n = row_count(columns, self.fields)
         if n < SMALL_BATCH:
             return self._encode_small(columns, n)
         parts: list[P.Piece] = [P.constant(self._header, n)] if self._header else []
         for spec in self.fields:
-            col = _column(columns, spec, n)
-            with _field_errors(spec, col):
+            col = column_of(columns, spec, n)
+            with field_errors(spec, col):
                 try:
                     parts.extend(type_pieces(spec.type, col, n, spec.name))
                 except NotColumnar:
@@ -159,15 +160,15 @@ class RecordEncoder:
         """Few rows: the same checked values, written by fastavro record by record."""
         lists: list[list[Any]] = []
         for spec in self.fields:
-            col = _column(columns, spec, n)
-            with _field_errors(spec, col):
+            col = column_of(columns, spec, n)
+            with field_errors(spec, col):
                 lists.append(python_values(spec.type, col, n, spec.name))
         names = [spec.name for spec in self.fields]
         values = []
         for row in zip(*lists, strict=True):
             out = io.BytesIO(self._header)
             out.seek(0, io.SEEK_END)
-            with _field_errors(None, None):
+            with field_errors(None, None):
                 fastavro.schemaless_writer(out, self.parsed, dict(zip(names, row, strict=True)))
             values.append(out.getvalue())
         if not self.fields:  # a record without fields is empty bytes, n times
@@ -189,14 +190,14 @@ def encode_columns(
     return RecordEncoder(schema, schema_id).encode(columns, n)
 
 
-def _row_count(columns: Mapping[str, Column], fields: tuple[FieldSpec, ...]) -> int:
+def row_count(columns: Mapping[str, Column], fields: tuple[FieldSpec, ...]) -> int:
     for spec in fields:
         if spec.name in columns:
             return len(columns[spec.name])
     raise ValueError("cannot tell the row count: no column for any field; pass n")
 
 
-def _column(columns: Mapping[str, Column], spec: FieldSpec, n: int) -> Column:
+def column_of(columns: Mapping[str, Column], spec: FieldSpec, n: int) -> Column:
     if spec.name not in columns:
         return default_column(spec, n, spec.name)
     col = columns[spec.name]
@@ -211,7 +212,7 @@ def _column(columns: Mapping[str, Column], spec: FieldSpec, n: int) -> Column:
 
 
 @contextlib.contextmanager
-def _field_errors(spec: FieldSpec | None, col: Column | None) -> Iterator[None]:
+def field_errors(spec: FieldSpec | None, col: Column | None) -> Iterator[None]:
     """Turn whatever a bad column raises into an EncodeError naming the field."""
     try:
         yield

@@ -31,6 +31,7 @@ class Piece:
     block: U8 | None = None  # (n, width), row i uses block[i, :lens[i]]
     flat: U8 | None = None  # ragged: row i's bytes follow row i-1's
     lens: I64 | None = None  # None: every row uses the whole block width
+    right: bool = False  # row i uses the block's last lens[i] bytes (right-aligned digits)
 
     @property
     def width(self) -> int:
@@ -72,6 +73,55 @@ def varint(z: U64) -> Piece:
         block[:, k] = byte
     # Equal lengths (timestamps of one tick) need no mask when assembling.
     return Piece(n, block=block, lens=None if int(lens.min()) == width else lens)
+
+
+# Powers of ten up to 10**19 (the largest below 2**64), and the 4-digit text of 0..9999 as
+# one little-endian uint32 each (so that one gather writes four digits).
+_POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
+_QUADS = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), dtype="<u4")
+_E8 = np.uint64(10**8)
+
+
+def decimal_pieces(values: I64) -> list[Piece]:
+    """Decimal text of int64 values (what `str` writes): a "-" where negative, then the digits
+    as a right-aligned block, four digits per gather; 64-bit division only to split each value
+    at 10**8, the rest in 32 bits."""
+    n = int(values.shape[0])
+    if n and values.min() == values.max():  # e.g. the event times of one tick
+        return [constant(b"%d" % int(values[0]), n)]
+    negative = values < 0
+    magnitude = values.astype(np.uint64)
+    np.negative(magnitude, out=magnitude, where=negative)  # two's complement |v|, int64 min too
+    ndigits = np.searchsorted(_POW10[1:], magnitude, side="right").astype(np.int64) + 1
+    quads = (int(ndigits.max()) + 3) // 4 if n else 1
+    block = np.empty((n, quads), dtype="<u4")
+    if quads <= 2:
+        _quads(magnitude.astype(np.uint32), block, quads)
+    else:  # the 8 low digits in 32 bits, the rest (below 2**64 / 10**8) in 64 then 32 bits
+        upper = magnitude // _E8
+        _quads((magnitude - upper * _E8).astype(np.uint32), block[:, quads - 2:], 2)
+        high = upper // _E8
+        _quads((upper - high * _E8).astype(np.uint32), block[:, max(quads - 4, 0): quads - 2],
+               min(quads - 2, 2))
+        if quads > 4:
+            _quads(high.astype(np.uint32), block[:, : quads - 4], quads - 4)
+    widest = int(ndigits.max()) if n else 1  # right-aligned: drop the all-zero left columns
+    digits = Piece(n, block=block.view(np.uint8)[:, 4 * quads - widest:], lens=ndigits,
+                   right=True)
+    if not negative.any():
+        return [digits]
+    sign = Piece(n, block=np.full((n, 1), ord("-"), dtype=np.uint8),
+                 lens=negative.astype(np.int64))
+    return [sign, digits]
+
+
+def _quads(values: npt.NDArray[np.uint32], out: npt.NDArray[np.uint32], count: int) -> None:
+    """The last `count` groups of four decimal digits of `values` into the columns of `out`."""
+    rest = values
+    for q in range(count - 1, -1, -1):
+        upper = rest // np.uint32(10_000)
+        out[:, q] = _QUADS[rest - upper * np.uint32(10_000)]
+        rest = upper
 
 
 def long_piece(values: I64) -> Piece:
@@ -148,7 +198,7 @@ def expand(piece: Piece, rows: I64, n: int) -> Piece:
         return Piece(n, flat=piece.flat, lens=lens)
     block = np.zeros((n, piece.width), dtype=np.uint8)
     block[rows] = piece.block
-    return Piece(n, block=block, lens=lens)
+    return Piece(n, block=block, lens=lens, right=piece.right)
 
 
 def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
@@ -199,7 +249,7 @@ def _row_masks(blocks: list[Piece], n: int) -> npt.NDArray[np.bool_]:
         col = 0
         for b in blocks:
             if b.lens is not None:
-                np.less(np.arange(b.width), b.lens[:, None], out=mask[:, col : col + b.width])
+                _used(b, b.lens, mask[:, col : col + b.width])
             col += b.width
         return mask
     code = np.zeros(n, dtype=np.int64)
@@ -219,7 +269,14 @@ def _row_masks(blocks: list[Piece], n: int) -> npt.NDArray[np.bool_]:
 def _piece_mask(b: Piece, lens: I64 | None, rows: int) -> npt.NDArray[np.bool_]:
     if lens is None:
         return np.ones((rows, b.width), dtype=bool)
-    return np.arange(b.width) < lens[:, None]
+    return _used(b, lens, np.empty((lens.shape[0], b.width), dtype=bool))
+
+
+def _used(b: Piece, lens: I64, out: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Which bytes of each row of block `b` hold data, given each row's length."""
+    if b.right:
+        return np.greater_equal(np.arange(b.width), (b.width - lens)[:, None], out=out)
+    return np.less(np.arange(b.width), lens[:, None], out=out)
 
 
 def _total_lens(pieces: list[Piece], n: int) -> I64:
@@ -258,5 +315,7 @@ def _scatter(out: U8, dst: I64, flat: U8, lens: I64) -> None:
 def _ragged_to_block(flat: U8, lens: I64, width: int) -> U8:
     n = int(lens.shape[0])
     block = np.zeros((n, max(width, 1)), dtype=np.uint8)
-    _scatter(block.reshape(-1), np.arange(n, dtype=np.int64) * block.shape[1], flat, lens)
+    # A boolean mask assigns in row-major order: row i's first lens[i] bytes, rows in order
+    # (one byte of mask per cell: ~2x cheaper than scattering with int64 indices).
+    block[np.arange(block.shape[1]) < lens[:, None]] = flat
     return block

@@ -13,7 +13,7 @@ by batch timing, which no run repeats; this spreads them as evenly and depends o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 import attrs
 import numpy as np
@@ -21,12 +21,11 @@ import numpy as np
 from connector.core.batch import EventColumns, concat_fields
 from connector.core.columns import concat
 from connector.errors import Problem, UserError
-from connector.model.avro import LoadedSchema
 from connector.model.spec import KeyKind
 from connector.model.validate import ValidatedModel
-from connector.serde.encoder import RecordEncoder
-from connector.serde.keys import KeyFormat, KeySerializer
+from connector.serde.keys import RECORD_KEY_FORMATS, STRING_KEY_FORMATS, KeyFormat, KeySerializer
 from connector.serde.partitioner import partitions
+from connector.serde.values import ValueEncoder
 
 Header = tuple[str, str | bytes | None]
 
@@ -37,7 +36,7 @@ class KafkaTopicPlan:
 
     kafka_topic: str
     partitions: int
-    encoder: RecordEncoder
+    encoder: ValueEncoder
     keys: KeySerializer
 
 
@@ -57,24 +56,26 @@ class Records:
         return iter(zip(self.values, self.keys, self.partitions, self.timestamps, strict=True))
 
 
-def key_serializers(model: ValidatedModel, key_format: KeyFormat
-                    ) -> dict[str, KeySerializer]:
-    """Each model topic's key serializer (schema ids are set once registered); UserError if a
-    topic's key cannot take `key_format` (a STRING key under avro-long)."""
-    out = {}
-    for topic in model.spec.topics:
-        if topic.name not in model.schemas:
-            continue
-        record = model.key_schemas.get(topic.name)
-        key = topic.key
-        if key is not None and key.kind is KeyKind.EXPRESSION and \
-                key_format is KeyFormat.AVRO_LONG and _key_type(model, topic.name) == "STRING":
-            raise UserError([Problem(
-                f"key.format avro-long needs a LONG key, but topic '{topic.name}' has a STRING "
-                "key expression; use key.format string or avro-string", file=model.spec.file,
-                path=key.path)])
-        out[topic.name] = KeySerializer(key_format, record=record)
-    return out
+def key_serializer(model: ValidatedModel, topic: str, key_format: KeyFormat,
+                   envelope: bool = False) -> KeySerializer:
+    """The key serializer of a model topic in `key_format` (schema id set once registered);
+    a record key under the default `string` is Avro. UserError naming the topic's key if its
+    keys cannot be written so (a STRING key as a long, a record key as bytes...)."""
+    record = model.key_schemas.get(topic)
+    spec = model.spec.topic(topic).key
+    problem = None
+    if record is not None and key_format not in RECORD_KEY_FORMATS:
+        problem = f"a record key cannot be written as {key_format.value}"
+    elif spec is not None and spec.kind is KeyKind.EXPRESSION and \
+            _key_type(model, topic) == "STRING" and key_format not in STRING_KEY_FORMATS:
+        problem = f"a STRING key cannot be written as {key_format.value}"
+    if problem is not None:
+        assert spec is not None
+        formats = sorted(f.value for f in (RECORD_KEY_FORMATS if record is not None
+                                           else STRING_KEY_FORMATS))
+        raise UserError([Problem(f"topic '{topic}': {problem}; use a key format of "
+                                 f"{', '.join(formats)}", file=model.spec.file, path=spec.path)])
+    return KeySerializer(key_format, envelope=envelope, record=record)
 
 
 def _key_type(model: ValidatedModel, topic: str) -> str | None:
@@ -83,29 +84,6 @@ def _key_type(model: ValidatedModel, topic: str) -> str | None:
             if e.topic == topic and e.key is not None and e.key.expression is not None:
                 return e.key.expression.type.name
     return None
-
-
-def topic_plans(model: ValidatedModel, kafka_topics: Mapping[str, str],
-                partition_counts: Mapping[str, int], key_format: KeyFormat,
-                value_ids: Mapping[str, int | None] | None = None,
-                key_ids: Mapping[str, int | None] | None = None) -> dict[str, KafkaTopicPlan]:
-    """The plan of each model topic; ids by Kafka topic (None: unframed, as in tests)."""
-    plans = {}
-    for topic, serializer in key_serializers(model, key_format).items():
-        kafka_topic = kafka_topics[topic]
-        framed = serializer.record is not None or key_format is not KeyFormat.STRING
-        key_id = (key_ids or {}).get(kafka_topic) if framed else None
-        plans[topic] = KafkaTopicPlan(
-            kafka_topic, partition_counts[kafka_topic],
-            RecordEncoder(model.schemas[topic], (value_ids or {}).get(kafka_topic)),
-            attrs.evolve(serializer, schema_id=key_id))
-    return plans
-
-
-def key_schema(model: ValidatedModel, topic: str, key_format: KeyFormat) -> str | None:
-    """The key schema to register for a topic (a record key's, or key.format's)."""
-    record: LoadedSchema | None = model.key_schemas.get(topic)
-    return KeySerializer(key_format, record=record).schema_str
 
 
 def kafka_records(plan: KafkaTopicPlan, events: Sequence[EventColumns],

@@ -31,6 +31,7 @@ with warnings.catch_warnings():
 
 from connector.errors import Problem, UserError
 from connector.model.avro import LoadedSchema
+from connector.serde.formats import RegistrySchema, SchemaType
 
 # confluent-kafka's client uses httpx2 when installed (its [schemaregistry] extra brings it),
 # else httpx: connection errors may come from either.
@@ -132,11 +133,27 @@ class RetryNotice:
 
 @attrs.frozen
 class TopicSchemas:
-    """What one topic needs registered: its value schema and, for Avro keys, a key schema."""
+    """What one topic needs registered: its value schema and, for registry keys, a key schema.
+
+    An Avro `LoadedSchema` or Avro schema text (`'"long"'`) stands for its AVRO RegistrySchema.
+    """
 
     topic: str
-    value: LoadedSchema
-    key_schema: str | None = None  # Avro schema text of the key, e.g. '"long"'
+    value: LoadedSchema | RegistrySchema | None  # None: values need no registry (json)
+    key_schema: str | RegistrySchema | None = None
+
+    @property
+    def value_schema(self) -> RegistrySchema | None:
+        if isinstance(self.value, LoadedSchema):
+            return RegistrySchema(SchemaType.AVRO, self.value.schema_str, self.value.fullname,
+                                  str(self.value.path))
+        return self.value
+
+    @property
+    def key(self) -> RegistrySchema | None:
+        if isinstance(self.key_schema, str):
+            return RegistrySchema(SchemaType.AVRO, self.key_schema, _schema_name(self.key_schema))
+        return self.key_schema
 
 
 @attrs.frozen
@@ -144,14 +161,16 @@ class RegisteredTopic:
     """The subjects and schema ids a topic's records are framed with."""
 
     topic: str
-    value_subject: str
-    value_schema_id: int
+    value_subject: str | None
+    value_schema_id: int | None
     key_subject: str | None = None
     key_schema_id: int | None = None
 
 
-def registry_conf(worker_config: Mapping[str, Any]) -> dict[str, Any]:
-    """SchemaRegistryClient config from worker properties (`schema.registry.*` keys)."""
+def registry_conf(worker_config: Mapping[str, Any],
+                  overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """SchemaRegistryClient config from worker properties (`schema.registry.*` keys), with
+    `overrides` (client keys: url, basic.auth.user.info) on top."""
     conf: dict[str, Any] = {}
     for key, value in worker_config.items():
         if key.startswith("schema.registry."):
@@ -159,10 +178,12 @@ def registry_conf(worker_config: Mapping[str, Any]) -> dict[str, Any]:
             conf[name] = value
     if "basic.auth.user.info" in worker_config:
         conf.setdefault("basic.auth.user.info", worker_config["basic.auth.user.info"])
+    conf.update(overrides or {})
     # The Java-only switch saying where credentials come from; the Python client reads user.info.
     conf.pop("basic.auth.credentials.source", None)
     if "url" not in conf:
-        raise UserError("schema.registry.url is not set; the Kafka destination needs a registry")
+        raise UserError("schema.registry.url is not set; avro, json-schema and protobuf records "
+                        "need a schema registry (json and string need none)")
     return conf
 
 
@@ -202,9 +223,10 @@ class SchemaRegistry:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def register(self, subject: str, schema_str: str, *, schema_file: str | None = None) -> int:
-        """Register (or find) an Avro schema under `subject`; its id. Start-up only."""
-        schema = Schema(schema_str, "AVRO")
+    def register(self, subject: str, schema_str: str, *, schema_file: str | None = None,
+                 schema_type: SchemaType = SchemaType.AVRO) -> int:
+        """Register (or find) a schema under `subject`; its id. Start-up only."""
+        schema = Schema(schema_str, schema_type.value)
         attempt = 0
         while True:
             attempt += 1
@@ -243,14 +265,17 @@ class SchemaRegistry:
         key_strategy = key_strategy or strategy
         out: dict[str, RegisteredTopic] = {}
         for t in topics:
-            value_subject = subject_name(strategy, t.topic, t.value.fullname)
-            value_file = str(t.value.path)
-            value_id = self.register(value_subject, t.value.schema_str, schema_file=value_file)
+            value = t.value_schema
+            value_subject = value_id = None
+            if value is not None:
+                value_subject = subject_name(strategy, t.topic, value.name)
+                value_id = self.register(value_subject, value.text, schema_file=value.file,
+                                         schema_type=value.type)
             key_subject = key_id = None
-            if t.key_schema is not None:
-                key_name = _schema_name(t.key_schema)
-                key_subject = subject_name(key_strategy, t.topic, key_name, key=True)
-                key_id = self.register(key_subject, t.key_schema)
+            key = t.key
+            if key is not None:
+                key_subject = subject_name(key_strategy, t.topic, key.name, key=True)
+                key_id = self.register(key_subject, key.text, schema_type=key.type)
             out[t.topic] = RegisteredTopic(t.topic, value_subject, value_id, key_subject, key_id)
         return out
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from connector.model.avrotypes import AvroType, Kind
+from connector.model.avrotypes import AvroType, FieldSpec, Kind
 
 NONE = np.array(None, dtype=object)  # a 0-d None, so comparisons are element-wise
 _I32MIN, _I32MAX = -(2**31), 2**31 - 1
@@ -95,3 +95,9 @@ def enum_index(t: AvroType, column: np.ndarray, path: str) -> npt.NDArray[np.int
     if index.size and (index.min() < 0 or index.max() >= len(symbols)):
         raise ValueError(f"enum position outside 0..{len(symbols) - 1}")
     return index
+
+
+def normalised(spec: FieldSpec, column: np.ndarray) -> np.ndarray:
+    """A scalar field's column checked and in its writing dtype (enums as symbol positions)."""
+    values = scalar_values(spec.base, column, spec.name)
+    return enum_index(spec.base, values, spec.name) if spec.base.kind is Kind.ENUM else values

@@ -17,7 +17,7 @@ from connector.engine.shard import ShardEngine, step_shards
 from connector.errors import UserError
 from connector.serde.encoder import RecordEncoder
 from connector.serde.keys import KeyFormat
-from connector.serde.records import kafka_records, topic_plans
+from connector.serde.records import KafkaTopicPlan, kafka_records, key_serializer
 from tests.engine.conftest import EngineFactory
 from tests.model.test_fills import shop
 
@@ -191,8 +191,9 @@ def test_key_errors_name_the_topic(engines: EngineFactory, key: str) -> None:
 def shop_digest(batches: list[TickBatch], engine: ShardEngine) -> str:
     """Hash of every event's encoded value, keys and headers."""
     h = hashlib.sha256()
-    plans = topic_plans(engine.plan.model, {t: t for t in engine.plan.model.schemas},
-                        dict.fromkeys(engine.plan.model.schemas, 6), KeyFormat.STRING)
+    model = engine.plan.model
+    plans = {t: KafkaTopicPlan(t, 6, RecordEncoder(s), key_serializer(model, t, KeyFormat.STRING))
+             for t, s in model.schemas.items()}
     for batch in batches:
         for e in batch.events:
             records = kafka_records(plans[e.topic], [e], [(batch.shard, batch.tick)])

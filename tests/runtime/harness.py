@@ -25,12 +25,15 @@ from connector.core.batch import EventColumns
 from connector.kafka.topics import ensure_topics
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
-from connector.serde.keys import parse_key_format
-from connector.serde.records import kafka_records, topic_plans
+from connector.serde.formats import Format
+from connector.serde.records import KafkaTopicPlan, kafka_records, key_serializer
+from connector.serde.values import value_encoder
 from tests.helpers import ROOT, banking_model
 
-# key (None: a null key), value payload (without the 5-byte wire header), timestamp
+# key (None: a null key), value payload (without the wire framing), timestamp
 Record = tuple[bytes | None, bytes, int]
+# Bytes of wire framing before a value's payload, per format (protobuf adds its message index).
+FRAMING = {Format.AVRO: 5, Format.JSON_SCHEMA: 5, Format.PROTOBUF: 6, Format.JSON: 0}
 
 
 @attrs.define
@@ -80,8 +83,9 @@ class KafkaRun:
         return path
 
     def start_worker(self, connector: dict[str, Any], *, exit_when_finished: bool = True,
-                     **extra: str) -> subprocess.Popen[bytes]:
-        args = [sys.executable, "-m", "connector", "worker", str(self.worker_file(**extra)),
+                     worker: Path | None = None, **extra: str) -> subprocess.Popen[bytes]:
+        worker = worker or self.worker_file(**extra)
+        args = [sys.executable, "-m", "connector", "worker", str(worker),
                 str(self.connector_file(connector))]
         if exit_when_finished:
             args.append("--exit-when-finished")
@@ -99,7 +103,7 @@ class KafkaRun:
         return [e for path in paths for e in read_events(path)]
 
     def run_worker(self, connector: dict[str, Any], timeout: float = 300, **extra: str) -> int:
-        proc = self.start_worker(connector, exit_when_finished=True, **extra)
+        proc = self.start_worker(connector, worker=self.worker_file(**extra))
         try:
             return proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -204,11 +208,15 @@ def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str,
     sim = _sim(connector, base)
     config = sim.config
     settings = sim.settings(resolve_start_ms(config))
-    key_format = parse_key_format("avro-long" if config.key_format == "avro"
-                                  else config.key_format)
+    formats = config.formats
     out: dict[tuple[str, int], list[Record]] = defaultdict(list)
-    plans = topic_plans(sim.model, {t: config.kafka_topic(t) for t in sim.model.schemas},
-                        partition_counts, key_format, key_ids=key_ids)
+    plans = {t: KafkaTopicPlan(
+        config.kafka_topic(t), partition_counts[config.kafka_topic(t)],
+        value_encoder(formats.value_format(t, True), s, envelope=formats.envelope()),
+        attrs.evolve(key_serializer(sim.model, t, formats.key_format(t),
+                                    formats.envelope(key=True)),
+                     schema_id=(key_ids or {}).get(config.kafka_topic(t))))
+        for t, s in sim.model.schemas.items()}
     for shard in range(config.shards):
         engine = sim.shard(settings, shard)
         for _ in range(config.ticks or 0):
@@ -341,7 +349,13 @@ def partition_counts(bootstrap: str, topics: list[str]) -> dict[str, int]:
         consumer.close()
 
 
-def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list[Record]]) -> None:
+def value_format(connector: dict[str, Any], topic: str = "") -> Format:
+    """The format of the connector's values (the harness's worker has a registry)."""
+    return parse_connector(connector, None, Path.cwd()).formats.value_format(topic, True)
+
+
+def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list[Record]],
+                 fmt: Format = Format.AVRO) -> None:
     """No duplicate, no gap: per partition the same records, and per key the same order.
 
     Records of different keys in one partition come from different tasks producing
@@ -349,8 +363,9 @@ def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list
     """
     got: dict[tuple[str, int], list[Record]] = defaultdict(list)
     for r in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
-        assert r.value[0] == 0, "not Confluent wire format"
-        got[(r.topic, r.partition)].append((None if r.null_key else r.key, r.value[5:],
+        framing = FRAMING[fmt]
+        assert not framing or r.value[0] == 0, "not Confluent wire format"
+        got[(r.topic, r.partition)].append((None if r.null_key else r.key, r.value[framing:],
                                             r.timestamp))
     assert set(got) == set(expected), (sorted(got), sorted(expected))
     for where, want in expected.items():

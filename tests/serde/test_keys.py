@@ -10,6 +10,7 @@ import pytest
 
 from connector.errors import UserError
 from connector.serde.encoder import SMALL_BATCH
+from connector.serde.formats import Format
 from connector.serde.keys import KeyFormat, KeySerializer, decimal_digits, parse_key_format
 from connector.serde.wire import header
 
@@ -64,5 +65,27 @@ def test_parse_key_format() -> None:
     """Config text picks a key format; an unknown one lists the choices."""
     assert parse_key_format(" Avro-Long ") is KeyFormat.AVRO_LONG
     assert parse_key_format("string") is KeyFormat.STRING
-    with pytest.raises(UserError, match="string, avro-string, avro-long"):
-        parse_key_format("json")
+    assert parse_key_format("avro") is KeyFormat.AVRO_LONG
+    assert parse_key_format("JSON_schema") is KeyFormat.JSON_SCHEMA
+    with pytest.raises(UserError, match="string, json, bytes, avro-string"):
+        parse_key_format("xml")
+
+
+@pytest.mark.parametrize("fmt", list(KeyFormat))
+def test_every_key_format_columnar_equals_scalar(fmt: KeyFormat) -> None:
+    """The columnar keys equal the one-by-one keys in every format, framed or not."""
+    ids = np.array([0, 1, -1, 127, 128, 2**31, -(2**63), 2**63 - 1, *range(1000, 1100)],
+                   dtype=np.int64)
+    for schema_id in (None, 5):
+        serializer = KeySerializer(fmt, schema_id)
+        assert list(serializer.encode(ids)) == [serializer.encode_one(i) for i in ids.tolist()]
+
+
+def test_key_bytes_of_each_format() -> None:
+    """string/json are digits, bytes a big-endian long, json-schema and protobuf framed."""
+    assert KeySerializer(KeyFormat.JSON).encode_one(42) == b"42"
+    assert KeySerializer(KeyFormat.BYTES).encode_one(-2) == b"\xff" * 7 + b"\xfe"
+    assert KeySerializer(KeyFormat.JSON_SCHEMA, 3).encode_one(42) == header(3) + b"42"
+    assert KeySerializer(KeyFormat.PROTOBUF, 3).encode_one(300) == header(3) + b"\x00\x08\xac\x02"
+    assert KeySerializer(KeyFormat.PROTOBUF, 3).encode_one(0) == header(3) + b"\x00"
+    assert {f.format for f in KeyFormat if f.value.startswith("avro")} == {Format.AVRO}

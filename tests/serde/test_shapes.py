@@ -1,4 +1,5 @@
-"""Nested shapes: the columnar encoder writes what fastavro writes, on generated schemas and values.
+"""Nested shapes: the columnar encoder writes what fastavro writes (and the JSON format what
+json.dumps writes), on generated schemas and values.
 
 Hypothesis builds random record schemas (nested records, arrays, maps, unions, enums, fixed,
 bytes, decimals, the logical types) and rows of values for them; the rows are turned into the
@@ -27,10 +28,12 @@ from connector.core.columns import (
     StructColumn,
     UnionColumn,
     list_offsets,
+    to_python,
 )
-from connector.model.avro import record_type
+from connector.model.avro import record_type, schema_from_dict
 from connector.model.avrotypes import AvroType, Kind
 from connector.serde.encoder import SMALL_BATCH, EncodeError, RecordEncoder
+from connector.serde.jsonenc import JsonEncoder, json_text
 
 Schema = Any
 
@@ -248,6 +251,9 @@ def check_round_trip(schema: Schema, rows: list[dict[str, Any]], plain_nulls: bo
         encoded = encoder.encode(column.fields, count).values()
         expected = [b"\x00\x00\x00\x00\x07" + fastavro_bytes(parsed, r) for r in batch_rows]
         assert list(encoded) == expected
+        # The JSON format writes the same rows as json.dumps of their plain values.
+        json_rows = JsonEncoder(schema_from_dict(schema)).encode(column.fields, count).values()
+        assert list(json_rows) == [json_text(r).encode() for r in to_python(column)]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
