@@ -41,4 +41,4 @@ bench: $(DEV_STAMP)
 
 clean:
 	scripts/infra.sh down || true
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .grimp_cache .import_linter_cache

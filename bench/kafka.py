@@ -305,7 +305,7 @@ def child_task(args: argparse.Namespace) -> None:
         "step": timings.step,
         "snapshot_commits": timings.snapshot_commits,
         "producer_conf": {k: v for k, v in destination.producer_conf.items()
-                          if k not in ("bootstrap.servers",)}}
+                          if k not in ("bootstrap.servers", "logger")}}
     print(MARK + json.dumps(result), flush=True)
 
 

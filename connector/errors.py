@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x0A}
+
 
 @attrs.frozen
 class Problem:
@@ -25,7 +27,9 @@ class Problem:
             where.append(self.path)
         prefix = ": ".join(where)
         label = "warning" if self.severity == "warning" else "error"
-        return f"{label}: {prefix}: {self.message}" if prefix else f"{label}: {self.message}"
+        text = f"{label}: {prefix}: {self.message}" if prefix else f"{label}: {self.message}"
+        # Names from user files reach the terminal here: no escape sequences, no broken text.
+        return text.translate(_CONTROLS).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class UserError(Exception):

@@ -10,9 +10,11 @@ import click
 from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
 from connector.engine.plan import build_plan
 from connector.errors import Problem, UserError
+from connector.model.sizing import population_problem
 from connector.model.source import load_file
 from connector.model.validate import collect_problems, sort_problems
 from connector.runtime.config import parse_connector
+from connector.runtime.simulation import DEFAULT_USERS
 
 
 @cli.command("validate")
@@ -39,6 +41,12 @@ def validate_command(file: str, plugins: tuple[str, ...]) -> None:
                     build_plan(model, config.tick_ms)
                 except UserError as exc:
                     problems.extend(exc.problems)
+                users = config.users if config.users is not None else (
+                    model.spec.population.users or DEFAULT_USERS)
+                too_big = population_problem(model.spec, users,
+                                             tick_ms=config.tick_ms, ticks=config.ticks)
+                if too_big is not None:
+                    problems.append(Problem(too_big, file=doc.file, path="config.users"))
     else:
         model, found = collect_problems(doc, base, functions)
         problems.extend(found)

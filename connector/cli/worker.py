@@ -37,13 +37,13 @@ def worker_command(worker_file: str, connector_files: tuple[str, ...],
     config = load_worker_config(worker_file)
     configure(config.optional("log.level") or "INFO", json=not sys.stderr.isatty())
     worker = Worker(config)
-    worker.start()
     server = None
     try:
+        herder = worker.start()
         server = None if no_rest else _serve_rest(worker)
         for file in connector_files:
             doc = load_file(file)
-            worker.add_connector(doc.data, file, str(Path(file).resolve().parent))
+            herder.add_connector(doc.data, file, str(Path(file).resolve().parent))
     except BaseException:
         _close(server, worker)
         raise
@@ -63,8 +63,8 @@ def distributed_command(worker_file: str) -> None:
     config = load_worker_config(worker_file)
     configure(config.optional("log.level") or "INFO", json=not sys.stderr.isatty())
     worker = Worker(config, distributed=True)
-    worker.start()
     try:
+        worker.start()
         server = _serve_rest(worker)
     except BaseException:
         _close(None, worker)
@@ -77,14 +77,14 @@ def _serve_rest(worker: Worker) -> RestServer:
     config = worker.config
     host, port = config.get("rest.host.name"), config.integer("rest.port")
     try:
-        server = start_rest(worker, host=host, port=port,
+        server = start_rest(worker.herder, host=host, port=port,
                             basic_auth=config.optional("rest.basic.auth.user.info"))
     except OSError as exc:
         raise UserError([Problem(f"cannot serve the REST API on {host}:{port}: "
                                  f"{exc.strerror or exc}; set rest.port (0 picks a free "
                                  "port) or rest.host.name", file=config.file,
                                  path="rest.port")]) from None
-    worker.worker_id = f"{host}:{server.port}"
+    worker.herder.worker_id = f"{host}:{server.port}"
     log.info("REST API listening", url=server.url)
     return server
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +32,7 @@ from connector.kafka.errors import (
     retrying,
 )
 from connector.kafka.fencing import TaskIdentity, earlier_owners, fence
+from connector.kafka.log import read_latest
 from connector.serde.records import KafkaTopicPlan, Records, kafka_records
 
 log = structlog.get_logger(__name__)
@@ -87,18 +87,18 @@ class KafkaDestination:
         # complete=True: what our fenced predecessor committed may lie beyond the open
         # transaction of another task (not fenced yet); reading only to the last stable offset
         # would resume from an older tick and produce it twice.
-        offsets = store.read_latest(self.consumer_conf, self.offsets_topic, f"{name}/".encode(),
+        offsets = read_latest(self.consumer_conf, self.offsets_topic, f"{name}/".encode(),
                                     self.timeout_s, complete=True)
-        snapshots = store.read_latest(self.consumer_conf, self.snapshots_topic,
+        snapshots = read_latest(self.consumer_conf, self.snapshots_topic,
                                       f"{name}/".encode(), self.timeout_s, complete=True)
         committed = store.committed_for(name, self.shards, offsets, snapshots)
         self._snapshots = {}
         if committed is not None:
             for shard in committed.shards:
-                record = json.loads(offsets[store.offset_key(name, shard)])
-                if record.get("snapshot_tick") is not None:
-                    self._snapshots[shard] = (record["snapshot_tick"], record["snapshot_chunks"],
-                                              record["snapshot_sha"])
+                record = store.OffsetRecord.from_bytes(offsets[store.offset_key(name, shard)])
+                if record.snapshot_tick is not None and record.snapshot_sha is not None:
+                    self._snapshots[shard] = (record.snapshot_tick, record.snapshot_chunks,
+                                              record.snapshot_sha)
         return committed
 
     def begin(self, fingerprint: str, start_ms: int) -> None:
@@ -215,8 +215,11 @@ class KafkaDestination:
     def _drain(self) -> None:
         """Wait for a commit still in flight, whatever its outcome (the caller starts over from
         what is committed, or gives up the producer)."""
-        with contextlib.suppress(Exception):
+        try:
             self.flush()
+        except (TransactionAborted, ProducerFenced, ProducerFailed, KafkaException) as exc:
+            log.warning("the last commit did not complete; resuming from what is committed",
+                        error=str(exc))
 
     def _close_producer(self) -> None:
         """Drop the producer; never raises (a fenced producer raises on every call, and this

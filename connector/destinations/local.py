@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import zlib
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +32,7 @@ from connector.errors import UserError
 from connector.model.avro import LoadedSchema
 from connector.serde.encoder import EncodedBatch, RecordEncoder
 from connector.serde.jsonenc import JsonEncoder
+from connector.serde.pieces import long_bytes
 
 OFFSETS_FILE = "_offsets.json"
 SNAPSHOT_DIR = "_snapshots"
@@ -39,6 +41,24 @@ CODECS = ("null", "deflate", "snappy", "zstd")
 # --codec -> the Avro container's avro.codec name.
 AVRO_CODECS = {"null": "null", "deflate": "deflate", "snappy": "snappy", "zstd": "zstandard"}
 ZSTD_LEVEL = 3  # zstd's default: ~6x smaller banking files at a small cost (bench/encode.py)
+START_OVER = "to start over, move {dir} away (or delete it) and run again"
+_SNAPSHOT_NAME = re.compile(rf"{SNAPSHOT_DIR}/shard-[0-9]+-tick-[0-9]+\.snap")
+
+
+class _Damaged(Exception):
+    """The output directory lost a file its offsets name."""
+
+
+def _count(value: object, signed: bool = False) -> int:
+    """A whole number from the offsets file (never a bool, a float or negative by mistake)."""
+    if isinstance(value, bool) or not isinstance(value, int) or (value < 0 and not signed):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _starts_with(path: Path, prefix: bytes) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(prefix)) == prefix
 
 
 class LocalDirectory:
@@ -91,16 +111,9 @@ class LocalDirectory:
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text())
-            shards = {}
-            for key, value in data["shards"].items():
-                snapshot = None
-                if value.get("snapshot"):
-                    snapshot = (self.dir / value["snapshot"]).read_bytes()
-                    self._snapshots[int(key)] = (value["snapshot"], int(value["snapshot_tick"]))
-                shards[int(key)] = ShardCheckpoint(value["next_tick"], snapshot,
-                                                   value.get("snapshot_tick"))
-            self._lengths = {k: int(v) for k, v in data["files"].items()}
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
             if data.get("format") != self.fmt:
                 raise UserError(f"{self.dir} holds {data.get('format')} output; run with "
                                 f"--format {data.get('format')} or choose another directory")
@@ -108,10 +121,32 @@ class LocalDirectory:
                 raise UserError(f"{self.dir} holds output compressed with {data.get('codec')}; "
                                 f"run with --codec {data.get('codec')} or choose another "
                                 "directory")
-            return Committed(data["fingerprint"], int(data["start_ms"]), shards)
-        except (KeyError, ValueError, OSError) as exc:
-            raise UserError(f"{path}: unreadable offsets file ({exc}); move the directory "
-                            "away to start a new run") from None
+            shards = {int(key): self._checkpoint(int(key), value)
+                      for key, value in dict(data["shards"]).items()}
+            self._lengths = {str(k): _count(v) for k, v in dict(data["files"]).items()}
+            return Committed(str(data["fingerprint"]), _count(data["start_ms"], signed=True),
+                             shards)
+        except _Damaged as exc:
+            raise UserError(f"{exc}; {START_OVER.format(dir=self.dir)}") from None
+        except (KeyError, ValueError, TypeError, AttributeError, OSError, RecursionError) as exc:
+            raise UserError(f"{path}: the offsets file is damaged ({type(exc).__name__}: {exc}); "
+                            f"{START_OVER.format(dir=self.dir)}") from None
+
+    def _checkpoint(self, shard: int, value: dict[str, Any]) -> ShardCheckpoint:
+        """One shard's entry of the offsets file, with its snapshot read."""
+        snapshot, snapshot_tick = None, None
+        name = value.get("snapshot")
+        if name:
+            if not _SNAPSHOT_NAME.fullmatch(str(name)):
+                raise ValueError(f"shard {shard} names snapshot {name!r}, not one doge writes")
+            try:
+                snapshot = (self.dir / name).read_bytes()
+            except FileNotFoundError:
+                raise _Damaged(f"{self.dir / name}: the snapshot of shard {shard} named by "
+                               f"{OFFSETS_FILE} is missing") from None
+            snapshot_tick = _count(value["snapshot_tick"])
+            self._snapshots[shard] = (name, snapshot_tick)
+        return ShardCheckpoint(_count(value["next_tick"]), snapshot, snapshot_tick)
 
     def begin(self, fingerprint: str, start_ms: int) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -120,6 +155,9 @@ class LocalDirectory:
         for topic in self.schemas:
             path = self._path(topic)
             committed = self._lengths.get(topic, 0)
+            if committed and not path.exists():
+                raise UserError(f"{path} is missing, but {OFFSETS_FILE} says it holds "
+                                f"{committed} committed bytes; {START_OVER.format(dir=self.dir)}")
             self._staged[topic] = []
             if self.fmt == "parquet":
                 self._parquet[topic].resume(committed)
@@ -127,7 +165,13 @@ class LocalDirectory:
                 continue
             if path.exists() and path.stat().st_size < committed:
                 raise UserError(f"{path} is shorter than its committed length {committed}: "
-                                "the output was modified outside doge")
+                                "the output was cut or modified outside doge; "
+                                f"{START_OVER.format(dir=self.dir)}")
+            if committed and self.fmt == "avro" and not _starts_with(path,
+                                                                     self._ocf_header(topic)):
+                raise UserError(f"{path} does not start with the Avro header this run writes: "
+                                "it was replaced or modified outside doge; "
+                                f"{START_OVER.format(dir=self.dir)}")
             handle = open(path, "ab" if path.exists() else "wb")  # noqa: SIM115
             handle.truncate(committed)  # drop what a crash left uncommitted
             handle.seek(committed)
@@ -219,26 +263,15 @@ class LocalDirectory:
         meta = {"avro.schema": self.schemas[topic].schema_str.encode(),
                 "avro.codec": AVRO_CODECS[self.codec].encode()}
         out = bytearray(b"Obj\x01")
-        out += _long(len(meta))
+        out += long_bytes(len(meta))
         for key, value in meta.items():
-            out += _long(len(key)) + key.encode() + _long(len(value)) + value
-        out += _long(0) + self._sync(topic)
+            out += long_bytes(len(key)) + key.encode() + long_bytes(len(value)) + value
+        out += long_bytes(0) + self._sync(topic)
         return bytes(out)
 
 
-def _long(value: int) -> bytes:
-    """One Avro long (zigzag varint), for container headers and block counts."""
-    z = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while z > 0x7F:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
-
 def _ocf_block(count: int, data: bytes, sync: bytes) -> bytes:
-    return _long(count) + _long(len(data)) + data + sync
+    return long_bytes(count) + long_bytes(len(data)) + data + sync
 
 
 def _compress(codec: str, data: bytes) -> bytes:

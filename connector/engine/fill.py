@@ -35,6 +35,7 @@ from connector.model.fills import convert_kind
 
 _NONE = np.array(None, dtype=object)
 _DAY_MS = 86_400_000
+_I64 = np.iinfo(np.int64)
 
 
 @attrs.frozen
@@ -309,7 +310,11 @@ def _converted(t: AvroType, values: np.ndarray, convert: str | None) -> Column:
     if convert == "decimal":
         return decimals(values, t.scale)
     if convert == "timestamp-units":
-        return values.astype(np.int64) * t.units_per_ms
+        units, ints = t.units_per_ms, values.astype(np.int64)
+        if ints.size and (ints.min() < _I64.min // units or ints.max() > _I64.max // units):
+            bad = int(ints.max()) if ints.max() > 0 else int(ints.min())
+            raise ValueError(f"time {bad} ms in {t.logical} overflows 64 bits")
+        return ints * units
     if convert == "date":
         return np.floor_divide(values.astype(np.int64), _DAY_MS)
     if convert in ("time-millis", "time-micros"):

@@ -19,6 +19,9 @@ from connector.model.validate import ValidatedModel, all_expressions
 # are drawn, what a tick does), so a run is never resumed by an engine that continues it
 # differently. 2: movers sampled in proportion to the movers, BLAKE2b-seeded streams.
 ENGINE_OUTPUT_VERSION = 2
+# timestamp-micros/-nanos fields once held milliseconds; since they hold their own units, a run of
+# a model with such fields is a new run (other models' fingerprints, and output, are unchanged).
+_SCALED_TIMES = "timestamps-in-schema-units"
 
 
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
@@ -28,6 +31,8 @@ def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
     pools = {p for e in all_expressions(model) for p in pools_of(e.tree)}
     if pools:  # fake() values: the library version and the pools' contents (builds them)
         payload["values"] = pool_identity(pools)
+    if any(f.units_per_ms != 1 for s in model.schemas.values() for f in s.fields):
+        payload["fix"] = _SCALED_TIMES
     encoded = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
 

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from connector.engine.fields import needs_fitting
 from connector.engine.fill import Builder, compile_fill
 from connector.engine.hooks import MoverHook
 from connector.errors import Problem, UserError
@@ -18,6 +19,7 @@ from connector.model.avro import FieldSpec
 from connector.model.emits import CheckedEmit, emit_expressions
 from connector.model.expr.typed import calls_plugin
 from connector.model.expr.valuefns import sequences_of
+from connector.model.limits import MAX_ARRIVALS_PER_TICK
 from connector.model.spec import SELF, KeyKind
 from connector.model.validate import CheckedTransition, ValidatedModel, check_chances_for_tick
 
@@ -40,6 +42,8 @@ class CompiledEmit:
     # (field, expression, share key): fields of one transition with the same key hold the same
     # values (same deterministic expression and field type), so they are evaluated once.
     fields: tuple[tuple[FieldSpec, ex.Compiled, int | None], ...]
+    path: str  # the emit's place in the model file, for errors
+    fitted: frozenset[str] = frozenset()  # fields whose values fields.fit_field checks
     # sequence() names its fields take numbers from, once per call: a silent replay takes them
     # too, so counters continue the same after a restart.
     sequences: tuple[str, ...] = ()
@@ -61,6 +65,8 @@ class CompiledTransition:
     emits: tuple[CompiledEmit, ...]
 
     row_wise: bool  # no plugin calls: movers of several shards may go through it together
+    emits_from_state: bool  # an emitted field reads the state left (from_state, or to_state
+    # of a `to: self` transition), so it is kept before the transition writes the new state
 
 
 @attrs.frozen
@@ -137,6 +143,11 @@ def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:
     over = check_chances_for_tick(spec, tick_ms)
     if over:
         raise UserError([Problem(m, file=spec.file, path="transitions") for m in over])
+    arrivals = spec.population.arrivals_per_ms * tick_ms
+    if arrivals > MAX_ARRIVALS_PER_TICK:
+        raise UserError([Problem(f"{arrivals:.3g} users arrive per tick of {tick_ms} ms; at "
+                                 f"most {MAX_ARRIVALS_PER_TICK:,} can", file=spec.file,
+                                 path="population.arrivals")])
     states = spec.states
     index = {s: i for i, s in enumerate(states)}
     profile_index = {p.name: i for i, p in enumerate(spec.profiles)}
@@ -159,8 +170,8 @@ def build_plan(model: ValidatedModel, tick_ms: int) -> EnginePlan:
         model=model,
         tick_ms=tick_ms,
         state_names=states,
-        state_dtype=np.int8 if len(states) < 127 else np.int16,
-        initial_states=np.array([index[s] for s, _ in spec.initial], dtype=np.int16),
+        state_dtype=np.int8 if len(states) < 127 else np.int16 if len(states) < 32767 else np.int32,
+        initial_states=np.array([index[s] for s, _ in spec.initial], dtype=np.int32),
         initial_weights=np.cumsum(weights) / weights.sum(),
         arrival_state=index[spec.population.arrival_state],
         attributes=tuple((a.name, a.type.dtype) for a in spec.attributes),
@@ -191,12 +202,15 @@ def _compile_transition(i: int, t: CheckedTransition, index: dict[str, int]
         variables=tuple((n, ex.compile_expr(c)) for n, c in t.variables),
         condition=ex.compile_expr(t.condition) if t.condition is not None else None,
         updates=tuple((a, ex.compile_expr(c)) for a, _, c in t.updates),
-        emits=tuple(_compile_emit(e, keys) for e in t.emits),
+        emits=tuple(_compile_emit(e, spec.path, keys)
+                    for e, spec in zip(t.emits, t.spec.emits, strict=True)),
         row_wise=not any(calls_plugin(c.tree) for c in checked),
+        emits_from_state=bool({"from_state", "to_state"} & {
+            name for e in t.emits for _, c in e.fields for name in ex.names_used(c.node)}),
     )
 
 
-def _compile_emit(e: CheckedEmit, keys: dict[object, int]) -> CompiledEmit:
+def _compile_emit(e: CheckedEmit, path: str, keys: dict[object, int]) -> CompiledEmit:
     key = None
     if e.key is not None:
         key = CompiledKey(null=e.key.kind is KeyKind.NULL,
@@ -206,10 +220,12 @@ def _compile_emit(e: CheckedEmit, keys: dict[object, int]) -> CompiledEmit:
     return CompiledEmit(
         e.topic,
         tuple((f, ex.compile_expr(c), _share_key(keys, f, c)) for f, c in e.fields),
-        tuple(n for c in emit_expressions(e) for n in sequences_of(c.tree)),
-        tuple((f, compile_fill(fill)) for f, fill in e.shaped),
-        key,
-        tuple((name, ex.compile_expr(c)) for name, c in e.headers),
+        path,
+        fitted=frozenset(f.name for f, c in e.fields if needs_fitting(f, c)),
+        sequences=tuple(n for c in emit_expressions(e) for n in sequences_of(c.tree)),
+        shaped=tuple((f, compile_fill(fill)) for f, fill in e.shaped),
+        key=key,
+        headers=tuple((name, ex.compile_expr(c)) for name, c in e.headers),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,17 @@ class Population:
         return buffer.getvalue()
 
     def load_bytes(self, data: bytes) -> dict[str, object]:
-        """Restore the rows written by `to_bytes`; returns the snapshot's metadata."""
+        """Restore the rows written by `to_bytes`; returns the snapshot's metadata. ValueError
+        for a snapshot that is damaged or not one of ours."""
+        try:
+            return self._load(data)
+        except (ValueError, KeyError, TypeError, IndexError, OSError, EOFError,
+                zipfile.BadZipFile) as exc:
+            # numpy's own messages suggest unsafe loading: never pass them on.
+            raise ValueError(f"not a snapshot doge wrote, or a damaged one ({type(exc).__name__})"
+                             ) from None
+
+    def _load(self, data: bytes) -> dict[str, object]:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             header = json.loads(archive["__header__"].tobytes())
             if header.get("format") != SNAPSHOT_FORMAT:

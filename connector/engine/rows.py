@@ -43,6 +43,10 @@ class ShardRows:
             return np.array([str(u) for u in self.user_ids().tolist()], dtype=object)
         if name == "session_id":
             return session_ids(self.user_ids(), self._each(lambda e, r: e.open_sessions(r)))
+        if name in ("from_state", "to_state"):
+            # Before the transition writes (vars, condition, updates) both are the state it
+            # leaves (to_state only for `to: self`); apply_transition sets them for emits.
+            name = "state"
         return self._each(lambda e, r: e.column(name, r))
 
     def _each(self, column: Callable[[ShardEngine, np.ndarray], np.ndarray]) -> np.ndarray:

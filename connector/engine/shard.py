@@ -14,6 +14,7 @@ import numpy as np
 
 from connector.core.batch import EventColumns, Moves, TickBatch
 from connector.engine import rng
+from connector.engine.errors import TransitionValueError
 from connector.engine.identity import run_fingerprint
 from connector.engine.movers import pick_movers
 from connector.engine.plan import EnginePlan
@@ -22,6 +23,7 @@ from connector.engine.rows import ShardRows
 from connector.engine.settings import SimulationSettings
 from connector.engine.transition import LazyColumns, apply_transition
 from connector.model import expr as ex
+from connector.model.expr.errors import ValueLimitError
 
 # The dominant state is recounted this often (its choice decides which numbers are drawn).
 DOMINANT_REFRESH_TICKS = 32
@@ -179,7 +181,12 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
             for group in groups:
                 together = ShardRows([engines[k] for k, _ in group], [r for _, r in group],
                                      [k for k, _ in group])
-                apply_transition(t, together, tick, time_ms, build_events, events, moves)
+                try:
+                    apply_transition(t, together, tick, time_ms, build_events, events, moves)
+                except ValueLimitError as exc:
+                    spec = plan.model.spec
+                    raise TransitionValueError(str(exc), transition=t.name, file=spec.file,
+                                               path=spec.transitions[t.index].path) from None
         for engine in engines:
             engine.arrive(tick)
             engine.tick = tick + 1

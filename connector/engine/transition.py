@@ -16,11 +16,20 @@ from connector.core.batch import EventColumns, Moves
 from connector.core.columns import Column, slice_rows
 from connector.core.types import ValueType
 from connector.engine import rng
+from connector.engine.errors import TransitionValueError
+from connector.engine.fields import fit_field
 from connector.engine.fill import Overlay, ScalarBuilder, Scope
 from connector.engine.hooks import Movers, run_hook
-from connector.engine.plan import SESSION_CLOSE, SESSION_OPEN, CompiledEmit, CompiledTransition
+from connector.engine.plan import (
+    SESSION_CLOSE,
+    SESSION_OPEN,
+    CompiledEmit,
+    CompiledTransition,
+    EnginePlan,
+)
 from connector.engine.rows import ShardRows, session_ids
 from connector.model import expr as ex
+from connector.model.avro import FieldSpec
 from connector.model.expr.ast import Name
 
 if TYPE_CHECKING:
@@ -61,6 +70,8 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
         times = time_ms + rows.stream(rng.JITTER, tick, t.index).integers(
             0, plan.tick_ms, size=rows.size, dtype=np.int64)
     fixed: dict[str, object] = {"tick": tick, "time": times, "transition": t.name}
+    if t.target >= 0:
+        fixed["to_state"] = plan.state_names[t.target]
     cols = LazyColumns(rows, fixed)
     ctx = _context(rows, cols, tick)
     variables: dict[str, np.ndarray] = {}
@@ -89,6 +100,7 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
         ctx = _context(rows, cols, tick)
     # Updates see pre-transition values: evaluate all, then write.
     new_values = [(name, compiled.evaluate_in_errstate(ctx)) for name, compiled in t.updates]
+    left = rows.gather("state") if t.emits_from_state and build_events else None
     closing = _write(t, rows, new_values)
     user_ids = rows.user_ids()
     for owner, ids in zip(rows.owners, rows.split(user_ids), strict=True):
@@ -108,6 +120,10 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
                             "transition": np.full(count, t.name, dtype=object)})
     if closing is not None:
         after.set("session_id", session_ids(user_ids, closing))
+    if left is not None:
+        after.set("from_state", left)
+        if t.target < 0:
+            after.set("to_state", left)
     ctx = _context(rows, after, tick)
     # Emits of one transition often share fields (user id, time, balance): evaluate each
     # distinct expression once, unless it draws random numbers (each draw is its own site).
@@ -128,15 +144,21 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
                 parts = rows.split(values)
                 if key is not None:
                     shared[key] = parts
+            if f.name in emit.fitted:
+                parts = [_fit(p, f, t, emit, plan) for p in parts]
             fields[f.name] = list(parts)
             if extras:
                 raw[f.name] = rows.concat(parts)
         for f, build in emit.shaped:
-            if isinstance(build, ScalarBuilder):
-                raw[f.name] = build.raw(scope)
-                column = build.column(raw[f.name])
-            else:
-                column = build(scope)
+            try:
+                if isinstance(build, ScalarBuilder):
+                    raw[f.name] = build.raw(scope)
+                    column = build.column(raw[f.name])
+                else:
+                    column = build(scope)
+            except ValueError as exc:  # a value its type cannot hold (decimals, timestamps)
+                raise TransitionValueError(str(exc), transition=t.name, file=plan.model.spec.file,
+                                           path=emit.path, topic=emit.topic, field=f.name) from None
             fields[f.name] = _split(rows, column)
         keys, headers = _keys_and_headers(emit, rows, attrs.evolve(scope, columns=Overlay(
             after, raw))) if extras else (None, [])
@@ -197,6 +219,15 @@ def _write(t: CompiledTransition, rows: ShardRows,
 
     rows.scatter(write)
     return rows.concat(closing) if closing else None
+
+
+def _fit(values: np.ndarray, f: FieldSpec, t: CompiledTransition, emit: CompiledEmit,
+         plan: EnginePlan) -> np.ndarray:
+    try:
+        return fit_field(values, f)
+    except ValueError as exc:
+        raise TransitionValueError(str(exc), transition=t.name, file=plan.model.spec.file,
+                                   path=emit.path, topic=emit.topic, field=f.name) from None
 
 
 def _context(rows: ShardRows, columns: Mapping[str, object], tick: int) -> ex.EvalContext:

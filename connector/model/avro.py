@@ -107,6 +107,15 @@ def schema_from_dict(
         raise UserError([Problem(file=file, message=msg)])
     if not isinstance(raw.get("fields"), list):
         raise UserError([Problem(file=file, message='a record needs a "fields" list')])
+    if not raw["fields"]:
+        raise UserError([Problem(file=file, message="a value schema needs at least one field "
+                                 "(a record without fields carries nothing)")])
+    text = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        msg = f"the schema holds {text[e.start]!r}, a lone surrogate, which is not valid Unicode"
+        raise UserError([Problem(file=file, message=msg)]) from None
     try:
         parsed = _parse(raw)
     except _PARSE_ERRORS as e:
@@ -115,7 +124,7 @@ def schema_from_dict(
         name=name or path.stem,
         fullname=str(parsed["name"]),
         path=path,
-        schema_str=json.dumps(raw, separators=(",", ":"), ensure_ascii=False),
+        schema_str=text,
         parsed=parsed,
         type=record_type(parsed),
     )

@@ -36,6 +36,8 @@ class Kind(enum.Enum):
 
 PRIMITIVE_KINDS: Final = frozenset({Kind.NULL, Kind.BOOLEAN, Kind.INT, Kind.LONG, Kind.FLOAT,
                                     Kind.DOUBLE, Kind.STRING, Kind.BYTES})
+# The primitive types a value can have (null carries nothing).
+PRIMITIVES: Final = frozenset(k.value for k in PRIMITIVE_KINDS if k is not Kind.NULL)
 NAMED_KINDS: Final = frozenset({Kind.RECORD, Kind.ENUM, Kind.FIXED})
 # Timestamp logical types -> how many schema units make one millisecond.
 TIMESTAMP_UNITS: Final = {
@@ -43,6 +45,9 @@ TIMESTAMP_UNITS: Final = {
     "timestamp-micros": 1_000, "local-timestamp-micros": 1_000,
     "timestamp-nanos": 1_000_000, "local-timestamp-nanos": 1_000_000,
 }
+# Logical types besides timestamps and decimals -> the base type they are defined on.
+PLAIN_LOGICAL: Final = {"date": "int", "time-millis": "int", "time-micros": "long",
+                        "uuid": "string"}
 # Logical type -> the base kinds it is defined on (elsewhere it is ignored).
 _LOGICAL_BASES: Final = {
     **{name: (Kind.LONG,) for name in TIMESTAMP_UNITS},

@@ -13,9 +13,11 @@ import re
 
 import isodate
 
+from connector.model.numbers import is_whole_number, parse_whole_number
+
 _UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000,
              "w": 604_800_000}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d|w)\s*$")
+_PATTERN = re.compile(r"^\s*([0-9]{1,20}(?:\.[0-9]{1,20})?)\s*(ms|s|min|m|h|d|w)\s*$")
 FORMS = "500ms, 30s, 1m, 17h, 2d, or ISO-8601 such as PT17H or P1D"
 
 
@@ -32,8 +34,8 @@ def parse_duration_ms(value: object) -> float:
         match = _PATTERN.match(value)
         if match:
             return float(match.group(1)) * _UNITS_MS[match.group(2)]
-        if value.strip().isascii() and value.strip().isdigit():
-            return float(value.strip())
+        if is_whole_number(value) and not value.strip().startswith(("-", "+")):
+            return float(parse_whole_number(value))
         if value.strip().upper().startswith("P"):
             return _iso_ms(value.strip().upper())
     raise ValueError(f"expected a duration such as {FORMS} (got {value!r})")

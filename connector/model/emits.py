@@ -101,8 +101,9 @@ def check_emit(c: EmitChecking, t: TransitionSpec, e: EmitSpec, names: dict[str,
 
 
 def _as_is(fill: ScalarFill) -> bool:
-    """Whether the expression's values go to the encoder as they are (no conversion)."""
-    return convert_kind(fill.type, fill.checked.type) is None
+    """Whether the expression's values go to the encoder as they are (timestamps in micro- or
+    nanoseconds too: engine/fields.py scales top-level ones)."""
+    return convert_kind(fill.type, fill.checked.type) in (None, "timestamp-units")
 
 
 def _check_key(c: EmitChecking, spec: TopicSpec, names: dict[str, ex.ExprType],

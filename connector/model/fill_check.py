@@ -24,11 +24,11 @@ from connector.model.fills import (
     Names,
     RecordFill,
     ScalarFill,
-    constant_values,
     fill_expressions,
     literal,
 )
 from connector.model.spec import FieldNode
+from connector.model.static_values import static_field_problem, static_values
 
 _L, _D, _S, _T = ValueType.LONG, ValueType.DOUBLE, ValueType.STRING, ValueType.TIMESTAMP
 
@@ -127,31 +127,26 @@ def _scalar(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str,
                       nullable=nullable, written=written)
     if checked is None:
         return None
-    problem = _static_problem(base, checked)
+    problem = _static_problem(base, checked, label)
     if problem is not None:
-        c.error(node.path, f"field '{label}': {problem}")
+        c.error(node.path, f"value {node.expression}: {problem}")
         return None
     return ScalarFill(t, checked)
 
 
-def _static_problem(t: AvroType, checked: ex.Checked) -> str | None:
-    """What is wrong with an expression for `t` that no run could fix."""
+def _static_problem(t: AvroType, checked: ex.Checked, label: str) -> str | None:
+    """What is wrong with an expression for `t` that no run could fix: the static checks of
+    record fields (enum symbols, int range), a TIMESTAMP into an int, a fixed's size."""
     if t.kind is Kind.INT and t.logical is None and checked.type is _T:
         return ("a TIMESTAMP (epoch milliseconds) does not fit an Avro int (32 bits); use "
                 "long(time) // 1000 for epoch seconds, or make the field a long with "
                 "logicalType timestamp-millis")
-    constant = constant_values(checked)
-    if constant is None:
-        return None
-    if t.kind is Kind.ENUM:
-        bad = [v for v in constant if v is not None and v not in t.symbols]
-        if bad:
-            return f"{bad[0]!r} is not a symbol of the enum: {', '.join(t.symbols)}"
-    if t.kind is Kind.FIXED and t.logical is None:
-        bad = [v for v in constant if isinstance(v, str) and len(v.encode()) != t.size]
-        if bad:
-            return f"{bad[0]!r} is not {t.size} bytes long (a fixed of size {t.size})"
-    return None
+    problem = static_field_problem(FieldSpec(label, t), checked)
+    if problem is not None or t.kind is not Kind.FIXED or t.logical is not None:
+        return problem
+    values = static_values(checked)
+    bad = [v for v in values or () if isinstance(v, str) and len(v.encode()) != t.size]
+    return f"{bad[0]!r} is not {t.size} bytes long (a fixed of size {t.size})" if bad else None
 
 
 def _array(c: Checking, t: AvroType, node: FieldNode, names: Names, label: str

@@ -125,14 +125,6 @@ class Checking(Protocol):
         ...
 
 
-def constant_values(checked: ex.Checked) -> list[Any] | None:
-    """The value of a constant expression (same on every row and tick), else None."""
-    if not ex.is_constant(checked.node):
-        return None
-    value = ex.compile_expr(checked).evaluate(ex.EvalContext(size=1, columns={}))
-    return list(value.tolist())
-
-
 def literal(value: Any) -> str:
     """An expression for a JSON default value (null, booleans, numbers, strings)."""
     if value is None:

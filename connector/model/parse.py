@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from connector.core.types import ATTRIBUTE_TYPES, ValueType
 from connector.errors import Problem
 from connector.model import format as fmt
 from connector.model.durations import parse_duration_ms
+from connector.model.expr import ExprError, parse_assignment
 from connector.model.parse_fields import (
     load_schema_ref,
     parse_fields,
@@ -42,8 +42,6 @@ ARRIVAL_KEYS = fmt.ARRIVALS.names
 ZERO_BY_TYPE = {ValueType.LONG: "0", ValueType.DOUBLE: "0.0", ValueType.BOOLEAN: "false",
                 ValueType.STRING: "''"}
 SPELLINGS = tuple(t.spelling for t in ATTRIBUTE_TYPES)
-_ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\+=|-=|\*=|/=|=(?!=))\s*(.+?)\s*$",
-                         re.DOTALL)
 
 
 def parse_model(doc: Document, base_dir: Path) -> tuple[ModelSpec | None, list[Problem]]:
@@ -104,6 +102,10 @@ def _initial(r: Reader, value: Any) -> tuple[tuple[str, float], ...]:
         return ((value, 1.0),)
     weights = r.mapping(value, "initial")
     if weights is None:
+        return ()
+    if not weights:
+        r.error("initial", "expected a state, or a mapping of states to weights; got an empty "
+                "mapping")
         return ()
     out = []
     for state, weight in weights.items():
@@ -270,11 +272,13 @@ def _updates(r: Reader, value: Any, path: str) -> list[Assignment]:
         text = r.string(item, ipath)
         if text is None:
             continue
-        match = _ASSIGNMENT.match(text)
-        if match is None:
-            r.error(ipath, f"expected an assignment such as 'balance += amount', got {text!r}")
+        try:
+            target, op, value = parse_assignment(text)
+        except ExprError as exc:
+            r.error(ipath, f"expected an assignment such as 'balance += amount', got {text!r}: "
+                    f"{exc.message} (column {exc.column})")
             continue
-        out.append(Assignment(match.group(1), match.group(2), match.group(3), ipath))
+        out.append(Assignment(target, op, value.text, ipath))
     return out
 
 
@@ -362,5 +366,6 @@ def _population(r: Reader, value: Any, default_state: str) -> PopulationSpec:
             key = next(iter(arrivals))
             count = r.number(arrivals[key], f"population.arrivals.{key}", minimum=0)
             rate = (count or 0.0) / (3_600_000.0 if key == "per_hour" else 86_400_000.0)
-    state = spec.get("arrival_state", default_state)
-    return PopulationSpec(users, rate, state if isinstance(state, str) else default_state)
+    state = (r.string(spec["arrival_state"], "population.arrival_state")
+             if "arrival_state" in spec else default_state)
+    return PopulationSpec(users, rate, state or default_state)

@@ -7,13 +7,13 @@ knows (model/fills.py). Dotted keys (`user.userId: ...`) are merged here into ne
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from connector.errors import UserError
 from connector.model import format as fmt
 from connector.model.reader import Reader
-from connector.model.source import child_path
+from connector.model.source import child_path, load_file
 from connector.model.spec import FieldNode, HeaderSpec, KeyKind, KeySpec
 
 _SCALARS = (str, int, float, bool)
@@ -142,11 +142,12 @@ def load_schema_ref(r: Reader, schema: Any, path: str, schemas_dir: Path
     stem = schema_name if schema_name.endswith(".avsc") else f"{schema_name}.avsc"
     file = schemas_dir / stem
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        r.error(path, f"schema file {file} not found (schemas are looked up in {schemas_dir})")
-        return None
-    except (OSError, ValueError) as exc:
-        r.error(path, f"schema file {file} is not valid JSON: {exc}")
+        data = load_file(file, (".avsc",)).data
+    except UserError as exc:
+        detail = "; ".join(p.message + (f" (line {p.line})" if p.line else "")
+                           for p in exc.problems)
+        missing = detail == "file not found"
+        hint = f" (schemas are looked up in {schemas_dir})" if missing else ""
+        r.error(path, f"schema file {file}: {detail}{hint}")
         return None
     return Path(schema_name).stem, data, str(file)

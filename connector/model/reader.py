@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from connector.errors import Problem
+from connector.model.numbers import is_whole_number, parse_whole_number
 from connector.model.source import Document, child_path
 
 
@@ -52,14 +54,17 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.error(path, f"expected a number, got {describe(value)}")
             return None
+        if not math.isfinite(value):
+            self.error(path, f"expected a finite number, got {value}")
+            return None
         if minimum is not None and value < minimum:
             self.error(path, f"expected a number >= {minimum:g}, got {value:g}")
             return None
         return float(value)
 
     def integer(self, value: Any, path: str, minimum: int | None = None) -> int | None:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
+        if isinstance(value, str) and is_whole_number(value):
+            value = parse_whole_number(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.error(path, f"expected a whole number, got {describe(value)}")
             return None

@@ -171,6 +171,21 @@ class ModelSpec:
     timezone: str
     jitter: bool  # spread event times uniformly inside their tick
 
+    def outgoing(self) -> dict[str, list[TransitionSpec]]:
+        """The transitions out of each state, in model order (one pass: models may be large)."""
+        out: dict[str, list[TransitionSpec]] = {s: [] for s in self.states}
+        for t in self.transitions:
+            for source in t.sources:
+                out.setdefault(source, []).append(t)
+        return out
+
+    def chance_totals(self, tick_ms: float) -> dict[str, float]:
+        """Per state: the chance per tick of leaving it, time profiles at their peak."""
+        peaks = {p.name: p.peak for p in self.profiles}
+        outgoing = self.outgoing()
+        return {s: sum(t.chance_per_tick(tick_ms) * peaks.get(t.profile or "", 1.0)
+                       for t in outgoing[s]) for s in self.states}
+
     def topic(self, name: str) -> TopicSpec:
         return next(t for t in self.topics if t.name == name)
 

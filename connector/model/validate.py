@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -20,22 +19,20 @@ from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec, LoadedSchema, parse_schema_text
 from connector.model.emits import CheckedEmit, check_emit, emit_expressions
+from connector.model.expr.lexer import KEYWORDS
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
 from connector.model.spec import SELF, KeyKind, ModelSpec, TransitionSpec
+from connector.model.zones import load_zone
 
-# Names the engine provides to every expression (besides attributes and vars).
-BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG, "time": ex.ExprType.TIMESTAMP,
-            "state": ex.ExprType.STRING, "transition": ex.ExprType.STRING,
-            "session_id": ex.ExprType.STRING, "user_key": ex.ExprType.STRING}
-INIT_BUILTINS = {"user_id": ex.ExprType.LONG, "tick": ex.ExprType.LONG,
-                 "time": ex.ExprType.TIMESTAMP}
+# Names the engine provides (besides attributes and vars), all from expr's one table.
+BUILTIN_NAMES = dict(ex.ENGINE_NAMES)
+INIT_NAMES = {n.name: n.type for n in ex.ENGINE_NAME_TABLE if n.at_creation}
+NULLABLE_NAMES = frozenset(n.name for n in ex.ENGINE_NAME_TABLE if n.nullable)
 # Schema fields filled without an explicit expression when the name matches.
-DEFAULT_FIELD_EXPRESSIONS = {"timestamp": "time", "event_time": "time", "event": "transition",
-                             "user_id": "user_id", "device_id": "user_id",
-                             "account_id": "user_id", "actor_id": "user_id",
-                             "session_id": "session_id", "state": "state",
-                             "transition": "transition", "tick": "tick"}
+DEFAULT_FIELD_EXPRESSIONS = {field: n.name for n in ex.ENGINE_NAME_TABLE for field in n.fields}
+# Kafka's rule for topic names (they are file names of the local destination too).
+TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
 @attrs.frozen
@@ -64,7 +61,8 @@ class _Checker:
         self.functions = functions
         self.problems: list[Problem] = []
         self.sites = ex.SiteCounter()
-        self.nullable_names = {"session_id"}  # plus variables whose expression may be null
+        self.nullable_names = set(NULLABLE_NAMES)  # plus variables that may be null
+        self.topic_names = {t.name for t in spec.topics}
         # Names whose definition already has an error: their uses are not reported again.
         self.broken: set[str] = _dropped_attributes(doc, spec)
         self.key_schemas: dict[str, LoadedSchema] = {}  # topic -> its record key's schema
@@ -228,17 +226,16 @@ def _check_states(c: _Checker) -> None:
         c.error("population.arrival_state", _unknown_state(spec.population.arrival_state,
                                                            spec.states))
     try:
-        zoneinfo.ZoneInfo(spec.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        c.error("timezone", f"unknown time zone {spec.timezone!r}; expected an IANA name "
-                            "such as UTC or Europe/Warsaw")
+        load_zone(spec.timezone)
+    except ValueError as exc:
+        c.error("timezone", str(exc))
     for profile in spec.profiles:
         if profile.timezone != spec.timezone:
             try:
-                zoneinfo.ZoneInfo(profile.timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                c.error(child_path(profile.path, "timezone"),
-                        f"unknown time zone {profile.timezone!r}")
+                load_zone(profile.timezone)
+            except ValueError as exc:
+                c.error(child_path(profile.path, "timezone"), str(exc))
+    profile_names = {p.name for p in spec.profiles}
     for t in spec.transitions:
         for i, source in enumerate(t.sources):
             if source not in known:
@@ -250,7 +247,7 @@ def _check_states(c: _Checker) -> None:
         if t.target not in known and t.target != SELF:
             c.error(child_path(t.path, "to"), f"transition '{t.name}': "
                     + _unknown_state(t.target, spec.states))
-        if t.profile is not None and t.profile not in {p.name for p in spec.profiles}:
+        if t.profile is not None and t.profile not in profile_names:
             c.error(child_path(t.path, "profile"), f"unknown profile '{t.profile}'; known "
                     f"profiles: {', '.join(p.name for p in spec.profiles) or '(none)'}")
     seen: dict[tuple[str, str], str] = {}
@@ -271,6 +268,10 @@ def _unknown_state(state: str, states: tuple[str, ...]) -> str:
 def _check_topics(c: _Checker) -> dict[str, LoadedSchema]:
     parsed = {}
     for topic in c.spec.topics:
+        if not TOPIC_NAME.fullmatch(topic.name) or topic.name in (".", ".."):
+            c.error(topic.path, f"topic name {topic.name!r} is not a Kafka topic name: 1 to 249 "
+                    "letters, digits, '.', '_' or '-'")
+            continue
         schema = _schema(c, topic.schema, topic.schema_file,
                          f"<inline schema of topic {topic.name}>", topic.path)
         if schema is not None:
@@ -306,25 +307,34 @@ def _schema(c: _Checker, data: dict[str, Any], file: str | None, inline: str, pa
 def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
     out = []
     for a in c.spec.attributes:
-        if a.name in BUILTINS:
+        if a.name in BUILTIN_NAMES:
             c.error(a.path, f"attribute name '{a.name}' is reserved for a built-in value")
             continue
-        checked = c.check(a.initial, child_path(a.path, "initial"), dict(INIT_BUILTINS),
+        if not ex.is_name(a.name):
+            c.error(a.path, _not_a_name("attribute", a.name))
+            continue
+        checked = c.check(a.initial, child_path(a.path, "initial"), dict(INIT_NAMES),
                           expected=(a.type,))
         if checked is not None:
             out.append((a.name, checked))
     return tuple(out)
 
 
+def _not_a_name(kind: str, name: str) -> str:
+    return (f"{kind} name {name!r} cannot be used in expressions: a name is letters, digits "
+            "and _, not starting with a digit, and not one of "
+            + ", ".join(sorted(KEYWORDS)))
+
+
 def _attribute_types(c: _Checker) -> dict[str, ex.ExprType]:
-    return {a.name: a.type for a in c.spec.attributes}
+    return {a.name: a.type for a in c.spec.attributes if ex.is_name(a.name)}
 
 
 def _check_transition(c: _Checker, t: TransitionSpec, schemas: dict[str, LoadedSchema]
                       ) -> CheckedTransition | None:
     attributes = _attribute_types(c)
-    names = {**BUILTINS, **attributes}
-    c.nullable_names = {"session_id"}
+    names = {**BUILTIN_NAMES, **attributes}
+    c.nullable_names = set(NULLABLE_NAMES)
     outer = c.broken
     broken = c.broken = set(outer)  # this transition's broken vars too
     try:
@@ -342,7 +352,14 @@ def _check_transition_body(c: _Checker, t: TransitionSpec, schemas: dict[str, Lo
         if var in names:
             c.error(vpath, f"variable '{var}' hides an attribute or built-in of the same name")
             continue
+        if not ex.is_name(var):
+            c.error(vpath, _not_a_name("variable", var))
+            continue
         checked = c.check(text, vpath, names)
+        if checked is not None and checked.type is ex.ExprType.NULL:
+            c.error(vpath, f"variable '{var}' is always null; give it a value of some type, "
+                    "e.g. if(cond, x, null)")
+            continue
         if checked is not None:
             variables.append((var, checked))
             names[var] = checked.type
@@ -406,12 +423,12 @@ def _check_chances(c: _Checker) -> None:
     """Chances out of one state sum to at most 100 % at the peak of their time profiles."""
     spec = c.spec
     peaks = {p.name: p.peak for p in spec.profiles}
-    for state in spec.states:
-        outgoing = [t for t in spec.transitions if state in t.sources]
-        # `every` chances depend on tick.ms; 1 minute is the reference for this static check,
-        # the engine re-checks with the connector's real tick.ms.
-        total = sum(t.chance_per_tick(60_000) * peaks.get(t.profile or "", 1.0) * 100
-                    for t in outgoing)
+    by_state = spec.outgoing()
+    # `every` chances depend on tick.ms; 1 minute is the reference for this static check,
+    # the engine re-checks with the connector's real tick.ms.
+    for state, chance in spec.chance_totals(60_000).items():
+        outgoing = by_state[state]
+        total = chance * 100
         if total > 100 + 1e-9:
             names = ", ".join(f"{t.name} ({t.chance_per_tick(60_000) * 100:g} %"
                               + (f" x peak {peaks[t.profile]:g}" if t.profile in peaks else "")
@@ -422,11 +439,8 @@ def _check_chances(c: _Checker) -> None:
 
 def check_chances_for_tick(spec: ModelSpec, tick_ms: float) -> list[str]:
     """States whose chances exceed 100 % at this tick length (messages), for connector checks."""
-    peaks = {p.name: p.peak for p in spec.profiles}
     out = []
-    for state in spec.states:
-        total = sum(t.chance_per_tick(tick_ms) * peaks.get(t.profile or "", 1.0)
-                    for t in spec.transitions if state in t.sources)
+    for state, total in spec.chance_totals(tick_ms).items():
         if total > 1 + 1e-9:
             out.append(f"chances out of state '{state}' sum to {total * 100:g} % per tick at "
                        f"tick.ms={tick_ms:g}")
@@ -436,16 +450,17 @@ def check_chances_for_tick(spec: ModelSpec, tick_ms: float) -> list[str]:
 def _check_reachability(c: _Checker) -> None:
     spec = c.spec
     starts = [s for s, _ in spec.initial] + [spec.population.arrival_state]
-    if any(s not in spec.states for s in starts):
+    known = set(spec.states)
+    if any(s not in known for s in starts):
         return  # reported as an unknown state: every state would look unreachable
     reached = {s for s, w in spec.initial if w > 0} | {spec.population.arrival_state}
     frontier = list(reached)
-    edges = [(s, s if t.target == SELF else t.target) for t in spec.transitions
-             for s in t.sources]
+    outgoing = spec.outgoing()
     while frontier:
         state = frontier.pop()
-        for source, target in edges:
-            if source == state and target not in reached:
+        for t in outgoing.get(state, ()):
+            target = state if t.target == SELF else t.target
+            if target not in reached:
                 reached.add(target)
                 frontier.append(target)
     for i, state in enumerate(spec.states):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 import structlog
@@ -51,9 +50,7 @@ def status_of(exc: BaseException, not_found: str, where: str) -> tuple[int, str]
         return 409, str(exc) or "The request conflicts with the connector's current state"
     if isinstance(exc, UserError):
         return 400, one_paragraph(exc)
-    # `exception` is the key both structlog renderers print as a traceback block.
-    log.error("unexpected error serving a REST request", request=where,
-              exception="".join(traceback.format_exception(exc)))
+    log.error("unexpected error serving a REST request", request=where, exc_info=exc)
     detail = " ".join(str(exc).split())
     return 500, f"Unexpected error in {where}: {type(exc).__name__}" + \
         (f": {detail}" if detail else "") + " (details in the worker's log)"

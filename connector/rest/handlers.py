@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from connector.rest import info
 from connector.rest.calls import Call, Reply
 from connector.rest.errors import RestError
+from connector.runtime.config import name_problem
 from connector.runtime.herder import NotFound
 
 RESET_MESSAGE = "The offsets for this connector have been reset successfully"
@@ -71,13 +72,9 @@ def flag(call: Call, name: str) -> bool:
 
 
 def checked_name(name: str) -> str:
-    if not name:
-        raise RestError(400, "The connector name must not be empty")
-    if "/" in name:
-        # Offsets and snapshots are keyed "<name>/...": a slash would let names collide.
-        raise RestError(400, f"Connector name {name!r} must not contain '/'")
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
-        raise RestError(400, f"Connector name {name!r} must not contain control characters")
+    problem = name_problem(name)
+    if problem is not None:
+        raise RestError(400, problem)
     return name
 
 
@@ -119,9 +116,9 @@ def list_connectors(call: Call) -> Reply:
             entry: dict[str, Any] = {}
             for kind in expand:  # unknown expansions are ignored, as Connect does
                 if kind == "status":
-                    entry["status"] = call.herder.connector_status(name)
+                    entry["status"] = call.herder.connector_status(name).to_json()
                 elif kind == "info":
-                    entry["info"] = call.herder.connector_info(name)
+                    entry["info"] = call.herder.connector_info(name).to_json()
             out[name] = entry
         except NotFound:
             continue  # deleted while we listed: left out, as Connect does
@@ -142,11 +139,11 @@ def create_connector(call: Call) -> Reply:
                              "JSON object")
     name = checked_name(raw_name.strip())
     created = call.herder.create_connector(name, with_name(name, config))
-    return Reply(201, created, location(call, name))
+    return Reply(201, created.to_json(), location(call, name))
 
 
 def get_connector(call: Call) -> Reply:
-    return Reply(200, call.herder.connector_info(call.params[0]))
+    return Reply(200, call.herder.connector_info(call.params[0]).to_json())
 
 
 def get_config(call: Call) -> Reply:
@@ -157,19 +154,20 @@ def put_config(call: Call) -> Reply:
     name = checked_name(call.params[0])
     config = with_name(name, json_object(call, "the connector config"))
     created, result = call.herder.put_connector_config(name, config)
-    return Reply(201, result, location(call, name)) if created else Reply(200, result)
+    body = result.to_json()
+    return Reply(201, body, location(call, name)) if created else Reply(200, body)
 
 
 def get_status(call: Call) -> Reply:
-    return Reply(200, call.herder.connector_status(call.params[0]))
+    return Reply(200, call.herder.connector_status(call.params[0]).to_json())
 
 
 def get_tasks(call: Call) -> Reply:
-    return Reply(200, call.herder.task_configs(call.params[0]))
+    return Reply(200, [t.to_json() for t in call.herder.task_configs(call.params[0])])
 
 
 def get_task_status(call: Call) -> Reply:
-    return Reply(200, call.herder.task_status(call.params[0], task_id(call)))
+    return Reply(200, call.herder.task_status(call.params[0], task_id(call)).to_json())
 
 
 def pause(call: Call) -> Reply:
@@ -193,7 +191,7 @@ def restart(call: Call) -> Reply:
     status = call.herder.restart_connector(name, include_tasks, only_failed)
     if not include_tasks and not only_failed:
         return Reply(204)  # Connect's backward-compatible form: no body
-    return Reply(202, status if status is not None else call.herder.connector_status(name))
+    return Reply(202, (status or call.herder.connector_status(name)).to_json())
 
 
 def restart_task(call: Call) -> Reply:
@@ -207,7 +205,7 @@ def delete_connector(call: Call) -> Reply:
 
 
 def get_offsets(call: Call) -> Reply:
-    return Reply(200, call.herder.offsets(call.params[0]))
+    return Reply(200, call.herder.offsets(call.params[0]).to_json())
 
 
 def reset_offsets(call: Call) -> Reply:

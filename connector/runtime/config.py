@@ -7,80 +7,107 @@ strings. The model is a path (relative to the config file) or an inline object.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
-from connector.model.source import Document, load_file, parse_text
+from connector.model.limits import check_settings
+from connector.model.numbers import is_whole_number, parse_whole_number
+from connector.model.source import Document, check_model_path, load_file, parse_text
+from connector.runtime.configdef import (
+    ConfigDef,
+    ConfigKey,
+    ConfigPrefix,
+    ConfigType,
+    Importance,
+)
 from connector.runtime.converters import (
+    CONVERTER_PREFIXES,
     DATAGEN,
     Formats,
     inapplicable,
     is_format_key,
     parse_formats,
 )
+from connector.serde.keys import KeyFormat
+from connector.serde.subjects import SubjectNameStrategy, parse_strategy
+
+T = TypeVar("T")
 
 CONNECTOR_CLASSES = ("io.dogeconnect.DogeSourceConnector", "DogeSourceConnector", "DogeSource")
-SUBJECT_STRATEGIES = {
-    "TopicNameStrategy": "TopicNameStrategy",
-    "RecordNameStrategy": "RecordNameStrategy",
-    "TopicRecordNameStrategy": "TopicRecordNameStrategy",
-}
-BOUNDARIES = ("tick", "ticks", "interval")
 # Like Kafka Connect (KIP-158): any other topic config of created topics, e.g. retention.ms.
 TOPIC_CONFIG_PREFIX = "topic.creation.default."
 
 
-@attrs.frozen
-class ConfigKey:
-    name: str
-    default: str | None
-    doc: str
+class Boundary(enum.Enum):
+    """Where transactions are cut (always on a tick boundary)."""
+
+    TICK = "tick"  # one transaction per tick
+    TICKS = "ticks"  # every transaction.boundary.ticks ticks
+    INTERVAL = "interval"  # every transaction.boundary.interval.ms of wall time
 
 
-KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey("connector.class", CONNECTOR_CLASSES[0], "Must name the doge source connector."),
-    ConfigKey("tasks.max", "1", "How many tasks (processes) share the shards."),
-    ConfigKey("model", None, "Path of the model file (relative to this config) or an inline "
-              "model."),
-    ConfigKey("users", None, "Initial population; default: the model's population.users, "
-              "else 1000."),
-    ConfigKey("shards", "8", "Fixed slices of the population, each with its own random streams and "
-              "offset; part of the output's identity (changing it changes the output)."),
-    ConfigKey("seed", "1", "Seed of every random stream."),
-    ConfigKey("tick.ms", "60000", "Simulated time per tick, in milliseconds."),
-    ConfigKey("start.time", "now", "Simulated time of tick 0: ISO-8601, epoch millis, or now "
-              "(resolved once at the first start and kept in the offsets)."),
-    ConfigKey("ticks", None, "How many ticks to simulate; absent: run forever."),
-    ConfigKey("pace", None, "max (as fast as possible), realtime, or a speed-up factor such as 60; "
-              "default: max when ticks is set, realtime otherwise."),
-    ConfigKey("transaction.boundary", "tick", "tick: one transaction per tick; ticks: every "
-              "transaction.boundary.ticks ticks; interval: every "
-              "transaction.boundary.interval.ms."),
-    ConfigKey("transaction.boundary.ticks", "1", "Ticks per transaction with boundary=ticks."),
-    ConfigKey("transaction.boundary.interval.ms", "1000", "Wall time per transaction with "
-              "boundary=interval (always cut on a tick boundary)."),
-    ConfigKey("snapshot.interval.ticks", "100", "Ticks between state snapshots of each shard."),
-    ConfigKey("topic.prefix", "", "Prefix of every Kafka topic name the model writes."),
-    ConfigKey("topic.creation.default.partitions", "6", "Partitions of topics created if absent."),
-    ConfigKey("topic.creation.default.replication.factor", "-1", "Replication factor of created "
-              "topics (-1: the broker default)."),
-    ConfigKey("value.format", None, "avro, json, json-schema or protobuf (default: avro with "
-              "a schema registry, json without); or Connect's value.converter. A topic's own: "
-              "topic.<topic>.value.format."),
-    ConfigKey("key.format", "string", "string or json: the user id as UTF-8 digits; bytes: an "
-              "8-byte big-endian long; avro-long or avro-string (avro = avro-long), json-schema, "
-              "protobuf: a key registered in the Schema Registry; or Connect's key.converter."),
-    ConfigKey("value.subject.name.strategy", "TopicNameStrategy", "TopicNameStrategy, "
-              "RecordNameStrategy or TopicRecordNameStrategy (Confluent class names accepted)."),
-    *(ConfigKey(name, default, doc) for name, default, doc in POSTGRES_KEYS),
-)
-KNOWN = {k.name: k for k in KEYS}
+STR, INT, LONG, CLASS = ConfigType.STRING, ConfigType.INT, ConfigType.LONG, ConfigType.CLASS
+HIGH, LOW = Importance.HIGH, Importance.LOW
+CONNECTOR_CONFIG = ConfigDef((
+    ConfigKey("connector.class", CLASS, CONNECTOR_CLASSES[0],
+              "Must name the doge source connector.", HIGH),
+    ConfigKey("tasks.max", INT, "1", "How many tasks (processes) share the shards.", HIGH,
+              minimum=1),
+    ConfigKey("model", STR, None, "Path of the model file (relative to the config file; over REST "
+              "to the worker's `models.dir`) or an inline model object.", HIGH, required=True),
+    ConfigKey("users", LONG, None, "Initial population.", minimum=0,
+              shown_default="the model's `population.users`, else 1000"),
+    ConfigKey("shards", INT, "8", "Fixed slices of the population, each with its own random "
+              "streams and offset. Part of the output's identity. Choose at least the largest "
+              "`tasks.max` you will ever use.", minimum=1),
+    ConfigKey("seed", LONG, "1", "Seed of every random stream.", minimum=0),
+    ConfigKey("tick.ms", LONG, "60000", "Simulated time per tick, in milliseconds.", minimum=1),
+    ConfigKey("start.time", STR, "now", "Time of tick 0: ISO-8601, epoch millis, or `now` "
+              "(resolved at the first start and kept in the offsets)."),
+    ConfigKey("ticks", LONG, None, "How many ticks to simulate; absent: run forever.", minimum=0),
+    ConfigKey("pace", STR, None, "`max` (backfill), `realtime` (a tick is committed once its "
+              "event time has passed), or a speed-up factor such as `60`. Live runs report how "
+              "far they lag.", shown_default="`max` if `ticks` is set, else `realtime`"),
+    ConfigKey("transaction.boundary", STR, Boundary.TICK.value, "`tick`, `ticks` (every "
+              "`transaction.boundary.ticks`), or `interval` (every "
+              "`transaction.boundary.interval.ms` of wall time); always cut on tick "
+              "boundaries."),
+    ConfigKey("transaction.boundary.ticks", INT, "1", "Ticks per transaction with "
+              "`transaction.boundary=ticks`.", LOW, minimum=1),
+    ConfigKey("transaction.boundary.interval.ms", LONG, "1000", "Wall time per transaction with "
+              "`transaction.boundary=interval`.", LOW, minimum=1),
+    ConfigKey("snapshot.interval.ticks", INT, "100", "Ticks between state snapshots of a shard "
+              "(bounds the replay after a restart).", LOW, minimum=1),
+    ConfigKey("topic.prefix", STR, "", "Prefix of the Kafka topic names."),
+    ConfigKey("topic.creation.default.partitions", INT, "6", "Partitions of topics created if "
+              "absent.", minimum=1),
+    ConfigKey("topic.creation.default.replication.factor", INT, "-1", "Replication of created "
+              "topics (-1: broker default).", LOW, minimum=-1),
+    ConfigKey("value.format", STR, None, "`avro`, `json`, `json-schema` or `protobuf`; or "
+              "Connect's `value.converter`. A topic's own: `topic.<topic>.value.format`.",
+              shown_default="`avro` with a schema registry, `json` without"),
+    ConfigKey("key.format", STR, KeyFormat.STRING.value, "`string` or `json`: the user id as "
+              "UTF-8 digits; `bytes`: an 8-byte big-endian long; `avro-long` (= `avro`), "
+              "`avro-string`, `json-schema`, `protobuf`: a key registered in the Schema Registry; "
+              "or Connect's `key.converter`. A topic's own: `topic.<topic>.key.format`."),
+    ConfigKey("value.subject.name.strategy", CLASS, SubjectNameStrategy.TOPIC.value,
+              "`TopicNameStrategy`, `RecordNameStrategy`, `TopicRecordNameStrategy` (Confluent "
+              "class names accepted)."),
+    *(ConfigKey(name, STR, default, doc) for name, default, doc in POSTGRES_KEYS),
+), (*CONVERTER_PREFIXES,
+    ConfigPrefix(TOPIC_CONFIG_PREFIX, "Any other topic config of created topics, as in Kafka "
+                 "Connect, e.g. `topic.creation.default.retention.ms=-1`. **Backfills** "
+                 "(`start.time` in the past) need it: record timestamps are event times, and "
+                 "time-based retention deletes records older than `retention.ms` at its next "
+                 "check."),))
 
 
 @attrs.frozen
@@ -97,15 +124,15 @@ class ConnectorConfig:
     start_time: str  # as configured; resolved by `resolve_start_ms`
     ticks: int | None
     pace: float | None  # None = max; 1.0 = realtime; k = k times faster than wall time
-    boundary: str
+    boundary: Boundary
     boundary_ticks: int
     boundary_interval_ms: int
     snapshot_interval_ticks: int
     topic_prefix: str
     partitions: int
     replication_factor: int
-    key_format: str
-    subject_strategy: str
+    key_format: KeyFormat
+    subject_strategy: SubjectNameStrategy
     raw: dict[str, str]
     formats: Formats = attrs.field(factory=Formats)
 
@@ -113,10 +140,22 @@ class ConnectorConfig:
     def topic_configs(self) -> dict[str, str]:
         """Topic configs for topics the connector creates (`topic.creation.default.*`)."""
         return {k.removeprefix(TOPIC_CONFIG_PREFIX): v for k, v in self.raw.items()
-                if k.startswith(TOPIC_CONFIG_PREFIX) and k not in KNOWN}
+                if k.startswith(TOPIC_CONFIG_PREFIX) and k not in CONNECTOR_CONFIG}
 
     def kafka_topic(self, model_topic: str) -> str:
         return f"{self.topic_prefix}{model_topic}"
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a connector, or None (the one rule for REST and config files)."""
+    if not name:
+        return "The connector name must not be empty"
+    if "/" in name:
+        # Offsets and snapshots are keyed "<name>/...": a slash would let names collide.
+        return f"Connector name {name!r} must not contain '/'"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
+        return f"Connector name {name!r} must not contain control characters"
+    return None
 
 
 def load_connector(path: str | Path) -> ConnectorConfig:
@@ -149,40 +188,43 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     if not isinstance(config, dict):
         raise UserError([Problem("'config' must be an object of settings", file=file,
                                  path="config")])
+    unknown = [k for k in config if k != "name" and not CONNECTOR_CONFIG.known(k)
+               and not is_format_key(k) and inapplicable(k) is None]
+    problems.extend(CONNECTOR_CONFIG.unknown_problems(
+        unknown, file, "config.",
+        {k: doc.line(f"config.{k}") if doc is not None else None for k in unknown}))
     raw: dict[str, str] = {}
     for key, value in config.items():
-        path = f"config.{key}"
-        if key == "name":
+        if key == "name" or key in unknown:
             continue
         not_here = inapplicable(key)
         if not_here is not None:
-            err(path, f"'{key}' does not apply: {not_here}")
-            continue
-        if key not in KNOWN and not key.startswith(TOPIC_CONFIG_PREFIX) and not is_format_key(key):
-            err(path, f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}, and "
-                f"{TOPIC_CONFIG_PREFIX}<topic config> (e.g. {TOPIC_CONFIG_PREFIX}retention.ms)")
+            err(f"config.{key}", f"'{key}' does not apply: {not_here}")
             continue
         if key == "model" and (isinstance(value, dict) or _is_json_object(value)):
             continue
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            err(path, f"expected a string or number, got {type(value).__name__}")
+            err(f"config.{key}", f"expected a string or number, got {type(value).__name__}")
             continue
         raw[key] = str(value)
 
     def get(key: str) -> str | None:
-        return raw.get(key, KNOWN[key].default)
+        return raw.get(key, CONNECTOR_CONFIG[key].default)
 
-    def integer(key: str, minimum: int) -> int:
-        text = get(key)
-        try:
-            value = int(str(text))
-        except ValueError:
-            err(f"config.{key}", f"expected a whole number, got {text!r}")
-            return minimum
-        if value < minimum:
-            err(f"config.{key}", f"expected a whole number >= {minimum}, got {value}")
-            return minimum
+    def integer(key: str) -> int:
+        spec = CONNECTOR_CONFIG[key]
+        value = spec.whole_number(str(get(key)))
+        if isinstance(value, str):
+            err(f"config.{key}", value)
+            return spec.minimum or 0
         return value
+
+    def choice(key: str, parse: Callable[[str], T], fallback: T) -> T:
+        try:
+            return parse(str(get(key)))
+        except UserError as exc:
+            err(f"config.{key}", "; ".join(p.message for p in exc.problems))
+            return fallback
 
     if get("connector.class") == DATAGEN:
         err("config.connector.class", f"{DATAGEN} is kafka-connect-datagen; use "
@@ -191,18 +233,12 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         err("config.connector.class", f"expected one of {', '.join(CONNECTOR_CLASSES)}, "
             f"got {get('connector.class')!r}")
     model_doc, model_dir = _model(config.get("model"), file, base_dir, err)
-    ticks = integer("ticks", 0) if get("ticks") is not None else None
+    ticks = integer("ticks") if get("ticks") is not None else None
     pace = _pace(raw.get("pace"), ticks, err)
-    boundary = str(get("transaction.boundary"))
-    if boundary not in BOUNDARIES:
-        err("config.transaction.boundary", f"expected one of {', '.join(BOUNDARIES)}, "
-            f"got {boundary!r}")
-    strategy = str(get("value.subject.name.strategy")).rsplit(".", 1)[-1]
-    if strategy not in SUBJECT_STRATEGIES:
-        err("config.value.subject.name.strategy",
-            f"expected one of {', '.join(SUBJECT_STRATEGIES)}, got {strategy!r}")
+    boundary = choice("transaction.boundary", _boundary, Boundary.TICK)
+    strategy = choice("value.subject.name.strategy", parse_strategy, SubjectNameStrategy.TOPIC)
     formats = parse_formats(raw, lambda key, message: err(f"config.{key}", message))
-    key_format = formats.key.value if formats.key is not None else "string"
+    key_format = formats.key if formats.key is not None else KeyFormat.STRING
     start = str(get("start.time"))
     if start != "now":
         try:
@@ -211,18 +247,23 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
             err("config.start.time", str(exc))
     cfg = ConnectorConfig(
         name=name, file=file, model_document=model_doc, model_dir=model_dir,
-        tasks_max=integer("tasks.max", 1),
-        users=integer("users", 0) if get("users") is not None else None,
-        shards=integer("shards", 1), seed=integer("seed", 0), tick_ms=integer("tick.ms", 1),
+        tasks_max=integer("tasks.max"),
+        users=integer("users") if get("users") is not None else None,
+        shards=integer("shards"), seed=integer("seed"), tick_ms=integer("tick.ms"),
         start_time=start, ticks=ticks, pace=pace, boundary=boundary,
-        boundary_ticks=integer("transaction.boundary.ticks", 1),
-        boundary_interval_ms=integer("transaction.boundary.interval.ms", 1),
-        snapshot_interval_ticks=integer("snapshot.interval.ticks", 1),
+        boundary_ticks=integer("transaction.boundary.ticks"),
+        boundary_interval_ms=integer("transaction.boundary.interval.ms"),
+        snapshot_interval_ticks=integer("snapshot.interval.ticks"),
         topic_prefix=str(get("topic.prefix")),
-        partitions=integer("topic.creation.default.partitions", 1),
-        replication_factor=integer("topic.creation.default.replication.factor", -1),
+        partitions=integer("topic.creation.default.partitions"),
+        replication_factor=integer("topic.creation.default.replication.factor"),
         key_format=key_format, subject_strategy=strategy, raw=raw, formats=formats,
     )
+    start_ms = parse_start_time(start) if start != "now" and not problems else None
+    for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
+                                       tick_ms=cfg.tick_ms, pace=pace, start_ms=start_ms,
+                                       ticks=ticks, tasks_max=cfg.tasks_max):
+        err(f"config.{key}", message)
     if problems:
         raise UserError(problems)
     return cfg
@@ -241,6 +282,8 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
             err("config.model", f"inline model is not valid JSON: {exc.msg} (column "
                 f"{exc.colno})")
             return Document({}, file, {}), base_dir
+        except (ValueError, RecursionError):  # JSON's own limits: the reader names them
+            return parse_text(value, f"{file or 'connector'}#config.model"), base_dir
     if value is None:
         err("config.model", "missing 'model': a path to a model file or an inline model object")
         return Document({}, file, {}), base_dir
@@ -249,10 +292,18 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
         return parse_text(json.dumps(value, indent=1), f"{file or 'connector'}#config.model"), \
             base_dir
     path = base_dir / str(value)
-    if not path.is_file():
-        err("config.model", f"model file {path} not found")
+    problem = check_model_path(path)
+    if problem is not None:
+        err("config.model", f"model file {path}: {problem}")
         return Document({}, file, {}), base_dir
     return load_file(path), path.resolve().parent
+
+
+def _boundary(text: str) -> Boundary:
+    for b in Boundary:
+        if text == b.value:
+            return b
+    raise UserError(f"expected one of {', '.join(b.value for b in Boundary)}, got {text!r}")
 
 
 def _pace(text: str | None, ticks: int | None, err: Any) -> float | None:
@@ -274,8 +325,8 @@ def _pace(text: str | None, ticks: int | None, err: Any) -> float | None:
 
 def parse_start_time(text: str) -> int:
     """Epoch milliseconds of an ISO-8601 time (UTC when no offset is given) or of epoch millis."""
-    if text.strip().isdigit():
-        return int(text)
+    if is_whole_number(text):
+        return parse_whole_number(text)
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -26,11 +26,18 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from connector.errors import UserError
+from connector.runtime.configdef import ConfigPrefix
 from connector.serde.formats import VALUE_FORMATS, Format, parse_format
 from connector.serde.keys import KeyFormat, parse_key_format
-from connector.serde.registry import parse_strategy
+from connector.serde.subjects import parse_strategy
 
 Report = Callable[[str, str], None]  # (key, message)
+# How the config tables (and the README) show the converter keys read here.
+CONVERTER_PREFIXES = tuple(ConfigPrefix(
+    f"{side}.converter", f"Connect's {side} converter class, mapped onto a {side} format (see "
+    f"[Record formats](#record-formats)); sub-keys `{side}.converter.schemas.enable`, "
+    f"`.schema.registry.url`, `.basic.auth.user.info`, `.basic.auth.credentials.source`, "
+    f"`.{side}.subject.name.strategy`.") for side in ("key", "value"))
 
 CONVERTERS: dict[str, Format] = {
     "io.confluent.connect.avro.AvroConverter": Format.AVRO,

@@ -1,12 +1,20 @@
 """The control plane's interface: what the REST layer asks of a worker, in either mode.
 
-Shapes follow Kafka Connect's REST API (the REST layer serialises these dicts as they are).
+Answers are the types of contracts.py; their `to_json()` is Kafka Connect's REST shape.
 Errors: NotFound -> 404, Conflict -> 409 (exists / rebalance in progress), UserError -> 400.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from connector.runtime.contracts import (
+    ConnectorInfo,
+    ConnectorStatus,
+    Offsets,
+    TaskConfig,
+    TaskState,
+)
 
 
 class NotFound(Exception):
@@ -27,28 +35,28 @@ class Herder(Protocol):
     def connectors(self) -> list[str]:
         """Names of all connectors of the cluster."""
 
-    def connector_info(self, name: str) -> dict[str, Any]:
-        """{"name", "config": {str: str}, "tasks": [{"connector", "task"}], "type": "source"}."""
+    def connector_info(self, name: str) -> ConnectorInfo:
+        """Its config (string values) and tasks."""
 
     def connector_config(self, name: str) -> dict[str, str]:
         """The connector's config (string values, `name` included)."""
 
-    def create_connector(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
+    def create_connector(self, name: str, config: dict[str, Any]) -> ConnectorInfo:
         """Create; Conflict if it exists, UserError if the config is invalid. Returns info."""
 
     def put_connector_config(self, name: str, config: dict[str, Any]
-                             ) -> tuple[bool, dict[str, Any]]:
+                             ) -> tuple[bool, ConnectorInfo]:
         """Create or reconfigure; (created, info). A change of the output's identity (model,
         seed, users, shards, tick.ms, start.time) is refused while offsets exist."""
 
-    def connector_status(self, name: str) -> dict[str, Any]:
-        """{"name", "connector": {"state", "worker_id"[, "trace"]}, "tasks": [...], "type"}."""
+    def connector_status(self, name: str) -> ConnectorStatus:
+        """The connector's state and each task's."""
 
-    def task_configs(self, name: str) -> list[dict[str, Any]]:
-        """[{"id": {"connector", "task"}, "config": {str: str}}] (a task's shards included)."""
+    def task_configs(self, name: str) -> list[TaskConfig]:
+        """Each task's config (its shards included)."""
 
-    def task_status(self, name: str, task: int) -> dict[str, Any]:
-        """{"id", "state", "worker_id"[, "trace"]}."""
+    def task_status(self, name: str, task: int) -> TaskState:
+        """One task's state."""
 
     def pause(self, name: str) -> None:
         """Tasks stop between transactions and stay assigned (state PAUSED)."""
@@ -60,7 +68,7 @@ class Herder(Protocol):
         """Tasks stop and are released (state STOPPED); offsets are kept."""
 
     def restart_connector(self, name: str, include_tasks: bool, only_failed: bool
-                          ) -> dict[str, Any] | None:
+                          ) -> ConnectorStatus | None:
         """Restart; with include_tasks, its tasks too (only failed ones with only_failed).
         Returns the status (for 202) when include_tasks, else None (204)."""
 
@@ -70,8 +78,8 @@ class Herder(Protocol):
     def delete_connector(self, name: str, reset_offsets: bool = False) -> None:
         """Stop and remove; with reset_offsets, its committed offsets are deleted too."""
 
-    def offsets(self, name: str) -> dict[str, Any]:
-        """{"offsets": [{"partition": {"shard": n}, "offset": {"next_tick": t, ...}}]}."""
+    def offsets(self, name: str) -> Offsets:
+        """Each shard's committed offset."""
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
         """Kafka Connect's validate response: {"name", "error_count", "groups", "configs"}."""

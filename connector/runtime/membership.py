@@ -9,19 +9,12 @@ a worker joins, leaves, or stops heartbeating for `session.timeout.ms`. No coord
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 from typing import Any, Protocol
 
 import structlog
 from confluent_kafka import Consumer, TopicPartition
 
 log = structlog.get_logger(__name__)
-
-
-def slot_of(task_keys: Iterable[tuple[str, int]], key: tuple[str, int], slots: int) -> int:
-    """Tasks take consecutive slots in (connector, task) order: an even spread over workers."""
-    ordered = sorted(task_keys)
-    return ordered.index(key) % slots
 
 
 class Membership(Protocol):
@@ -65,6 +58,7 @@ class GroupMembership:
         self._lock = threading.Lock()
         self._owned: set[int] | None = None
         self._generation = 0
+        self._closed = False
         self._consumer = Consumer({
             **consumer_conf, "group.id": f"{group_id}-workers",
             "partition.assignment.strategy": "roundrobin",
@@ -93,7 +87,8 @@ class GroupMembership:
             self._generation += 1
 
     def poll(self) -> None:
-        self._consumer.poll(0)
+        if not self._closed:
+            self._consumer.poll(0)
 
     def owned_slots(self) -> set[int] | None:
         with self._lock:
@@ -104,4 +99,6 @@ class GroupMembership:
             return self._generation
 
     def close(self) -> None:
-        self._consumer.close()
+        if not self._closed:
+            self._closed = True
+            self._consumer.close()

@@ -18,9 +18,11 @@ from connector.core.batch import TickBatch
 from connector.destinations.base import Destination, ShardCheckpoint
 from connector.engine.identity import run_fingerprint
 from connector.engine.shard import ShardEngine, step_shards
-from connector.errors import UserError
+from connector.errors import Problem, UserError
 from connector.kafka.errors import TransactionAborted
-from connector.runtime.config import resolve_start_ms
+from connector.model.limits import END_OF_CALENDAR, MAX_TIME_MS
+from connector.model.sizing import population_problem
+from connector.runtime.config import Boundary, resolve_start_ms
 from connector.runtime.pacing import Pacer
 from connector.runtime.simulation import Simulation
 
@@ -84,6 +86,12 @@ class Runner:
                 "a different model, seed or settings (or one made by an earlier engine version); "
                 "resuming would mix two runs. Reset its "
                 "offsets (or choose a new output) to start over")
+        config = self.sim.config
+        too_big = population_problem(self.sim.model.spec, settings.users, tick_ms=config.tick_ms,
+                                     ticks=config.ticks,
+                                     share=len(self.shard_ids) / settings.shards)
+        if too_big is not None:
+            raise UserError([Problem(too_big, file=config.file, path="config.users")])
         self.destination.begin(fingerprint, self.start_ms)
         self.engines = {shard: self.sim.shard(settings, shard) for shard in self.shard_ids}
         _restore(self.engines, committed.shards if committed else {})
@@ -112,6 +120,8 @@ class Runner:
         last_snapshot = {s: e.tick for s, e in self.engines.items()}
         while (total is None or self.next_tick < total) and not self.stopping:
             tick = self.next_tick
+            if self.start_ms + tick * config.tick_ms > MAX_TIME_MS:
+                raise UserError([Problem(END_OF_CALENDAR, file=config.file, path="config.ticks")])
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
@@ -136,9 +146,9 @@ class Runner:
 
     def _boundary(self, pending: int, started: float) -> bool:
         config = self.sim.config
-        if config.boundary == "ticks":
+        if config.boundary is Boundary.TICKS:
             return pending >= config.boundary_ticks
-        if config.boundary == "interval":
+        if config.boundary is Boundary.INTERVAL:
             return (time.monotonic() - started) * 1000 >= config.boundary_interval_ms
         return True
 
@@ -170,7 +180,12 @@ def _restore(engines: dict[int, ShardEngine], checkpoints: dict[int, ShardCheckp
             continue
         if checkpoint.snapshot is not None and \
                 (checkpoint.snapshot_tick or 0) <= checkpoint.next_tick:
-            engine.restore(checkpoint.snapshot)
+            try:
+                engine.restore(checkpoint.snapshot)
+            except ValueError as exc:
+                raise UserError(f"the committed snapshot of shard {shard} cannot be restored "
+                                f"({exc}); reset the connector's offsets (doge run: move the "
+                                "output directory away) to start over") from None
         targets[shard] = checkpoint.next_tick
     while True:
         behind = [e for s, e in engines.items() if e.tick < targets.get(s, 0)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import enum
 import os
 import signal
 import sys
@@ -29,6 +27,8 @@ from connector.runtime.config import ConnectorConfig, parse_connector
 from connector.runtime.converters import Formats
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import Simulation, prepare
+from connector.runtime.status import State, TaskReport
+from connector.runtime.task_process import ExitCode, ReportPipe, TaskSpec
 from connector.runtime.worker_config import WorkerConfig
 from connector.serde.records import KafkaTopicPlan, key_serializer
 from connector.serde.registry import (
@@ -37,34 +37,11 @@ from connector.serde.registry import (
     RetryNotice,
     SchemaRegistry,
     TopicSchemas,
-    parse_strategy,
 )
+from connector.serde.subjects import parse_strategy
 from connector.serde.values import given_schema, registry_schema, value_encoder
 
 log = structlog.get_logger(__name__)
-
-
-class ExitCode(enum.IntEnum):
-    """How a task process ended; the worker decides from it whether to restart."""
-
-    DONE = 0  # finished its ticks, or stopped on request
-    USER_ERROR = 2  # bad config or incompatible schema: restarting cannot help
-    FAILED = 3  # infrastructure or producer failure: restart with backoff
-    FENCED = 4  # another owner took over: restart only if we still own the task
-
-
-@attrs.frozen
-class TaskSpec:
-    """Everything a task process needs, picklable for the spawn start method."""
-
-    worker_values: dict[str, str]
-    worker_file: str | None
-    connector_data: dict[str, Any]
-    connector_file: str | None
-    base_dir: str
-    task: int
-    worker_id: str
-    parent_pid: int
 
 
 def build_config(spec: TaskSpec) -> ConnectorConfig:
@@ -82,56 +59,50 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(int(ExitCode.FAILED))
 
 
-class StatusPipe:
-    """This task's own pipe to the worker (a task killed mid-write breaks only its own pipe)."""
-
-    def __init__(self, connection: Connection | None) -> None:
-        self.connection = connection
-        self._lock = threading.Lock()  # the main and progress threads both report
-
-    def put_nowait(self, report: dict[str, Any]) -> None:
-        if self.connection is None:
-            return
-        with self._lock:
-            self.connection.send(report)
-
-
 def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
     """Entry point of a task process."""
     die_with_parent(spec.parent_pid)
-    status = StatusPipe(connection)
+    # Ctrl-C reaches the whole process group: the worker decides, and stops tasks by SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pipe = ReportPipe(connection)
     worker = WorkerConfig(spec.worker_values, spec.worker_file)
     configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
-    structlog.contextvars.bind_contextvars(task=spec.task, pid=os.getpid())
+    structlog.contextvars.bind_contextvars(connector=spec.connector_data.get("name"),
+                                           task=spec.task, pid=os.getpid())
+    _report(pipe, spec, State.RUNNING)  # alive: the hang timeout counts from here
     code = ExitCode.DONE
     try:
-        code = run_task(spec, worker, status)
+        code = run_task(spec, worker, pipe)
     except RegistryUnavailableError as exc:  # infrastructure, not a user mistake: retry later
-        _report(status, spec, "FAILED", trace=str(exc))
+        _report(pipe, spec, State.FAILED, trace=str(exc))
         log.error("task failed: schema registry unavailable", error=str(exc))
         code = ExitCode.FAILED
     except UserError as exc:
-        _report(status, spec, "FAILED", trace=str(exc))
+        _report(pipe, spec, State.FAILED, trace=str(exc))
         log.error("task failed: configuration", error=str(exc))
         code = ExitCode.USER_ERROR
     except ProducerFenced as exc:
         log.warning("task fenced by a newer owner", error=str(exc))
         code = ExitCode.FENCED
     except (ProducerFailed, InfrastructureError, TimeoutError, RuntimeError) as exc:
-        _report(status, spec, "FAILED", trace=f"{type(exc).__name__}: {exc}")
+        _report(pipe, spec, State.FAILED, trace=f"{type(exc).__name__}: {exc}")
         log.error("task failed", error=str(exc))
         code = ExitCode.FAILED
+    except Exception as exc:  # a bug: its traceback goes to the log, the task restarts
+        _report(pipe, spec, State.FAILED, trace=f"{type(exc).__name__}: {exc}")
+        log.exception("task failed unexpectedly", error=str(exc))
+        code = ExitCode.FAILED
     sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(int(code))  # skip interpreter teardown: librdkafka threads can stall it
 
 
-def run_task(spec: TaskSpec, worker: WorkerConfig, status: StatusPipe | None
-             ) -> ExitCode:
+def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode:
     config = build_config(spec)
     sim = prepare(config, worker.functions())
     shards = shards_of_task(config.shards, config.tasks_max, spec.task)
     destination = kafka_destination(worker, config, sim, spec.task, shards,
-                                    lambda n: _report(status, spec, "RUNNING",
+                                    lambda n: _report(pipe, spec, State.RUNNING,
                                                       trace=f"registry retry: {n.error}"))
     runner = Runner(sim, destination, shards)
 
@@ -139,9 +110,8 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, status: StatusPipe | None
         runner.stop()
 
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    _report(status, spec, "RUNNING")
-    reporter = threading.Thread(target=_progress, args=(runner, status, spec), daemon=True)
+    _report(pipe, spec, State.RUNNING)
+    reporter = threading.Thread(target=_progress, args=(runner, pipe, spec), daemon=True)
     reporter.start()
     try:
         start = runner.resume()
@@ -151,8 +121,8 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, status: StatusPipe | None
         destination.close()
     stats = runner.stats
     finished = config.ticks is not None and runner.next_tick >= config.ticks
-    _report(status, spec, "FINISHED" if finished else "STOPPED", next_tick=runner.next_tick,
-            events=stats.events)
+    _report(pipe, spec, State.FINISHED if finished else State.STOPPED,
+            next_tick=runner.next_tick, events=stats.events)
     log.info("task ended", finished=finished, tick=runner.next_tick, events=stats.events,
              commits=stats.commits, aborts=stats.aborts)
     return ExitCode.DONE
@@ -210,21 +180,22 @@ def _register(registry_conf: dict[str, Any], wanted: list[TopicSchemas], config:
     key_strategy = parse_strategy(formats.key_strategy) if formats.key_strategy else None
     with SchemaRegistry(registry_conf, on_retry=retry) as registry:
         return registry.register_all(
-            wanted, parse_strategy(formats.strategy or config.subject_strategy), key_strategy)
+            wanted, parse_strategy(formats.strategy) if formats.strategy
+            else config.subject_strategy, key_strategy)
 
 
-def _progress(runner: Runner, status: StatusPipe | None, spec: TaskSpec) -> None:
+def _progress(runner: Runner, pipe: ReportPipe, spec: TaskSpec) -> None:
     while True:
         time.sleep(1.0)
         s = runner.stats
-        _report(status, spec, "RUNNING", next_tick=runner.next_tick, events=s.events,
+        _report(pipe, spec, State.RUNNING, next_tick=runner.next_tick, events=s.events,
                 lag_seconds=round(s.lag_seconds, 3), commits=s.commits)
         if s.lag_seconds > 5:
             log.warning("behind schedule", lag_seconds=round(s.lag_seconds, 1))
 
 
-def _report(status: StatusPipe | None, spec: TaskSpec, state: str, **info: Any) -> None:
-    if status is None:
-        return
-    with contextlib.suppress(Exception):
-        status.put_nowait({"task": spec.task, "state": state, "pid": os.getpid(), **info})
+def _report(pipe: ReportPipe, spec: TaskSpec, state: State, next_tick: int | None = None,
+            events: int | None = None, lag_seconds: float | None = None,
+            commits: int | None = None, trace: str | None = None) -> None:
+    pipe.send(TaskReport(spec.task, state, os.getpid(), next_tick, events, lag_seconds,
+                         commits, trace))

@@ -7,7 +7,7 @@ from typing import Any
 
 from connector.errors import UserError
 from connector.model.expr import FunctionSpec
-from connector.runtime.config import KEYS, parse_connector
+from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
 from connector.runtime.simulation import prepare
 
 GROUP = "Simulation"
@@ -27,14 +27,13 @@ def validate_response(config: dict[str, Any], base_dir: Path,
             field = path.removeprefix("config.") if path.startswith("config.") else "model"
             errors.setdefault(field, []).append(p.render())
     configs: list[dict[str, Any]] = []
-    names = [k.name for k in KEYS]
-    for order, key in enumerate(KEYS, start=1):
+    names = CONNECTOR_CONFIG.names
+    for order, key in enumerate(CONNECTOR_CONFIG.keys, start=1):
         value = config.get(key.name, key.default)
         configs.append({
-            "definition": {"name": key.name, "type": "STRING", "required": key.default is None
-                           and key.name in ("model",), "default_value": key.default,
-                           "importance": "HIGH" if key.name in ("model", "tasks.max") else
-                           "MEDIUM", "documentation": key.doc, "group": GROUP, "width": "MEDIUM",
+            "definition": {"name": key.name, "type": key.type.value, "required": key.required,
+                           "default_value": key.default, "importance": key.importance.value,
+                           "documentation": key.doc, "group": GROUP, "width": "MEDIUM",
                            "display_name": key.name, "dependents": [], "order": order},
             "value": {"name": key.name, "value": value if isinstance(value, str | None)
                       else str(value), "recommended_values": [],

@@ -14,39 +14,85 @@ from typing import Any
 import attrs
 
 from connector.errors import Problem, UserError
-from connector.runtime.converters import Formats, inapplicable, is_format_key, parse_formats
+from connector.logging import kafka_logger
+from connector.runtime.configdef import (
+    ConfigDef,
+    ConfigKey,
+    ConfigPrefix,
+    ConfigType,
+    Importance,
+)
+from connector.runtime.converters import (
+    CONVERTER_PREFIXES,
+    Formats,
+    inapplicable,
+    is_format_key,
+    parse_formats,
+)
 from connector.runtime.plugins import load_plugins
 from connector.serde.registry import registry_conf
 
 SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "socket.",
                           "broker.address.family")
-PASSTHROUGH_PREFIXES = ("producer.", "consumer.", "admin.", "schema.registry.")
-KNOWN = {
-    "bootstrap.servers": None,
-    "schema.registry.url": None,
-    "basic.auth.user.info": None,
-    "group.id": "doge-connect",
-    "config.storage.topic": "doge-configs",
-    "offset.storage.topic": "doge-offsets",
-    "status.storage.topic": "doge-status",
-    "snapshot.storage.topic": "doge-snapshots",
-    "offset.storage.partitions": "1",
-    "internal.topics.replication.factor": "-1",
-    "rest.host.name": "127.0.0.1",
-    "rest.port": "8083",
-    "rest.basic.auth.user.info": None,
-    "task.restart.max.attempts": "5",
-    "task.restart.backoff.ms": "1000",
-    "snapshot.chunk.bytes": "900000",
-    "task.hang.timeout.ms": "60000",
-    "cluster.slots": "64",
-    "slots.topic": "doge-slots",
-    "models.dir": None,
-    "plugins": None,
-    "log.level": "INFO",
-    "session.timeout.ms": "10000",
-    "heartbeat.interval.ms": "2000",
-}
+STR, INT, LONG = ConfigType.STRING, ConfigType.INT, ConfigType.LONG
+HIGH, LOW = Importance.HIGH, Importance.LOW
+WORKER_CONFIG = ConfigDef((
+    ConfigKey("bootstrap.servers", ConfigType.LIST, None, "Kafka.", HIGH, required=True),
+    ConfigKey("schema.registry.url", STR, None, "Confluent-compatible registry (for Apicurio: "
+              "`.../apis/ccompat/v7`). `schema.registry.*` and `basic.auth.user.info` pass to "
+              "the registry client.", HIGH),
+    ConfigKey("basic.auth.user.info", ConfigType.PASSWORD, None, "`user:password` of the "
+              "registry.", LOW),
+    ConfigKey("group.id", STR, "doge-connect", "Workers with the same id form one cluster; also "
+              "the prefix of transactional ids.", HIGH),
+    ConfigKey("config.storage.topic", STR, "doge-configs", "Compacted topic of connector "
+              "configs (created if absent)."),
+    ConfigKey("offset.storage.topic", STR, "doge-offsets", "Compacted topic of committed "
+              "offsets (created if absent)."),
+    ConfigKey("status.storage.topic", STR, "doge-status", "Compacted topic of task statuses "
+              "(created if absent)."),
+    ConfigKey("snapshot.storage.topic", STR, "doge-snapshots", "Compacted topic of state "
+              "snapshots (created if absent)."),
+    ConfigKey("offset.storage.partitions", INT, "1", "Partitions of the offsets and snapshots "
+              "topics.", LOW, minimum=1),
+    ConfigKey("internal.topics.replication.factor", INT, "-1", "Replication of the internal "
+              "topics (-1: broker default).", LOW, minimum=-1),
+    ConfigKey("rest.host.name", STR, "127.0.0.1", "REST listener; loopback unless you say "
+              "otherwise."),
+    ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0),
+    ConfigKey("rest.basic.auth.user.info", ConfigType.PASSWORD, None, "`user:password` to require "
+              "HTTP basic auth."),
+    ConfigKey("models.dir", STR, None, "Where relative model paths of REST-created connectors "
+              "resolve.", shown_default="working directory"),
+    ConfigKey("plugins", ConfigType.LIST, None, "Plugin functions, `module:attribute`, comma "
+              "separated.", LOW),
+    ConfigKey("task.restart.max.attempts", INT, "5", "A crashed task restarts with exponential "
+              "backoff; after this many failures in a row (without progress) it and its "
+              "connector are FAILED.", minimum=0),
+    ConfigKey("task.restart.backoff.ms", LONG, "1000", "First restart delay, doubled after each "
+              "failure (at most 60 s).", LOW, minimum=0),
+    ConfigKey("task.hang.timeout.ms", LONG, "60000", "A task that stops reporting this long gets "
+              "a replacement, which fences it.", LOW, minimum=1),
+    ConfigKey("snapshot.chunk.bytes", INT, "900000", "Largest snapshot record (below the "
+              "broker's message size).", LOW, minimum=1),
+    ConfigKey("session.timeout.ms", INT, "10000", "Distributed mode: how fast a dead or paused "
+              "worker's tasks move.", minimum=1),
+    ConfigKey("heartbeat.interval.ms", INT, "2000", "Distributed mode: group heartbeats.", LOW,
+              minimum=1),
+    ConfigKey("cluster.slots", INT, "64", "Distributed mode: task slots assigned by Kafka's "
+              "group protocol.", LOW, minimum=1),
+    ConfigKey("slots.topic", STR, "doge-slots", "Distributed mode: the (empty) topic whose "
+              "partitions are the slots.", LOW),
+    ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR.", LOW),
+), (
+    ConfigPrefix("producer.", "Passed to librdkafka's producer as they are."),
+    ConfigPrefix("consumer.", "Passed to librdkafka's consumers as they are."),
+    ConfigPrefix("admin.", "Passed to librdkafka's admin client as they are."),
+    ConfigPrefix("schema.registry.", "Passed to the Schema Registry client."),
+    *CONVERTER_PREFIXES,
+    *(ConfigPrefix(p, "Applies to all three Kafka clients (SASL and SSL work by configuration "
+                      "alone).") for p in SHARED_CLIENT_PREFIXES),
+))
 
 
 @attrs.frozen
@@ -55,20 +101,22 @@ class WorkerConfig:
     file: str | None
 
     def get(self, key: str) -> str:
-        value = self.values.get(key, KNOWN.get(key))
+        value = self.values.get(key, _default(key))
         if value is None:
             raise UserError([Problem(f"'{key}' is required", file=self.file, path=key)])
         return value
 
     def optional(self, key: str) -> str | None:
-        return self.values.get(key, KNOWN.get(key))
+        return self.values.get(key, _default(key))
 
     def integer(self, key: str) -> int:
         return int(self.get(key))
 
     def client(self, kind: str) -> dict[str, Any]:
-        """librdkafka config for 'producer', 'consumer' or 'admin': shared keys + overrides."""
-        conf: dict[str, Any] = {"bootstrap.servers": self.get("bootstrap.servers")}
+        """librdkafka config for 'producer', 'consumer' or 'admin': shared keys + overrides;
+        librdkafka's own log lines go through our logging (JSON stays JSON)."""
+        conf: dict[str, Any] = {"bootstrap.servers": self.get("bootstrap.servers"),
+                                "logger": kafka_logger()}
         for key, value in self.values.items():
             if key.startswith(SHARED_CLIENT_PREFIXES):
                 conf[key] = value
@@ -116,6 +164,9 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                 file=str(p))]) from None
     except OSError as exc:
         raise UserError([Problem(f"cannot read worker config: {exc.strerror or exc}",
                                  file=str(p))]) from None
@@ -125,36 +176,39 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
         except json.JSONDecodeError as exc:
             raise UserError([Problem(f"not valid JSON: {exc.msg}", file=str(p),
                                      line=exc.lineno)]) from None
+        except (ValueError, RecursionError) as exc:  # JSON's own limits: digits, nesting
+            raise UserError([Problem(f"not valid JSON: {exc}", file=str(p))]) from None
+        if not isinstance(data, dict):
+            raise UserError([Problem("expected a JSON object of settings", file=str(p))])
         values = {str(k): str(v) for k, v in data.items()}
     else:
         values = parse_properties(text, str(p))
     return worker_config_from(values, str(p))
 
 
+def _default(key: str) -> str | None:
+    return WORKER_CONFIG[key].default if key in WORKER_CONFIG else None
+
+
 def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig:
-    problems = []
+    problems: list[Problem] = []
     parse_formats(values, lambda key, message: problems.append(Problem(message, file=file,
                                                                        path=key)))
+    others = []
     for key in values:
         not_here = inapplicable(key)
         if not_here is not None:
             problems.append(Problem(f"'{key}' does not apply: {not_here}", file=file, path=key))
-            continue
-        if is_format_key(key):
-            continue
-        if key not in KNOWN and not key.startswith(PASSTHROUGH_PREFIXES + SHARED_CLIENT_PREFIXES):
-            problems.append(Problem(
-                f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}, and prefixes "
-                f"{', '.join(PASSTHROUGH_PREFIXES + SHARED_CLIENT_PREFIXES)}", file=file, path=key))
-    for key in ("bootstrap.servers",):
-        if key not in values:
-            problems.append(Problem(f"'{key}' is required", file=file, path=key))
-    for key in ("rest.port", "offset.storage.partitions", "task.restart.max.attempts",
-                "task.restart.backoff.ms", "snapshot.chunk.bytes", "session.timeout.ms",
-                "task.hang.timeout.ms", "cluster.slots", "heartbeat.interval.ms"):
-        if key in values and not values[key].lstrip("-").isdigit():
-            problems.append(Problem(f"expected a whole number, got {values[key]!r}", file=file,
-                                    path=key))
+        elif not is_format_key(key):
+            others.append(key)
+    problems += WORKER_CONFIG.unknown_problems(others, file)
+    for spec in WORKER_CONFIG.keys:
+        if spec.required and spec.name not in values:
+            problems.append(Problem(f"'{spec.name}' is required", file=file, path=spec.name))
+        if spec.type in (ConfigType.INT, ConfigType.LONG) and spec.name in values:
+            number = spec.whole_number(values[spec.name])
+            if isinstance(number, str):
+                problems.append(Problem(number, file=file, path=spec.name))
     if problems:
         raise UserError(problems)
     return WorkerConfig(values, file)

@@ -11,7 +11,6 @@ written by fastavro (pyvalues.py): slower, never refused.
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import io
 import itertools
@@ -24,7 +23,6 @@ import fastavro
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.batch import EventColumns
 from connector.core.columns import Column
 from connector.model.avro import AvroType, FieldSpec, LoadedSchema, parsed_schema, record_type
 from connector.model.avrotypes import Kind
@@ -79,12 +77,6 @@ class EncodedBatch:
         i %= len(self)
         return self.buffer[int(self.offsets[i]) : int(self.offsets[i + 1])]
 
-    def memoryviews(self) -> list[memoryview]:
-        """Each record as a zero-copy view of the buffer."""
-        view = memoryview(self.buffer)
-        offs = self.offsets.tolist()
-        return [view[a:b] for a, b in itertools.pairwise(offs)]
-
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.values())
 
@@ -131,13 +123,6 @@ class RecordEncoder:
         self.schema_id = schema_id
         self._header = b"" if schema_id is None else header(schema_id)
 
-    def with_schema_id(self, schema_id: int | None) -> RecordEncoder:
-        """The same encoder framing records with `schema_id` (known only after registration)."""
-        other = copy.copy(self)
-        other.schema_id = schema_id
-        other._header = b"" if schema_id is None else header(schema_id)
-        return other
-
     def encode(self, columns: Mapping[str, Column], n: int | None = None) -> EncodedBatch:
         """Encode n rows: `columns` maps field name -> column of n values (extra names ignored;
         a missing one takes the schema default). Columns as in connector.core.columns."""
@@ -174,10 +159,6 @@ class RecordEncoder:
         if not self.fields:  # a record without fields is empty bytes, n times
             values = [self._header] * n
         return EncodedBatch.from_values(values)
-
-    def encode_events(self, events: EventColumns) -> EncodedBatch:
-        """Encode one emit's rows from the engine."""
-        return self.encode(events.fields, len(events))
 
 
 def encode_columns(

@@ -14,7 +14,6 @@ encoder assembles (`serde.pieces`), with the field names as constant pieces betw
 from __future__ import annotations
 
 import base64
-import copy
 import decimal
 import json
 from collections.abc import Mapping
@@ -25,7 +24,6 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from connector.core.batch import EventColumns
 from connector.core.columns import Column, to_python
 from connector.model.avro import AvroType, FieldSpec, LoadedSchema
 from connector.model.avrotypes import Kind
@@ -60,12 +58,6 @@ class JsonEncoder:
         self._keys = [("{" if i == 0 else ",") + f"{name}:" for i, name in enumerate(names)]
         self._close = b"}" if self.fields else b"{}"
 
-    def with_schema_id(self, schema_id: int | None) -> JsonEncoder:
-        """The same encoder framing records with `schema_id` (known only after registration)."""
-        other = copy.copy(self)
-        other.schema_id = schema_id if self.framed else None
-        return other
-
     @property
     def _prefix(self) -> bytes:
         framing = b"" if self.schema_id is None else header(self.schema_id)
@@ -88,10 +80,6 @@ class JsonEncoder:
         parts.append(P.constant(prefix + self._close + self._envelope[1], n))
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
-
-    def encode_events(self, events: EventColumns) -> EncodedBatch:
-        """Encode one emit's rows from the engine."""
-        return self.encode(events.fields, len(events))
 
     def lines(self, columns: Mapping[str, Column], n: int) -> list[bytes]:
         """Record by record (few rows): the same checked values through `json.dumps`."""

@@ -29,7 +29,6 @@ from connector.serde.encoder import SMALL_BATCH, EncodedBatch
 from connector.serde.formats import Format, RegistrySchema, SchemaType
 from connector.serde.jsonenc import string_pieces as json_string_pieces
 from connector.serde.values import registry_schema, value_encoder
-from connector.serde.varints import varint_bytes
 from connector.serde.wire import header
 
 
@@ -67,17 +66,20 @@ STRING_KEY_FORMATS = frozenset({KeyFormat.STRING, KeyFormat.JSON, KeyFormat.AVRO
 # default, a record key is Avro).
 RECORD_KEY_FORMATS = frozenset({KeyFormat.STRING, KeyFormat.AVRO_LONG, KeyFormat.AVRO_STRING,
                                 KeyFormat.JSON, KeyFormat.JSON_SCHEMA, KeyFormat.PROTOBUF})
+# Other spellings accepted in config: `avro` is the Avro long form.
+ALIASES = {"avro": KeyFormat.AVRO_LONG}
 
 
 def parse_key_format(text: str) -> KeyFormat:
-    """A key format from config text (`avro` = avro-long); UserError listing the choices."""
-    cleaned = text.strip().lower().replace("_", "-")
-    cleaned = "avro-long" if cleaned == "avro" else cleaned
+    """A key format from config text; UserError listing the choices otherwise."""
+    name = text.strip().lower().replace("_", "-")
     for f in KeyFormat:
-        if cleaned == f.value:
+        if name == f.value:
             return f
-    choices = ", ".join(f.value for f in KeyFormat)
-    raise UserError(f"unknown key format {text!r}; expected one of: {choices} (avro = avro-long)")
+    if name in ALIASES:
+        return ALIASES[name]
+    choices = ", ".join([f.value for f in KeyFormat] + list(ALIASES))
+    raise UserError(f"unknown key format {text!r}; expected one of: {choices}")
 
 
 @attrs.frozen
@@ -194,11 +196,11 @@ class KeySerializer:
             return user_id.to_bytes(8, "big", signed=True)
         framing, suffix = self._around
         if self.format is KeyFormat.AVRO_LONG:
-            return framing + varint_bytes((user_id << 1) ^ (user_id >> 63))
+            return framing + P.long_bytes(user_id)
         if self.format is KeyFormat.AVRO_STRING:
-            return framing + varint_bytes(len(digits) << 1) + digits
+            return framing + P.long_bytes(len(digits)) + digits
         if self.format is KeyFormat.PROTOBUF:
-            return framing + (b"\x08" + varint_bytes(user_id) if user_id else b"")
+            return framing + (b"\x08" + P.uvarint_bytes(user_id) if user_id else b"")
         return framing + digits + suffix
 
 

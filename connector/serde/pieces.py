@@ -124,6 +124,22 @@ def _quads(values: npt.NDArray[np.uint32], out: npt.NDArray[np.uint32], count: i
         rest = upper
 
 
+def long_bytes(value: int) -> bytes:
+    """One Avro int/long (zigzag varint), for values written one at a time (headers, keys)."""
+    return uvarint_bytes((value << 1) ^ (value >> 63))
+
+
+def uvarint_bytes(value: int) -> bytes:
+    """One unsigned LEB128 varint of a 64-bit value (Protobuf's int64: negatives take 10 bytes)."""
+    z = value & 0xFFFFFFFFFFFFFFFF
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
 def long_piece(values: I64) -> Piece:
     """Avro int/long: zigzag varint."""
     return varint(zigzag(values))

@@ -15,14 +15,12 @@ id, then the message-index list of the first message (one 0 byte).
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.batch import EventColumns
 from connector.core.columns import Column
 from connector.errors import Problem, UserError
 from connector.model.avro import FieldSpec, LoadedSchema
@@ -30,7 +28,6 @@ from connector.serde import pieces as P
 from connector.serde.encoder import EncodedBatch, column_of, field_errors, row_count
 from connector.serde.protofile import PROTO_TYPES, ProtoLayout, derived_layout
 from connector.serde.scalars import normalised, nulls
-from connector.serde.varints import varint_bytes
 from connector.serde.wire import header
 
 # Wire types.
@@ -116,14 +113,8 @@ class ProtobufEncoder:
         # Fields in number order, as protobuf's own serializer writes them.
         self.fields = tuple(sorted(schema.fields, key=lambda f: layout.numbers[f.name]))
         self.schema_id = schema_id
-        self._tags = [varint_bytes((layout.numbers[spec.name] << 3) | _WIRE_TYPES[spec.avro_type])
-                      for spec in self.fields]
-
-    def with_schema_id(self, schema_id: int | None) -> ProtobufEncoder:
-        """The same encoder framing records with `schema_id` (known only after registration)."""
-        other = copy.copy(self)
-        other.schema_id = schema_id
-        return other
+        self._tags = [P.uvarint_bytes((layout.numbers[spec.name] << 3)
+                                      | _WIRE_TYPES[spec.avro_type]) for spec in self.fields]
 
     def encode(self, columns: Mapping[str, Column], n: int | None = None) -> EncodedBatch:
         """Encode n rows: `columns` maps field name -> column of n values (extra names ignored)."""
@@ -140,10 +131,6 @@ class ProtobufEncoder:
                 parts.extend(_field_pieces(spec, tag, col, n, self.layout.enum_numbers))
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
-
-    def encode_events(self, events: EventColumns) -> EncodedBatch:
-        """Encode one emit's rows from the engine."""
-        return self.encode(events.fields, len(events))
 
 
 def _field_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray, n: int,

@@ -9,7 +9,6 @@ incompatible schema stops the connector before a single record is produced.
 from __future__ import annotations
 
 import contextlib
-import enum
 import importlib
 import json
 import re
@@ -32,6 +31,7 @@ with warnings.catch_warnings():
 from connector.errors import Problem, UserError
 from connector.model.avro import LoadedSchema
 from connector.serde.formats import RegistrySchema, SchemaType
+from connector.serde.subjects import SubjectNameStrategy, subject_name
 
 # confluent-kafka's client uses httpx2 when installed (its [schemaregistry] extra brings it),
 # else httpx: connection errors may come from either.
@@ -43,38 +43,6 @@ with contextlib.suppress(ImportError):
 _CONNECTION_ERRORS: tuple[type[Exception], ...] = (*_TRANSPORT_ERRORS, OSError)
 
 _RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_JAVA_PACKAGE = "io.confluent.kafka.serializers.subject."
-
-
-class SubjectNameStrategy(enum.Enum):
-    """Confluent's subject naming strategies (the Java class names are accepted in config)."""
-
-    TOPIC = "TopicNameStrategy"  # <topic>-value / <topic>-key
-    RECORD = "RecordNameStrategy"  # <record full name>
-    TOPIC_RECORD = "TopicRecordNameStrategy"  # <topic>-<record full name>
-
-
-def parse_strategy(text: str) -> SubjectNameStrategy:
-    """A strategy from config: `TopicNameStrategy`, its Java class name, or `topic`/`record`/..."""
-    name = text.strip().removeprefix(_JAVA_PACKAGE).lower().replace("_", "").replace("-", "")
-    for s in SubjectNameStrategy:
-        if name in (s.value.lower(), s.value.lower().removesuffix("namestrategy")):
-            return s
-    choices = ", ".join(s.value for s in SubjectNameStrategy)
-    raise UserError(f"unknown subject name strategy {text!r}; expected one of: {choices}")
-
-
-def subject_name(
-    strategy: SubjectNameStrategy, topic: str, record_name: str, *, key: bool = False
-) -> str:
-    """The subject for a schema; `record_name` is its full name (type name for primitives)."""
-    if strategy is SubjectNameStrategy.TOPIC:
-        return f"{topic}-{'key' if key else 'value'}"
-    if strategy is SubjectNameStrategy.RECORD:
-        return record_name
-    return f"{topic}-{record_name}"
-
-
 class RegistryError(UserError):
     """The registry refused a request in a way only the user can fix (auth, URL, invalid schema)."""
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from connector.core.batch import EventColumns
 from connector.core.columns import Column
 from connector.errors import Problem, UserError
 from connector.model.avro import LoadedSchema
@@ -26,10 +25,6 @@ class ValueEncoder(Protocol):
     def schema_id(self) -> int | None: ...
 
     def encode(self, columns: Mapping[str, Column], n: int | None = None) -> EncodedBatch: ...
-
-    def encode_events(self, events: EventColumns) -> EncodedBatch: ...
-
-    def with_schema_id(self, schema_id: int | None) -> ValueEncoder: ...
 
 
 def registry_schema(fmt: Format, schema: LoadedSchema) -> RegistrySchema | None:

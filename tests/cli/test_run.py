@@ -112,11 +112,12 @@ def test_validate_accepts_the_examples() -> None:
 
 
 def test_unknown_connector_key_lists_known_keys(tmp_path: Path) -> None:
-    """A typo in a connector key is an error naming the key and listing the known ones."""
+    """A typo in a connector key is an error naming the key, the key it probably meant, and
+    listing the known ones."""
     connector = _connector(tmp_path, tick_msec=1000)
     result = CliRunner().invoke(cli, ["run", str(connector)])
     assert result.exit_code == 2
-    assert "unknown key 'tick.msec'; known keys:" in result.output
+    assert "unknown key 'tick.msec' (did you mean 'tick.ms'?); known keys:" in result.output
     assert "tick.ms" in result.output
 
 

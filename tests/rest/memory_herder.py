@@ -14,8 +14,19 @@ from typing import Any
 import attrs
 
 from connector.errors import Problem, UserError
-from connector.runtime.config import CONNECTOR_CLASSES, KEYS, KNOWN
+from connector.runtime.config import CONNECTOR_CLASSES, CONNECTOR_CONFIG
+from connector.runtime.contracts import (
+    ConnectorInfo,
+    ConnectorState,
+    ConnectorStatus,
+    Offsets,
+    ShardOffset,
+    TaskConfig,
+    TaskId,
+    TaskState,
+)
 from connector.runtime.herder import Conflict, NotFound
+from connector.runtime.status import State
 
 WORKER_ID = "127.0.0.1:8083"
 
@@ -38,9 +49,8 @@ class _Connector:
 def _problems(config: dict[str, Any]) -> list[Problem]:
     out: list[Problem] = []
     for key, value in config.items():
-        if key != "name" and key not in KNOWN:
-            out.append(Problem(f"unknown key '{key}'; known keys: {', '.join(sorted(KNOWN))}",
-                               path=f"config.{key}"))
+        if key != "name" and not CONNECTOR_CONFIG.known(key):
+            out.extend(CONNECTOR_CONFIG.unknown_problems([key], path_prefix="config."))
         elif key != "model" and (isinstance(value, bool)
                                  or not isinstance(value, str | int | float)):
             out.append(Problem(f"expected a string or number, got {type(value).__name__}",
@@ -52,7 +62,7 @@ def _problems(config: dict[str, Any]) -> list[Problem]:
         out.append(Problem("a model is required (a path or an inline object)",
                            path="config.model"))
     for key in ("tasks.max", "shards"):
-        text = str(config.get(key, KNOWN[key].default))
+        text = str(config.get(key, CONNECTOR_CONFIG[key].default))
         if not text.isdigit() or int(text) < 1:
             out.append(Problem(f"expected a whole number >= 1, got {text!r}",
                                path=f"config.{key}"))
@@ -103,18 +113,17 @@ class MemoryHerder:
         with self._lock:
             return sorted(self._connectors)
 
-    def connector_info(self, name: str) -> dict[str, Any]:
+    def connector_info(self, name: str) -> ConnectorInfo:
         with self._lock:
             connector = self._get(name)
-            return {"name": name, "config": dict(connector.config),
-                    "tasks": [{"connector": name, "task": t}
-                              for t in range(connector.tasks_max)], "type": "source"}
+            return ConnectorInfo(name, dict(connector.config),
+                                 tuple(TaskId(name, t) for t in range(connector.tasks_max)))
 
     def connector_config(self, name: str) -> dict[str, str]:
         with self._lock:
             return dict(self._get(name).config)
 
-    def create_connector(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
+    def create_connector(self, name: str, config: dict[str, Any]) -> ConnectorInfo:
         with self._lock:
             if name in self._connectors:
                 raise Conflict(f"Connector {name} already exists")
@@ -122,7 +131,7 @@ class MemoryHerder:
             return self.connector_info(name)
 
     def put_connector_config(self, name: str, config: dict[str, Any]
-                             ) -> tuple[bool, dict[str, Any]]:
+                             ) -> tuple[bool, ConnectorInfo]:
         with self._lock:
             created = name not in self._connectors
             self._put(name, config)
@@ -139,31 +148,29 @@ class MemoryHerder:
         self._connectors[name] = _Connector(_strings(name, config),
                                             old.target if old is not None else "RUNNING")
 
-    def _task_entry(self, name: str, connector: _Connector, task: int) -> dict[str, Any]:
+    def _task_entry(self, name: str, connector: _Connector, task: int) -> TaskState:
         if task in connector.failed:
-            return {"id": task, "state": "FAILED", "worker_id": WORKER_ID,
-                    "trace": connector.failed[task]}
-        return {"id": task, "state": connector.target, "worker_id": WORKER_ID}
+            return TaskState(task, State.FAILED, WORKER_ID, connector.failed[task])
+        return TaskState(task, State(connector.target), WORKER_ID)
 
-    def connector_status(self, name: str) -> dict[str, Any]:
+    def connector_status(self, name: str) -> ConnectorStatus:
         with self._lock:
             connector = self._get(name)
-            tasks = [self._task_entry(name, connector, t) for t in range(connector.tasks_max)]
-            return {"name": name, "connector": {"state": connector.target,
-                                                "worker_id": WORKER_ID},
-                    "tasks": tasks, "type": "source"}
+            tasks = tuple(self._task_entry(name, connector, t)
+                          for t in range(connector.tasks_max))
+            return ConnectorStatus(name, ConnectorState(State(connector.target), WORKER_ID),
+                                   tasks)
 
-    def task_configs(self, name: str) -> list[dict[str, Any]]:
+    def task_configs(self, name: str) -> list[TaskConfig]:
         with self._lock:
             connector = self._get(name)
             n = connector.tasks_max
-            return [{"id": {"connector": name, "task": t},
-                     "config": {**connector.config, "task.id": str(t),
-                                "task.shards": ",".join(str(s) for s in
-                                                        range(t, connector.shards, n))}}
-                    for t in range(n)]
+            return [TaskConfig(TaskId(name, t), {
+                **connector.config, "task.id": str(t),
+                "task.shards": ",".join(str(s) for s in range(t, connector.shards, n))})
+                for t in range(n)]
 
-    def task_status(self, name: str, task: int) -> dict[str, Any]:
+    def task_status(self, name: str, task: int) -> TaskState:
         with self._lock:
             return self._task_entry(name, self._task(name, task), task)
 
@@ -180,7 +187,7 @@ class MemoryHerder:
             self._get(name).target = "STOPPED"
 
     def restart_connector(self, name: str, include_tasks: bool, only_failed: bool
-                          ) -> dict[str, Any] | None:
+                          ) -> ConnectorStatus | None:
         with self._lock:
             connector = self._get(name)
             if not include_tasks:
@@ -188,15 +195,14 @@ class MemoryHerder:
             restarting = [t for t in range(connector.tasks_max)
                           if not only_failed or t in connector.failed]
             status = self.connector_status(name)
-            for entry in status["tasks"]:
-                if entry["id"] in restarting:
-                    entry["state"] = "RESTARTING"
-                    entry.pop("trace", None)
+            tasks = tuple(attrs.evolve(t, state=State.RESTARTING, trace=None)
+                          if t.id in restarting else t for t in status.tasks)
+            state = status.connector
             if not only_failed:  # the connector itself never fails here
-                status["connector"]["state"] = "RESTARTING"
+                state = attrs.evolve(state, state=State.RESTARTING)
             for t in restarting:
                 connector.failed.pop(t, None)
-            return status
+            return ConnectorStatus(name, state, tasks)
 
     def restart_task(self, name: str, task: int) -> None:
         with self._lock:
@@ -216,18 +222,18 @@ class MemoryHerder:
                                 f"(PUT /connectors/{name}/stop)")
             self._offsets.pop(name, None)
 
-    def offsets(self, name: str) -> dict[str, Any]:
+    def offsets(self, name: str) -> Offsets:
         with self._lock:
             self._get(name)
-            return {"offsets": [{"partition": {"shard": s}, "offset": {"next_tick": t}}
-                                for s, t in sorted(self._offsets.get(name, {}).items())]}
+            return Offsets(tuple(ShardOffset(s, t, None)
+                                 for s, t in sorted(self._offsets.get(name, {}).items())))
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
         for p in _problems(config):
             errors.setdefault((p.path or "").removeprefix("config."), []).append(p.render())
         configs: list[dict[str, Any]] = []
-        for order, key in enumerate(KEYS, start=1):
+        for order, key in enumerate(CONNECTOR_CONFIG.keys, start=1):
             value = config.get(key.name, key.default)
             configs.append({
                 "definition": {"name": key.name, "type": "STRING", "required": key.name == "model",

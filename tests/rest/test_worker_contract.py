@@ -23,7 +23,7 @@ from tests.helpers import ROOT
 from tests.rest.support import RestTarget
 from tests.rest.test_contract import *  # noqa: F403  (the contract tests, collected here again)
 from tests.runtime.cluster import free_port
-from tests.runtime.harness import KafkaRun, read_events
+from tests.runtime.harness import KafkaRun
 
 pytestmark = [pytest.mark.integration]
 
@@ -97,14 +97,10 @@ def rest_target(worker: tuple[str, KafkaRun]) -> RestTarget:
 
     def fail_task(name: str, task: int) -> None:
         """kill -9 the task's process; with no restarts allowed the worker marks it FAILED."""
-        log = run.tmp / "worker.log"  # the module's worker writes its (JSON) log here
         deadline = time.monotonic() + 90
         pid = None
         while pid is None and time.monotonic() < deadline:
-            started = [e for e in read_events(log)
-                       if e.get("event") == "task process started"
-                       and e.get("connector") == name and e.get("task") == task]
-            pid = int(started[-1]["pid"]) if started else None
+            pid = run.task_pid(name, task)
             time.sleep(0.2)
         assert pid is not None, f"task {task} of {name} never started"
         os.kill(pid, signal.SIGKILL)

@@ -135,6 +135,10 @@ class KafkaRun:
                 out.append({**json.loads(r.value), "shard": int(key.rsplit("/", 1)[1])})
         return out
 
+    def task_pid(self, connector: str, task: int) -> int | None:
+        """The pid of a task's running process, from the status its worker last published."""
+        return task_status_pid(self.bootstrap, f"{self.prefix}status", connector, task)
+
     def create_topics(self, connector: dict[str, Any]) -> None:
         """Create the connector's topics as the worker would, but with no time-based retention.
 
@@ -145,6 +149,17 @@ class KafkaRun:
         ensure_topics({"bootstrap.servers": self.bootstrap}, {
             topic: (config.partitions, config.replication_factor, {"retention.ms": "-1"})
             for topic in self.topics(connector)})
+
+
+def task_status_pid(bootstrap: str, status_topic: str, connector: str, task: int) -> int | None:
+    """The pid in a task's latest status record while it is RUNNING (the status topic is the
+    stable channel for it; log text is not)."""
+    key = f"status-task-{connector}-{task}".encode()
+    latest = [r for r in read_all(bootstrap, [status_topic]) if r.key == key]
+    if not latest or not latest[-1].value:
+        return None
+    record = json.loads(latest[-1].value)
+    return int(record["pid"]) if record.get("pid") and record["state"] == "RUNNING" else None
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

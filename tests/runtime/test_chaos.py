@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
-from connector.kafka.offsets import read_latest
+from connector.kafka.log import read_latest
 from connector.kafka.topics import ensure_topics
 from tests.runtime.cluster import wait_for
 from tests.runtime.harness import (

@@ -51,7 +51,8 @@ def test_frozen_task_is_fenced(kafka_run: KafkaRun) -> None:
     wait_for(lambda: len([o for o in kafka_run.committed_offsets()
                           if o["task"] == txn_id and o["shard"] == 0]) >= 5,
              60, "task 0 to commit 5 ticks")
-    zombie = int(_started(kafka_run, proc, 0)[-1]["pid"])
+    zombie = kafka_run.task_pid(f"c{kafka_run.uid}", 0)
+    assert zombie is not None
     os.kill(zombie, signal.SIGSTOP)
     frozen_at = time.time()
     try:

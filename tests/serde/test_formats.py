@@ -50,7 +50,7 @@ def test_json_framed_and_enveloped() -> None:
     """json-schema records carry the wire header; the Connect envelope wraps schema and payload."""
     columns = random_columns(100, 9)
     plain = JsonEncoder(EVERYTHING).encode(columns)
-    framed = JsonEncoder(EVERYTHING, framed=True).with_schema_id(42).encode(columns)
+    framed = JsonEncoder(EVERYTHING, 42, framed=True).encode(columns)
     assert [v[5:] for v in framed] == list(plain)
     assert all(v[:5] == header(42) for v in framed)
     enveloped = JsonEncoder(EVERYTHING, envelope=connect_envelope(EVERYTHING)).encode(columns)
@@ -111,7 +111,7 @@ def test_protobuf_is_what_protobuf_writes(seed: int, n: int) -> None:
         columns[name][: n // 3] = default  # proto3 leaves default values out
     batch = ProtobufEncoder(EVERYTHING).encode(columns)
     assert list(batch) == [protobuf_reference(cls, EVERYTHING, r) for r in rows(columns, n)]
-    framed = ProtobufEncoder(EVERYTHING).with_schema_id(7).encode(columns)
+    framed = ProtobufEncoder(EVERYTHING, 7).encode(columns)
     assert [v[:6] for v in framed] == [header(7) + b"\x00"] * n
     assert [v[6:] for v in framed] == list(batch)
 

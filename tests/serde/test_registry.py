@@ -28,13 +28,11 @@ from connector.serde.registry import (
     RetryPolicy,
     SchemaIncompatibleError,
     SchemaRegistry,
-    SubjectNameStrategy,
     TopicSchemas,
-    parse_strategy,
     register_all,
     registry_conf,
-    subject_name,
 )
+from connector.serde.subjects import SubjectNameStrategy, parse_strategy, subject_name
 
 NO_WAIT = RetryPolicy(attempts=3, initial_backoff_s=0.0)
 

@@ -13,11 +13,10 @@ from connector.serde.formats import Format, RegistrySchema, SchemaType
 from connector.serde.registry import (
     SchemaIncompatibleError,
     SchemaRegistry,
-    SubjectNameStrategy,
     TopicSchemas,
     register_all,
-    subject_name,
 )
+from connector.serde.subjects import SubjectNameStrategy, subject_name
 from connector.serde.values import registry_schema
 
 pytestmark = pytest.mark.integration

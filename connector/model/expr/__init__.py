@@ -10,21 +10,30 @@ of (model, config, seed).
     values = compile_expr(checked).evaluate(EvalContext(n, {"balance": col}, rng=streams))
 """
 
-from connector.model.expr.analysis import is_constant, names_used
+from connector.model.expr.analysis import is_constant, names_used, possible_values
 from connector.model.expr.ast import Node
 from connector.model.expr.checker import Checked, SiteCounter, check
-from connector.model.expr.env import ENGINE_NAMES, FunctionSpec, TypeEnv
-from connector.model.expr.errors import ExprError, PluginError
+from connector.model.expr.env import (
+    ENGINE_NAME_TABLE,
+    ENGINE_NAMES,
+    EngineName,
+    FunctionSpec,
+    TypeEnv,
+)
+from connector.model.expr.errors import ExprError, PluginError, ValueLimitError
 from connector.model.expr.evaluator import Compiled, EvalContext, compile_expr
 from connector.model.expr.functions import BUILTINS
+from connector.model.expr.lexer import is_name
 from connector.model.expr.parser import expand_assignment, parse, parse_assignment
 from connector.model.expr.types import ExprType
 
 __all__ = [
     "BUILTINS",
     "ENGINE_NAMES",
+    "ENGINE_NAME_TABLE",
     "Checked",
     "Compiled",
+    "EngineName",
     "EvalContext",
     "ExprError",
     "ExprType",
@@ -33,11 +42,14 @@ __all__ = [
     "PluginError",
     "SiteCounter",
     "TypeEnv",
+    "ValueLimitError",
     "check",
     "compile_expr",
     "expand_assignment",
     "is_constant",
+    "is_name",
     "names_used",
     "parse",
     "parse_assignment",
+    "possible_values",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.model.expr.ast import Call, Name, Node, walk
+from connector.model.expr.ast import Call, ListLit, Literal, Name, Node, walk
 from connector.model.expr.functions import BUILTINS
 
 
@@ -21,3 +21,27 @@ def is_constant(node: Node) -> bool:
                                     or not BUILTINS[n.name].pure):
             return False
     return True
+
+
+def possible_values(node: Node) -> frozenset[object] | None:
+    """Every value the expression can take when it only ever picks among literals (a literal,
+    choice of literals, if/coalesce over such); None when it can compute other values."""
+    if isinstance(node, Literal):
+        return frozenset({node.value})
+    if not isinstance(node, Call):
+        return None
+    if node.name == "choice" and node.args and isinstance(node.args[0], ListLit):
+        options: tuple[Node, ...] = node.args[0].items
+    elif node.name == "if" and len(node.args) == 3:
+        options = node.args[1:]
+    elif node.name == "coalesce":
+        options = node.args
+    else:
+        return None
+    out: set[object] = set()
+    for option in options:
+        values = possible_values(option)
+        if values is None:
+            return None
+        out |= values
+    return frozenset(out)

@@ -15,10 +15,10 @@ from connector.model.expr.env import FunctionSpec, TypeEnv
 from connector.model.expr.errors import ExprError
 from connector.model.expr.functions import BUILTINS
 from connector.model.expr.lexer import KEYWORDS
-from connector.model.expr.messages import quote, require_value
+from connector.model.expr.messages import quote, require_value, unified
 from connector.model.expr.parser import ARITHMETIC, COMPARISONS
 from connector.model.expr.typed import TApply, TChoice, TConst, TName, TNode, TPlugin, sites_of
-from connector.model.expr.types import ExprType, Value, unify
+from connector.model.expr.types import ExprType, Value
 
 L, D, B, S, T, N = (
     ExprType.LONG,
@@ -367,16 +367,7 @@ class _Checker:
         if not values.items:
             raise ExprError("choice() needs at least one value in its list", values.column)
         options = tuple(self.visit(item) for item in values.items)
-        typ = options[0].type
-        for i, opt in enumerate(options[1:], start=1):
-            joined = unify(typ, opt.type)
-            if joined is None:
-                raise ExprError(
-                    f"choice values must share one type, but {quote(values.items[0])} is "
-                    f"{options[0].type} and {quote(values.items[i])} is {opt.type}",
-                    values.items[i].column,
-                )
-            typ = joined
+        typ = unified(values.items, [o.type for o in options], "choice values")
         weights = self.weights(node, len(options))
         total = weights.sum()
         cumulative = np.cumsum(weights) / total

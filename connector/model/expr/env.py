@@ -9,20 +9,50 @@ import attrs
 import numpy as np
 
 from connector.model.expr.functions import BUILTINS
-from connector.model.expr.lexer import KEYWORDS
+from connector.model.expr.lexer import is_name
 from connector.model.expr.types import ExprType
 
-# Names the engine defines for every expression (it supplies their columns at evaluation).
-ENGINE_NAMES: Mapping[str, ExprType] = MappingProxyType(
-    {
-        "user_id": ExprType.LONG,
-        "tick": ExprType.LONG,
-        "time": ExprType.TIMESTAMP,
-        "state": ExprType.STRING,
-        "transition": ExprType.STRING,
-        "session_id": ExprType.STRING,
-    }
+
+@attrs.frozen
+class EngineName:
+    """A name the engine defines for expressions (it supplies the column at evaluation).
+
+    `fields` are the record fields it fills when an emit does not say otherwise; `at_creation`:
+    also visible in attributes' initial values; `nullable`: may be null (no open session).
+    """
+
+    name: str
+    type: ExprType
+    meaning: str
+    fields: tuple[str, ...] = ()
+    at_creation: bool = False
+    nullable: bool = False
+
+
+# The one table of built-in names: the checker's environment, the default record fields and
+# the README's list all come from it (tests pin each meaning against the engine's output).
+ENGINE_NAME_TABLE: tuple[EngineName, ...] = (
+    EngineName("user_id", ExprType.LONG, "the user's id",
+               ("user_id", "device_id", "account_id", "actor_id"), at_creation=True),
+    EngineName("user_key", ExprType.STRING, "the user's id as text"),
+    EngineName("tick", ExprType.LONG, "the tick being simulated", ("tick",), at_creation=True),
+    EngineName("time", ExprType.TIMESTAMP, "the event time", ("timestamp", "event_time"),
+               at_creation=True),
+    EngineName("transition", ExprType.STRING, "the transition's name", ("event", "transition")),
+    EngineName("state", ExprType.STRING,
+               "the user's state when the value is computed: in vars, condition and updates the "
+               "state the transition leaves, in emitted fields the state it enters", ("state",)),
+    EngineName("from_state", ExprType.STRING, "the state the transition leaves",
+               ("from_state",)),
+    EngineName("to_state", ExprType.STRING,
+               "the state the transition enters (with `to: self`, the state it leaves)",
+               ("to_state",)),
+    EngineName("session_id", ExprType.STRING,
+               "the open session's id, null when none is open; a closing transition's events "
+               "carry the session it closes", ("session_id",), nullable=True),
 )
+ENGINE_NAMES: Mapping[str, ExprType] = MappingProxyType(
+    {n.name: n.type for n in ENGINE_NAME_TABLE})
 
 
 def _tuple_of_types(values: Iterable[ExprType]) -> tuple[ExprType, ...]:
@@ -47,7 +77,7 @@ class FunctionSpec:
     uses_rng: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if not self.name.isidentifier() or self.name in KEYWORDS:
+        if not is_name(self.name):
             raise ValueError(f"plugin function name {self.name!r} is not a valid identifier")
         if self.return_type == ExprType.NULL or ExprType.NULL in self.arg_types:
             raise ValueError(f"plugin function {self.name!r}: NULL is not a parameter type")
@@ -91,7 +121,7 @@ class TypeEnv:
 
     def __attrs_post_init__(self) -> None:
         for name, typ in self.names.items():
-            if not name.isidentifier() or name in KEYWORDS:
+            if not is_name(name):
                 raise ValueError(f"{name!r} cannot be used as a name in expressions")
             if typ == ExprType.NULL:
                 raise ValueError(f"name {name!r} cannot have type NULL")

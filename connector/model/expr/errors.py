@@ -20,5 +20,9 @@ class ExprError(Exception):
         return (ExprError, (self.message, self.column))
 
 
+class ValueLimitError(ValueError):
+    """A value computed at run time went past a bound of the language (a string's length)."""
+
+
 class PluginError(Exception):
     """An operator-installed plugin function misbehaved at evaluation time (not a user mistake)."""

@@ -19,7 +19,7 @@ from connector.model.expr import ops, randoms, timefns
 from connector.model.expr.ast import Call
 from connector.model.expr.callspec import NUMBERS, B, Builder, Builtin, D, L, S, T, need
 from connector.model.expr.errors import ExprError
-from connector.model.expr.messages import quote
+from connector.model.expr.messages import quote, unified
 from connector.model.expr.typed import TApply, TNode, TRandom
 from connector.model.expr.types import ExprType, Value, unify
 from connector.model.expr.valuefns import VALUE_BUILTINS
@@ -53,17 +53,7 @@ def _if(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:
 
 
 def _unified(call: Call, args: tuple[TNode, ...], what: str) -> ExprType:
-    typ = args[0].type
-    for i, arg in enumerate(args[1:], start=1):
-        joined = unify(typ, arg.type)
-        if joined is None:
-            raise ExprError(
-                f"{what} must share one type, but {quote(call.args[0])} is {args[0].type} "
-                f"and {quote(call.args[i])} is {arg.type}",
-                call.args[i].column,
-            )
-        typ = joined
-    return typ
+    return unified(call.args, [a.type for a in args], what)
 
 
 def _coalesce(call: Call, args: tuple[TNode, ...], _: int | None) -> TNode:

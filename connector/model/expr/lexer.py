@@ -7,6 +7,7 @@ import math
 import attrs
 
 from connector.model.expr.errors import ExprError
+from connector.model.numbers import MAX_DIGITS, is_digit, parse_whole_number
 
 KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null"})
 
@@ -18,6 +19,20 @@ _OPERATORS = (
 # Symbolic aliases, normalised here so the parser only knows one spelling.
 _ALIASES = {"&&": "and", "||": "or", "!": "not"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
+
+
+def is_name_start(char: str) -> bool:
+    return char.isalpha() or char == "_"
+
+
+def is_name_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` reads as one name in an expression (not a keyword, not `a-b`, not `1x`)."""
+    return (bool(text) and is_name_start(text[0]) and all(map(is_name_char, text[1:]))
+            and text not in KEYWORDS)
 
 
 @attrs.frozen
@@ -48,13 +63,13 @@ def tokenize(src: str) -> list[Token]:
         c = src[i]
         if c.isspace():
             i += 1
-        elif c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()):
+        elif is_digit(c) or (c == "." and i + 1 < n and is_digit(src[i + 1])):
             tok = _number(src, i)
             tokens.append(tok)
             i = tok.end
-        elif c.isalpha() or c == "_":
+        elif is_name_start(c):
             j = i
-            while j < n and (src[j].isalnum() or src[j] == "_"):
+            while j < n and is_name_char(src[j]):
                 j += 1
             word = src[i:j]
             kind = "keyword" if word in KEYWORDS else "name"
@@ -81,27 +96,27 @@ def tokenize(src: str) -> list[Token]:
 def _number(src: str, i: int) -> Token:
     n = len(src)
     j = i
-    while j < n and src[j].isdigit():
+    while j < n and is_digit(src[j]):
         j += 1
     is_float = False
     if j < n and src[j] == ".":
         is_float = True
         j += 1
-        while j < n and src[j].isdigit():
+        while j < n and is_digit(src[j]):
             j += 1
     if j < n and src[j] in "eE":
         k = j + 1
         if k < n and src[k] in "+-":
             k += 1
-        if k < n and src[k].isdigit():
+        if k < n and is_digit(src[k]):
             is_float = True
             j = k
-            while j < n and src[j].isdigit():
+            while j < n and is_digit(src[j]):
                 j += 1
     # '12abc' or '1.2.3' is one mistyped word, not a number followed by a name.
-    if j < n and (src[j].isalnum() or src[j] in "_."):
+    if j < n and (is_name_char(src[j]) or src[j] == "."):
         k = j
-        while k < n and (src[k].isalnum() or src[k] in "_."):
+        while k < n and (is_name_char(src[k]) or src[k] == "."):
             k += 1
         raise ExprError(f"invalid number {src[i:k]!r}", i + 1)
     text = src[i:j]
@@ -110,7 +125,9 @@ def _number(src: str, i: int) -> Token:
         if math.isinf(value):
             raise ExprError(f"number {text} is too large for a DOUBLE", i + 1)
         return Token("float", text, i, j, value)
-    return Token("int", text, i, j, int(text))
+    if len(text) > MAX_DIGITS:
+        raise ExprError(f"integer of {len(text)} digits does not fit in a LONG (64 bits)", i + 1)
+    return Token("int", text, i, j, parse_whole_number(text))
 
 
 def _string(src: str, i: int) -> Token:
@@ -130,7 +147,10 @@ def _string(src: str, i: int) -> Token:
                 digits = src[j + 2 : j + 6]
                 if len(digits) != 4 or any(d not in "0123456789abcdefABCDEF" for d in digits):
                     raise ExprError("'\\u' must be followed by 4 hex digits", j + 1)
-                out.append(chr(int(digits, 16)))
+                code = int(digits, 16)
+                if 0xD800 <= code <= 0xDFFF:
+                    raise ExprError(f"'\\u{digits}' is a lone surrogate, not a character", j + 1)
+                out.append(chr(code))
                 j += 6
                 continue
             if e not in _ESCAPES:

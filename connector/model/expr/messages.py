@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from connector.model.expr.ast import Literal, Node
 from connector.model.expr.errors import ExprError
-from connector.model.expr.types import ExprType
+from connector.model.expr.types import ExprType, unify
 
 _MAX_QUOTE = 40
 
@@ -25,3 +27,16 @@ def require_value(node: Node, typ: ExprType, nullable: bool, where: str) -> None
             f"use coalesce({node.text}, <default>)",
             node.column,
         )
+
+
+def unified(nodes: Sequence[Node], types: Sequence[ExprType], what: str) -> ExprType:
+    """The common type of values that must share one (if, choice, coalesce), or an error
+    naming the first one that does not fit; `what` names them ("choice values")."""
+    typ = types[0]
+    for i, other in enumerate(types[1:], start=1):
+        joined = unify(typ, other)
+        if joined is None:
+            raise ExprError(f"{what} must share one type, but {quote(nodes[0])} is {types[0]} "
+                            f"and {quote(nodes[i])} is {other}", nodes[i].column)
+        typ = joined
+    return typ

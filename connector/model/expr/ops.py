@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from connector.model.expr.errors import ValueLimitError
 from connector.model.expr.types import Value
+from connector.model.limits import MAX_STRING_CHARS
 
 # Largest doubles that still fit int64 (2**63 itself does not), for saturating conversion.
 _LONG_MAX_F = 9223372036854774784.0
@@ -113,9 +115,20 @@ def obj(v: Value) -> Value:
 
 
 def concat(a: Value, b: Value) -> Value:
+    """'+' of STRINGs, refusing results longer than MAX_STRING_CHARS before building them."""
+    if _longest(a) + _longest(b) > MAX_STRING_CHARS:
+        raise ValueLimitError(f"a string would be longer than {MAX_STRING_CHARS:,} characters "
+                              f"(the limit of a string value)")
     if isinstance(a, str) and isinstance(b, str):
         return a + b
     return np.add(obj(a), obj(b))
+
+
+def _longest(v: Value) -> int:
+    if isinstance(v, str):
+        return len(v)
+    items = np.asarray(v, dtype=object).ravel().tolist()
+    return max(map(len, items), default=0)
 
 
 _NONE = np.empty((), dtype=object)  # a 0-d None, so equality is element-wise
@@ -167,6 +180,7 @@ def to_string(kind: str, v: Value) -> Value:
     else:
         # Via StringDType: same shortest-repr text as str(), twice as fast as '<U' arrays.
         text = arr.astype(_STRING_DTYPE)
+    text = np.asarray(text)  # np.strings.add of 0-d arrays gives a scalar, not a 0-d array
     if text.ndim == 0:
         return str(text[()])
     return text.astype(object)

@@ -1,0 +1,62 @@
+"""The config tables: unknown keys with a suggestion, whole numbers, and the README's tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector.errors import UserError
+from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
+from connector.runtime.worker_config import WORKER_CONFIG, worker_config_from
+from scripts.config_tables import with_tables
+from tests.helpers import ROOT, banking_model
+
+
+def test_readme_tables_are_generated_from_the_config_tables() -> None:
+    """The README's config tables are what the tables in the code say (scripts/config_tables.py
+    rewrites them)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert with_tables(readme) == readme, "run .venv/bin/python scripts/config_tables.py"
+
+
+def test_unknown_connector_keys_suggest_and_list_the_known_ones_once(tmp_path: Path) -> None:
+    """Each unknown key is one problem with its closest known key; the known list comes once."""
+    data = {"name": "c", "config": {"connector.class": "DogeSource", "model": banking_model(),
+                                    "tick.msec": "1000", "tasks.maks": "2", "zzz": "1"}}
+    with pytest.raises(UserError) as info:
+        parse_connector(data, "c.json", tmp_path)
+    messages = {p.path: p.message for p in info.value.problems}
+    assert messages["config.tick.msec"].startswith("unknown key 'tick.msec' (did you mean "
+                                                   "'tick.ms'?)")
+    assert messages["config.tasks.maks"].startswith("unknown key 'tasks.maks' (did you mean "
+                                                    "'tasks.max'?)")
+    assert messages["config.zzz"].startswith("unknown key 'zzz'; known keys: ")
+    assert str(info.value).count("known keys:") == 1
+
+
+def test_unknown_worker_key_suggests_the_close_one() -> None:
+    """A worker typo names the key it probably meant; passthrough prefixes are accepted."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "k:9092", "grup.id": "g",
+                            "producer.linger.ms": "5", "sasl.mechanism": "PLAIN"}, "w.properties")
+    [problem] = info.value.problems
+    assert problem.path == "grup.id"
+    assert problem.message.startswith("unknown key 'grup.id' (did you mean 'group.id'?)")
+
+
+def test_worker_whole_numbers_are_checked() -> None:
+    """Every whole-number worker key is checked, with its minimum."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "k", "rest.port": "http",
+                            "cluster.slots": "0"}, None)
+    assert {p.path: p.message for p in info.value.problems} == {
+        "rest.port": "expected a whole number (digits 0-9), got 'http'",
+        "cluster.slots": "expected a whole number >= 1, got 0"}
+
+
+def test_every_key_has_a_doc_and_a_unique_name() -> None:
+    """The tables document every key, once."""
+    for table in (CONNECTOR_CONFIG, WORKER_CONFIG):
+        assert len(set(table.names)) == len(table.names)
+        assert all(k.doc for k in table.keys)

@@ -1,0 +1,56 @@
+"""One log stream: structlog events, stdlib records and librdkafka's lines all render alike."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+import structlog
+from confluent_kafka import Producer
+
+from connector.logging import configure, kafka_logger
+
+
+def _json_lines(text: str) -> list[dict[str, object]]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return [json.loads(line) for line in lines]  # every line must parse
+
+
+def test_exception_traceback_survives_in_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """log.exception renders the traceback as structured JSON, not hand-formatted text."""
+    configure("INFO", json=True)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        structlog.get_logger("t").exception("it failed", task=3)
+    [event] = _json_lines(capsys.readouterr().err)
+    assert event["event"] == "it failed" and event["task"] == 3
+    traces = event["exception"]
+    assert isinstance(traces, list) and len(traces) == 1
+    assert traces[0]["exc_type"] == "ValueError" and traces[0]["exc_value"] == "boom"
+
+
+def test_stdlib_records_are_json_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """A library's stdlib logging record is a JSON line with its logger's name."""
+    configure("INFO", json=True)
+    logging.getLogger("some.library").warning("careful: %s", "disk")
+    [event] = _json_lines(capsys.readouterr().err)
+    assert event == {**event, "event": "careful: disk", "logger": "some.library",
+                     "level": "warning"}
+
+
+def test_librdkafka_lines_go_through_the_logger(capsys: pytest.CaptureFixture[str]) -> None:
+    """librdkafka's own lines (a refused connection) arrive as JSON, never as raw %3|... text."""
+    configure("INFO", json=True)
+    producer = Producer({"bootstrap.servers": "127.0.0.1:1", "logger": kafka_logger(),
+                         "reconnect.backoff.ms": 10, "socket.connection.setup.timeout.ms": 1000})
+    deadline = time.monotonic() + 10
+    err = ""
+    while time.monotonic() < deadline and "librdkafka" not in err:
+        producer.poll(0.2)
+        err += capsys.readouterr().err
+    events = _json_lines(err)
+    assert any(e.get("logger") == "librdkafka" for e in events), err
+    assert "%3|" not in err
