@@ -87,8 +87,6 @@ def _model_connector(model: Model, settings: Settings) -> ConnectorConfig:
     keys = settings.keys()
     tick_ms = settings.tick_ms or DEFAULT_TICK_MS
     keys.setdefault("ticks", str(max(1, DAY_MS // max(int(tick_ms), 1))))
-    # As `doge run MODEL`: commit about once a second of wall time (never changes the output).
-    keys.setdefault("transaction.boundary", "interval")
     data = {"name": settings.name or model.name, "config": {"model": document.data, **keys}}
     config = parse_connector(data, None, model.base_dir)
     # The model keeps its own document: problems found later still name the builder's lines.

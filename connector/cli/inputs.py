@@ -144,8 +144,6 @@ def load_target(target: str, overrides: Overrides) -> ConnectorConfig:
     keys = overrides.keys()
     tick_ms = overrides.tick_ms or 60_000
     keys.setdefault("ticks", str(max(1, DAY_MS // tick_ms)))
-    # Commit about once a second of wall time, always on tick boundaries (never changes output).
-    keys.setdefault("transaction.boundary", "interval")
     name = overrides.name or _model_name(doc.data) or path.stem
     data = {"name": name, "config": {"model": str(path.resolve()), **keys}}
     return parse_connector(data, str(path), path.resolve().parent)

@@ -122,6 +122,10 @@ class Runner:
             tick = self.next_tick
             if self.start_ms + tick * config.tick_ms > MAX_TIME_MS:
                 raise UserError([Problem(END_OF_CALENDAR, file=config.file, path="config.ticks")])
+            if pending and self._idle_commit(pacer, tick):
+                # Nothing to do until the tick is due: commit what is done instead of holding it.
+                self._commit(last_snapshot, force_snapshot=False)
+                pending, boundary_started = 0, time.monotonic()
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
@@ -151,6 +155,11 @@ class Runner:
         if config.boundary is Boundary.INTERVAL:
             return (time.monotonic() - started) * 1000 >= config.boundary_interval_ms
         return True
+
+    def _idle_commit(self, pacer: Pacer, tick: int) -> bool:
+        """With interval boundaries, whether the loop is about to wait for `tick` (a paced run
+        commits each tick as it is due, not only once the interval has passed)."""
+        return self.sim.config.boundary is Boundary.INTERVAL and pacer.due_in(tick) > 0
 
     def _commit(self, last_snapshot: dict[int, int], force_snapshot: bool) -> None:
         interval = self.sim.config.snapshot_interval_ticks
