@@ -50,11 +50,13 @@ class KafkaDestination:
         self.shards = shards
         self.shard_count = shard_count
         self.topics = topics
+        # No `partitioner`: every record is given its partition (serde/records.py), so
+        # librdkafka's would never run.
         self.producer_conf = {
             "enable.idempotence": True, "acks": "all", "linger.ms": 20,
             "batch.size": 1_000_000, "compression.type": "lz4",
             "queue.buffering.max.messages": 2_000_000, "queue.buffering.max.kbytes": 1_048_576,
-            "transaction.timeout.ms": 60_000, "partitioner": "murmur2_random",
+            "transaction.timeout.ms": 60_000,
             **producer_conf, "transactional.id": identity.transactional_id()}
         self.consumer_conf = consumer_conf
         self.offsets_topic = offsets_topic
