@@ -31,7 +31,6 @@ from connector.runtime.status import State, TaskReport
 from connector.runtime.task_process import ExitCode, ReportPipe, TaskSpec
 from connector.runtime.worker_config import WorkerConfig
 from connector.serde.records import KafkaTopicPlan, key_serializer
-from connector.serde.userkeys import UserKeys
 from connector.serde.registry import (
     RegisteredTopic,
     RegistryUnavailableError,
@@ -40,6 +39,7 @@ from connector.serde.registry import (
     TopicSchemas,
 )
 from connector.serde.subjects import parse_strategy
+from connector.serde.userkeys import UserKeys
 from connector.serde.values import given_schema, registry_schema, value_encoder
 
 log = structlog.get_logger(__name__)

@@ -39,7 +39,7 @@ class UserKeys:
         self._grow(int(ids.max()) + 1, count)
         table = self._bytes
         values = table[ids]
-        missing = np.equal(values, None)
+        missing = values == None  # noqa: E711 (elementwise: which ids have no key yet)
         parts = self._parts[count]
         if missing.any():
             new = np.unique(ids[missing])
