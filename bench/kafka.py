@@ -161,12 +161,15 @@ def create_topics(args: argparse.Namespace, skip: set[str]) -> None:
     if "formats" not in skip:
         kinds += [kind_of(1, f, r, args.boundary) for f in FORMATS
                   for r in range(args.repeat, args.repeat + args.format_rounds)]
+    # Event times lie in 2024: time-based retention (24 h on the shared broker) would delete
+    # the records before they are counted.
+    keep = {"retention.ms": "-1"}
     for kind in dict.fromkeys(kinds):
         for topic in model_topics():
-            wanted[prefix(args, kind) + topic] = (PARTITIONS, -1, {})
+            wanted[prefix(args, kind) + topic] = (PARTITIONS, -1, keep)
     if "java" not in skip:
         # Kafka's own producer writes as many partitions per transaction as one task does.
-        wanted[prefix(args, "java")] = (PARTITIONS * len(model_topics()), -1, {})
+        wanted[prefix(args, "java")] = (PARTITIONS * len(model_topics()), -1, keep)
     ensure_topics(admin, wanted)
     # Many topics at once: wait until every partition has a leader (reads of the offsets topic
     # right after creation otherwise meet NOT_LEADER_FOR_PARTITION).
@@ -195,29 +198,38 @@ def committed_records(bootstrap: str, topics: list[str], timeout_s: float = 120)
             time.sleep(0.5)
 
 
-def _count_committed(bootstrap: str, topics: list[str]) -> int:
+def _count_committed(bootstrap: str, topics: list[str], timeout_s: float = 120) -> int:
+    """Read every partition up to its high watermark at the start of the read. The position,
+    not PARTITION_EOF, says when a partition is done: a commit returns before the coordinator
+    writes its markers, and until then read_committed stops short of the watermark."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"count-{uuid.uuid4()}",
                          "isolation.level": "read_committed", "enable.auto.commit": False,
-                         "enable.partition.eof": True, "fetch.max.bytes": 52_428_800})
+                         "auto.offset.reset": "earliest", "fetch.max.bytes": 52_428_800})
     try:
         meta = consumer.list_topics(timeout=30).topics
-        parts = []
+        ends: dict[tuple[str, int], int] = {}
         for topic in topics:
             if topic not in meta or not meta[topic].partitions or meta[topic].error is not None:
                 raise KafkaException(KafkaError(KafkaError.NOT_LEADER_FOR_PARTITION,
                                                 f"{topic} has no partitions yet", retriable=True))
-            parts += [TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta[topic].partitions]
-        consumer.assign(parts)
-        left, count = len(parts), 0
-        while left:
-            for msg in consumer.consume(100_000, 1.0):
+            for p in meta[topic].partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+                if high > low:
+                    ends[(topic, p)] = high
+        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in ends])
+        count, deadline = 0, time.monotonic() + timeout_s
+        while ends and time.monotonic() < deadline:
+            for msg in consumer.consume(100_000, 0.5):
                 error = msg.error()
-                if error is None:
-                    count += 1
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    left -= 1
-                else:
+                if error is not None:
                     raise KafkaException(error)
+                if (msg.offset() or 0) < ends.get((str(msg.topic()), msg.partition() or 0), 0):
+                    count += 1
+            for tp in consumer.position([TopicPartition(t, p) for t, p in ends]):
+                if tp.offset >= ends[(tp.topic, tp.partition)]:
+                    del ends[(tp.topic, tp.partition)]
+        if ends:
+            raise RuntimeError(f"did not reach the end of {sorted(ends)} in {timeout_s} s")
         return count
     finally:
         consumer.close()
