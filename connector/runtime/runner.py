@@ -68,6 +68,9 @@ class Runner:
         self.engines: dict[int, ShardEngine] = {}
         self.next_tick = 0  # the lowest tick any shard still has to produce
         self.start_ms = 0
+        # A paced run steps a tick while it waits for it to be due (only its writing and commit
+        # follow the due time); a stop during that wait keeps the batches here for the next run.
+        self._ahead: tuple[int, list[TickBatch]] | None = None
 
     def stop(self) -> None:
         """Ask the loop to stop after the current commit."""
@@ -94,6 +97,7 @@ class Runner:
             raise UserError([Problem(too_big, file=config.file, path="config.users")])
         self.destination.begin(fingerprint, self.start_ms)
         self.engines = {shard: self.sim.shard(settings, shard) for shard in self.shard_ids}
+        self._ahead = None
         _restore(self.engines, committed.shards if committed else {})
         self.next_tick = min((e.tick for e in self.engines.values()), default=0)
         return self.next_tick
@@ -126,12 +130,17 @@ class Runner:
                 # Nothing to do until the tick is due: commit what is done instead of holding it.
                 self._commit(last_snapshot, force_snapshot=False)
                 pending, boundary_started = 0, time.monotonic()
+            if not pending and self._ahead is None and pacer.due_in(tick) > 0:
+                # Step now, write once due: the commit of a paced tick then waits only for its
+                # encoding and the broker. Only with nothing pending, so that a checkpoint never
+                # sees an engine ahead of what is written.
+                self._ahead = (tick, self._step(tick))
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
-            # Shards ahead of the others (possible after a change of tasks.max) wait for them.
-            ready = [self.engines[s] for s in self.shard_ids if self.engines[s].tick == tick]
-            for batch in step_shards(ready):
+            batches = self._ahead[1] if self._ahead is not None else self._step(tick)
+            self._ahead = None
+            for batch in batches:
                 self.destination.write(batch)
                 self.stats.add(batch)
             self.next_tick = tick + 1
@@ -147,6 +156,11 @@ class Runner:
             self._commit(last_snapshot, force_snapshot=False)
         self.destination.flush()
         return self.stats
+
+    def _step(self, tick: int) -> list[TickBatch]:
+        # Shards ahead of the others (possible after a change of tasks.max) wait for them.
+        return step_shards([self.engines[s] for s in self.shard_ids
+                            if self.engines[s].tick == tick])
 
     def _boundary(self, pending: int, started: float) -> bool:
         config = self.sim.config
