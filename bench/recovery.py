@@ -12,7 +12,7 @@
   (the process start) to its first durable commit, with the share of `init_transactions` (which
   makes the broker abort the dead producer's transaction) and of `resume()` as a whole
   (fencing, reading offsets, restoring snapshots, replaying to the committed tick), each as
-  seconds from the process start; against a
+  seconds from the process start, and how long reading the offsets and the snapshots took; against a
   fresh start of a new connector, measured the same way in the same run.
 
 Each task is a child process (`--child`) running the production path as bench/kafka.py's does.
@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.kafka import MARK, MODEL, PARTITIONS, SHARDS, infra_env, model_topics, read_mark
 from connector.core.sharding import shards_of_task
+from connector.destinations import kafka as kafka_module
 from connector.kafka.topics import COMPACT, ensure_topics
 from connector.logging import configure
 from connector.runtime.config import parse_connector
@@ -81,6 +82,16 @@ def child(args: argparse.Namespace) -> None:
     config = parse_connector(connector_data(args), None, ROOT)
     sim = prepare(config)
     destination = kafka_destination(worker, config, sim, 0, shards_of_task(config.shards, 1, 0))
+    say(kind="built", t=time.time())
+    read_latest = getattr(kafka_module, "read_latest")  # noqa: B009
+
+    def timed_read(consumer_conf: Any, topic: str, *a: Any, **kw: Any) -> Any:
+        t0 = time.time()
+        out = read_latest(consumer_conf, topic, *a, **kw)
+        say(kind="read", topic=topic.rsplit("-", 1)[-1], seconds=time.time() - t0)
+        return out
+
+    setattr(kafka_module, "read_latest", timed_read)  # noqa: B010
     runner = Runner(sim, destination, shards_of_task(config.shards, 1, 0))
     call, commit, committed = destination._call, destination.commit, destination.committed
 
@@ -156,7 +167,11 @@ def first_commit(proc: subprocess.Popen[str], t0: float) -> dict[str, float]:
     """Seconds from `t0` to init_transactions' return, resume's and the first durable commit."""
     out: dict[str, float] = {}
     for mark in marks(proc):
-        if mark["kind"] == "init":
+        if mark["kind"] == "built":
+            out["destination built"] = mark["t"] - t0
+        elif mark["kind"] == "read":
+            out[f"(read {mark['topic']} alone)"] = mark["seconds"]
+        elif mark["kind"] == "init":
             out["init_transactions"] = mark["seconds"]
         elif mark["kind"] == "committed":
             out["offsets read"] = mark["t"] - t0
@@ -241,7 +256,9 @@ def main() -> None:
             fresh, again = resume(args, f"run{r}")
             print(f"resume {r}: fresh {json.dumps(fresh)}  after kill -9 {json.dumps(again)}")
             for label, figures in (("fresh", fresh), ("after kill -9", again)):
-                for key in ("offsets read", "resumed", "first_commit", "init_transactions"):
+                for key in ("destination built", "offsets read", "resumed", "first_commit",
+                            "init_transactions", "(read offsets alone)",
+                            "(read snapshots alone)"):
                     name = key if key != "init_transactions" else "(init_transactions alone)"
                     rows.setdefault(f"{label}: {name}", []).append(figures[key])
         print(f"{'seconds from the process start (min median max)':<52}")
