@@ -15,13 +15,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from connector.serde.partitioner import partition
 from tests.model.test_fills import shop
-from tests.runtime.harness import (
-    KafkaRun,
-    assert_exact,
-    partition_counts,
-    read_all,
-    reference,
-)
+from tests.runtime.harness import KafkaRun, assert_exact, reference
+from tests.runtime.reading import partition_counts, read_all
 
 pytestmark = pytest.mark.integration
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
