@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 import json
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,8 +20,14 @@ import attrs
 from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
 from connector.model.limits import check_settings
-from connector.model.numbers import is_whole_number, parse_whole_number
-from connector.model.source import Document, check_model_path, load_file, parse_text
+from connector.model.numbers import is_whole_number, parse_whole_number, shorten
+from connector.model.source import (
+    Document,
+    check_model_path,
+    load_file,
+    outside_problem,
+    parse_text,
+)
 from connector.runtime.configdef import (
     ConfigDef,
     ConfigKey,
@@ -135,6 +142,7 @@ class ConnectorConfig:
     subject_strategy: SubjectNameStrategy
     raw: dict[str, str]
     formats: Formats = attrs.field(factory=Formats)
+    base_dir: Path = Path()  # where relative paths (model, given schemas) resolve
 
     @property
     def topic_configs(self) -> dict[str, str]:
@@ -146,15 +154,36 @@ class ConnectorConfig:
         return f"{self.topic_prefix}{model_topic}"
 
 
+MAX_NAME_CHARS = 249  # Kafka's limit on topic names; names appear in records' keys and logs
+
+
 def name_problem(name: str) -> str | None:
-    """Why `name` cannot name a connector, or None (the one rule for REST and config files)."""
+    """Why `name` cannot name a connector, or None: the one rule for REST, the worker and
+    connector files.
+
+    A name is 1 to MAX_NAME_CHARS printable characters without '/', '\\' or '%', not '.'-only
+    and without '..' (names end up in URLs, in offset and snapshot keys "<name>/..." and in log
+    lines: nothing in them may be read as a path, an escape or a line break).
+    """
+    shown = repr(shorten(name))
     if not name:
         return "The connector name must not be empty"
-    if "/" in name:
-        # Offsets and snapshots are keyed "<name>/...": a slash would let names collide.
-        return f"Connector name {name!r} must not contain '/'"
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
-        return f"Connector name {name!r} must not contain control characters"
+    if len(name) > MAX_NAME_CHARS:
+        return (f"The connector name has {len(name):,} characters, more than the limit of "
+                f"{MAX_NAME_CHARS}")
+    if name != name.strip():
+        return f"Connector name {shown} must not begin or end with white space"
+    bad = next((c for c in name if unicodedata.category(c)[0] == "C"
+                or unicodedata.category(c) in ("Zl", "Zp")), None)
+    if bad is not None:
+        return (f"Connector name {shown} must not contain control, format or unassigned "
+                f"characters (U+{ord(bad):04X})")
+    for text, why in (("/", "'/'"), ("\\", "'\\'"), ("%", "'%' (percent-encoding)"),
+                      ("..", "'..'")):
+        if text in name:
+            return f"Connector name {shown} must not contain {why}"
+    if set(name) == {"."}:
+        return f"Connector name {shown} must not be '.'"
     return None
 
 
@@ -165,8 +194,12 @@ def load_connector(path: str | Path) -> ConnectorConfig:
 
 
 def parse_connector(data: Any, file: str | None, base_dir: Path,
-                    doc: Document | None = None) -> ConnectorConfig:
-    """Validate a connector config (from a file or a REST body) with every problem listed."""
+                    doc: Document | None = None, *, confined: bool = False) -> ConnectorConfig:
+    """Validate a connector config (from a file or a REST body) with every problem listed.
+
+    `confined` (a connector created over REST, unless the worker allows any path): the model
+    file and given schema files must stay inside `base_dir`, the worker's `models.dir`.
+    """
     problems: list[Problem] = []
 
     def err(path: str, message: str) -> None:
@@ -184,6 +217,8 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     if not isinstance(name, str) or not name:
         err("name", "expected the connector's name as a non-empty string")
         name = "connector"
+    elif (bad_name := name_problem(name)) is not None:
+        err("name", bad_name)
     config = data["config"]
     if not isinstance(config, dict):
         raise UserError([Problem("'config' must be an object of settings", file=file,
@@ -232,12 +267,16 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     elif get("connector.class") not in CONNECTOR_CLASSES:
         err("config.connector.class", f"expected one of {', '.join(CONNECTOR_CLASSES)}, "
             f"got {get('connector.class')!r}")
-    model_doc, model_dir = _model(config.get("model"), file, base_dir, err)
+    model_doc, model_dir = _model(config.get("model"), file, base_dir, err, confined)
     ticks = integer("ticks") if get("ticks") is not None else None
     pace = _pace(raw.get("pace"), ticks, err)
     boundary = choice("transaction.boundary", _boundary, Boundary.TICK)
     strategy = choice("value.subject.name.strategy", parse_strategy, SubjectNameStrategy.TOPIC)
     formats = parse_formats(raw, lambda key, message: err(f"config.{key}", message))
+    for topic, given in formats.schema_files.items() if confined else ():
+        outside = outside_problem(base_dir, given)
+        if outside is not None:
+            err(f"config.topic.{topic}.value.schema", f"schema file {shorten(given)!r}: {outside}")
     key_format = formats.key if formats.key is not None else KeyFormat.STRING
     start = str(get("start.time"))
     if start != "now":
@@ -258,6 +297,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         partitions=integer("topic.creation.default.partitions"),
         replication_factor=integer("topic.creation.default.replication.factor"),
         key_format=key_format, subject_strategy=strategy, raw=raw, formats=formats,
+        base_dir=base_dir,
     )
     start_ms = parse_start_time(start) if start != "now" and not problems else None
     for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
@@ -273,7 +313,8 @@ def _is_json_object(value: Any) -> bool:
     return isinstance(value, str) and value.lstrip().startswith("{")
 
 
-def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Document, Path]:
+def _model(value: Any, file: str | None, base_dir: Path, err: Any, confined: bool
+           ) -> tuple[Document, Path]:
     if _is_json_object(value):
         # Connect configs hold strings only: an inline model may arrive as JSON text.
         try:
@@ -292,9 +333,11 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
         return parse_text(json.dumps(value, indent=1), f"{file or 'connector'}#config.model"), \
             base_dir
     path = base_dir / str(value)
-    problem = check_model_path(path)
+    # Over REST the path is named as given: the worker's own directories stay unsaid.
+    problem = outside_problem(base_dir, str(value)) if confined else None
+    problem = problem or check_model_path(path)
     if problem is not None:
-        err("config.model", f"model file {path}: {problem}")
+        err("config.model", f"model file {shorten(str(value)) if confined else path}: {problem}")
         return Document({}, file, {}), base_dir
     return load_file(path), path.resolve().parent
 

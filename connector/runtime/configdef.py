@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import difflib
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
 from connector.errors import Problem
-from connector.model.numbers import parse_whole_number
+from connector.model.numbers import parse_whole_number, shorten
 
 
 class ConfigType(enum.Enum):
@@ -18,6 +18,7 @@ class ConfigType(enum.Enum):
 
     STRING = "STRING"
     INT = "INT"
+    BOOLEAN = "BOOLEAN"
     LONG = "LONG"
     CLASS = "CLASS"
     LIST = "LIST"
@@ -40,6 +41,8 @@ class ConfigKey:
     required: bool = False
     minimum: int | None = None  # whole numbers (INT, LONG) below it are refused
     shown_default: str | None = None  # for the README, when the default is decided elsewhere
+    # The key's bounds beyond `minimum`: raises ValueError with a one-line message.
+    validator: Callable[[int], None] | None = None
 
     def whole_number(self, text: str) -> int | str:
         """The value as a whole number, or what is wrong with it."""
@@ -49,7 +52,20 @@ class ConfigKey:
             return str(exc)
         if self.minimum is not None and number < self.minimum:
             return f"expected a whole number >= {self.minimum}, got {number}"
+        if self.validator is not None:
+            try:
+                self.validator(number)
+            except ValueError as exc:
+                return str(exc)
         return number
+
+    def boolean(self, text: str) -> bool | str:
+        """The value of a BOOLEAN key (`true` or `false`, any case, as Connect reads them), or
+        what is wrong with it."""
+        value = text.strip().lower()
+        if value not in ("true", "false"):
+            return f"expected true or false, got {shorten(text)!r}"
+        return value == "true"
 
 
 @attrs.frozen

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from connector.errors import Problem, UserError
 from connector.model.avro import LoadedSchema
+from connector.model.source import read_text
 from connector.serde.encoder import EncodedBatch, RecordEncoder
 from connector.serde.formats import VALUE_FORMATS, Format, RegistrySchema, SchemaType
 from connector.serde.jsonenc import JsonEncoder, connect_envelope
@@ -41,16 +42,15 @@ def registry_schema(fmt: Format, schema: LoadedSchema) -> RegistrySchema | None:
     return None
 
 
+GIVEN_SCHEMA_SUFFIXES = (".json", ".proto")  # a JSON Schema, a protobuf file
+
+
 def given_schema(fmt: Format, schema: LoadedSchema, path: Path
                  ) -> tuple[RegistrySchema, ProtoLayout | None]:
     """A JSON Schema or `.proto` file the user gives for a topic instead of the derived one: what
     to register and, for protobuf, the message layout; UserError naming the file if it does
     not fit the record."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError([Problem(f"cannot read the given schema: {exc}", file=str(path))]
-                        ) from None
+    text = read_text(path, GIVEN_SCHEMA_SUFFIXES)  # the model files' rules: no /dev/zero
     if fmt is Format.PROTOBUF:
         layout = given_layout(schema, text, str(path))
         return RegistrySchema(SchemaType.PROTOBUF, text, layout.name, str(path)), layout

@@ -3,15 +3,16 @@
 Models use the keys parse.py accepts, the attribute types and session actions of spec.py, the
 Avro types schemas.py supports; expressions use the lexer's operators and keywords, the builtin
 function table with its arities and the engine's names; connector and worker configs use the
-config key tables. Each strategy mostly produces almost-valid input (so the deep paths run) with
-hostile values mixed in: huge and non-ASCII numbers, deep nesting, aliases, tags, control
-characters, lone surrogates, long names.
+config key tables; REST requests the route table. Each strategy mostly produces almost-valid
+input (so the deep paths run) with hostile values mixed in: huge and non-ASCII numbers, deep
+nesting, aliases, tags, control characters, lone surrogates, long names.
 """
 
 from __future__ import annotations
 
 import json
 import string
+import urllib.parse
 from typing import Any
 
 from hypothesis import strategies as st
@@ -31,6 +32,7 @@ from connector.model.parse import (
 )
 from connector.model.spec import SESSION_ACTIONS
 from connector.model.validate import BUILTIN_NAMES
+from connector.rest.routes import ANY, ROUTES
 from connector.runtime.config import CONNECTOR_CONFIG
 from connector.runtime.worker_config import WORKER_CONFIG
 
@@ -313,6 +315,59 @@ def yaml_text() -> st.SearchStrategy[str]:
     return st.one_of(fixed, deep_block, laughs, dumped, st.text(max_size=200))
 
 
+# -- REST requests (the routes of connector/rest/routes.py) ------------------------------
+METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "TRACE")
+REST_NAMES: tuple[str, ...] = ("c", "..", ".", "%2e%2e", "%2E.", "a/b", "a\\b", "a\x00b",
+                               "x" * 300, "\u202e", "\ud800", " c", "c\n", "%00", "a..b",
+                               "\u2028", "é", "0")
+# The target's models.dir holds bank.yaml and out.yaml, a symlink to a file outside it.
+MODEL_PATHS = ("bank.yaml", "./bank.yaml", "../outside.yaml", "sub/../bank.yaml", "out.yaml",
+               "/etc/passwd", "/proc/self/environ", "%2e%2e/outside.yaml", "bank.yaml\x00",
+               "a" * 300 + ".yaml", "", "/dev/zero", "nope.yaml", "schemas")
+CONTENT_TYPES = (None, "application/json", "application/json; charset=utf-8", "text/plain",
+                 "application/x-www-form-urlencoded", "APPLICATION/JSON", "x" * 300,
+                 "application/vnd.api+json")
+QUERIES = ("", "?expand=status", "?expand=info&expand=status", "?includeTasks=true",
+           "?includeTasks=true&onlyFailed=maybe", "?resetOffsets=x", "?%zz", "?a=\x00")
+GARBAGE = (b"", b"{", b"[]", b"null", b'"x"', b"{}", b'{"a":1,"a":2}', b"\xff\xfe",
+           b"[" * 100_000, b'{"name":' * 50_000, b"1" * 5000,
+           b'{"name": "c", "config": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+           b'{"name": "c", "config": {"model": "' + b"[" * 100_000 + b'"}}')
+
+
+def _path(pattern: tuple[str, ...], names: list[str], quote: bool) -> str:
+    it = iter(names)
+    parts = [(urllib.parse.quote(next(it, "c").encode("utf-8", "surrogatepass"), safe="")
+              if quote else next(it, "c"))
+             if p == ANY else p for p in pattern]
+    return "/" + "/".join(parts)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value).encode("utf-8", "surrogatepass")
+
+
+def rest_body() -> st.SearchStrategy[bytes]:
+    name = st.one_of(st.sampled_from(REST_NAMES), nasty_text())
+    model_value = st.one_of(st.sampled_from(MODEL_PATHS), st.sampled_from(MODEL_PATHS), model(),
+                            model().map(json.dumps), scalar())
+    config = st.tuples(connector_config(), model_value).map(lambda t: {**t[0], "model": t[1]})
+    return st.one_of(
+        st.tuples(name, config).map(lambda t: _json_bytes({"name": t[0], "config": t[1]})),
+        config.map(_json_bytes), st.sampled_from(GARBAGE), st.binary(max_size=64),
+        st.tuples(name, config).map(lambda t: _json_bytes({"name": t[0], "config": t[1], "x": 1})))
+
+
+def rest_request() -> st.SearchStrategy[tuple[str, str, bytes, str | None]]:
+    """(method, target, body, content type)."""
+    route = st.sampled_from(ROUTES)
+    names = st.lists(st.one_of(st.sampled_from(REST_NAMES), nasty_text()), min_size=2, max_size=2)
+    return st.tuples(route, st.one_of(st.none(), st.sampled_from(METHODS)), names,
+                     st.booleans(), st.sampled_from(QUERIES), rest_body(),
+                     st.sampled_from(CONTENT_TYPES)).map(
+        lambda t: (t[1] or t[0][0], _path(t[0][1], t[2], t[3]) + t[4], t[5], t[6]))
+
+
 def inputs_by_kind() -> list[tuple[str, st.SearchStrategy[Any]]]:
     """The strategy of each kind of tests/fuzz/targets.py."""
     return [
@@ -322,6 +377,7 @@ def inputs_by_kind() -> list[tuple[str, st.SearchStrategy[Any]]]:
         ("connector", st.tuples(model(), connector_config(),
                                 st.sampled_from((False, True, "inline")))),
         ("worker", worker_config()),
+        ("rest", rest_request()),
     ]
 
 

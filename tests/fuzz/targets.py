@@ -28,8 +28,9 @@ from connector.runtime.config import load_connector
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import prepare
 from connector.runtime.worker_config import load_worker_config
+from tests.fuzz.rest_target import run_rest
 
-KINDS = ("expression", "yaml", "model", "connector", "worker")
+KINDS = ("expression", "yaml", "model", "connector", "worker", "rest")
 # Runs of accepted connectors stay this small (the fuzzer is after errors, not throughput).
 RUN_TICKS = 3
 RUN_USERS = 20_000
@@ -120,7 +121,7 @@ def run_worker(values: dict[str, Any], work: Path) -> None:
 
 TARGETS: dict[str, Callable[[Any, Path], None]] = {
     "expression": run_expression, "yaml": run_yaml, "model": run_model,
-    "connector": run_connector, "worker": run_worker}
+    "connector": run_connector, "worker": run_worker, "rest": run_rest}
 
 
 def run(kind: str, data: Any, work: Path) -> None:
