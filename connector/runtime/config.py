@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 import time
 import unicodedata
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import attrs
 
 from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
-from connector.model.limits import check_settings
+from connector.model import limits
 from connector.model.numbers import is_whole_number, parse_whole_number, shorten
 from connector.model.source import (
     Document,
@@ -67,16 +68,19 @@ CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("connector.class", CLASS, CONNECTOR_CLASSES[0],
               "Must name the doge source connector.", HIGH),
     ConfigKey("tasks.max", INT, "1", "How many tasks (processes) share the shards.", HIGH,
-              minimum=1),
+              minimum=1, validator=limits.check_tasks_max),
     ConfigKey("model", STR, None, "Path of the model file (relative to the config file; over REST "
               "to the worker's `models.dir`) or an inline model object.", HIGH, required=True),
     ConfigKey("users", LONG, None, "Initial population.", minimum=0,
-              shown_default="the model's `population.users`, else 1000"),
+              shown_default="the model's `population.users`, else 1000",
+              validator=limits.check_users),
     ConfigKey("shards", INT, "8", "Fixed slices of the population, each with its own random "
               "streams and offset. Part of the output's identity. Choose at least the largest "
-              "`tasks.max` you will ever use.", minimum=1),
-    ConfigKey("seed", LONG, "1", "Seed of every random stream.", minimum=0),
-    ConfigKey("tick.ms", LONG, "60000", "Simulated time per tick, in milliseconds.", minimum=1),
+              "`tasks.max` you will ever use.", minimum=1, validator=limits.check_shards),
+    ConfigKey("seed", LONG, "1", "Seed of every random stream.", minimum=0,
+              validator=limits.check_seed),
+    ConfigKey("tick.ms", LONG, "60000", "Simulated time per tick, in milliseconds.", minimum=1,
+              validator=limits.check_tick_ms),
     ConfigKey("start.time", STR, "now", "Time of tick 0: ISO-8601, epoch millis, or `now` "
               "(resolved at the first start and kept in the offsets)."),
     ConfigKey("ticks", LONG, None, "How many ticks to simulate; absent: run forever.", minimum=0),
@@ -155,14 +159,15 @@ class ConnectorConfig:
 
 
 MAX_NAME_CHARS = 249  # Kafka's limit on topic names; names appear in records' keys and logs
+PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 def name_problem(name: str) -> str | None:
     """Why `name` cannot name a connector, or None: the one rule for REST, the worker and
     connector files.
 
-    A name is 1 to MAX_NAME_CHARS printable characters without '/', '\\' or '%', not '.'-only
-    and without '..' (names end up in URLs, in offset and snapshot keys "<name>/..." and in log
+    A name is 1 to MAX_NAME_CHARS printable characters without '/', '\\', '..' or `%XX`, not '.'
+    (names end up in URLs, in offset and snapshot keys "<name>/..." and in log
     lines: nothing in them may be read as a path, an escape or a line break).
     """
     shown = repr(shorten(name))
@@ -178,10 +183,12 @@ def name_problem(name: str) -> str | None:
     if bad is not None:
         return (f"Connector name {shown} must not contain control, format or unassigned "
                 f"characters (U+{ord(bad):04X})")
-    for text, why in (("/", "'/'"), ("\\", "'\\'"), ("%", "'%' (percent-encoding)"),
-                      ("..", "'..'")):
+    for text, why in (("/", "'/'"), ("\\", "'\\'"), ("..", "'..'")):
         if text in name:
             return f"Connector name {shown} must not contain {why}"
+    if PERCENT_ESCAPE.search(name):
+        # `%2e%2e` once decoded is `..`: a name must read the same however often it is decoded.
+        return f"Connector name {shown} must not contain a percent-encoded character (%XX)"
     if set(name) == {"."}:
         return f"Connector name {shown} must not be '.'"
     return None
@@ -300,9 +307,8 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         base_dir=base_dir,
     )
     start_ms = parse_start_time(start) if start != "now" and not problems else None
-    for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
-                                       tick_ms=cfg.tick_ms, pace=pace, start_ms=start_ms,
-                                       ticks=ticks, tasks_max=cfg.tasks_max):
+    for key, message in limits.check_settings(tick_ms=cfg.tick_ms, pace=pace,
+                                              start_ms=start_ms, ticks=ticks):
         err(f"config.{key}", message)
     if problems:
         raise UserError(problems)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import math
 from collections.abc import Callable, Iterable
 
 import attrs
@@ -49,7 +50,7 @@ class ConfigKey:
         try:
             number = parse_whole_number(text)
         except ValueError as exc:
-            return str(exc)
+            return str(exc) + _spelled_out(text)
         if self.minimum is not None and number < self.minimum:
             return f"expected a whole number >= {self.minimum}, got {number}"
         if self.validator is not None:
@@ -131,3 +132,14 @@ class ConfigDef:
             shown = f"{p.prefix}*" if p.prefix.endswith(".") else p.prefix
             rows.append(f"| `{shown}` | | | | {p.doc} |")
         return "\n".join(rows) + "\n"
+
+
+def _spelled_out(text: str) -> str:
+    """For `1e9` or `2.0`: the hint to write the whole number in digits."""
+    try:
+        value = float(text)
+    except ValueError:
+        return ""
+    if not (math.isfinite(value) and value.is_integer()) or abs(value) >= 1e40:
+        return ""
+    return f"; write it in digits: {int(value)}"
