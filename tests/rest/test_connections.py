@@ -6,7 +6,6 @@ server starved it), never measurements.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import threading
@@ -18,6 +17,7 @@ import pytest
 
 from connector.rest import connections, start_rest
 from tests.rest.memory_herder import MemoryHerder
+from tests.rest.support import slowloris
 
 
 @pytest.fixture
@@ -35,22 +35,12 @@ def _rest_threads() -> int:
     return sum(t.name.startswith("doge-rest_") for t in threading.enumerate())
 
 
-def _dribble(socks: list[socket.socket], stop: threading.Event, head: bytes) -> None:
-    """Slowloris: one byte of a request head on every connection, every second."""
-    for i in range(len(head)):
-        if stop.wait(1.0):
-            return
-        for sock in socks:
-            with contextlib.suppress(OSError):
-                sock.send(head[i:i + 1])
-
-
 def test_slowloris_connections_do_not_starve_a_normal_client(url: str) -> None:
     """100 connections each sending a request a byte a second (more than the handler threads)
     hold no handler thread; a normal client keeps being served meanwhile."""
     socks = [_connect(url) for _ in range(100)]
     stop = threading.Event()
-    slow = threading.Thread(target=_dribble, args=(socks, stop, b"GET /connectors HTTP/1.1\r\n"
+    slow = threading.Thread(target=slowloris, args=(socks, stop, b"GET /connectors HTTP/1.1\r\n"
                                                    b"Host: x\r\nX-Slow: " + b"a" * 100))
     slow.start()
     try:

@@ -14,7 +14,6 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from connector.model.numbers import is_whole_number
 from tests.fuzz import strategies
 from tests.fuzz.rest_target import check_answer, models_dir
 from tests.helpers import EVENT_SCHEMA, ROOT
+from tests.rest.support import slowloris, stop_process
 from tests.runtime.cluster import free_port
 from tests.runtime.harness import KafkaRun
 
@@ -108,12 +108,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, regis
         assert created.status_code == 201, created.text
         yield Worker(url, run, models, stderr, normal)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _wait_state(worker: Worker, name: str, task: int, states: set[str]) -> dict[str, Any]:
@@ -360,17 +355,8 @@ def test_slowloris_does_not_starve_a_normal_client(worker: Worker) -> None:
     host, port = worker.url.removeprefix("http://").split(":")
     socks = [socket.create_connection((host, int(port)), timeout=10) for _ in range(200)]
     stop = threading.Event()
-    head = b"GET /connectors HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
-
-    def dribble() -> None:
-        for i in range(len(head)):
-            if stop.wait(1.0):
-                return
-            for sock in socks:
-                with contextlib.suppress(OSError):
-                    sock.send(head[i:i + 1])
-
-    slow = threading.Thread(target=dribble)
+    slow = threading.Thread(target=slowloris, args=(
+        socks, stop, b"GET /connectors HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100))
     slow.start()
     try:
         with httpx.Client(base_url=worker.url, timeout=30) as client:
