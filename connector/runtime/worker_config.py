@@ -8,6 +8,7 @@ included), on top of the shared client keys (`bootstrap.servers`, `security.prot
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import attrs
 
 from connector.errors import Problem, UserError
 from connector.logging import kafka_logger
+from connector.model.numbers import shorten
 from connector.runtime.configdef import (
     ConfigDef,
     ConfigKey,
@@ -218,6 +220,10 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
             number = spec.whole_number(values[spec.name])
             if isinstance(number, str):
                 problems.append(Problem(number, file=file, path=spec.name))
+        if spec.name == "models.dir" and spec.name in values and \
+                not os.path.isdir(values[spec.name]):
+            problems.append(Problem(f"expected an existing directory, got "
+                                    f"{shorten(values[spec.name])!r}", file=file, path=spec.name))
         if spec.type is ConfigType.BOOLEAN and spec.name in values:
             flag = spec.boolean(values[spec.name])
             if isinstance(flag, str):

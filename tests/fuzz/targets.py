@@ -117,6 +117,7 @@ def run_worker(values: dict[str, Any], work: Path) -> None:
     for key in ("rest.port", "cluster.slots", "session.timeout.ms"):
         config.integer(key)
     config.client("producer")
+    config.confines_models()
 
 
 TARGETS: dict[str, Callable[[Any, Path], None]] = {
