@@ -22,7 +22,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import structlog
@@ -88,7 +87,13 @@ class ConnectionLoop:
         self._listener = listener
         self._serve = serve
         self._max_body = max_body
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="doge-rest")
+        self._jobs: queue.SimpleQueue[tuple[bytes, Connection] | None] = queue.SimpleQueue()
+        # Daemon threads (not a ThreadPoolExecutor's): a herder call still running must not
+        # hold up the worker's exit.
+        self._threads = [threading.Thread(target=self._work, name=f"doge-rest_{i}", daemon=True)
+                         for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
         self._selector = selectors.DefaultSelector()
         self._waiting: dict[socket.socket, Connection] = {}
         self._returned: queue.SimpleQueue[Connection] = queue.SimpleQueue()
@@ -117,7 +122,8 @@ class ConnectionLoop:
     def close(self) -> None:
         self._closed.set()
         self._wake()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in self._threads:
+            self._jobs.put(None)
 
     def keep(self, connection: Connection, leftover: bytes) -> None:
         """(Handler thread) read the connection's next request; `leftover` was sent ahead."""
@@ -185,10 +191,22 @@ class ConnectionLoop:
     def _dispatch(self, connection: Connection) -> None:
         self._forget(connection)
         connection.sock.setblocking(True)
-        try:
-            self._pool.submit(self._serve, connection.sock, bytes(connection.buffer), connection)
-        except RuntimeError:  # the pool is shut down: closing
-            connection.sock.close()
+        self._jobs.put((bytes(connection.buffer), connection))
+
+    def _work(self) -> None:
+        """A handler thread: serve complete requests until close()."""
+        while (job := self._jobs.get()) is not None:
+            data, connection = job
+            if self._closed.is_set():
+                connection.sock.close()
+                continue
+            try:
+                self._serve(connection.sock, data, connection)
+            except Exception:  # a thread lost would shrink the pool for good
+                log.warning("REST request not served", client=str(connection.address),
+                            exc_info=True)
+                with contextlib.suppress(OSError):
+                    connection.sock.close()
 
     def _expire(self) -> None:
         now = time.monotonic()

@@ -4,6 +4,8 @@ message of each (the same requests run over HTTP against a real worker in test_h
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import os
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from connector.errors import UserError
 from connector.model.source import outside_problem
+from connector.rest import auth
 from connector.rest.calls import Request
 from connector.rest.routes import dispatch
 from connector.runtime.config import parse_connector
@@ -216,3 +219,19 @@ def test_unknown_names_answer_404_with_escapes(worker: WorkerHerder) -> None:
     status, message = _message(worker, "GET", "/connectors/\ud800/status")
     assert (status, message) == (404, "Connector \ud800 not found")
     assert os.sep not in message
+
+
+def test_basic_auth_compares_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The credentials are compared with hmac.compare_digest, whatever their length."""
+    calls: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    checker = auth.BasicAuth("admin:s3cret")
+    assert not checker.allows("Basic " + base64.b64encode(b"admin:x").decode())
+    assert checker.allows("Basic " + base64.b64encode(b"admin:s3cret").decode())
+    assert calls == [(b"admin:x", b"admin:s3cret"), (b"admin:s3cret", b"admin:s3cret")]
