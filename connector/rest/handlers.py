@@ -14,8 +14,8 @@ from connector.model.numbers import MAX_DIGITS, shorten
 from connector.rest import info
 from connector.rest.calls import Call, Reply
 from connector.rest.errors import RestError
-from connector.runtime.config import name_problem
 from connector.runtime.herder import NotFound
+from connector.runtime.names import name_problem
 
 RESET_MESSAGE = "The offsets for this connector have been reset successfully"
 

@@ -23,12 +23,7 @@ from connector.engine.identity import run_fingerprint
 from connector.errors import Problem, UserError, hide_root
 from connector.model.expr import FunctionSpec
 from connector.runtime.assignment import assigned
-from connector.runtime.config import (
-    ConnectorConfig,
-    name_problem,
-    parse_connector,
-    resolve_start_ms,
-)
+from connector.runtime.config import ConnectorConfig, parse_connector, resolve_start_ms
 from connector.runtime.contracts import (
     ConnectorInfo,
     ConnectorState,
@@ -41,6 +36,7 @@ from connector.runtime.contracts import (
 )
 from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
+from connector.runtime.names import name_problem
 from connector.runtime.requests import RequestQueue
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.status import State, TargetState
