@@ -20,10 +20,11 @@ from typing import Any
 
 import structlog
 
-from connector.rest import info
+from connector.model.numbers import shorten
+from connector.rest import connections, info
 from connector.rest.auth import REALM, UNAUTHORIZED, BasicAuth
 from connector.rest.calls import Request, Response
-from connector.rest.connections import REQUEST_TIMEOUT_S, Connection, ConnectionLoop, RequestReader
+from connector.rest.connections import Connection, ConnectionLoop, RequestReader
 from connector.rest.errors import RestError, error_body
 from connector.rest.routes import dispatch, error_response
 from connector.runtime.herder import Herder
@@ -75,7 +76,8 @@ class _Server6(_Server):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and `Expect: 100-continue` as curl sends it
     server_version = f"doge-connect/{info.version()}"
-    timeout = REQUEST_TIMEOUT_S  # for writing the answer to a client that does not read it
+    # For writing the answer to a client that does not read it.
+    timeout = connections.REQUEST_TIMEOUT_S
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
     server: _Server
     rfile: RequestReader  # type: ignore[assignment]
@@ -121,16 +123,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
+            try:
+                return self._read_chunked()
+            except TimeoutError:
+                raise RestError(408, f"The request was not received within "
+                                     f"{connections.REQUEST_TIMEOUT_S:g} seconds") from None
         raw = self.headers.get("Content-Length")
         if raw is None:
             return b""
-        if not (raw.strip().isascii() and raw.strip().isdigit()):
-            raise RestError(400, f"Invalid Content-Length {raw!r}")
-        length = int(raw)
-        if length > MAX_BODY:
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise RestError(400, f"Invalid Content-Length {shorten(raw)!r}")
+        if len(text) > 20 or int(text) > MAX_BODY:  # 20 digits: int() stays cheap
             raise RestError(413, f"The request body is larger than {MAX_BODY} bytes")
-        return self.rfile.read(length)
+        return self.rfile.read(int(text))
 
     def _read_chunked(self) -> bytes:
         parts: list[bytes] = []

@@ -116,3 +116,29 @@ def test_a_body_over_the_limit_is_refused_before_it_is_sent(url: str) -> None:
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 413")
     assert b"larger than 16777216 bytes" in answer
+
+
+def test_a_stalled_chunked_body_is_answered_408(url: str, monkeypatch: pytest.MonkeyPatch
+                                                ) -> None:
+    """A chunked body is read by its handler thread under the same deadline: 408, closed."""
+    monkeypatch.setattr(connections, "REQUEST_TIMEOUT_S", 0.5)
+    with _connect(url) as sock:
+        sock.sendall(b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                     b"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"nam")
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert answer.endswith(b'{"error_code": 408, "message": "The request was not received '
+                           b'within 0.5 seconds"}')
+
+
+def test_a_content_length_of_thousands_of_digits_is_413(url: str) -> None:
+    """A Content-Length too long for int() is too large, not a dropped connection."""
+    with _connect(url) as sock:
+        sock.sendall(b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                     + b"9" * 5000 + b"\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413")
