@@ -31,6 +31,16 @@ def _connect(url: str) -> socket.socket:
     return socket.create_connection((host, int(port)), timeout=10)
 
 
+def _exchange(url: str, data: bytes) -> bytes:
+    """Send `data` on a new connection; everything the server answers until it closes."""
+    answer = b""
+    with _connect(url) as sock:
+        sock.sendall(data)
+        while chunk := sock.recv(4096):
+            answer += chunk
+    return answer
+
+
 def _rest_threads() -> int:
     return sum(t.name.startswith("doge-rest_") for t in threading.enumerate())
 
@@ -75,11 +85,7 @@ def test_a_request_not_completed_in_time_is_answered_408_and_closed(
         url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A request whose head stalls past the request timeout gets 408 and the connection ends."""
     monkeypatch.setattr(connections, "REQUEST_TIMEOUT_S", 0.5)
-    with _connect(url) as sock:
-        sock.sendall(b"GET /connectors HTTP/1.1\r\nHost: x\r\n")
-        answer = b""
-        while chunk := sock.recv(4096):
-            answer += chunk
+    answer = _exchange(url, b"GET /connectors HTTP/1.1\r\nHost: x\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 408")
     assert json.loads(body) == {"error_code": 408, "message": "The request was not received "
@@ -108,12 +114,8 @@ def test_pipelined_requests_are_answered_in_order(url: str) -> None:
 
 def test_a_body_over_the_limit_is_refused_before_it_is_sent(url: str) -> None:
     """Content-Length over the limit: 413 from the head alone, the body never read."""
-    with _connect(url) as sock:
-        sock.sendall(b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-                     b"\r\nContent-Length: 1000000000\r\n\r\n{")
-        answer = b""
-        while chunk := sock.recv(4096):
-            answer += chunk
+    answer = _exchange(url, b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                       b"application/json\r\nContent-Length: 1000000000\r\n\r\n{")
     assert answer.startswith(b"HTTP/1.1 413")
     assert b"larger than 16777216 bytes" in answer
 
@@ -122,12 +124,8 @@ def test_a_stalled_chunked_body_is_answered_408(url: str, monkeypatch: pytest.Mo
                                                 ) -> None:
     """A chunked body is read by its handler thread under the same deadline: 408, closed."""
     monkeypatch.setattr(connections, "REQUEST_TIMEOUT_S", 0.5)
-    with _connect(url) as sock:
-        sock.sendall(b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-                     b"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"nam")
-        answer = b""
-        while chunk := sock.recv(4096):
-            answer += chunk
+    answer = _exchange(url, b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                       b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"nam")
     assert answer.startswith(b"HTTP/1.1 408")
     assert answer.endswith(b'{"error_code": 408, "message": "The request was not received '
                            b'within 0.5 seconds"}')
@@ -135,10 +133,6 @@ def test_a_stalled_chunked_body_is_answered_408(url: str, monkeypatch: pytest.Mo
 
 def test_a_content_length_of_thousands_of_digits_is_413(url: str) -> None:
     """A Content-Length too long for int() is too large, not a dropped connection."""
-    with _connect(url) as sock:
-        sock.sendall(b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                     + b"9" * 5000 + b"\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(4096):
-            answer += chunk
+    answer = _exchange(url, b"POST /connectors HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                       + b"9" * 5000 + b"\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 413")
