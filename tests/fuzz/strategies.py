@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import string
-import urllib.parse
 from typing import Any
 
 from hypothesis import strategies as st
@@ -32,8 +31,8 @@ from connector.model.parse import (
 )
 from connector.model.spec import SESSION_ACTIONS
 from connector.model.validate import BUILTIN_NAMES
-from connector.rest.routes import ANY, ROUTES
 from connector.runtime.config import CONNECTOR_CONFIG
+from connector.runtime.configdef import ConfigType
 from connector.runtime.worker_config import WORKER_CONFIG
 
 NAMES = ("x", "y", "s", "flag", "amount", "balance", "t")
@@ -288,9 +287,49 @@ def connector_config() -> st.SearchStrategy[dict[str, Any]]:
                                  optional={**special, **others, "bogus.key": scalar()})
 
 
-def worker_config() -> st.SearchStrategy[dict[str, Any]]:
-    return st.dictionaries(st.one_of(st.sampled_from(sorted(WORKER_CONFIG.names)), nasty_text()),
-                           scalar(), max_size=6)
+# Worker-config values by key type: numbers for the number keys, spellings for the flag, paths
+# (relative, absolute, special files, too long) for models.dir, class lists for plugins.
+_WORKER_VALUES: dict[ConfigType, st.SearchStrategy[Any]] = {
+    ConfigType.INT: st.one_of(st.integers(-2, 70_000), nasty_number(), nasty_text()),
+    ConfigType.LONG: st.one_of(st.integers(-2, 10**12), nasty_number(), nasty_text()),
+    ConfigType.BOOLEAN: st.one_of(st.sampled_from(("true", "false", "TRUE", "yes", "1", "")),
+                                  nasty_text()),
+}
+_WORKER_SPECIAL: dict[str, st.SearchStrategy[Any]] = {
+    "models.dir": st.one_of(st.sampled_from((".", "/", "/tmp", "/proc/self/environ", "/dev/null",
+                                             "nope", "a" * 5000, "a\x00b", "~", "..")),
+                            nasty_text()),
+    "plugins": st.one_of(st.sampled_from(("os:system", "json:loads", "nope:x", "a", ":",
+                                          "connector:__version__", "builtins:eval,")),
+                         nasty_text()),
+    "schema.registry.url": st.one_of(st.sampled_from(("http://127.0.0.1:1", "http://[::1",
+                                                      "ftp://x", "", "http://a:b@h/")),
+                                     nasty_text()),
+    "log.level": st.one_of(st.sampled_from(("DEBUG", "info", "TRACE", "")), nasty_text()),
+}
+
+
+def worker_config() -> st.SearchStrategy[tuple[dict[str, Any], bool]]:
+    """(settings, as JSON): keys of the worker table with values of their type (mostly),
+    hostile values, unknown and prefixed keys; written as .properties or JSON."""
+    def typed(name: str) -> st.SearchStrategy[Any]:
+        value = _WORKER_SPECIAL.get(name, _WORKER_VALUES.get(WORKER_CONFIG[name].type, scalar()))
+        return st.one_of(value, value, scalar())
+
+    known = {name: typed(name) for name in sorted(WORKER_CONFIG.names)
+             if name != "bootstrap.servers"}
+    prefixed = st.dictionaries(
+        st.tuples(st.sampled_from(("producer.", "consumer.", "admin.", "schema.registry.",
+                                   "value.converter.", "sasl.", "ssl.")),
+                  st.sampled_from(("linger.ms", "url", "x", "", "\x00"))).map("".join),
+        scalar(), max_size=2)
+    values = st.tuples(
+        st.fixed_dictionaries({"bootstrap.servers": st.just("localhost:9092")}, optional=known),
+        prefixed, st.dictionaries(nasty_text(), scalar(), max_size=2)).map(
+        lambda t: {**t[0], **t[1], **t[2]})
+    loose = st.dictionaries(st.one_of(st.sampled_from(sorted(WORKER_CONFIG.names)), nasty_text()),
+                            scalar(), max_size=6)
+    return st.tuples(st.one_of(values, values, loose), st.booleans())
 
 
 # -- raw documents ------------------------------------------------------------------------
@@ -313,75 +352,3 @@ def yaml_text() -> st.SearchStrategy[str]:
                                                      inner, max_size=4)), max_leaves=20)
     dumped = structured.map(lambda v: json.dumps(v, allow_nan=True))
     return st.one_of(fixed, deep_block, laughs, dumped, st.text(max_size=200))
-
-
-# -- REST requests (the routes of connector/rest/routes.py) ------------------------------
-METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "TRACE")
-REST_NAMES: tuple[str, ...] = ("c", "..", ".", "%2e%2e", "%2E.", "a/b", "a\\b", "a\x00b",
-                               "x" * 300, "\u202e", "\ud800", " c", "c\n", "%00", "a..b",
-                               "\u2028", "é", "0")
-# The target's models.dir holds bank.yaml and out.yaml, a symlink to a file outside it.
-MODEL_PATHS = ("bank.yaml", "./bank.yaml", "../outside.yaml", "sub/../bank.yaml", "out.yaml",
-               "/etc/passwd", "/proc/self/environ", "%2e%2e/outside.yaml", "bank.yaml\x00",
-               "a" * 300 + ".yaml", "", "/dev/zero", "nope.yaml", "schemas")
-CONTENT_TYPES = (None, "application/json", "application/json; charset=utf-8", "text/plain",
-                 "application/x-www-form-urlencoded", "APPLICATION/JSON", "x" * 300,
-                 "application/vnd.api+json")
-QUERIES = ("", "?expand=status", "?expand=info&expand=status", "?includeTasks=true",
-           "?includeTasks=true&onlyFailed=maybe", "?resetOffsets=x", "?%zz", "?a=\x00")
-GARBAGE = (b"", b"{", b"[]", b"null", b'"x"', b"{}", b'{"a":1,"a":2}', b"\xff\xfe",
-           b"[" * 100_000, b'{"name":' * 50_000, b"1" * 5000,
-           b'{"name": "c", "config": ' + b"[" * 3000 + b"]" * 3000 + b"}",
-           b'{"name": "c", "config": {"model": "' + b"[" * 100_000 + b'"}}')
-
-
-def _path(pattern: tuple[str, ...], names: list[str], quote: bool) -> str:
-    it = iter(names)
-    parts = [(urllib.parse.quote(next(it, "c").encode("utf-8", "surrogatepass"), safe="")
-              if quote else next(it, "c"))
-             if p == ANY else p for p in pattern]
-    return "/" + "/".join(parts)
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value).encode("utf-8", "surrogatepass")
-
-
-def rest_body() -> st.SearchStrategy[bytes]:
-    name = st.one_of(st.sampled_from(REST_NAMES), nasty_text())
-    model_value = st.one_of(st.sampled_from(MODEL_PATHS), st.sampled_from(MODEL_PATHS), model(),
-                            model().map(json.dumps), scalar())
-    config = st.tuples(connector_config(), model_value).map(lambda t: {**t[0], "model": t[1]})
-    return st.one_of(
-        st.tuples(name, config).map(lambda t: _json_bytes({"name": t[0], "config": t[1]})),
-        config.map(_json_bytes), st.sampled_from(GARBAGE), st.binary(max_size=64),
-        st.tuples(name, config).map(lambda t: _json_bytes({"name": t[0], "config": t[1], "x": 1})))
-
-
-def rest_request() -> st.SearchStrategy[tuple[str, str, bytes, str | None]]:
-    """(method, target, body, content type)."""
-    route = st.sampled_from(ROUTES)
-    names = st.lists(st.one_of(st.sampled_from(REST_NAMES), nasty_text()), min_size=2, max_size=2)
-    return st.tuples(route, st.one_of(st.none(), st.sampled_from(METHODS)), names,
-                     st.booleans(), st.sampled_from(QUERIES), rest_body(),
-                     st.sampled_from(CONTENT_TYPES)).map(
-        lambda t: (t[1] or t[0][0], _path(t[0][1], t[2], t[3]) + t[4], t[5], t[6]))
-
-
-def inputs_by_kind() -> list[tuple[str, st.SearchStrategy[Any]]]:
-    """The strategy of each kind of tests/fuzz/targets.py."""
-    return [
-        ("expression", expression()),
-        ("yaml", yaml_text()),
-        ("model", st.tuples(model(), st.booleans())),
-        ("connector", st.tuples(model(), connector_config(),
-                                st.sampled_from((False, True, "inline")))),
-        ("worker", worker_config()),
-        ("rest", rest_request()),
-    ]
-
-
-def inputs() -> st.SearchStrategy[tuple[str, Any]]:
-    """(target kind, input), all kinds mixed."""
-    return st.one_of(*(st.tuples(st.just(kind), strategy)
-                       for kind, strategy in inputs_by_kind()))

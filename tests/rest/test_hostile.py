@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from connector.model.numbers import is_whole_number
-from tests.fuzz import strategies
+from tests.fuzz import rest_strategies
 from tests.fuzz.rest_target import check_answer, models_dir
 from tests.helpers import EVENT_SCHEMA, ROOT
 from tests.rest.support import slowloris, stop_process
@@ -332,7 +332,7 @@ def test_generated_hostile_requests_get_connects_answers(worker: Worker) -> None
 
     @settings(max_examples=MAX_REQUESTS, deadline=None, database=None, derandomize=True,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(strategies.rest_request(), st.lists(st.sampled_from(HEADERS), max_size=3))
+    @given(rest_strategies.rest_request(), st.lists(st.sampled_from(HEADERS), max_size=3))
     def hostile(request: tuple[str, str, bytes, str | None], headers: list[bytes]) -> None:
         if time.monotonic() - started > REQUEST_BUDGET_S:
             return  # the budget is spent: the remaining examples send nothing
