@@ -22,8 +22,10 @@ from connector.rest import info
 from connector.rest.auth import REALM, UNAUTHORIZED, BasicAuth
 from connector.rest.calls import Request, Response
 from connector.rest.errors import RestError, error_body
+from connector.rest.ops import is_open, serve_ops
 from connector.rest.routes import dispatch, error_response
 from connector.runtime.herder import Herder
+from connector.runtime.operations import Operations
 
 log = structlog.get_logger(__name__)
 MAX_BODY = 16 * 1024 * 1024  # inline models are the largest bodies; far below this
@@ -33,10 +35,11 @@ IDLE_TIMEOUT_S = 60.0  # an idle keep-alive connection gives its thread back aft
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung herder call must not block close() or interpreter exit
 
-    def __init__(self, address: tuple[str, int], herder: Herder, auth: BasicAuth | None
-                 ) -> None:
+    def __init__(self, address: tuple[str, int], herder: Herder, auth: BasicAuth | None,
+                 ops: Operations | None = None) -> None:
         self.herder = herder
         self.auth = auth
+        self.ops = ops
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -70,7 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _serve
 
     def _respond(self) -> Response:
-        auth = self.server.auth
+        auth, ops = self.server.auth, self.server.ops
+        if ops is not None and is_open(Request(self.command, self.path)):
+            return serve_ops(ops, Request(self.command, self.path)) or error_response(404, "")
         if auth is not None and not auth.allows(self.headers.get("Authorization")):
             self.close_connection = True  # its body, if any, stays unread
             return error_response(401, UNAUTHORIZED, {"WWW-Authenticate": REALM})
@@ -81,7 +86,8 @@ class _Handler(BaseHTTPRequestHandler):
             return error_response(exc.status, exc.message)
         request = Request(self.command, self.path, body, self.headers.get("Content-Type"),
                           self.headers.get("Host"))
-        return dispatch(self.server.herder, request)
+        served = serve_ops(ops, request) if ops is not None else None
+        return served or dispatch(self.server.herder, request)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -187,15 +193,16 @@ class RestServer:
 
 
 def start_rest(herder: Herder, host: str = "127.0.0.1", port: int = 8083,
-               basic_auth: str | None = None) -> RestServer:
+               basic_auth: str | None = None, ops: Operations | None = None) -> RestServer:
     """Serve Kafka Connect's REST API over `herder` on host:port (0: a free port) until close().
 
-    `basic_auth` ("user:password") makes every request need those HTTP basic credentials.
+    `basic_auth` ("user:password") makes every request need those HTTP basic credentials
+    (but `/health`). `ops` adds /health, /metrics and /admin/loggers (rest/ops.py).
     Raises OSError when the address cannot be bound.
     """
     auth = BasicAuth(basic_auth) if basic_auth else None
     server_class = _Server6 if ":" in host else _Server
-    httpd = server_class((host, port), herder, auth)
+    httpd = server_class((host, port), herder, auth, ops)
     # A short poll interval makes close() prompt; the idle wake-ups cost nothing measurable.
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"doge-rest-{httpd.server_address[1]}", daemon=True)

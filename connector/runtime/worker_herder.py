@@ -26,7 +26,6 @@ from connector.runtime.assignment import assigned
 from connector.runtime.config import (
     ConnectorConfig,
     name_problem,
-    parse_connector,
     resolve_start_ms,
 )
 from connector.runtime.contracts import (
@@ -41,6 +40,7 @@ from connector.runtime.contracts import (
 )
 from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
+from connector.runtime.providers import Providers, parse_resolved
 from connector.runtime.requests import RequestQueue
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.status import State, TargetState
@@ -70,6 +70,7 @@ class HerderContext:
     distributed: bool
     create_topics: Callable[[TopicWanted], object]
     kafka_cluster_id: str | None = None
+    providers: Providers = attrs.Factory(Providers)  # resolve `${...}`; stored configs keep them
 
 
 class WorkerHerder:
@@ -236,7 +237,8 @@ class WorkerHerder:
         parsed = self._parsed.get(version)
         if parsed is None:
             try:
-                parsed = parse_connector(stored.data, stored.file, Path(stored.base_dir))
+                parsed = parse_resolved(stored.data, stored.file, Path(stored.base_dir),
+                                        self.context.providers)
             except UserError as exc:
                 log.error("stored connector config is invalid", connector=stored.name,
                           error=str(exc))
@@ -275,7 +277,7 @@ class WorkerHerder:
             raise UserError(f"connector name in the config ({config.get('name')!r}) does not "
                             f"match the name {name!r}")
         data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
-        parsed = parse_connector(data, file, Path(base_dir))
+        parsed = parse_resolved(data, file, Path(base_dir), self.context.providers)
         sim = prepare(parsed, self.context.functions)  # the model must validate first
         if create_only:
             self._call(lambda: self._absent(name))
