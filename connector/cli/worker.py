@@ -49,8 +49,10 @@ def worker_command(worker_file: str, connector_files: tuple[str, ...],
     worker = Worker(config)
     server = None
     try:
-        herder = worker.start()
         server = None if no_rest else _serve_rest(worker)
+        herder = worker.start()
+        if server is not None:
+            server.attach(herder)
         for file in connector_files:
             herder.add_connector(_connector_file(file), file, str(Path(file).resolve().parent))
     except BaseException:
@@ -72,11 +74,12 @@ def distributed_command(worker_file: str, env_prefix: str | None) -> None:
     """
     config = _load(worker_file, env_prefix)
     worker = Worker(config, distributed=True)
+    server = None
     try:
-        worker.start()
         server = _serve_rest(worker)
+        server.attach(worker.start())
     except BaseException:
-        _close(None, worker)
+        _close(server, worker)
         raise
     sys.exit(_run(worker, server, exit_when_finished=False))
 
@@ -99,23 +102,23 @@ def _connector_file(file: str) -> Any:
 
 
 def _serve_rest(worker: Worker) -> RestServer:
-    """Kafka Connect's REST API over the worker's herder, on `listeners` (else
-    rest.host.name:rest.port); the worker's id is its advertised address."""
+    """Kafka Connect's REST API on `listeners` (else rest.host.name:rest.port), started before
+    the worker joins (KIP-1017: /health answers 503 meanwhile); the worker's id is its
+    advertised address."""
     config = worker.config
     listener = config.listener()
     host, port = listener.host, listener.port
     where = "listeners" if "listeners" in config.values else "rest.port"
     try:
-        server = start_rest(worker.herder, host=host, port=port,
+        server = start_rest(None, host=host, port=port,
                             basic_auth=config.optional("rest.basic.auth.user.info"),
                             ops=worker.ops)
     except OSError as exc:
         raise UserError([Problem(f"cannot serve the REST API on {host}:{port}: "
                                  f"{exc.strerror or exc}; set listeners (port 0 picks a free "
                                  "port)", file=config.file, path=where)]) from None
-    worker.herder.worker_id = config.advertised(server.port)
-    worker.ops.metrics.worker_id = worker.herder.worker_id
-    log.info("REST API listening", url=server.url, worker_id=worker.herder.worker_id)
+    worker.worker_id = worker.ops.metrics.worker_id = config.advertised(server.port)
+    log.info("REST API listening", url=server.url, worker_id=worker.worker_id)
     return server
 
 

@@ -35,7 +35,7 @@ IDLE_TIMEOUT_S = 60.0  # an idle keep-alive connection gives its thread back aft
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung herder call must not block close() or interpreter exit
 
-    def __init__(self, address: tuple[str, int], herder: Herder, auth: BasicAuth | None,
+    def __init__(self, address: tuple[str, int], herder: Herder | None, auth: BasicAuth | None,
                  ops: Operations | None = None) -> None:
         self.herder = herder
         self.auth = auth
@@ -87,7 +87,13 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(self.command, self.path, body, self.headers.get("Content-Type"),
                           self.headers.get("Host"))
         served = serve_ops(ops, request) if ops is not None else None
-        return served or dispatch(self.server.herder, request)
+        if served is not None:
+            return served
+        herder = self.server.herder
+        if herder is None:  # the worker is still starting (KIP-1017: /health says so too)
+            return error_response(503, "The worker is still starting up; try again shortly",
+                                  {"Retry-After": "1"})
+        return dispatch(herder, request)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -171,6 +177,10 @@ class RestServer:
         host, port = httpd.server_address[:2]
         self.host, self.port = str(host), int(port)
 
+    def attach(self, herder: Herder) -> None:
+        """Serve Connect's API over `herder` from now on (started with none: answers 503)."""
+        self._httpd.herder = herder
+
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -192,12 +202,13 @@ class RestServer:
         self.close()
 
 
-def start_rest(herder: Herder, host: str = "127.0.0.1", port: int = 8083,
+def start_rest(herder: Herder | None, host: str = "127.0.0.1", port: int = 8083,
                basic_auth: str | None = None, ops: Operations | None = None) -> RestServer:
     """Serve Kafka Connect's REST API over `herder` on host:port (0: a free port) until close().
 
     `basic_auth` ("user:password") makes every request need those HTTP basic credentials
-    (but `/health`). `ops` adds /health, /metrics and /admin/loggers (rest/ops.py).
+    (but `/health`). `ops` adds /health, /metrics and /admin/loggers (rest/ops.py). With no
+    herder yet (a worker still starting) the API answers 503 until `attach`.
     Raises OSError when the address cannot be bound.
     """
     auth = BasicAuth(basic_auth) if basic_auth else None

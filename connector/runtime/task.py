@@ -229,6 +229,7 @@ def _progress(runner: Runner, pipe: ReportPipe, spec: TaskSpec, meter: Meter) ->
         _report(pipe, spec, State.RUNNING, next_tick=runner.next_tick, events=s.events,
                 lag_seconds=round(s.lag_seconds, 3), commits=s.commits,
                 counters=meter.counters(s.tally.open))
+        log.debug("task report", tick=runner.next_tick, events=s.events)
         if s.lag_seconds > 5:
             log.warning("behind schedule", lag_seconds=round(s.lag_seconds, 1))
         if time.monotonic() - last_line >= PROGRESS_LINE_S:  # long backfills say how far

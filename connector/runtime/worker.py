@@ -68,6 +68,7 @@ class Worker:
         self.loggers = LogLevels()
         self.ops = Operations(WorkerHealth(), WorkerMetrics(version=__version__), self.loggers)
         self._levels_seen = 0
+        self.worker_id: str | None = None  # the advertised REST address, once it listens
 
     @property
     def herder(self) -> WorkerHerder:
@@ -114,7 +115,7 @@ class Worker:
                                    c.get("group.id"), producer, consumer)
         host = c.optional("rest.host.name") or socket.gethostname()
         supervisor = TaskSupervisor(supervisor_settings(c), spawn, statuses.publish,
-                                    worker_id=f"{host}:{c.optional('rest.port')}",
+                                    worker_id=self.worker_id or f"{host}:{c.optional('rest.port')}",
                                     metrics=self.ops.metrics)
         context = HerderContext(
             worker_values=c.unresolved, worker_file=c.file, providers=c.providers,

@@ -242,13 +242,13 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
 def _checked(values: dict[str, str], raw: dict[str, str], providers: Providers,
              file: str | None) -> WorkerConfig:
     problems: list[Problem] = []
-    warnings = ignored_warnings(values, file)
+    warnings = ignored_warnings(values, file)  # worker keys first, then connector-level ones
     parse_formats(values, lambda key, message: problems.append(Problem(message, file=file,
                                                                        path=key)))
     others = []
     for key, value in values.items():
         not_here = inapplicable(key)
-        if not_here is not None:
+        if not_here is not None and ignored(key) is None:
             warnings.append(Problem(f"'{key}' is ignored: {not_here}", file=file, path=key,
                                     severity="warning"))
         elif not is_format_key(key) and ignored(key) is None and not key.startswith(PROVIDERS):

@@ -11,10 +11,9 @@ import attrs
 
 from connector.errors import Problem
 
-# Connect worker keys that do not apply: what doge does instead.
+# Connect worker keys that do not apply: what doge does instead (keys that also appear in
+# connector configs, such as plugin.path and offset.flush.interval.ms, are in converters.py).
 IGNORED: dict[str, str] = {
-    "offset.flush.interval.ms": "offsets are committed in each transaction (see the "
-                                "connector's transaction.boundary)",
     "offset.flush.timeout.ms": "offsets are committed in each transaction",
     "offset.storage.file.filename": "offsets live in offset.storage.topic, also standalone",
     "offset.storage.replication.factor": "use internal.topics.replication.factor",
