@@ -4,7 +4,7 @@
 # the path of the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VERSION=$(awk '/compose-go/ {print $2}' scripts/compose-check/go.mod)
+VERSION=$(awk '/compose-go/ {print $3}' scripts/compose-check/go.mod)
 OUT=.cache/tools/compose-check-$VERSION
 if [ ! -x "$OUT/compose-check" ]; then
   command -v go >/dev/null 2>&1 || { echo "[compose-check] go not found" >&2; exit 1; }
