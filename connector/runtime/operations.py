@@ -13,8 +13,11 @@ from connector.runtime.loggers import LogLevels, parse_level
 from connector.runtime.metrics import WorkerMetrics
 
 
-@attrs.frozen
+@attrs.define
 class Operations:
+    """Shared by the REST server (which starts first) and the worker, which fills in
+    `cluster_level` once it has a config topic."""
+
     health: WorkerHealth
     metrics: WorkerMetrics
     loggers: LogLevels

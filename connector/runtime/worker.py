@@ -19,7 +19,6 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from types import FrameType
 
-import attrs
 import structlog
 
 from connector import __version__
@@ -106,7 +105,7 @@ class Worker:
             kafka_configs = KafkaConfigStore(CompactedLog(c.get("config.storage.topic"), producer,
                                                           consumer), on_level=self.loggers.set)
             configs = kafka_configs
-            self.ops = attrs.evolve(self.ops, cluster_level=kafka_configs.put_level)
+            self.ops.cluster_level = kafka_configs.put_level
             membership = GroupMembership(
                 c.get("slots.topic"), c.get("group.id"), consumer,
                 c.integer("session.timeout.ms"), c.integer("heartbeat.interval.ms"))

@@ -28,14 +28,16 @@ public class Props {
     public static void main(String[] args) throws Exception {
         Properties p = new Properties();
         p.setProperty("bootstrap.servers", "host:9092,other:9093");
-        p.setProperty("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"k\" password=\"p=s:s#!\";");
+        p.setProperty("sasl.jaas.config", "org.apache.kafka.common.security.plain."
+            + "PlainLoginModule required username=\"k\" password=\"p=s:s#!\";");
         p.setProperty("unicode", "caf\u00e9 \u6771\u4eac \ud83d\ude00");
         p.setProperty("key with spaces=and:colons", "  leading spaces and trailing  ");
         p.setProperty("tabs", "a\tb\nc\\d");
         p.setProperty("empty", "");
         p.setProperty("#not.a.comment", "!value");
         try (OutputStream out = new FileOutputStream(args[0])) { p.store(out, "written by Java"); }
-        try (Writer w = new OutputStreamWriter(new FileOutputStream(args[0], true), StandardCharsets.ISO_8859_1)) {
+        try (Writer w = new OutputStreamWriter(new FileOutputStream(args[0], true),
+                                               StandardCharsets.ISO_8859_1)) {
             w.write("spaced value here\n");
             w.write("colon: separated\n");
             w.write("  indented = yes\n");

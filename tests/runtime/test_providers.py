@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 import structlog
@@ -15,6 +16,7 @@ from connector.logging import MASK, configure, scrub
 from connector.runtime.providers import Providers, parse_resolved, providers_from
 from connector.runtime.worker_config import worker_config_from
 from connector.runtime.worker_vocabulary import Listener, env_properties, parse_listener
+from tests.helpers import banking_model
 
 BASE = {"bootstrap.servers": "k:9092"}
 PROVIDERS = {"config.providers": "env,file",
@@ -77,14 +79,14 @@ def test_missing_values_are_errors_that_name_the_key_never_a_value(
 def test_connector_config_resolves_in_memory_only(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """A connector's ${env:...} resolves for parsing; the document itself keeps the text."""
-    from tests.helpers import banking_model
     monkeypatch.setenv("DOGE_T_SEED", "918273645")
-    data = {"name": "c", "config": {"model": banking_model(), "users": "10",
-                                    "seed": "${env:DOGE_T_SEED}"}}
+    config: dict[str, Any] = {"model": banking_model(), "users": "10",
+                              "seed": "${env:DOGE_T_SEED}"}
+    data = {"name": "c", "config": config}
     parsed = parse_resolved(data, None, tmp_path, providers_from(PROVIDERS, None))
     assert parsed.seed == 918273645
-    assert data["config"]["seed"] == "${env:DOGE_T_SEED}"
-    unknown = parse_resolved({"name": "c", "config": {**data["config"], "seed": "7"}}, None,
+    assert config["seed"] == "${env:DOGE_T_SEED}"
+    unknown = parse_resolved({"name": "c", "config": {**config, "seed": "7"}}, None,
                              tmp_path, Providers())
     assert unknown.seed == 7
 
