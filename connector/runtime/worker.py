@@ -36,6 +36,7 @@ from connector.runtime.task import task_main
 from connector.runtime.task_process import SpawnedTask, TaskProcess, TaskSpec
 from connector.runtime.worker_config import WorkerConfig
 from connector.runtime.worker_herder import HerderContext, TopicWanted, WorkerHerder
+from connector.serde.registry import SchemaRegistry
 
 log = structlog.get_logger(__name__)
 ROUND_S = 0.2
@@ -95,6 +96,7 @@ class Worker:
         if self.distributed:
             topics[c.get("slots.topic")] = (slots, rf, {})
         ensure_topics(admin, topics, reach_timeout_s=c.integer("bootstrap.timeout.ms") / 1000)
+        self._check_registry()
         self.ops.health.starting("Worker is still starting up: joining the cluster and "
                                  "reading its configs.")
         statuses = KafkaStatusStore(CompactedLog(c.get("status.storage.topic"), producer,
@@ -124,6 +126,16 @@ class Worker:
             kafka_cluster_id=cluster_id(admin))
         self._herder = WorkerHerder(context, configs, statuses, offsets, supervisor, membership)
         return self._herder
+
+    def _check_registry(self) -> None:
+        """One line when the registry does not answer now (tasks retry it when they start)."""
+        if "schema.registry.url" not in self.config.values:
+            return
+        with SchemaRegistry(self.config.registry()) as registry:
+            problem = registry.unreachable()
+            if problem is not None:
+                log.error("schema registry not reachable; tasks that need it retry",
+                          url=registry.url, error=problem)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("stopping", signal=signal.Signals(signum).name)

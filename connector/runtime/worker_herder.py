@@ -174,7 +174,8 @@ class WorkerHerder:
                              for shard, r in sorted(committed.items())))
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
-        return validate_response(config, self.context.models_dir, self.context.functions)
+        return validate_response(config, self.context.models_dir, self.context.functions,
+                                 self.context.providers)
 
     # -- the loop thread --------------------------------------------------------------------
     def poll_stores(self) -> None:
