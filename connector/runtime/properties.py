@@ -36,17 +36,22 @@ def _line_of(text: str, fragment: str | None) -> int | None:
     return text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
-def read_properties(path: Path) -> dict[str, str]:
-    """A properties file from disk (UTF-8, of which what `Properties.store` writes is a subset)."""
+def read_config_text(path: Path, what: str = "file") -> str:
+    """A config file's text (UTF-8, of which what `Properties.store` writes is a subset), or
+    a UserError naming the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise UserError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                                  file=str(path))]) from None
     except OSError as exc:
-        raise UserError([Problem(f"cannot read: {exc.strerror or exc}", file=str(path))]) \
-            from None
-    return parse_properties(text, str(path))
+        raise UserError([Problem(f"cannot read {what}: {exc.strerror or exc}",
+                                 file=str(path))]) from None
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """A properties file from disk."""
+    return parse_properties(read_config_text(path), str(path))
 
 
 def connector_document(values: dict[str, str], file: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from connector.runtime.converters import (
     parse_formats,
 )
 from connector.runtime.plugins import load_plugins
-from connector.runtime.properties import parse_properties
+from connector.runtime.properties import parse_properties, read_config_text
 from connector.runtime.providers import PREFIX as PROVIDERS
 from connector.runtime.providers import Providers, providers_from, scrubbed
 from connector.runtime.worker_vocabulary import (
@@ -198,14 +198,7 @@ def load_worker_config(path: str | Path, env_prefix: str | None = None) -> Worke
     """A worker config file; with `env_prefix`, environment variables such as
     DOGE_BOOTSTRAP_SERVERS override its keys (env_properties)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                 file=str(p))]) from None
-    except OSError as exc:
-        raise UserError([Problem(f"cannot read worker config: {exc.strerror or exc}",
-                                 file=str(p))]) from None
+    text = read_config_text(p, "worker config")
     if p.suffix == ".json":
         try:
             data = json.loads(text)
