@@ -84,6 +84,8 @@ def configure(level: str = "INFO", json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    _repeats.seen.clear()  # a new configuration starts counting afresh
+    _repeats.last = None
     if _repeats not in kafka_logger().filters:
         kafka_logger().addFilter(_repeats)
     for chatty in ("httpx", "httpx2"):  # one line per registry request

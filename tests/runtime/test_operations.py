@@ -9,13 +9,16 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import javaproperties
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from connector.runtime.properties import parse_properties
 from tests.helpers import ROOT
 from tests.runtime.cluster import Rest, free_port, start_distributed, wait_for
 from tests.runtime.harness import KafkaRun, read_all
@@ -25,7 +28,6 @@ pytestmark = pytest.mark.integration
 
 def scrape(rest: Rest) -> dict[str, list[tuple[dict[str, str], float]]]:
     """/metrics as name -> [(labels, value)]."""
-    import urllib.request  # noqa: PLC0415 (kept local: the module's only text request)
     with urllib.request.urlopen(rest.url + "/metrics", timeout=30) as response:
         assert response.headers["Content-Type"].startswith("text/plain")
         text = response.read().decode()
@@ -203,3 +205,32 @@ def test_broker_down_is_one_clear_error(tmp_path: Path) -> None:
     starting = [e for e in lines if e["event"] == "worker starting"]
     assert starting and starting[0]["kafka"] == f"127.0.0.1:{port}"
     assert sum(e.get("logger") == "librdkafka" for e in lines) <= 6
+
+
+def test_connect_standalone_files_run_as_they_are(kafka_run: KafkaRun) -> None:
+    """A worker.properties as Java writes it (`host\\:port`), with Connect's `listeners` and
+    keys that do not apply here, and a connect-standalone connector .properties file: the run
+    finishes exactly as with JSON files."""
+    connector = kafka_run.connector(ticks="20", tasks_max="1")
+    kafka_run.create_topics(connector)
+    values = parse_properties(kafka_run.worker_file().read_text(), "w")
+    del values["rest.port"]
+    values.update({"listeners": f"http://127.0.0.1:{free_port()}",
+                   "plugin.path": "/usr/share/java", "offset.flush.interval.ms": "10000"})
+    worker = kafka_run.tmp / "connect-worker.properties"
+    worker.write_text(javaproperties.dumps(values))  # escapes `:` and `=` as Java does
+    assert "\\:" in worker.read_text()
+    flat = {"name": connector["name"], **{k: v if isinstance(v, str) else json.dumps(v)
+                                          for k, v in connector["config"].items()}}
+    connector_file = kafka_run.tmp / "connector.properties"
+    connector_file.write_text(javaproperties.dumps(flat))
+    done = subprocess.run([sys.executable, "-m", "connector", "worker", str(worker),
+                           str(connector_file), "--exit-when-finished"], check=False,
+                          capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    ignored = [e["event"] for e in events if e["level"] == "warning" and "ignored" in e["event"]]
+    assert len(ignored) == 2, ignored  # one line for each key that does not apply
+    committed = read_all(kafka_run.bootstrap, kafka_run.topics(connector))
+    assert committed
