@@ -8,7 +8,10 @@ min / median / max over interleaved rounds, and the size of the banking run's lo
 per codec (bench/formats.py).
 
 Last, the columnar encode rate of a flat record with five fake() string fields (e-mail, name,
-city, phone, street address: realistic, mostly distinct strings) against the `--schema` record.
+city, phone, street address: realistic, mostly distinct strings) against the `--schema` record,
+and of the same record with a nested record (an account: id, plan enum, balance decimal, opened
+timestamp), measured `--rounds` times alternately with the flat `--schema` record and with the
+same values held flat: the rates and ratios per round (target: >= 0.5x).
 
 All three produce ready-to-send values for the same rows of the banking schema; the reference
 encoders get their input as dicts built beforehand (not timed), ours gets the engine's columns.
@@ -37,6 +40,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from connector.core.columns import Column, StructColumn, decimals, to_python
 from connector.core.types import ValueType
 from connector.model.avro import FieldSpec, LoadedSchema, load_schemas, parse_schema_text
 from connector.model.expr.fakes import FakeDraw
@@ -54,6 +58,17 @@ FAKE_SCHEMA = parse_schema_text(json.dumps({
     "type": "record", "name": "Person", "namespace": "bench", "fields": [
         {"name": "user_id", "type": "string"}, *({"name": k, "type": "string"} for k in FAKE_KINDS),
         {"name": "timestamp", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}))
+ACCOUNT: dict[str, Any] = {"type": "record", "name": "Account", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "plan", "type": {"type": "enum", "name": "Plan", "symbols": ["FREE", "PLUS", "PRO"]}},
+    {"name": "balance", "type": {"type": "bytes", "logicalType": "decimal", "precision": 12,
+                                 "scale": 2}},
+    {"name": "opened", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}
+NESTED_SCHEMA = parse_schema_text(json.dumps({
+    "type": "record", "name": "PersonWithAccount", "namespace": "bench", "fields": [
+        *json.loads(FAKE_SCHEMA.schema_str)["fields"][:-1],
+        {"name": "account", "type": ACCOUNT},
+        {"name": "timestamp", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}))
 
 
 def fake_columns(n: int, seed: int = 7) -> dict[str, np.ndarray]:
@@ -62,6 +77,64 @@ def fake_columns(n: int, seed: int = 7) -> dict[str, np.ndarray]:
     cols = make_columns(FAKE_SCHEMA, n, seed)
     cols.update({k: FakeDraw(k, "en_US")(gen, n) for k in FAKE_KINDS})
     return cols
+
+
+FLATTENED_SCHEMA = parse_schema_text(json.dumps({
+    "type": "record", "name": "PersonFlat", "namespace": "bench", "fields": [
+        *json.loads(FAKE_SCHEMA.schema_str)["fields"][:-1],
+        *({**f, "name": f"account_{f['name']}"} for f in ACCOUNT["fields"]),
+        {"name": "timestamp", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}))
+
+
+def nested_columns(n: int, seed: int = 7) -> dict[str, Column]:
+    """fake_columns plus the nested account record, as StructColumn sub-columns."""
+    gen = np.random.default_rng(seed)
+    cols: dict[str, Column] = dict(fake_columns(n, seed))
+    plans = np.array(["FREE", "PLUS", "PRO"], dtype=object)
+    cols["account"] = StructColumn({
+        "id": gen.integers(0, 10**9, size=n),
+        "plan": plans[gen.integers(0, 3, size=n)],
+        "balance": decimals(np.round(gen.lognormal(6, 1.5, size=n), 2), 2),
+        "opened": START_MS - gen.integers(0, 10**11, size=n)}, n)
+    return cols
+
+
+def nested_vs_flat(flat: RecordEncoder, flat_cols: dict[str, np.ndarray], n: int, repeat: int,
+                   rounds: int) -> None:
+    """The record with 5 fake() fields and a nested record, against the flat `--schema` record
+    and against the same values held flat (the account's fields at the top level: what the
+    encoder wrote before nested records), alternately: the machine's load drifts, so each
+    round's ratios compare neighbours in time."""
+    nested = RecordEncoder(NESTED_SCHEMA, schema_id=1)
+    cols = nested_columns(n)
+    rows = to_python(StructColumn(cols, n), tagged=True)
+    for v, r in zip(nested.encode(cols, n).values()[:1000], rows, strict=False):
+        buf = io.BytesIO()
+        fastavro.schemaless_writer(buf, NESTED_SCHEMA.parsed, r)
+        assert v[5:] == buf.getvalue(), "columnar encoder differs from fastavro"
+    account = cols["account"]
+    assert isinstance(account, StructColumn)
+    unnested = RecordEncoder(FLATTENED_SCHEMA, schema_id=1)
+    unnested_cols = {k: v for k, v in cols.items() if k != "account"}
+    unnested_cols.update({f"account_{k}": v for k, v in account.fields.items()})
+    sizes = [sum(map(len, e.encode(c, n).values())) / n for e, c in
+             ((flat, flat_cols), (nested, cols))]
+    ratios = []
+    for i in range(rounds):
+        flat_rate = n / best(lambda: flat.encode(flat_cols, n).values(), repeat)
+        nested_rate = n / best(lambda: nested.encode(cols, n).values(), repeat)
+        unnested_rate = n / best(lambda: unnested.encode(unnested_cols, n).values(), repeat)
+        ratios.append((nested_rate / unnested_rate, nested_rate / flat_rate,
+                       nested_rate * sizes[1] / (flat_rate * sizes[0])))
+        print(f"  round {i + 1}: flat {flat_rate / 1e3:5.0f} k rec/s; 5 fake() + nested record "
+              f"{nested_rate / 1e3:4.0f} k rec/s, same values unnested {unnested_rate / 1e3:4.0f}"
+              f" k rec/s: nested/unnested {ratios[-1][0]:.2f}x, nested/flat {ratios[-1][1]:.2f}x"
+              f" (bytes/s {ratios[-1][2]:.2f}x)")
+    median = [sorted(r[k] for r in ratios)[len(ratios) // 2] for k in range(3)]
+    print(f"5 fake() fields + a nested record ({sizes[1]:.0f} bytes vs {sizes[0]:.0f}), median "
+          f"of {rounds} rounds: {median[0]:.2f}x the rate of the same values unnested, "
+          f"{median[1]:.2f}x the flat {flat.fullname} record's rate in records/s, "
+          f"{median[2]:.2f}x in bytes/s (target >= 0.5x)")
 
 
 def make_columns(schema: LoadedSchema, n: int, seed: int = 7) -> dict[str, np.ndarray]:
@@ -112,6 +185,7 @@ def main() -> None:
     ap.add_argument("--schema", default="balance")
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of nested vs flat")
     ap.add_argument(
         "--batches", default="10,100,1000", help="also time per-tick batches of these sizes"
     )
@@ -208,6 +282,7 @@ def main() -> None:
           f"{fake_rate / 1e3:.0f} k rec/s, {fake_rate / flat_rate:.2f}x the {schema.name} "
           f"record's rate (target >= 0.5x); in bytes/s "
           f"{fake_rate * fake_bytes / (flat_rate * avg):.2f}x")
+    nested_vs_flat(encoder, cols, n, args.repeat, args.rounds)
 
     print_rates(schema, cols, n, args.repeat)
     print_sizes(args.users, args.ticks)

@@ -310,7 +310,7 @@ def child_task(args: argparse.Namespace) -> None:
 
 
 # -- children: the ceiling and the DOGE-style sink ------------------------------------------
-Message = tuple[str, bytes, bytes, int, int]  # topic, value, key, partition, timestamp
+Message = tuple[str, bytes, bytes | None, int, int]  # topic, value, key, partition, timestamp
 
 
 def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[list[Any]]]:
@@ -380,7 +380,8 @@ def child_ceiling(args: argparse.Namespace) -> None:
     runs = [send(msgs) for _ in range(args.repeat)]
     print(MARK + json.dumps({
         "events": len(msgs), "seconds": min(runs), "runs": runs,
-        "value_bytes": sum(len(m[1]) for m in msgs), "key_bytes": sum(len(m[2]) for m in msgs),
+        "value_bytes": sum(len(m[1]) for m in msgs),
+        "key_bytes": sum(len(m[2] or b"") for m in msgs),
         "producer_conf": {k: v for k, v in plain_conf(destination).items()
                           if k != "bootstrap.servers"}}), flush=True)
 

@@ -159,9 +159,9 @@ def python_rows(plan: Any, staged_rows: list[tuple[int, EventColumns]]) -> list[
                 cols.append([epoch + dt.timedelta(milliseconds=v) for v in e.timestamps.tolist()])
             elif c.pg_type.value.startswith("timestamp"):
                 cols.append([epoch + dt.timedelta(milliseconds=v)
-                             for v in e.fields[c.name].tolist()])
+                             for v in e.array(c.name).tolist()])
             else:
-                cols.append(e.fields[c.name].tolist())
+                cols.append(e.array(c.name).tolist())
         out += list(zip(*cols, strict=True))
     return out
 
@@ -181,7 +181,7 @@ def measure_doge(conn: psycopg.Connection[Any], commits: list[Commit], limit: in
             with conn.transaction(), conn.cursor() as cur:
                 for e in batch.events:
                     names = list(e.fields)
-                    columns = [e.fields[n].tolist() for n in names]
+                    columns = [e.array(n).tolist() for n in names]
                     for values in zip(*columns, strict=True):
                         cur.execute(statements[e.topic], dict(zip(names, values, strict=True)))
                         done += 1

@@ -18,9 +18,11 @@ import attrs
 from connector.analysis.finite import constant
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
+from connector.model.avrotypes import AvroType, Kind
+from connector.model.emits import CheckedEmit
 from connector.model.expr.ast import Binary, Call, ListLit, Name, Node, Unary
 from connector.model.spec import SELF
-from connector.model.validate import CheckedEmit, CheckedTransition, ValidatedModel
+from connector.model.validate import CheckedTransition, ValidatedModel
 
 WIRE_HEADER = 5  # magic byte + 4-byte schema id
 GUESS_LONG = 3.0
@@ -201,7 +203,29 @@ def record_size(model: ValidatedModel, t: CheckedTransition, emit: CheckedEmit, 
             guessed.append(field.name)
             size = GUESS_STRING + 1 if field.avro_type in ("string", "bytes") else GUESS_LONG
         total += size + (1 if field.nullable else 0)
+    for field, _ in emit.shaped:  # records, arrays, maps, unions: a guess from the schema
+        guessed.append(field.name)
+        total += _shape_guess(field.type)
     return SizeEstimate(total, tuple(guessed))
+
+
+def _shape_guess(t: AvroType, depth: int = 0) -> float:
+    """A rough size of a value of type `t`: strings GUESS_STRING, numbers GUESS_LONG, arrays
+    and maps two items (recursive types stop after a few levels)."""
+    if depth > 4 or t.kind is Kind.NULL:
+        return 0.0
+    if t.kind is Kind.RECORD:
+        return sum(_shape_guess(f.type, depth + 1) for f in t.fields)
+    if t.kind in (Kind.ARRAY, Kind.MAP) and t.items is not None:
+        key = GUESS_STRING + 1 if t.kind is Kind.MAP else 0
+        return 2 + 2 * (key + _shape_guess(t.items, depth + 1))
+    if t.kind is Kind.UNION:
+        return 1 + max(_shape_guess(b, depth + 1) for b in t.branches)
+    if t.kind.value in _FIXED:
+        return float(_FIXED[t.kind.value])
+    if t.kind is Kind.FIXED:
+        return float(t.size)
+    return GUESS_STRING + 1 if t.kind in (Kind.STRING, Kind.BYTES) else float(GUESS_LONG)
 
 
 def _field_size(sizer: _Sizer, field: FieldSpec, checked: ex.Checked) -> float | None:

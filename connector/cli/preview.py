@@ -5,6 +5,7 @@ emit nothing (a login after a login is a silent logout in between)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import attrs
@@ -14,6 +15,7 @@ import numpy as np
 from connector.cli.inputs import load_target, overrides_from, run_options
 from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
 from connector.core.batch import TickBatch
+from connector.core.columns import take, to_python
 from connector.engine.shard import ShardEngine, step_shards
 from connector.runtime.config import resolve_start_ms
 from connector.runtime.simulation import prepare
@@ -91,9 +93,12 @@ def _rows(batch: TickBatch, engines: list[ShardEngine], before: dict[int, str], 
     shards = engine.settings.shards
     events: dict[tuple[int, str], list[tuple[str, str]]] = {}
     for e in batch.events:
-        for i in np.flatnonzero(e.user_ids < show).tolist():
-            fields = " ".join(f"{k}={_plain(v[i])}" for k, v in e.fields.items()
-                              if k not in HIDDEN)
+        shown = np.flatnonzero(e.user_ids < show)
+        if not shown.size:
+            continue
+        plain = {k: to_python(take(v, shown)) for k, v in e.fields.items() if k not in HIDDEN}
+        for j, i in enumerate(shown.tolist()):
+            fields = " ".join(f"{k}={_plain(v[j])}" for k, v in plain.items())
             events.setdefault((int(e.user_ids[i]), e.transition), []).append((e.topic, fields))
     rows = []
     for m in batch.moves:
@@ -113,6 +118,8 @@ def _plain(value: Any) -> str:
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, float):
         return f"{value:.2f}" if value == 0 or abs(value) >= 0.01 else f"{value:.3g}"
+    if isinstance(value, dict | list):  # a nested record, array or map: as JSON
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     return str(value)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 import numpy as np
 import numpy.typing as npt
+
+from connector.core.columns import Column, concat
 
 
 @attrs.frozen
@@ -12,19 +16,46 @@ class EventColumns:
     """What one `emit` of one transition produced in one shard-tick.
 
     `fields` holds one column per field of the topic's Avro value schema (all of them, keyed by
-    field name, each as long as `user_ids`): int64/float64/bool arrays for numeric fields, object
-    arrays of `str` for strings, object arrays holding `None` where a nullable field is null.
-    Rows are ordered by ascending user id.
+    field name, each as long as `user_ids`), in the representation of `connector.core.columns`:
+
+    - boolean/int/long/float/double: numpy bool/int64/float64 arrays; string, uuid and enum
+      (its symbols): object arrays of `str`; bytes and fixed: object arrays of `bytes` (a `str`
+      stands for its UTF-8 bytes); date: int64 days since the epoch; time-millis/-micros: int64
+      after midnight; timestamps: int64 in the schema's unit;
+    - a union of null and one such type: an object array holding `None` where the row is null;
+    - a nested record: a `StructColumn` (one such column per field, recursively);
+    - an array: a `ListColumn` (n + 1 offsets and one flat column of the items of all rows);
+    - a map: a `MapColumn` (offsets, a flat object array of `str` keys, a flat value column);
+    - any other union (of records, arrays or maps, or of two or more non-null types): a
+      `UnionColumn` (the branch of each row and, per branch, the values of its rows in order);
+    - decimal: a `DecimalColumn` (unscaled integers and the scale).
+
+    `connector.core.columns.to_python` turns any of them into plain Python values (one function
+    for fastavro's slow path, JSON and PostgreSQL). Rows are ordered by ascending user id.
+
+    `keys` is None for the default key (the user id, `user_ids`); otherwise the key column of
+    the topic's `key:` expression (a numpy array, None where the key is null) or, for a record
+    key, a `StructColumn`. `headers` maps header names to object arrays of `str` (None: the
+    header is sent without a value).
     """
 
     topic: str
     transition: str
     user_ids: npt.NDArray[np.int64]
     timestamps: npt.NDArray[np.int64]  # event time, epoch milliseconds
-    fields: dict[str, np.ndarray]
+    fields: Mapping[str, Column]
+    keys: Column | None = None
+    headers: tuple[tuple[str, np.ndarray], ...] = ()
 
     def __len__(self) -> int:
         return int(self.user_ids.shape[0])
+
+    def array(self, name: str) -> np.ndarray:
+        """A field held as one numpy array (a scalar or nullable scalar field)."""
+        column = self.fields[name]
+        if not isinstance(column, np.ndarray):
+            raise TypeError(f"field {name!r} is a {type(column).__name__}, not an array")
+        return column
 
 
 @attrs.frozen
@@ -54,8 +85,8 @@ class TickBatch:
         return sum(len(e) for e in self.events)
 
 
-def concat_fields(events: list[EventColumns]) -> dict[str, np.ndarray]:
+def concat_fields(events: list[EventColumns]) -> Mapping[str, Column]:
     """The fields of several emits to one topic as one set of columns (for one encode call)."""
     if len(events) == 1:
         return events[0].fields
-    return {name: np.concatenate([e.fields[name] for e in events]) for name in events[0].fields}
+    return {name: concat([e.fields[name] for e in events]) for name in events[0].fields}

@@ -1,8 +1,9 @@
 """The Kafka destination: Avro events plus shard offsets, one transaction per commit.
 
-Per commit: begin -> every staged event (Confluent wire format, key = user id, partition =
-murmur2(key) like the Java client, timestamp = event time) -> one offset record per shard (and
-snapshot chunks when due) -> commit. A read_committed consumer sees whole ticks or nothing.
+Per commit: begin -> every staged event (Confluent wire format, key = the topic's key (by default
+the user id), partition = murmur2(key) like the Java client (null keys: serde/records.py),
+timestamp = event time, the topic's headers) -> one offset record per shard (and snapshot chunks
+when due) -> commit. A read_committed consumer sees whole ticks or nothing.
 On start the task's transactional id is fenced (init_transactions) together with the ids of
 earlier `tasks.max` generations, and only then are committed offsets read.
 """
@@ -62,7 +63,8 @@ class KafkaDestination:
         self.chunk_bytes = chunk_bytes
         self.timeout_s = timeout_s
         self._producer: Producer | None = None
-        self._staged: dict[str, list[EventColumns]] = defaultdict(list)
+        # Per topic: staged emits and the (shard, tick) of each (null keys are placed by it).
+        self._staged: dict[str, list[tuple[tuple[int, int], EventColumns]]] = defaultdict(list)
         self._encoded: list[Records] = []  # records the caller encoded itself
         self._fingerprint = ""
         self._start_ms = 0
@@ -110,7 +112,7 @@ class KafkaDestination:
     def write(self, batch: TickBatch) -> None:
         for events in batch.events:
             if len(events):
-                self._staged[events.topic].append(events)
+                self._staged[events.topic].append(((batch.shard, batch.tick), events))
 
     def write_encoded(self, records: Records) -> None:
         """Stage records encoded elsewhere (DOGE's sinks in `connector.doge`, whose keys and
@@ -126,7 +128,8 @@ class KafkaDestination:
         assert producer is not None, "committed() must run before commit()"
         started = time.monotonic()
         try:
-            prepared = [kafka_records(self.topics[topic], staged)
+            prepared = [kafka_records(self.topics[topic], [e for _, e in staged],
+                                      [origin for origin, _ in staged])
                         for topic, staged in self._staged.items()] + self._encoded
         finally:
             self.encode_seconds += time.monotonic() - started
@@ -159,6 +162,9 @@ class KafkaDestination:
 
     def _produce_events(self, producer: Producer, records: Records) -> None:
         produce, topic = producer.produce, records.topic
+        if records.headers is not None:
+            self._produce_with_headers(producer, records)
+            return
         # Positional for speed: (topic, value, key, partition, callback, on_delivery, timestamp).
         for value, key, part, ts in records:
             try:
@@ -166,6 +172,16 @@ class KafkaDestination:
             except BufferError:
                 producer.poll(0.05)  # the local queue is full: let librdkafka drain it
                 produce(topic, value, key, part, None, None, ts)
+
+    def _produce_with_headers(self, producer: Producer, records: Records) -> None:
+        produce, topic = producer.produce, records.topic
+        assert records.headers is not None
+        for (value, key, part, ts), headers in zip(records, records.headers, strict=True):
+            try:
+                produce(topic, value, key, part, None, None, ts, headers)
+            except BufferError:
+                producer.poll(0.05)
+                produce(topic, value, key, part, None, None, ts, headers)
 
     def _produce_offsets(self, producer: Producer, checkpoints: dict[int, ShardCheckpoint]
                          ) -> None:

@@ -294,7 +294,8 @@ def _lines(encoded: EncodedBatch) -> bytes:
 
 
 def jsonl_lines(events: EventColumns, schema: LoadedSchema) -> bytes:
-    """One JSON object per record, fields in schema order."""
+    """One JSON object per record, fields in schema order (nested values as JSON objects and
+    arrays)."""
     return _lines(JsonEncoder(schema).encode(events.fields, len(events)))
 
 

@@ -7,13 +7,16 @@ import sys
 from typing import IO
 
 from connector.core.batch import TickBatch
+from connector.core.columns import to_python
 from connector.destinations.base import Committed, ShardCheckpoint
 from connector.destinations.local import jsonl_lines
 from connector.model.avro import LoadedSchema
+from connector.serde.jsonenc import json_text
 
 
 class StdoutLines:
-    """Each record as `{"topic", "key", "timestamp", "value"}`, printed at every commit."""
+    """Each record as `{"topic", "key", "timestamp", "value"}` (and `"headers"` when the topic
+    has some), printed at every commit."""
 
     def __init__(self, schemas: dict[str, LoadedSchema], stream: IO[str] | None = None) -> None:
         self.schemas = schemas
@@ -31,10 +34,20 @@ class StdoutLines:
             if not len(events):
                 continue
             values = jsonl_lines(events, self.schemas[events.topic]).decode().splitlines()
-            for key, ts, value in zip(events.user_ids.tolist(), events.timestamps.tolist(), values,
-                                      strict=True):
-                self._staged.append(f'{{"topic":{json.dumps(events.topic)},"key":"{key}",'
-                                    f'"timestamp":{ts},"value":{value}}}\n')
+            # The key as JSON: the user id as a string by default, else the key column's value.
+            keys = ([json.dumps(str(u)) for u in events.user_ids.tolist()] if events.keys is None
+                    else [json_text(k) for k in to_python(events.keys)])
+            headers = [""] * len(events)
+            if events.headers:
+                names = [name for name, _ in events.headers]
+                columns = [column.tolist() for _, column in events.headers]
+                headers = [',"headers":' + json_text(dict(zip(names, row, strict=True)))
+                           for row in zip(*columns, strict=True)]
+            topic = json.dumps(events.topic)
+            for key, ts, value, extra in zip(keys, events.timestamps.tolist(), values, headers,
+                                             strict=True):
+                self._staged.append(f'{{"topic":{topic},"key":{key},"timestamp":{ts},'
+                                    f'"value":{value}{extra}}}\n')
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         self.stream.write("".join(self._staged))

@@ -12,6 +12,7 @@ from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
 from connector.model.expr.pools import identity as pool_identity
 from connector.model.expr.valuefns import pools_of
+from connector.model.spec import OMIT_IF_DEFAULT
 from connector.model.validate import ValidatedModel, all_expressions
 
 # Bumped whenever the same model, settings and seed would give other bytes (how random numbers
@@ -24,10 +25,7 @@ _SCALED_TIMES = "timestamps-in-schema-units"
 
 
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
-    # Where files live does not change the output; their content does.
-    spec = attrs.asdict(model.spec, recurse=True,
-                        filter=lambda a, _: a.name not in ("file", "schema_file"),
-                        value_serializer=_spelled)
+    spec = attrs.asdict(model.spec, recurse=True, filter=_kept, value_serializer=_spelled)
     payload: dict[str, object] = {"model": spec, "settings": attrs.asdict(settings),
                                   "engine": ENGINE_OUTPUT_VERSION}
     pools = {p for e in all_expressions(model) for p in pools_of(e.tree)}
@@ -37,6 +35,14 @@ def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
         payload["fix"] = _SCALED_TIMES
     encoded = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def _kept(attribute: attrs.Attribute[Any], value: Any) -> bool:
+    """Where files live does not change the output; optional features left at their default
+    are left out, so adding one does not change the fingerprint of models that do not use it."""
+    if attribute.name in ("file", "schema_file"):
+        return False
+    return not (attribute.metadata.get(OMIT_IF_DEFAULT) and value == attribute.default)
 
 
 def _spelled(instance: object, field: object, value: Any) -> Any:

@@ -11,18 +11,29 @@ import attrs
 import numpy as np
 
 from connector.engine.fields import needs_fitting
+from connector.engine.fill import Builder, compile_fill
 from connector.engine.hooks import MoverHook
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
+from connector.model.emits import CheckedEmit, emit_expressions
 from connector.model.expr.typed import calls_plugin
 from connector.model.expr.valuefns import sequences_of
 from connector.model.limits import MAX_ARRIVALS_PER_TICK
-from connector.model.spec import SELF
+from connector.model.spec import SELF, KeyKind
 from connector.model.validate import CheckedTransition, ValidatedModel, check_chances_for_tick
 
 SESSION_NONE, SESSION_OPEN, SESSION_CLOSE = 0, 1, 2
 ONE = 1 << 32  # chances are compared against uint32 draws scaled to 2**32
+
+
+@attrs.frozen
+class CompiledKey:
+    """How an emit makes its records' keys (no CompiledKey: the user id)."""
+
+    null: bool = False  # `key: null`
+    expression: ex.Compiled | None = None
+    record: Builder | None = None  # an Avro record key
 
 
 @attrs.frozen
@@ -36,6 +47,10 @@ class CompiledEmit:
     # sequence() names its fields take numbers from, once per call: a silent replay takes them
     # too, so counters continue the same after a restart.
     sequences: tuple[str, ...] = ()
+    # Records, arrays, maps, unions, converted scalars (engine/fill.py builds them).
+    shaped: tuple[tuple[FieldSpec, Builder], ...] = ()
+    key: CompiledKey | None = None
+    headers: tuple[tuple[str, ex.Compiled], ...] = ()
 
 
 @attrs.frozen
@@ -178,7 +193,7 @@ def _compile_transition(i: int, t: CheckedTransition, index: dict[str, int]
     session = {None: SESSION_NONE, "open": SESSION_OPEN, "close": SESSION_CLOSE}[t.spec.session]
     keys: dict[object, int] = {}
     checked = [c for _, c in t.variables] + [c for _, _, c in t.updates] + \
-        [c for e in t.emits for _, c in e.fields] + ([t.condition] if t.condition else [])
+        [c for e in t.emits for c in emit_expressions(e)] + ([t.condition] if t.condition else [])
     return CompiledTransition(
         index=i,
         name=t.spec.name,
@@ -187,14 +202,30 @@ def _compile_transition(i: int, t: CheckedTransition, index: dict[str, int]
         variables=tuple((n, ex.compile_expr(c)) for n, c in t.variables),
         condition=ex.compile_expr(t.condition) if t.condition is not None else None,
         updates=tuple((a, ex.compile_expr(c)) for a, _, c in t.updates),
-        emits=tuple(CompiledEmit(e.topic, tuple((f, ex.compile_expr(c), _share_key(keys, f, c))
-                                                for f, c in e.fields), spec.path,
-                                 frozenset(f.name for f, c in e.fields if needs_fitting(f, c)),
-                                 tuple(n for _, c in e.fields for n in sequences_of(c.tree)))
+        emits=tuple(_compile_emit(e, spec.path, keys)
                     for e, spec in zip(t.emits, t.spec.emits, strict=True)),
         row_wise=not any(calls_plugin(c.tree) for c in checked),
         emits_from_state=bool({"from_state", "to_state"} & {
             name for e in t.emits for _, c in e.fields for name in ex.names_used(c.node)}),
+    )
+
+
+def _compile_emit(e: CheckedEmit, path: str, keys: dict[object, int]) -> CompiledEmit:
+    key = None
+    if e.key is not None:
+        key = CompiledKey(null=e.key.kind is KeyKind.NULL,
+                          expression=ex.compile_expr(e.key.expression)
+                          if e.key.expression is not None else None,
+                          record=compile_fill(e.key.record) if e.key.record else None)
+    return CompiledEmit(
+        e.topic,
+        tuple((f, ex.compile_expr(c), _share_key(keys, f, c)) for f, c in e.fields),
+        path,
+        fitted=frozenset(f.name for f, c in e.fields if needs_fitting(f, c)),
+        sequences=tuple(n for c in emit_expressions(e) for n in sequences_of(c.tree)),
+        shaped=tuple((f, compile_fill(fill)) for f, fill in e.shaped),
+        key=key,
+        headers=tuple((name, ex.compile_expr(c)) for name, c in e.headers),
     )
 
 

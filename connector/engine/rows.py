@@ -81,21 +81,26 @@ class ShardRows:
                 owners.append(self.owners[k])
         return ShardRows(engines, rows, owners)
 
-    def sequence(self, name: str, size: int) -> np.ndarray:
-        """The next numbers of sequence `name`, each shard's rows from its own counter."""
-        if size != self.size:
+    def sequence(self, name: str, size: int, bounds: Sequence[int] | None = None
+                 ) -> np.ndarray:
+        """The next numbers of sequence `name`, each shard's rows from its own counter (with
+        `bounds`, shard k's share of the `size` numbers is bounds[k]:bounds[k+1])."""
+        if bounds is None and size != self.size:
             raise ValueError(f"sequence {name!r}: {size} numbers asked for {self.size} rows")
-        return self.concat([e.take_sequence(name, r.shape[0])
-                            for e, r in zip(self.engines, self.rows, strict=True)])
+        b = bounds or self.bounds
+        return self.concat([e.take_sequence(name, b[k + 1] - b[k])
+                            for k, e in enumerate(self.engines)])
 
-    def stream(self, purpose: int, tick: int, site: int = 0) -> np.random.Generator:
+    def stream(self, purpose: int, tick: int, site: int = 0,
+               bounds: Sequence[int] | None = None) -> np.random.Generator:
         """The generator of (purpose, tick, site): one shard's own, or one drawing each shard's
-        slice from that shard's stream."""
+        slice from that shard's stream. `bounds` splits draws of another size than these rows
+        by shard (the items of arrays these rows emit: shard k's are bounds[k]:bounds[k+1])."""
         gens = [rng.stream(e.settings.seed, e.shard, purpose, tick, site) for e in self.engines]
         if len(gens) == 1:
             return gens[0]
         # Stands in for a Generator for the draws the builtin random functions make.
-        return cast(np.random.Generator, SegmentedGenerator(gens, self.bounds))
+        return cast(np.random.Generator, SegmentedGenerator(gens, bounds or self.bounds))
 
 
 def session_ids(user_ids: np.ndarray, numbers: np.ndarray) -> np.ndarray:

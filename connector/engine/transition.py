@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+import attrs
 import numpy as np
 
 from connector.core.batch import EventColumns, Moves
+from connector.core.columns import Column, slice_rows
 from connector.core.types import ValueType
 from connector.engine import rng
 from connector.engine.errors import TransitionValueError
 from connector.engine.fields import fit_field
+from connector.engine.fill import Overlay, ScalarBuilder, Scope
 from connector.engine.hooks import Movers, run_hook
 from connector.engine.plan import (
     SESSION_CLOSE,
@@ -126,21 +129,72 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     # distinct expression once, unless it draws random numbers (each draw is its own site).
     shared: dict[int, list[np.ndarray]] = {}  # per shard, as split below
     ids_parts, time_parts = rows.split(user_ids), rows.split(timestamps)
+    scope = Scope(count, after, rows.bounds,
+                  lambda site, bounds: rows.stream(rng.SITE, tick, site, bounds), plan.timezone,
+                  rows.sequence)
     for emit in t.emits:
-        fields: dict[str, list[np.ndarray]] = {}
+        fields: dict[str, list[Column]] = {}
+        raw: dict[str, np.ndarray] = {}  # scalar fields as evaluated, for the key and headers
+        extras = emit.key is not None or bool(emit.headers)
         for f, compiled, key in emit.fields:
             parts = shared.get(key) if key is not None else None
             if parts is None:
+                assert f.value_type is not None  # validation fills scalar fields only
                 values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
                 parts = rows.split(values)
                 if key is not None:
                     shared[key] = parts
             if f.name in emit.fitted:
                 parts = [_fit(p, f, t, emit, plan) for p in parts]
-            fields[f.name] = parts
+            fields[f.name] = list(parts)
+            if extras:
+                raw[f.name] = rows.concat(parts)
+        for f, build in emit.shaped:
+            try:
+                if isinstance(build, ScalarBuilder):
+                    raw[f.name] = build.raw(scope)
+                    column = build.column(raw[f.name])
+                else:
+                    column = build(scope)
+            except ValueError as exc:  # a value its type cannot hold (decimals, timestamps)
+                raise TransitionValueError(str(exc), transition=t.name, file=plan.model.spec.file,
+                                           path=emit.path, topic=emit.topic, field=f.name) from None
+            fields[f.name] = _split(rows, column)
+        keys, headers = _keys_and_headers(emit, rows, attrs.evolve(scope, columns=Overlay(
+            after, raw))) if extras else (None, [])
         for k, owner in enumerate(rows.owners):
-            events[owner].append(EventColumns(emit.topic, t.name, ids_parts[k], time_parts[k],
-                                              {name: parts[k] for name, parts in fields.items()}))
+            events[owner].append(EventColumns(
+                emit.topic, t.name, ids_parts[k], time_parts[k],
+                {name: parts[k] for name, parts in fields.items()},
+                None if keys is None else keys[k],
+                tuple((name, parts[k]) for name, parts in headers)))
+
+
+def _keys_and_headers(emit: CompiledEmit, rows: ShardRows, scope: Scope
+                      ) -> tuple[list[Column] | None, list[tuple[str, list[np.ndarray]]]]:
+    """Per shard: the emit's key column (None: the user id) and header columns."""
+    keys: list[Column] | None = None
+    key = emit.key
+    if key is not None:
+        column: Column
+        if key.expression is not None:
+            column = key.expression.evaluate_in_errstate(scope.context())
+        elif key.record is not None:
+            column = key.record(scope)
+        else:  # key: null
+            column = np.full(scope.size, None, dtype=object)
+        keys = _split(rows, column)
+    headers = [(name, rows.split(compiled.evaluate_in_errstate(scope.context())))
+               for name, compiled in emit.headers]
+    return keys, headers
+
+
+def _split(rows: ShardRows, column: Column) -> list[Column]:
+    """Shard k's rows of a column of these rows (views where the layout allows)."""
+    if isinstance(column, np.ndarray):
+        return list(rows.split(column))
+    b = rows.bounds
+    return [slice_rows(column, b[k], b[k + 1]) for k in range(len(rows.rows))]
 
 
 def _write(t: CompiledTransition, rows: ShardRows,

@@ -65,18 +65,41 @@ ATTRIBUTE = Section("attribute", "A value every user carries, set when the user 
     DESCRIPTION,
 ))
 
-TOPIC = Section("topic", "A topic the model writes and the Avro schema of its values.", (
-    Key("schema", {"oneOf": [NAME, {"type": "object"}]}, "Name of schemas/<name>.avsc (looked "
-        "up in the nearest enclosing schemas/ folder or the model's `schemas:` path), or an "
-        "inline Avro record schema.", required=True),
+SCHEMA_REF: dict[str, Any] = {"oneOf": [NAME, {"type": "object"}]}
+# A record field's value: an expression, or a mapping/list for records, arrays, maps, unions.
+FIELD_VALUE: dict[str, Any] = {
+    "type": ["string", "number", "boolean", "null", "object", "array"],
+    "description": "An expression; for a nested record a mapping of its fields; for an array a "
+                   "list of items or {length, item}; for a map {entries} or {length, key, "
+                   "value}; for a union an expression, {Branch: ...} or {if, then, else}."}
+FIELDS: dict[str, Any] = {"type": "object", "additionalProperties": FIELD_VALUE}
+
+KEY = Section("key", "An Avro record key, registered under <topic>-key.", (
+    Key("schema", SCHEMA_REF, "Name of schemas/<name>.avsc, or an inline Avro record schema.",
+        required=True),
+    Key("fields", FIELDS, "Value per key field (dotted names for nested ones); unspecified "
+        "fields are filled by name, the record's own fields included."),
+))
+
+TOPIC = Section("topic", "A topic the model writes, the Avro schema of its values, its key "
+                "and headers.", (
+    Key("schema", SCHEMA_REF, "Name of schemas/<name>.avsc (looked up in the nearest enclosing "
+        "schemas/ folder or the model's `schemas:` path), or an inline Avro record schema.",
+        required=True),
+    Key("key", {"oneOf": [{"type": "null"}, EXPRESSION, ref("key")]}, "The record key: a STRING "
+        "or LONG expression (it may name the record's fields), null for records without a key, "
+        "or an Avro record key {schema, fields}. Default: the user id."),
+    Key("headers", {"type": "object", "additionalProperties": {
+        "oneOf": [EXPRESSION, {"type": "null"}]}}, "Header name: STRING expression, sent as "
+        "UTF-8 (null: a header without a value)."),
     DESCRIPTION,
 ))
 
 EMIT = Section("emit", "One event written to a topic when the transition is taken.", (
     Key("topic", NAME, "The topic (a key of `topics`).", required=True),
-    Key("fields", {"type": "object", "additionalProperties": EXPRESSION}, "Expression per "
-        "record field; unspecified fields are filled by name from attributes, vars and "
-        "built-ins (user_id, timestamp, event, session_id, ...), else the schema default."),
+    Key("fields", FIELDS, "Value per record field (dotted names reach into nested records); "
+        "unspecified fields are filled by name from attributes, vars and built-ins (user_id, "
+        "timestamp, event, session_id, ...), else the schema default."),
 ))
 
 TRANSITION = Section("transition", "A move out of one or more states; per tick each user takes "
@@ -158,4 +181,4 @@ MODEL = Section("model", "A doge-connect model: users walking a state machine an
     Key("schemas", NAME, "Folder of the Avro schemas named in `topics` (relative to the model)."),
 ))
 
-SECTIONS = (MODEL, TRANSITION, EMIT, ATTRIBUTE, TOPIC, PROFILE, POPULATION, ARRIVALS)
+SECTIONS = (MODEL, TRANSITION, EMIT, ATTRIBUTE, TOPIC, KEY, PROFILE, POPULATION, ARRIVALS)

@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from connector.core.types import ATTRIBUTE_TYPES, ValueType
-from connector.errors import Problem, UserError
+from connector.errors import Problem
 from connector.model import format as fmt
 from connector.model.durations import parse_duration_ms
 from connector.model.expr import ExprError, parse_assignment
+from connector.model.parse_fields import (
+    load_schema_ref,
+    parse_fields,
+    parse_headers,
+    parse_key,
+)
 from connector.model.reader import Reader
-from connector.model.source import Document, child_path, load_file
+from connector.model.source import Document, child_path
 from connector.model.spec import (
     SESSION_ACTIONS,
     Assignment,
@@ -157,26 +163,15 @@ def _topics(r: Reader, value: Any, schemas_dir: Path) -> tuple[TopicSpec, ...]:
         spec = r.mapping(body, path, fmt.TOPIC.names, required=fmt.TOPIC.required)
         if spec is None or "schema" not in spec:
             continue
-        schema = spec["schema"]
-        spath = child_path(path, "schema")
-        if isinstance(schema, dict):
-            out.append(TopicSpec(name, str(schema.get("name", name)), schema, None, path))
+        loaded = load_schema_ref(r, spec["schema"], child_path(path, "schema"), schemas_dir)
+        key = parse_key(r, spec, path, schemas_dir)
+        headers = parse_headers(r, spec, path)
+        if loaded is None:
             continue
-        schema_name = r.string(schema, spath)
-        if schema_name is None:
-            continue
-        stem = schema_name if schema_name.endswith(".avsc") else f"{schema_name}.avsc"
-        file = schemas_dir / stem
-        try:
-            data = load_file(file, (".avsc",)).data
-        except UserError as exc:
-            detail = "; ".join(p.message + (f" (line {p.line})" if p.line else "")
-                               for p in exc.problems)
-            missing = detail == "file not found"
-            hint = f" (schemas are looked up in {schemas_dir})" if missing else ""
-            r.error(spath, f"schema file {file}: {detail}{hint}")
-            continue
-        out.append(TopicSpec(name, Path(schema_name).stem, data, str(file), path))
+        schema_name, data, file = loaded
+        if file is None:
+            schema_name = str(data.get("name", name))
+        out.append(TopicSpec(name, schema_name, data, file, path, key, headers))
     return tuple(out)
 
 
@@ -301,9 +296,9 @@ def _emits(r: Reader, value: Any, path: str) -> list[EmitSpec]:
         if spec is None or "topic" not in spec:
             continue
         topic = r.string(spec["topic"], child_path(ipath, "topic"))
-        fields = _expression_map(r, spec.get("fields", {}), child_path(ipath, "fields"))
+        fields, shaped = parse_fields(r, spec.get("fields", {}), child_path(ipath, "fields"))
         if topic is not None:
-            out.append(EmitSpec(topic, tuple(fields), ipath))
+            out.append(EmitSpec(topic, tuple(fields), ipath, tuple(shaped)))
     return out
 
 

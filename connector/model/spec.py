@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Any
 
 import attrs
 
 from connector.core.types import ValueType
+from connector.model.source import child_path as child
 
 SESSION_ACTIONS = ("open", "close")
 SELF = "self"  # `to: self`: the transition keeps the user in whichever state it left
+# Attribute metadata: left out of the run fingerprint while it holds its default, so adding
+# an optional model feature does not change the fingerprint (and output) of existing models.
+OMIT_IF_DEFAULT = "omit_if_default"
+_OPTIONAL = {OMIT_IF_DEFAULT: True}
 
 
 @attrs.frozen
@@ -22,10 +28,31 @@ class AttributeSpec:
 
 
 @attrs.frozen
+class FieldNode:
+    """How a model gives a record field's value, before it is checked against the schema:
+    an expression, a mapping (sub-fields, or an array/map/union form; dotted keys merged into
+    nested mappings) or a list (a fixed-length array)."""
+
+    path: str
+    expression: str | None = None
+    entries: tuple[tuple[str, FieldNode], ...] | None = None
+    items: tuple[FieldNode, ...] | None = None
+
+    def entry(self, key: str) -> FieldNode | None:
+        return dict(self.entries or ()).get(key)
+
+
+@attrs.frozen
 class EmitSpec:
     topic: str
     fields: tuple[tuple[str, str], ...]  # (Avro field, expression text) given explicitly
     path: str
+    # Fields given as mappings or lists, or through dotted names (`user.id: ...`).
+    shaped: tuple[tuple[str, FieldNode], ...] = attrs.field(default=(), metadata=_OPTIONAL)
+
+    def given(self) -> dict[str, FieldNode]:
+        """Every field the emit gives, by top-level name."""
+        return given_fields(self.path, self.fields, self.shaped)
 
 
 @attrs.frozen
@@ -71,6 +98,46 @@ class ProfileSpec:
         return max(self.hours) * max(self.weekdays)
 
 
+class KeyKind(enum.Enum):
+    """What a topic's `key:` gives (no `key:` at all: the user id, as `key.format` says)."""
+
+    NULL = "null"  # `key: null`: records without a key
+    EXPRESSION = "expression"  # `key: EXPR`: a STRING or LONG
+    RECORD = "record"  # `key: {schema: ..., fields: ...}`: an Avro record key
+
+
+@attrs.frozen
+class KeySpec:
+    kind: KeyKind
+    path: str
+    expression: str | None = None
+    schema_name: str | None = None
+    schema: dict[str, Any] | None = None  # the key record's Avro schema as JSON data
+    schema_file: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    shaped: tuple[tuple[str, FieldNode], ...] = ()
+
+    def given(self) -> dict[str, FieldNode]:
+        """Every field of the key record the model gives, by top-level name."""
+        return given_fields(self.path, self.fields, self.shaped)
+
+
+def given_fields(path: str, fields: tuple[tuple[str, str], ...],
+                 shaped: tuple[tuple[str, FieldNode], ...]) -> dict[str, FieldNode]:
+    """Plain and shaped fields of `path`.fields as nodes, by top-level name."""
+    out = {name: FieldNode(child(child(path, "fields"), name), expression=text)
+           for name, text in fields}
+    out.update(shaped)
+    return out
+
+
+@attrs.frozen
+class HeaderSpec:
+    name: str
+    expression: str
+    path: str
+
+
 @attrs.frozen
 class TopicSpec:
     name: str
@@ -78,6 +145,8 @@ class TopicSpec:
     schema: dict[str, Any]  # the Avro schema as JSON data
     schema_file: str | None
     path: str
+    key: KeySpec | None = attrs.field(default=None, metadata=_OPTIONAL)  # None: user id
+    headers: tuple[HeaderSpec, ...] = attrs.field(default=(), metadata=_OPTIONAL)
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,11 @@ import attrs
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec, LoadedSchema, parse_schema_text
+from connector.model.emits import CheckedEmit, check_emit, emit_expressions
 from connector.model.expr.lexer import KEYWORDS
 from connector.model.parse import parse_model
 from connector.model.source import Document, child_path, load_file
-from connector.model.spec import SELF, ModelSpec, TransitionSpec
-from connector.model.static_values import static_field_problem
+from connector.model.spec import SELF, KeyKind, ModelSpec, TransitionSpec
 from connector.model.zones import load_zone
 
 # Names the engine provides (besides attributes and vars), all from expr's one table.
@@ -32,12 +33,6 @@ NULLABLE_NAMES = frozenset(n.name for n in ex.ENGINE_NAME_TABLE if n.nullable)
 DEFAULT_FIELD_EXPRESSIONS = {field: n.name for n in ex.ENGINE_NAME_TABLE for field in n.fields}
 # Kafka's rule for topic names (they are file names of the local destination too).
 TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
-
-
-@attrs.frozen
-class CheckedEmit:
-    topic: str
-    fields: tuple[tuple[FieldSpec, ex.Checked], ...]  # every field of the schema, in schema order
 
 
 @attrs.frozen
@@ -56,6 +51,7 @@ class ValidatedModel:
     transitions: tuple[CheckedTransition, ...]
     schemas: dict[str, LoadedSchema]  # model topic -> its value schema
     warnings: tuple[Problem, ...]
+    key_schemas: dict[str, LoadedSchema] = attrs.field(factory=dict)  # topic -> record key
 
 
 class _Checker:
@@ -69,9 +65,32 @@ class _Checker:
         self.topic_names = {t.name for t in spec.topics}
         # Names whose definition already has an error: their uses are not reported again.
         self.broken: set[str] = _dropped_attributes(doc, spec)
+        self.key_schemas: dict[str, LoadedSchema] = {}  # topic -> its record key's schema
 
     def error(self, path: str, message: str) -> None:
-        self.problems.append(self.doc.problem(path, message))
+        problem = self.doc.problem(path, message)
+        if problem not in self.problems:  # a topic's key is checked once per emit
+            self.problems.append(problem)
+
+    def peek(self, text: str, names: dict[str, ex.ExprType]) -> ex.Checked | None:
+        env = ex.TypeEnv(names=names, functions=self.functions,
+                         nullable=[n for n in names if n in self.nullable_names])
+        try:
+            return ex.check(ex.parse(text), env, ex.SiteCounter())
+        except ex.ExprError:
+            return None
+
+    def is_broken(self, name: str) -> bool:
+        return name in self.broken
+
+    def default_expression(self, f: FieldSpec, names: dict[str, ex.ExprType]) -> str | None:
+        return _default_expression(f, names)
+
+    def with_local(self, name: str) -> Callable[[], None]:
+        """`name` is not nullable until the returned function is called."""
+        was = name in self.nullable_names
+        self.nullable_names.discard(name)
+        return lambda: self.nullable_names.add(name) if was else None
 
     def warning(self, path: str, message: str) -> None:
         self.problems.append(self.doc.problem(path, message, severity="warning"))
@@ -168,7 +187,9 @@ def collect_problems(doc: Document, base_dir: Path, functions: tuple[ex.Function
     c.problems.extend(problems)
     _check_states(c)
     schemas = _check_topics(c)
+    key_schemas = _check_key_schemas(c)
     initial = _check_attributes(c)
+    c.key_schemas = key_schemas
     transitions = tuple(t for t in (_check_transition(c, t, schemas) for t in spec.transitions)
                         if t is not None)
     _check_chances(c)
@@ -177,7 +198,7 @@ def collect_problems(doc: Document, base_dir: Path, functions: tuple[ex.Function
     if any(p.severity == "error" for p in problems):
         return None, problems
     warnings = tuple(p for p in problems if p.severity == "warning")
-    return ValidatedModel(spec, initial, transitions, schemas, warnings), problems
+    return ValidatedModel(spec, initial, transitions, schemas, warnings, key_schemas), problems
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:
@@ -251,13 +272,36 @@ def _check_topics(c: _Checker) -> dict[str, LoadedSchema]:
             c.error(topic.path, f"topic name {topic.name!r} is not a Kafka topic name: 1 to 249 "
                     "letters, digits, '.', '_' or '-'")
             continue
-        where = topic.schema_file or f"<inline schema of topic {topic.name}>"
-        try:
-            parsed[topic.name] = parse_schema_text(json.dumps(topic.schema), where)
-        except UserError as exc:
-            for p in exc.problems:
-                c.error(child_path(topic.path, "schema"), p.message)
+        schema = _schema(c, topic.schema, topic.schema_file,
+                         f"<inline schema of topic {topic.name}>", topic.path)
+        if schema is not None:
+            parsed[topic.name] = schema
     return parsed
+
+
+def _check_key_schemas(c: _Checker) -> dict[str, LoadedSchema]:
+    """Topic -> its record key schema, for topics whose `key:` gives one."""
+    parsed = {}
+    for topic in c.spec.topics:
+        key = topic.key
+        if key is None or key.kind is not KeyKind.RECORD or key.schema is None:
+            continue
+        schema = _schema(c, key.schema, key.schema_file,
+                         f"<inline key schema of topic {topic.name}>", key.path)
+        if schema is not None:
+            parsed[topic.name] = schema
+    return parsed
+
+
+def _schema(c: _Checker, data: dict[str, Any], file: str | None, inline: str, path: str
+            ) -> LoadedSchema | None:
+    """A schema given in a model (a file's content or inline); errors at `path`.schema."""
+    try:
+        return parse_schema_text(json.dumps(data), file or inline)
+    except UserError as exc:
+        for p in exc.problems:
+            c.error(child_path(path, "schema"), p.message)
+        return None
 
 
 def _check_attributes(c: _Checker) -> tuple[tuple[str, ex.Checked], ...]:
@@ -358,53 +402,10 @@ def _check_transition_body(c: _Checker, t: TransitionSpec, schemas: dict[str, Lo
             updates.append((u.target, u.op, checked))
     emits = []
     for e in t.emits:
-        emit = _check_emit(c, t, e.topic, dict(e.fields), e.path, names, schemas)
+        emit = check_emit(c, t, e, names, schemas, c.key_schemas)
         if emit is not None:
             emits.append(emit)
     return CheckedTransition(t, tuple(variables), condition, tuple(updates), tuple(emits))
-
-
-def _check_emit(c: _Checker, t: TransitionSpec, topic: str, given: dict[str, str], path: str,
-                names: dict[str, ex.ExprType], schemas: dict[str, LoadedSchema]
-                ) -> CheckedEmit | None:
-    if topic not in c.topic_names:
-        c.error(child_path(path, "topic"), f"transition '{t.name}' emits to unknown topic "
-                f"'{topic}'; topics: {', '.join(tp.name for tp in c.spec.topics) or '(none)'}")
-        return None
-    if topic not in schemas:
-        return None  # its schema already has an error
-    specs = schemas[topic].fields
-    by_name = {f.name: f for f in specs}
-    for field in given:
-        if field not in by_name:
-            c.error(child_path(child_path(path, "fields"), field),
-                    f"field '{field}' is not in the schema of topic '{topic}'; its fields: "
-                    f"{', '.join(by_name)}")
-    out = []
-    for f in specs:
-        fpath = child_path(child_path(path, "fields"), f.name)
-        text = given.get(f.name) or _default_expression(f, names)
-        if text is None:
-            if f.has_default:
-                text = _literal(f.default)
-            elif f.name in c.broken:
-                continue  # its attribute or variable already has an error
-            else:
-                c.error(path, f"field '{f.name}' ({f.avro_type}) of topic '{topic}' gets no value: "
-                        f"give fields.{f.name}, or name an attribute or variable '{f.name}'")
-                continue
-        expected = (f.value_type,)
-        checked = c.check(text, fpath if f.name in given else path, names, expected=expected,
-                          nullable=f.nullable, written=f.name in given)
-        if checked is None:
-            continue
-        problem = static_field_problem(f, checked)
-        if problem is not None:
-            c.error(fpath, f"value {text}: {problem}")
-        out.append((f, checked))
-    if len(out) != len(specs):
-        return None
-    return CheckedEmit(topic, tuple(out))
 
 
 def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | None:
@@ -416,16 +417,6 @@ def _default_expression(f: FieldSpec, names: dict[str, ex.ExprType]) -> str | No
     if text == "tick" and f.value_type is ex.ExprType.STRING:
         return "string(tick)"
     return text
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return repr(value)
 
 
 def _check_chances(c: _Checker) -> None:
@@ -485,8 +476,12 @@ def all_expressions(model: ValidatedModel) -> list[ex.Checked]:
         out.extend(e for _, e in t.variables)
         out.extend([t.condition] if t.condition is not None else [])
         out.extend(e for _, _, e in t.updates)
-        out.extend(e for emit in t.emits for _, e in emit.fields)
+        for emit in t.emits:
+            out.extend(emit_expressions(emit))
     return out
+
+
+
 
 
 __all__ = ["ValidatedModel", "all_expressions", "check_chances_for_tick", "collect_problems",

@@ -33,8 +33,7 @@ from connector.runtime.status import State, TaskReport
 from connector.runtime.task_metrics import TallySnapshot, TaskCounters
 from connector.runtime.task_process import ExitCode, ReportPipe, TaskSpec
 from connector.runtime.worker_config import WorkerConfig, worker_config_from
-from connector.serde.keys import KeySerializer
-from connector.serde.records import KafkaTopicPlan
+from connector.serde.records import KafkaTopicPlan, key_serializer
 from connector.serde.registry import (
     RegisteredTopic,
     RegistryUnavailableError,
@@ -156,7 +155,7 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
     has_registry = "schema.registry.url" in worker.values or "url" in formats.registry
     kafka_topics = {t: config.kafka_topic(t) for t in sim.model.schemas}
     value_formats = {t: formats.value_format(t, has_registry) for t in sim.model.schemas}
-    keys = {t: KeySerializer(formats.key_format(t), envelope=formats.envelope(key=True))
+    keys = {t: key_serializer(sim.model, t, formats.key_format(t), formats.envelope(key=True))
             for t in sim.model.schemas}
     base = Path(config.file).parent if config.file else Path.cwd()
     given = {t: given_schema(value_formats[t], sim.model.schemas[t], base / path)

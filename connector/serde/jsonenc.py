@@ -14,6 +14,7 @@ encoder assembles (`serde.pieces`), with the field names as constant pieces betw
 from __future__ import annotations
 
 import base64
+import decimal
 import json
 from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
@@ -23,18 +24,13 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from connector.model.avro import FieldSpec, LoadedSchema
+from connector.core.columns import Column, to_python
+from connector.model.avro import AvroType, FieldSpec, LoadedSchema
+from connector.model.avrotypes import Kind
 from connector.serde import pieces as P
-from connector.serde.encoder import (
-    SMALL_BATCH,
-    EncodedBatch,
-    _column,
-    _field_errors,
-    _field_values,
-    _normalised,
-    _nulls,
-    _row_count,
-)
+from connector.serde.encoder import SMALL_BATCH, EncodedBatch, column_of, field_errors, row_count
+from connector.serde.pyvalues import python_values
+from connector.serde.scalars import normalised, nulls
 from connector.serde.wire import header
 
 _COMMA = ord(",")
@@ -67,45 +63,60 @@ class JsonEncoder:
         framing = b"" if self.schema_id is None else header(self.schema_id)
         return framing + self._envelope[0]
 
-    def encode(self, columns: Mapping[str, npt.ArrayLike], n: int | None = None) -> EncodedBatch:
+    def encode(self, columns: Mapping[str, Column], n: int | None = None) -> EncodedBatch:
         """Encode n rows: `columns` maps field name -> column of n values (extra names ignored)."""
         if n is None:
-            n = _row_count(columns, self.fields) if self.fields else 0
+            n = row_count(columns, self.fields) if self.fields else 0
         if n < SMALL_BATCH:
             return EncodedBatch.from_values(self.lines(columns, n))
         parts: list[P.Piece] = []
         prefix = self._prefix
         for spec, key in zip(self.fields, self._keys, strict=True):
-            col = _column(columns, spec, n)
+            col = column_of(columns, spec, n)
             parts.append(P.constant(prefix + key.encode(), n))
             prefix = b""
-            with _field_errors(spec, col):
+            with field_errors(spec, col):
                 parts.extend(_field_pieces(spec, col, n))
         parts.append(P.constant(prefix + self._close + self._envelope[1], n))
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
 
-    def lines(self, columns: Mapping[str, npt.ArrayLike], n: int) -> list[bytes]:
+    def lines(self, columns: Mapping[str, Column], n: int) -> list[bytes]:
         """Record by record (few rows): the same checked values through `json.dumps`."""
         names = [spec.name for spec in self.fields]
         lists: list[list[Any]] = []
         for spec in self.fields:
-            col = _column(columns, spec, n)
-            with _field_errors(spec, col):
-                values = _field_values(spec, col, n)
+            col = column_of(columns, spec, n)
+            with field_errors(spec, col):
+                if not _flat(spec, col):
+                    lists.append(to_python(col))  # nested: json_default writes bytes, decimals
+                    continue
+                values = python_values(spec.type, col, n, spec.name)
                 if spec.avro_type == "bytes":
                     values = [None if v is None else _b64(v) for v in values]
                 lists.append(values)
         prefix, suffix = self._prefix, self._envelope[1]
         if not self.fields:
             return [prefix + b"{}" + suffix] * n
-        return [prefix + json.dumps(dict(zip(names, row, strict=True)),
-                                    separators=(",", ":")).encode() + suffix
+        return [prefix + json_text(dict(zip(names, row, strict=True))).encode() + suffix
                 for row in zip(*lists, strict=True)]
 
 
-def _field_pieces(spec: FieldSpec, col: np.ndarray, n: int) -> list[P.Piece]:
-    null = _nulls(col) if spec.nullable and col.dtype == object else None
+def _flat(spec: FieldSpec, col: Column) -> bool:
+    """Whether the columnar JSON writer takes this field: a scalar held in an array (nested
+    records, arrays, maps, unions, decimals and fixed are written value by value)."""
+    return (spec.value_type is not None and spec.avro_type != "fixed"
+            and spec.logical_type != "decimal" and isinstance(col, np.ndarray)
+            and not (col.dtype == object and col.size and isinstance(col[0], dict | list)))
+
+
+def _field_pieces(spec: FieldSpec, col: Column, n: int) -> list[P.Piece]:
+    if not _flat(spec, col):
+        texts = [json_text(v).encode() for v in to_python(col)]
+        lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        return [P.ragged_piece(b"".join(texts), lens)]
+    assert isinstance(col, np.ndarray)
+    null = nulls(col) if spec.nullable and col.dtype == object else None
     if null is None or not null.any():
         return _value_pieces(spec, col)
     rows = np.flatnonzero(~null)
@@ -116,7 +127,7 @@ def _field_pieces(spec: FieldSpec, col: np.ndarray, n: int) -> list[P.Piece]:
 
 
 def _value_pieces(spec: FieldSpec, col: np.ndarray) -> list[P.Piece]:
-    kind, values = spec.avro_type, _normalised(spec, col)
+    kind, values = spec.avro_type, normalised(spec, col)
     n = int(values.shape[0])
     if kind in ("long", "int"):
         return P.decimal_pieces(values)
@@ -185,6 +196,20 @@ def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+def json_text(value: Any) -> str:
+    """Compact JSON of a plain value as json.dumps writes it (ASCII, Python's float repr), bytes
+    as base64 and decimals as exact strings."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return _b64(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def connect_envelope(schema: LoadedSchema) -> tuple[bytes, bytes]:
     """JsonConverter's `schemas.enable=true` framing: `{"schema":<Connect schema>,"payload":`
     before each record and `}` after it."""
@@ -204,8 +229,25 @@ _CONNECT_LOGICAL = {"timestamp-millis": "org.apache.kafka.connect.data.Timestamp
 
 
 def _connect_type(spec: FieldSpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": _CONNECT_TYPES[spec.avro_type]}
-    logical = _CONNECT_LOGICAL.get(spec.logical_type or "")
+    return _connect(spec.base)
+
+
+def _connect(t: AvroType) -> dict[str, Any]:
+    """Connect's schema of a value of type `t` (nested records are structs; unions, decimals
+    and fixed, written as JSON values or text, are strings)."""
+    if t.kind is Kind.RECORD:
+        return {"type": "struct", "name": t.name, "optional": False,
+                "fields": [{**_connect(f.base), "optional": f.nullable, "field": f.name}
+                           for f in t.fields]}
+    if t.kind is Kind.ARRAY and t.items is not None:
+        return {"type": "array", "items": _connect(t.items), "optional": False}
+    if t.kind is Kind.MAP and t.items is not None:
+        return {"type": "map", "keys": {"type": "string", "optional": False},
+                "values": _connect(t.items), "optional": False}
+    if t.kind in (Kind.UNION, Kind.FIXED) or t.logical == "decimal":
+        return {"type": "string"}
+    out: dict[str, Any] = {"type": _CONNECT_TYPES[t.kind.value]}
+    logical = _CONNECT_LOGICAL.get(t.logical or "")
     if logical is not None:
         out.update(name=logical, version=1)
     return out

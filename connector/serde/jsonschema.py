@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connector.model.avro import FieldSpec, LoadedSchema
+from connector.model.avro import AvroType, FieldSpec, LoadedSchema
+from connector.model.avrotypes import Kind
 
 _TYPES = {"int": "integer", "long": "integer", "float": "number", "double": "number",
           "boolean": "boolean", "string": "string", "bytes": "string", "enum": "string"}
@@ -36,15 +37,37 @@ def json_schema_text(schema: LoadedSchema) -> str:
 
 
 def _property(spec: FieldSpec) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": _TYPES[spec.avro_type]}
-    if spec.avro_type == "enum":
-        body["enum"] = list(spec.symbols or ())
-    if spec.avro_type == "int":
-        body.update(minimum=-(2**31), maximum=2**31 - 1)
-    if spec.avro_type == "bytes":
-        body["contentEncoding"] = "base64"
-    if spec.logical_type is not None:
-        body["description"] = f"Avro {spec.logical_type}"
+    body = _json_type(spec.base)
     if spec.nullable:
         return {"oneOf": [{"type": "null"}, body]}
+    return body
+
+
+def _json_type(t: AvroType) -> dict[str, Any]:
+    """The JSON Schema of a value of Avro type `t`, as the json formats write it: nested
+    records are closed objects, maps objects, bytes/fixed base64 text, decimals exact text."""
+    if t.kind is Kind.NULL:
+        return {"type": "null"}
+    if t.kind is Kind.UNION:
+        return {"oneOf": [_json_type(b) for b in t.branches]}
+    if t.kind is Kind.RECORD:
+        return {"type": "object", "title": t.name,
+                "properties": {f.name: _property(f) for f in t.fields},
+                "additionalProperties": False,
+                "required": [f.name for f in t.fields if not f.nullable]}
+    if t.kind in (Kind.ARRAY, Kind.MAP) and t.items is not None:
+        if t.kind is Kind.ARRAY:
+            return {"type": "array", "items": _json_type(t.items)}
+        return {"type": "object", "additionalProperties": _json_type(t.items)}
+    if t.logical == "decimal":
+        return {"type": "string", "description": f"Avro decimal({t.precision}, {t.scale})"}
+    body: dict[str, Any] = {"type": _TYPES.get(t.kind.value, "string")}
+    if t.kind is Kind.ENUM:
+        body["enum"] = list(t.symbols)
+    if t.kind is Kind.INT:
+        body.update(minimum=-(2**31), maximum=2**31 - 1)
+    if t.kind in (Kind.BYTES, Kind.FIXED):
+        body["contentEncoding"] = "base64"
+    if t.logical is not None:
+        body["description"] = f"Avro {t.logical}"
     return body

@@ -1,4 +1,5 @@
-"""Record keys: the user id in any of the formats (`serde.formats.Format`) a key may take.
+"""Record keys: by default the user id, in any of the formats (`serde.formats.Format`) a key
+may take; a topic's `key:` gives another key column (core/batch.py).
 
 - string (default) and json: UTF-8 decimal digits, what Kafka's `StringSerializer` and
   Connect's JsonConverter (`schemas.enable=false`) write; Java consumers read them as-is;
@@ -6,8 +7,10 @@
 - avro-long / avro-string, json-schema (`{"type":"integer"}`), protobuf (a `UserKey` message
   with one `int64 user_id = 1`): framed with the wire header of a registered key schema.
 
-Keys are rendered for a whole column of ids at once, and the partition is computed from these
-exact bytes.
+Key columns: LONG keys are written like user ids; STRING keys as UTF-8 (string), a JSON string
+(json) or an Avro string (avro-string); record keys (`key: {schema: ...}`) with the key schema in
+the key format (Avro, JSON, JSON Schema or Protobuf); null keys stay None. Keys are rendered for
+a whole column at once, and the partition is computed from these exact bytes.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from connector.core.columns import Column, StructColumn
 from connector.errors import UserError
+from connector.model.avro import LoadedSchema
 from connector.serde import pieces as P
 from connector.serde.encoder import SMALL_BATCH, EncodedBatch
 from connector.serde.formats import Format, RegistrySchema, SchemaType
+from connector.serde.jsonenc import string_pieces as json_string_pieces
+from connector.serde.values import registry_schema, value_encoder
 from connector.serde.wire import header
 
 
@@ -53,6 +60,12 @@ KEY_SCHEMAS = {
 }
 
 
+# Key formats a STRING key column can be written in (LONG keys: every format).
+STRING_KEY_FORMATS = frozenset({KeyFormat.STRING, KeyFormat.JSON, KeyFormat.AVRO_STRING})
+# Key formats a record key can be written in: those of record values (under `string`, the
+# default, a record key is Avro).
+RECORD_KEY_FORMATS = frozenset({KeyFormat.STRING, KeyFormat.AVRO_LONG, KeyFormat.AVRO_STRING,
+                                KeyFormat.JSON, KeyFormat.JSON_SCHEMA, KeyFormat.PROTOBUF})
 # Other spellings accepted in config: `avro` is the Avro long form.
 ALIASES = {"avro": KeyFormat.AVRO_LONG}
 
@@ -71,21 +84,69 @@ def parse_key_format(text: str) -> KeyFormat:
 
 @attrs.frozen
 class KeySerializer:
-    """Serializes user ids as keys; Avro formats are framed with `schema_id` when it is set."""
+    """Serializes keys; Avro formats are framed with `schema_id` when it is set.
+
+    With `record`, keys are Avro records of that schema (a topic's `key: {schema: ...}`)."""
 
     format: KeyFormat = KeyFormat.STRING
     schema_id: int | None = None
     envelope: bool = False  # json: JsonConverter's {"schema":..,"payload":..} (schemas.enable)
+    record: LoadedSchema | None = None  # a record key: the topic's key schema
 
     @property
     def registry_schema(self) -> RegistrySchema | None:
         """The key schema to register, or None for keys without a registry."""
+        if self.record is not None:
+            return registry_schema(self.record_format, self.record)
         return KEY_SCHEMAS.get(self.format)
+
+    @property
+    def record_format(self) -> Format:
+        """How a record key is written: the key format's, Avro under the default `string`."""
+        return Format.AVRO if self.format is KeyFormat.STRING else self.format.format
 
     @property
     def schema_str(self) -> str | None:
         schema = self.registry_schema
         return None if schema is None else schema.text
+
+    def encode_column(self, keys: Column) -> tuple[EncodedBatch, npt.NDArray[np.int64] | None]:
+        """The keys of a key column: (the non-null keys, their rows; None when none is null)."""
+        present = None
+        if isinstance(keys, np.ndarray) and keys.dtype == object:
+            null = np.equal(keys, np.array(None, dtype=object))
+            if null.any():
+                present = np.flatnonzero(~null)
+                keys = keys[present]
+            if keys.size and isinstance(keys[0], int | np.integer):
+                keys = keys.astype(np.int64)
+        if isinstance(keys, StructColumn):
+            if self.record is None:
+                raise ValueError("record keys need the key schema")
+            encoder = value_encoder(self.record_format, self.record, self.schema_id)
+            return encoder.encode(keys.fields, len(keys)), present
+        if not isinstance(keys, np.ndarray):
+            raise TypeError(f"a key column cannot be a {type(keys).__name__}")
+        if keys.dtype.kind in "iu":
+            return self.encode(keys), present
+        return self._encode_strings(keys), present
+
+    def _encode_strings(self, keys: np.ndarray) -> EncodedBatch:
+        if self.format not in STRING_KEY_FORMATS:
+            raise ValueError(f"key format {self.format.value} needs LONG keys, not strings")
+        n = int(keys.shape[0])
+        values = keys.astype(object)
+        parts: list[P.Piece] = []
+        if self.format is KeyFormat.AVRO_STRING:
+            if self.schema_id is not None:
+                parts.append(P.constant(header(self.schema_id), n))
+            parts.extend(P.string_pieces(values))
+        elif self.format is KeyFormat.JSON:
+            parts.extend(json_string_pieces(values))
+        else:
+            parts.append(P.string_pieces(values)[1])  # the UTF-8 without a length prefix
+        buffer, offsets = P.assemble(parts, n)
+        return EncodedBatch(buffer.tobytes(), offsets)
 
     def encode(self, user_ids: npt.ArrayLike) -> EncodedBatch:
         """The key of each user id, in one buffer."""

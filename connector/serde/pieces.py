@@ -157,7 +157,7 @@ def ragged_piece(flat: bytes, lens: I64) -> Piece:
     n = int(lens.shape[0])
     data = np.frombuffer(flat, dtype=np.uint8)
     widest = int(lens.max()) if n else 0
-    if widest <= _NARROW_STRING or widest * n <= 2 * data.shape[0] + _NARROW_STRING * n:
+    if _narrow(widest, int(data.shape[0]), n):
         return Piece(n, block=_ragged_to_block(data, lens, widest), lens=lens)
     return Piece(n, flat=data, lens=lens)
 
@@ -170,17 +170,40 @@ def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
 def utf8_join(items: list[str]) -> tuple[bytes, I64]:
     """The UTF-8 of a column of `str` joined, and each value's byte length: one join, one encode."""
     n = len(items)
-    lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
     # utf-8 of the joined column == the joined utf-8 of each value; join also rejects non-str.
-    flat = "".join(items).encode("utf-8")
-    if len(flat) != int(lens.sum()):  # some value is not ASCII: byte lengths differ from chars
+    joined = "".join(items)
+    flat = joined.encode("utf-8")
+    if len(flat) == len(joined):
+        lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
+    else:  # some value is not ASCII: byte lengths differ from chars
         lens = np.fromiter((len(s.encode("utf-8")) for s in items), dtype=np.int64, count=n)
     return flat, lens
 
 
 def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
-    """Avro string of an object column of `str`: one join and one UTF-8 encode for the column."""
-    return bytes_pieces(*utf8_join(values.tolist()))
+    """Avro string of an object column of `str`: for ASCII columns that make a narrow block,
+    numpy's fixed-width bytes conversion (in C); else one join and one UTF-8 encode."""
+    n = int(values.shape[0])
+    items = values.tolist()
+    joined = "".join(items)  # rejects non-str
+    if n and "\0" not in joined:  # NULs would be taken for padding by the lengths below
+        try:  # numpy writes each str as ASCII into a zero-padded row
+            fixed = values.astype("S")
+        except UnicodeEncodeError:
+            pass  # not ASCII: byte lengths differ from character lengths
+        else:
+            widest = fixed.dtype.itemsize
+            if _narrow(widest, len(joined), n):
+                lens = np.char.str_len(fixed).astype(np.int64)
+                return [long_piece(lens), Piece(n, block=fixed.view(np.uint8).reshape(n, -1),
+                                                lens=lens)]
+    return bytes_pieces(*utf8_join(items))
+
+
+def _narrow(widest: int, total: int, n: int) -> bool:
+    """Whether padding every row to the widest is cheap enough for a block (memory stays
+    linear in the data: no single huge value inflates every row)."""
+    return widest <= _NARROW_STRING or widest * n <= 2 * total + _NARROW_STRING * n
 
 
 def expand(piece: Piece, rows: I64, n: int) -> Piece:

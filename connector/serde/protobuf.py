@@ -21,18 +21,13 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
+from connector.core.columns import Column
 from connector.errors import Problem, UserError
 from connector.model.avro import FieldSpec, LoadedSchema
 from connector.serde import pieces as P
-from connector.serde.encoder import (
-    EncodedBatch,
-    _column,
-    _field_errors,
-    _normalised,
-    _nulls,
-    _row_count,
-)
+from connector.serde.encoder import EncodedBatch, column_of, field_errors, row_count
 from connector.serde.protofile import PROTO_TYPES, ProtoLayout, derived_layout
+from connector.serde.scalars import normalised, nulls
 from connector.serde.wire import header
 
 # Wire types.
@@ -107,6 +102,10 @@ class ProtobufEncoder:
 
     def __init__(self, schema: LoadedSchema, schema_id: int | None = None,
                  layout: ProtoLayout | None = None) -> None:
+        for spec in schema.fields:
+            if spec.avro_type not in PROTO_TYPES and spec.avro_type != "enum":
+                raise _problem(schema, spec, f"a {spec.type.describe()} field has no protobuf "
+                               "mapping yet; write this topic as avro, json or json-schema")
         if layout is None:
             _enums(schema)  # refuse what the derived .proto cannot hold before any record
             layout = derived_layout(schema)
@@ -117,16 +116,18 @@ class ProtobufEncoder:
         self._tags = [P.uvarint_bytes((layout.numbers[spec.name] << 3)
                                       | _WIRE_TYPES[spec.avro_type]) for spec in self.fields]
 
-    def encode(self, columns: Mapping[str, npt.ArrayLike], n: int | None = None) -> EncodedBatch:
+    def encode(self, columns: Mapping[str, Column], n: int | None = None) -> EncodedBatch:
         """Encode n rows: `columns` maps field name -> column of n values (extra names ignored)."""
         if n is None:
-            n = _row_count(columns, self.fields) if self.fields else 0
+            n = row_count(columns, self.fields) if self.fields else 0
         parts: list[P.Piece] = []
         if self.schema_id is not None:
             parts.append(P.constant(header(self.schema_id) + FIRST_MESSAGE, n))
         for spec, tag in zip(self.fields, self._tags, strict=True):
-            col = _column(columns, spec, n)
-            with _field_errors(spec, col):
+            col = column_of(columns, spec, n)
+            with field_errors(spec, col):
+                if not isinstance(col, np.ndarray):
+                    raise TypeError(f"a {type(col).__name__} has no protobuf mapping yet")
                 parts.extend(_field_pieces(spec, tag, col, n, self.layout.enum_numbers))
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
@@ -134,7 +135,7 @@ class ProtobufEncoder:
 
 def _field_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray, n: int,
                   enums: Mapping[str, npt.NDArray[np.int64]]) -> list[P.Piece]:
-    null = _nulls(col) if spec.nullable and col.dtype == object else None
+    null = nulls(col) if spec.nullable and col.dtype == object else None
     if null is not None and null.any():
         rows = np.flatnonzero(~null)
         inner = _value_pieces(spec, tag, col[rows], enums, present=True)
@@ -146,7 +147,7 @@ def _value_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray,
                   enums: Mapping[str, npt.NDArray[np.int64]], *, present: bool
                   ) -> list[P.Piece]:
     """Tag and value of each row; without `present`, rows holding the default get no bytes."""
-    kind, values = spec.avro_type, _normalised(spec, col)
+    kind, values = spec.avro_type, normalised(spec, col)
     if kind == "enum":  # symbol positions -> the numbers the .proto gives the symbols
         values = enums[spec.name][values]
     n = int(values.shape[0])

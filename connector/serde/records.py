@@ -1,7 +1,14 @@
-"""What goes to Kafka for a topic's events: framed values, keys, partitions, timestamps.
+"""What goes to Kafka for a topic's events: framed values, keys, partitions, timestamps, headers.
 
 The one definition of the Kafka records of a batch of engine output, used by the Kafka
 destination, the end-to-end benchmark and the tests' reference output alike.
+
+Partitions: a keyed record goes where the Java client would put it (murmur2 of the serialized
+key). A record with a null key (`key: null`) goes round-robin, deterministically: the i-th
+record (null-keyed or not) of shard s's events of one topic in tick t goes to partition
+(s + t + i) mod partitions. The Java client's sticky partitioner would spread them too, but
+by batch timing, which no run repeats; this spreads them as evenly and depends only on
+(shard, tick, position), which the committed output already is a pure function of.
 """
 
 from __future__ import annotations
@@ -12,9 +19,15 @@ import attrs
 import numpy as np
 
 from connector.core.batch import EventColumns, concat_fields
-from connector.serde.keys import KeySerializer
+from connector.core.columns import concat
+from connector.errors import Problem, UserError
+from connector.model.spec import KeyKind
+from connector.model.validate import ValidatedModel
+from connector.serde.keys import RECORD_KEY_FORMATS, STRING_KEY_FORMATS, KeyFormat, KeySerializer
 from connector.serde.partitioner import partitions
 from connector.serde.values import ValueEncoder
+
+Header = tuple[str, str | bytes | None]
 
 
 @attrs.frozen
@@ -33,22 +46,100 @@ class Records:
 
     topic: str
     values: Sequence[bytes]
-    keys: Sequence[bytes]
+    keys: Sequence[bytes | None]
     partitions: Sequence[int]
     timestamps: Sequence[int]
+    headers: Sequence[list[Header]] | None = None  # None: no record has headers
 
-    def __iter__(self) -> Iterator[tuple[bytes, bytes, int, int]]:
+    def __iter__(self) -> Iterator[tuple[bytes, bytes | None, int, int]]:
         """(value, key, partition, timestamp) of each record."""
         return iter(zip(self.values, self.keys, self.partitions, self.timestamps, strict=True))
 
 
-def kafka_records(plan: KafkaTopicPlan, events: Sequence[EventColumns]) -> Records:
-    """The records of several emits to one topic (one encode call), in their order."""
+def key_serializer(model: ValidatedModel, topic: str, key_format: KeyFormat,
+                   envelope: bool = False) -> KeySerializer:
+    """The key serializer of a model topic in `key_format` (schema id set once registered);
+    a record key under the default `string` is Avro. UserError naming the topic's key if its
+    keys cannot be written so (a STRING key as a long, a record key as bytes...)."""
+    record = model.key_schemas.get(topic)
+    spec = model.spec.topic(topic).key
+    problem = None
+    if record is not None and key_format not in RECORD_KEY_FORMATS:
+        problem = f"a record key cannot be written as {key_format.value}"
+    elif spec is not None and spec.kind is KeyKind.EXPRESSION and \
+            _key_type(model, topic) == "STRING" and key_format not in STRING_KEY_FORMATS:
+        problem = f"a STRING key cannot be written as {key_format.value}"
+    if problem is not None:
+        assert spec is not None
+        formats = sorted(f.value for f in (RECORD_KEY_FORMATS if record is not None
+                                           else STRING_KEY_FORMATS))
+        raise UserError([Problem(f"topic '{topic}': {problem}; use a key format of "
+                                 f"{', '.join(formats)}", file=model.spec.file, path=spec.path)])
+    return KeySerializer(key_format, envelope=envelope, record=record)
+
+
+def _key_type(model: ValidatedModel, topic: str) -> str | None:
+    for t in model.transitions:
+        for e in t.emits:
+            if e.topic == topic and e.key is not None and e.key.expression is not None:
+                return e.key.expression.type.name
+    return None
+
+
+def kafka_records(plan: KafkaTopicPlan, events: Sequence[EventColumns],
+                  origins: Sequence[tuple[int, int]] | None = None) -> Records:
+    """The records of several emits to one topic (one encode call), in their order.
+
+    `origins[i]` is the (shard, tick) of `events[i]` (for null keys; default (0, 0))."""
     values = plan.encoder.encode(concat_fields(list(events))).values()
-    user_ids = events[0].user_ids if len(events) == 1 else \
-        np.concatenate([e.user_ids for e in events])
-    timestamps = events[0].timestamps if len(events) == 1 else \
-        np.concatenate([e.timestamps for e in events])
-    keys = plan.keys.encode(user_ids)
-    return Records(plan.kafka_topic, values, keys.values(),
-                   partitions(keys, plan.partitions).tolist(), timestamps.tolist())
+    user_ids = _joined([e.user_ids for e in events])
+    timestamps = _joined([e.timestamps for e in events])
+    n = int(user_ids.shape[0])
+    given = [e.keys for e in events if e.keys is not None]
+    if not given:
+        keys = plan.keys.encode(user_ids)
+        key_values: list[bytes | None] = list(keys.values())
+        parts = partitions(keys, plan.partitions)
+    else:
+        encoded, present = plan.keys.encode_column(concat(given))
+        if present is None:
+            key_values = list(encoded.values())
+            parts = partitions(encoded, plan.partitions)
+        else:
+            key_values = [None] * n
+            for row, key in zip(present.tolist(), encoded.values(), strict=True):
+                key_values[row] = key
+            parts = _round_robin(events, origins, plan.partitions)
+            parts[present] = partitions(encoded, plan.partitions)
+    return Records(plan.kafka_topic, values, key_values, parts.tolist(), timestamps.tolist(),
+                   _headers(events, n))
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _round_robin(events: Sequence[EventColumns], origins: Sequence[tuple[int, int]] | None,
+                 count: int) -> np.ndarray:
+    """(shard + tick + position in the shard's tick) mod count, for every row."""
+    out = []
+    previous, position = None, 0
+    for i, e in enumerate(events):
+        origin = origins[i] if origins is not None else (0, 0)
+        if origin != previous:
+            previous, position = origin, 0
+        start = origin[0] + origin[1] + position
+        out.append((start + np.arange(len(e), dtype=np.int64)) % count)
+        position += len(e)
+    return np.concatenate(out).astype(np.int32) if out else np.zeros(0, dtype=np.int32)
+
+
+def _headers(events: Sequence[EventColumns], n: int) -> list[list[Header]] | None:
+    """Each record's headers as produce() takes them (UTF-8 values, None stays None)."""
+    names = [name for name, _ in events[0].headers]
+    if not names:
+        return None
+    columns = [_joined([dict(e.headers)[name] for e in events]).tolist() for name in names]
+    return [[(name, None if v is None else v.encode("utf-8"))
+             for name, v in zip(names, row, strict=True)]
+            for row in zip(*columns, strict=True)] if n else []

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-import numpy.typing as npt
-
+from connector.core.columns import Column
 from connector.errors import Problem, UserError
 from connector.model.avro import LoadedSchema
 from connector.serde.encoder import EncodedBatch, RecordEncoder
@@ -25,8 +24,7 @@ class ValueEncoder(Protocol):
     @property
     def schema_id(self) -> int | None: ...
 
-    def encode(self, columns: Mapping[str, npt.ArrayLike], n: int | None = None
-               ) -> EncodedBatch: ...
+    def encode(self, columns: Mapping[str, Column], n: int | None = None) -> EncodedBatch: ...
 
 
 def registry_schema(fmt: Format, schema: LoadedSchema) -> RegistrySchema | None:

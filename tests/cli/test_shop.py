@@ -48,8 +48,10 @@ def test_killed_shop_run_resumes_with_the_same_identities(tmp_path: Path) -> Non
     emails: dict[str, set[object]] = defaultdict(set)
     for record in _records(part / "shop_orders.avro"):
         user = str(record["user_id"])
-        identity[user].add((record["name"], record["email"], record["customer_id"]))
-        emails[user].add(record["email"])
+        customer = record["customer"]
+        assert isinstance(customer, dict)
+        identity[user].add((customer["name"], customer["email"], customer["customer_id"]))
+        emails[user].add(customer["email"])
     for record in _records(part / "shop_views.avro"):
         emails[str(record["user_id"])].add(record["email"])
     assert len(identity) > 500

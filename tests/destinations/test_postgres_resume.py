@@ -50,6 +50,14 @@ def _progress(url: str) -> tuple[int, object]:
     return (-1, None) if row is None or row[0] is None else (int(row[0]), row[1])
 
 
+def _wait_for_commit(url: str, before: tuple[int, object], proc: subprocess.Popen[bytes],
+                     seconds: float) -> None:
+    """Wait until the run commits past `before`, the process ends, or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while _progress(url) == before and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 @pytest.mark.slow
 def test_twenty_kill_9_lose_and_duplicate_nothing(tmp_path: Path,
                                                   pg_database_factory: object) -> None:
@@ -77,15 +85,15 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tmp_path: Path,
         proc = subprocess.Popen(_doge(connector, chaos, *upsert), env=ENV,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if attempt % 2 == 0:
-            # Anywhere from interpreter start-up through connecting, fencing and preparing.
-            time.sleep(rng.uniform(0.0, 3.0))
+            # Anywhere from interpreter start-up through connecting, fencing and preparing: at
+            # most until this attempt's first commit, so a fast machine cannot finish the run.
+            _wait_for_commit(chaos, before, proc, rng.uniform(0.0, 3.0))
         else:
-            # Once this attempt has committed, so that the run moves on whatever the load.
-            deadline = time.monotonic() + 120
-            while _progress(chaos) == before and proc.poll() is None \
-                    and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(rng.uniform(0.0, min(full / 10, 1.0)))
+            # Once this attempt has committed, so that the run moves on whatever the load;
+            # then a little more, bounded so that ten such attempts cover at most a quarter of
+            # an uninterrupted run.
+            _wait_for_commit(chaos, before, proc, 120.0)
+            time.sleep(rng.uniform(0.0, min(full / 40, 1.0)))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         tick, _ = _progress(chaos)

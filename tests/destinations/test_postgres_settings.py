@@ -12,7 +12,7 @@ import pytest
 from connector.destinations.postgres.conninfo import PgTarget
 from connector.destinations.postgres.settings import UpsertSpec, postgres_settings
 from connector.errors import UserError
-from connector.model.avro import LoadedSchema
+from connector.model.avro import LoadedSchema, record_type
 from connector.runtime.config import load_connector
 from tests.helpers import ROOT
 
@@ -26,7 +26,7 @@ def _schemas() -> dict[str, LoadedSchema]:
     parsed = fastavro.parse_schema(SCHEMA, named_schemas={})
     assert isinstance(parsed, dict)
     schema = LoadedSchema("page_views", "Page", Path("page_views.avsc"), json.dumps(SCHEMA),
-                          parsed, ())
+                          parsed, record_type(parsed))
     return {"page_views": schema, "other": schema}
 
 

@@ -15,10 +15,11 @@ import pytest
 
 from connector.core.batch import EventColumns, TickBatch
 from connector.core.checkpoint import ShardCheckpoint
+from connector.core.columns import Column
 from connector.destinations.postgres.columns import PgType, table_columns
 from connector.destinations.postgres.destination import PostgresDestination
 from connector.destinations.postgres.settings import postgres_settings
-from connector.model.avro import LoadedSchema
+from connector.model.avro import LoadedSchema, record_type
 
 INNER = {"type": "record", "name": "Inner", "fields": [{"name": "x", "type": "long"},
                                                         {"name": "tag", "type": "string"}]}
@@ -66,11 +67,11 @@ U1, U2, U3 = uuid.UUID(int=1), uuid.uuid5(uuid.NAMESPACE_DNS, "doge"), uuid.UUID
 
 
 def _schema(raw: dict[str, Any], name: str = "all_types") -> LoadedSchema:
-    """A schema as the model loader holds it (built directly: nested types are allowed here)."""
+    """A schema as the model loader holds it."""
     parsed = fastavro.parse_schema(raw, named_schemas={})
     assert isinstance(parsed, dict)
     return LoadedSchema(name=name, fullname=raw["name"], path=Path(f"{name}.avsc"),
-                        schema_str=json.dumps(raw), parsed=parsed, fields=())
+                        schema_str=json.dumps(raw), parsed=parsed, type=record_type(parsed))
 
 
 def _obj(values: list[Any]) -> np.ndarray:
@@ -79,9 +80,9 @@ def _obj(values: list[Any]) -> np.ndarray:
     return out
 
 
-def _rows() -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+def _rows() -> tuple[dict[str, Column], list[dict[str, Any]]]:
     """Three rows of columns as the engine gives them, and what PostgreSQL must hand back."""
-    columns = {
+    columns: dict[str, Column] = {
         "b": np.array([True, False, True]),
         "i": np.array([-(2**31), 0, 2**31 - 1], dtype=np.int64),
         "l": np.array([-(2**63), 42, 2**63 - 1], dtype=np.int64),

@@ -43,7 +43,7 @@ def test_every_builtin_field_means_what_the_table_says(engines: EngineFactory) -
     assert {field for n in ENGINE_NAME_TABLE for field in n.fields} <= covered
     for tick, (name, left, entered) in enumerate([("ab", "a", "b"), ("bb", "b", "b")]):
         (events,) = engine.step().events
-        f = events.fields
+        f = {name: events.array(name) for name in events.fields}
         ids = np.arange(4)
         assert events.transition == name and len(events) == 4
         for key in ("user_id", "device_id", "account_id", "actor_id"):

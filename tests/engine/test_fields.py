@@ -75,9 +75,9 @@ def test_micro_and_nano_timestamps_hold_their_units(engines: EngineFactory) -> N
         {"name": "go", "from": "a", "to": "a", "chance": 100,
          "emit": [{"topic": "events", "fields": {"us": "time", "ns": "time"}}]}]}
     (events,) = engines(model, users=3, schemas={"events": schema})[0].step().events
-    ms = events.fields["timestamp"]
-    assert np.array_equal(events.fields["us"], ms * 1000)
-    assert events.fields["ns"].tolist() == (ms * 1_000_000).tolist()
+    ms = events.array("timestamp")
+    assert np.array_equal(events.array("us"), ms * 1000)
+    assert events.array("ns").tolist() == (ms * 1_000_000).tolist()
 
 
 def test_model_with_forty_thousand_states_runs(engines: EngineFactory) -> None:

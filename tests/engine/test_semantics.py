@@ -98,9 +98,9 @@ def test_emitted_fields_see_post_transition_values(engines: EngineFactory) -> No
                               "update": ["balance -= amount"], "emit": ["b"]}]}
     engine = engines(model, users=20, schemas={"b": schema})[0]
     events = engine.step().events[0]
-    assert (events.fields["balance"] + events.fields["amount"] == 100).all()
-    assert events.fields["user_id"].tolist() == [str(u) for u in range(20)]
-    assert (events.fields["timestamp"] == engine.settings.start_ms).all()
+    assert (events.array("balance") + events.array("amount") == 100).all()
+    assert events.array("user_id").tolist() == [str(u) for u in range(20)]
+    assert (events.array("timestamp") == engine.settings.start_ms).all()
 
 
 def test_time_profile_scales_chances_by_hour(engines: EngineFactory) -> None:
@@ -190,7 +190,7 @@ def test_session_ids_mark_sessions(engines: EngineFactory) -> None:
     for _ in range(200):
         for e in engine.step().events:
             rows += zip(e.user_ids.tolist(), [e.transition] * len(e),
-                        e.fields["session_id"].tolist(), strict=True)
+                        e.array("session_id").tolist(), strict=True)
     seen: set[str] = set()
     current: dict[int, str | None] = {}
     for user, transition, session in rows:

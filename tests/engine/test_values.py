@@ -99,7 +99,7 @@ def _events(batches: list[TickBatch], topic: str) -> list[dict[str, Any]]:
             if e.topic == topic:
                 names = list(e.fields)
                 out.extend(dict(zip(names, row, strict=True))
-                           for row in zip(*(e.fields[n].tolist() for n in names), strict=True))
+                           for row in zip(*(e.array(n).tolist() for n in names), strict=True))
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from connector.model.avro import _PLAIN_LOGICAL, _TIMESTAMP_UNITS, PRIMITIVES
+from connector.model.avrotypes import PLAIN_LOGICAL, PRIMITIVES, TIMESTAMP_UNITS
 from connector.model.expr.functions import BUILTINS
 from connector.model.expr.lexer import _OPERATORS, KEYWORDS
 from connector.model.parse import (
@@ -164,8 +164,8 @@ def assignment() -> st.SearchStrategy[str]:
 def field_type() -> st.SearchStrategy[Any]:
     base = st.sampled_from(sorted(PRIMITIVES))
     logical = st.one_of(
-        st.sampled_from(sorted(_TIMESTAMP_UNITS)).map(lambda t: {"type": "long", "logicalType": t}),
-        st.sampled_from(sorted(_PLAIN_LOGICAL.items())).map(
+        st.sampled_from(sorted(TIMESTAMP_UNITS)).map(lambda t: {"type": "long", "logicalType": t}),
+        st.sampled_from(sorted(PLAIN_LOGICAL.items())).map(
             lambda kv: {"type": kv[1], "logicalType": kv[0]}),
     )
     enum = st.lists(st.sampled_from(("a", "b", "c", "\ud800", "1x", "")), max_size=4).map(

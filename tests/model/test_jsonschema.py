@@ -27,7 +27,7 @@ def test_published_schema_is_up_to_date() -> None:
     jsonschema.Draft202012Validator.check_schema(json.loads(PUBLISHED.read_text()))
 
 
-@pytest.mark.parametrize("name", ["banking", "music", "iot", "shop"])
+@pytest.mark.parametrize("name", ["banking", "music", "iot", "shop", "banking-doge"])
 def test_examples_conform_and_point_editors_at_the_schema(name: str) -> None:
     """Each example validates against the schema and names it on its first line, by a path
     that resolves to the published file."""

@@ -21,16 +21,17 @@ from typing import Any
 import attrs
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from connector.core.batch import EventColumns
 from connector.kafka.topics import ensure_topics
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
 from connector.serde.formats import Format
-from connector.serde.keys import KeySerializer
-from connector.serde.records import KafkaTopicPlan, kafka_records
+from connector.serde.records import KafkaTopicPlan, kafka_records, key_serializer
 from connector.serde.values import value_encoder
 from tests.helpers import ROOT, banking_model
 
-Record = tuple[bytes, bytes, int]  # key, value payload (without the wire framing), timestamp
+# key (None: a null key), value payload (without the wire framing), timestamp
+Record = tuple[bytes | None, bytes, int]
 # Bytes of wire framing before a value's payload, per format (protobuf adds its message index).
 FRAMING = {Format.AVRO: 5, Format.JSON_SCHEMA: 5, Format.PROTOBUF: 6, Format.JSON: 0}
 
@@ -218,9 +219,12 @@ def _sim(connector: dict[str, Any], base: Path) -> Any:
     return prepare(parse_connector(connector, None, base))
 
 
-def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str, int]
-              ) -> dict[tuple[str, int], list[Record]]:
-    """What an uninterrupted run writes to each (topic, partition), in per-key order."""
+def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str, int],
+              key_ids: dict[str, int] | None = None) -> dict[tuple[str, int], list[Record]]:
+    """What an uninterrupted run writes to each (topic, partition), in per-key order.
+
+    Values are unframed; keys of Kafka topics in `key_ids` are framed with that schema id
+    (record keys: their bytes, hence their partitions, include it)."""
     sim = _sim(connector, base)
     config = sim.config
     settings = sim.settings(resolve_start_ms(config))
@@ -229,14 +233,21 @@ def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str,
     plans = {t: KafkaTopicPlan(
         config.kafka_topic(t), partition_counts[config.kafka_topic(t)],
         value_encoder(formats.value_format(t, True), s, envelope=formats.envelope()),
-        KeySerializer(formats.key_format(t), envelope=formats.envelope(key=True)))
+        attrs.evolve(key_serializer(sim.model, t, formats.key_format(t),
+                                    formats.envelope(key=True)),
+                     schema_id=(key_ids or {}).get(config.kafka_topic(t))))
         for t, s in sim.model.schemas.items()}
     for shard in range(config.shards):
         engine = sim.shard(settings, shard)
         for _ in range(config.ticks or 0):
+            tick = engine.tick
+            by_topic: dict[str, list[EventColumns]] = defaultdict(list)
             for e in engine.step().events:
-                plan = plans[e.topic]
-                for value, key, part, ts in kafka_records(plan, [e]):
+                by_topic[e.topic].append(e)
+            for topic, staged in by_topic.items():  # as the destination stages a shard-tick
+                plan = plans[topic]
+                origins = [(shard, tick)] * len(staged)
+                for value, key, part, ts in kafka_records(plan, staged, origins):
                     out[(plan.kafka_topic, part)].append((key, value, ts))
     return out
 
@@ -246,9 +257,11 @@ class ReadRecord:
     topic: str
     partition: int
     offset: int
-    key: bytes
+    key: bytes  # b"" for a null key (see null_key)
     value: bytes
     timestamp: int
+    null_key: bool = False
+    headers: tuple[tuple[str, bytes | None], ...] = ()
 
 
 def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed",
@@ -292,13 +305,19 @@ def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed
                 remaining.discard(where)
                 continue
             out.append(ReadRecord(where[0], where[1], offset, msg.key() or b"",
-                                  msg.value() or b"", msg.timestamp()[1]))
+                                  msg.value() or b"", msg.timestamp()[1], msg.key() is None,
+                                  _headers(msg.headers())))
             if offset + 1 >= ends[where]:
                 remaining.discard(where)
         assert not remaining, f"did not reach the end of {sorted(remaining)}"
         return out
     finally:
         consumer.close()
+
+
+def _headers(raw: Any) -> tuple[tuple[str, bytes | None], ...]:
+    """A consumed message's headers (a list of (name, value) pairs, or None)."""
+    return tuple((str(name), value) for name, value in raw or ())
 
 
 def partitions_of(consumer: Consumer, topic: str, timeout_s: float = 30) -> list[int]:
@@ -366,7 +385,8 @@ def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list
     for r in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
         framing = FRAMING[fmt]
         assert not framing or r.value[0] == 0, "not Confluent wire format"
-        got[(r.topic, r.partition)].append((r.key, r.value[framing:], r.timestamp))
+        got[(r.topic, r.partition)].append((None if r.null_key else r.key, r.value[framing:],
+                                            r.timestamp))
     assert set(got) == set(expected), (sorted(got), sorted(expected))
     for where, want in expected.items():
         have = got[where]
@@ -378,7 +398,10 @@ def assert_exact(records: list[ReadRecord], expected: dict[tuple[str, int], list
 
 
 def _by_key(records: list[Record]) -> dict[bytes, list[Record]]:
+    """Records per key, in order; null-keyed records have no per-key order (they are placed
+    round-robin and interleave across tasks), so only their multiset is compared."""
     out: dict[bytes, list[Record]] = defaultdict(list)
     for r in records:
-        out[r[0]].append(r)
+        if r[0] is not None:
+            out[r[0]].append(r)
     return out

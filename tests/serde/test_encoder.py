@@ -341,5 +341,6 @@ def test_encoder_accepts_field_specs_of_loaded_schema() -> None:
     """An encoder built from a LoadedSchema uses the schema's checked field list."""
     schema = load_schemas(SCHEMAS).get("trx")
     encoder = RecordEncoder(schema)
-    assert encoder.fields == tuple(field_specs(schema.parsed))
+    assert encoder.fields is schema.fields
+    assert [f.name for f in encoder.fields] == [f.name for f in field_specs(schema.parsed)]
     assert encoder.fullname == "io.dogeconnect.banking.Trx"

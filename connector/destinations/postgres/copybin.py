@@ -11,6 +11,7 @@ bench/postgres.py, this is several times faster.
 
 from __future__ import annotations
 
+import decimal
 import json
 import struct
 import uuid
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from connector.core.batch import EventColumns
+from connector.core.columns import as_array, concat
 from connector.destinations.postgres.columns import Column, PgType, Source
 from connector.serde import pieces as P
 
@@ -64,8 +66,8 @@ def encode_rows(columns: Sequence[Column], staged: Sequence[tuple[int, EventColu
             values = _concat([e.user_ids for e in emits])
         elif column.source is Source.TIME:
             values = _concat([e.timestamps for e in emits])
-        else:
-            values = _concat([e.fields[column.name] for e in emits])
+        else:  # nested values (records, arrays, maps, unions) as Python objects, for jsonb
+            values = as_array(concat([e.fields[column.name] for e in emits]))
         parts += column_pieces(column, values)
     for values in extra:
         parts += column_pieces(_BIGINT_EXTRA, values)
@@ -165,6 +167,8 @@ def _json_default(value: Any) -> Any:
         return bytes(value).decode("latin-1")
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, decimal.Decimal):
+        return str(value)  # exact digits (a JSON number would go through a float)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
