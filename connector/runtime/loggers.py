@@ -10,6 +10,7 @@ like Connect, such levels last until a worker restarts.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 
@@ -68,8 +69,10 @@ class LogLevels:
         return {n: self.get(n) for n in sorted([ROOT, *names])}
 
     def get(self, name: str) -> LoggerLevel:
-        """A logger's effective level; KeyError for a name no module has used."""
-        if name != ROOT and name not in logging.root.manager.loggerDict:
+        """A logger's effective level; KeyError for a name that is neither a logger yet nor a
+        loaded module (structlog creates a module's logger on its first line)."""
+        if name != ROOT and name not in logging.root.manager.loggerDict \
+                and name not in sys.modules:
             raise KeyError(name)
         with self._lock:
             modified = self._modified.get(name)

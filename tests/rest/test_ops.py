@@ -79,6 +79,8 @@ def test_loggers_get_and_put(server: RestServer) -> None:
     assert everything["connector.optest.child"]["level"] == "DEBUG" and "root" in everything
     assert httpx.get(f"{server.url}/admin/loggers/no.such.logger.x",
                      auth=auth).status_code == 404
+    module = httpx.get(f"{server.url}/admin/loggers/connector.runtime.loggers", auth=auth)
+    assert module.status_code == 200  # a loaded module's logger, before its first line
     bad = httpx.put(f"{server.url}/admin/loggers/connector.optest", json={"level": "LOUD"},
                     auth=auth)
     assert bad.status_code == 400 and "Invalid log level" in bad.json()["message"]

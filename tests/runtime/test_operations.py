@@ -141,8 +141,8 @@ def test_health_log_levels_and_cluster_scope(kafka_run: KafkaRun) -> None:
     assert a.rest.call("PUT", "/admin/loggers/connector.runtime.task?scope=cluster",
                        {"level": "DEBUG"})[0] == 204
     for w in (a, b):
-        wait_for(lambda w=w: w.rest.ok(  # type: ignore[misc]
-            "GET", "/admin/loggers/connector.runtime.task")["level"] == "DEBUG", 30,
+        wait_for(lambda w=w: w.rest.call(  # type: ignore[misc]
+            "GET", "/admin/loggers/connector.runtime.task")[1].get("level") == "DEBUG", 30,
             f"the cluster level on {w.name}")
     wait_for(lambda: any('"task report"' in p.read_text() for p in logs.values()), 30,
              "a task's debug line")
