@@ -26,32 +26,19 @@ from prometheus_client.core import (
 
 from connector.runtime.assignment import TaskKey
 from connector.runtime.status import State, TaskReport
-from connector.runtime.task_metrics import (
-    COMMIT_SECONDS,
-    TRANSACTION_RECORDS,
-    Histogram,
-    TaskCounters,
-)
+from connector.runtime.task_metrics import Histogram, Sums, TaskCounters
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TASK = ["connector", "task"]
 
 
 @attrs.define
-class TaskTotals:
+class TaskTotals(Sums):
     """One task's sums over every process that ran it on this worker, and its gauges."""
 
     records: Counter[str] = attrs.Factory(Counter)
     rates: dict[str, float] = attrs.Factory(dict)  # records/s per topic over the last report
-    ticks: int = 0
-    transactions: int = 0
-    aborts: int = 0
-    registry_retries: int = 0
     restarts: int = 0
-    commit_seconds: Histogram = attrs.Factory(lambda: Histogram(COMMIT_SECONDS))
-    transaction_records: Histogram = attrs.Factory(lambda: Histogram(TRANSACTION_RECORDS))
-    step_seconds: float = 0.0
-    encode_seconds: float = 0.0
     users: int = 0
     lag_seconds: float = 0.0
     next_tick: int = 0

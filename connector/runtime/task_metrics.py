@@ -121,10 +121,10 @@ class TaskCounters:
 
 
 @attrs.define
-class TallySnapshot:
-    """What the progress thread sent last, to send differences."""
+class Sums:
+    """The counts a task's reports add up to (sent last, on the task's side; received in all,
+    on the worker's)."""
 
-    records: dict[str, int] = attrs.Factory(dict)
     ticks: int = 0
     transactions: int = 0
     aborts: int = 0
@@ -133,6 +133,13 @@ class TallySnapshot:
     transaction_records: Histogram = attrs.Factory(lambda: Histogram(TRANSACTION_RECORDS))
     step_seconds: float = 0.0
     encode_seconds: float = 0.0
+
+
+@attrs.define
+class TallySnapshot(Sums):
+    """What the progress thread sent last, to send differences."""
+
+    records: dict[str, int] = attrs.Factory(dict)
 
     def delta(self, tally: Tally, topics: dict[str, str], registry_retries: int,
               users: int | None, open_transaction: bool) -> TaskCounters:
