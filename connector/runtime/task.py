@@ -138,7 +138,8 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
     stats = runner.stats
     finished = config.ticks is not None and runner.next_tick >= config.ticks
     _report(pipe, spec, State.FINISHED if finished else State.STOPPED,
-            next_tick=runner.next_tick, events=stats.events, counters=meter.counters(False))
+            next_tick=runner.next_tick, events=stats.events,
+            lag_seconds=round(stats.lag_seconds, 3), counters=meter.counters(False))
     log.info("task ended", finished=finished, tick=runner.next_tick, events=stats.events,
              commits=stats.commits, aborts=stats.aborts)
     return ExitCode.DONE

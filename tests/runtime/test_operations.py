@@ -13,14 +13,18 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import javaproperties
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.properties import parse_properties
+from connector.runtime.simulation import prepare
 from tests.helpers import ROOT
 from tests.runtime.cluster import Rest, free_port, start_distributed, wait_for
+from tests.runtime.gate import Gate
 from tests.runtime.harness import KafkaRun, read_all
 
 pytestmark = pytest.mark.integration
@@ -73,15 +77,20 @@ def states(rest: Rest, name: str) -> list[str]:
 
 
 def test_metrics_agree_with_committed_output(kafka_run: KafkaRun) -> None:
-    """After a finished run, records per topic on /metrics equal what read_committed reads,
-    and ticks, transactions and the commit histogram are there for every task."""
-    connector = kafka_run.connector(ticks="120", tasks_max="2")
+    """After a finished run, records per topic on /metrics equal what read_committed reads;
+    ticks, transactions, the commit histogram, the users alive and the lag behind schedule
+    are those of the run, for every task."""
+    # pace=realtime from a start in 2024: every tick is long due, so the run backfills at full
+    # speed and its lag is how long ago its last tick was due.
+    connector = kafka_run.connector(ticks="120", tasks_max="2", pace="realtime")
     kafka_run.create_topics(connector)
     name = connector["name"]
+    started = time.time()
     _, rest = standalone(kafka_run, connector)
     wait_for(lambda: states(rest, name) == ["FINISHED", "FINISHED"], 240, "FINISHED",
              kafka_run.logs)
     metrics = scrape(rest)
+    scraped = time.time()
     committed = Counter(r.topic for r in read_all(kafka_run.bootstrap,
                                                   kafka_run.topics(connector)))
     assert total(metrics, "doge_source_records_total", by="topic") == dict(committed)
@@ -95,6 +104,26 @@ def test_metrics_agree_with_committed_output(kafka_run: KafkaRun) -> None:
     assert {lbl["state"] for lbl in finished} == {"FINISHED"}
     assert total(metrics, "doge_engine_step_seconds_total") > 0
     assert total(metrics, "doge_encode_seconds_total") > 0
+    assert total(metrics, "doge_task_users") == users_after(connector, kafka_run.tmp)
+    last_due = 1704067200 + 120 * 60  # start.time + ticks * tick.ms, in seconds
+    for _, lag in metrics["doge_task_lag_seconds"]:
+        assert started - last_due <= lag <= scraped - last_due
+    rates = {lbl["topic"] for lbl, v in metrics["doge_source_record_write_rate"] if v >= 0}
+    assert rates == set(committed)  # a rate for each topic written
+    assert {lbl["task"] for lbl, _ in metrics["doge_task_next_tick"]} == {"0", "1"}
+
+
+def users_after(connector: dict[str, Any], base: Path) -> int:
+    """Users alive in every shard after the connector's ticks, as the engine has them."""
+    sim = prepare(parse_connector(connector, None, base))
+    settings = sim.settings(resolve_start_ms(sim.config))
+    alive = 0
+    for shard in range(sim.config.shards):
+        engine = sim.shard(settings, shard)
+        for _ in range(sim.config.ticks or 0):
+            engine.step()
+        alive += engine.population.size
+    return alive
 
 
 def test_a_killed_task_counts_an_abort_and_a_restart(kafka_run: KafkaRun) -> None:
@@ -154,6 +183,59 @@ def test_health_log_levels_and_cluster_scope(kafka_run: KafkaRun) -> None:
     for path in logs.values():  # JSON logs stay JSON: every line parses
         for line in path.read_text().splitlines():
             assert isinstance(json.loads(line), dict), line
+
+
+def test_health_is_503_until_the_worker_joins(kafka_run: KafkaRun) -> None:
+    """KIP-1017 on a real worker: while Kafka cannot be reached /health is 503 with the reason
+    (and Connect's API 503 too); once the worker reached the broker, joined and read its
+    configs, 200."""
+    with Gate(kafka_run.bootstrap) as gate:
+        port = free_port()
+        worker = kafka_run.worker_file(**{"bootstrap.servers": f"127.0.0.1:{gate.port}",
+                                          "bootstrap.timeout.ms": "120000",
+                                          "rest.port": str(port)})
+        log = open(kafka_run.tmp / "worker-gated.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, "-m", "connector", "distributed", str(worker)],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        kafka_run.procs.append(proc)
+        rest = Rest(f"http://127.0.0.1:{port}")
+        wait_for(lambda: _health(rest) is not None, 60, "the REST API")
+        status, body = rest.call("GET", "/health")
+        assert status == 503 and body["status"] == "starting", body
+        assert "internal topics" in body["message"]
+        assert rest.call("GET", "/connectors")[0] == 503
+        gate.open()
+        wait_for(lambda: _health(rest) == 200, 120, "a healthy worker",
+                 lambda: (kafka_run.tmp / "worker-gated.log").read_text()[-2000:])
+        assert rest.call("GET", "/health")[1]["status"] == "healthy"
+        assert rest.ok("GET", "/connectors") == []
+
+
+def test_registry_retries_are_counted(kafka_run: KafkaRun) -> None:
+    """A registry that does not answer at start-up: one error line naming it, the tasks
+    retry, and /metrics counts each retry the tasks logged; the run then finishes."""
+    registry = urlsplit(kafka_run.registry)
+    with Gate(registry.netloc) as gate:
+        url = f"http://127.0.0.1:{gate.port}{registry.path}"
+        connector = kafka_run.connector(ticks="20", tasks_max="1")
+        kafka_run.create_topics(connector)
+        name = connector["name"]
+        proc, rest = standalone(kafka_run, connector, schema_registry_url=url)
+        wait_for(lambda: any(e["event"] == "schema registry not reachable, retrying"
+                             for e in kafka_run.events(proc)), 90, "a registry retry",
+                 kafka_run.logs)
+        gate.open()
+        wait_for(lambda: states(rest, name) == ["FINISHED"], 120, "FINISHED", kafka_run.logs)
+        events = kafka_run.events(proc)
+        retried = sum(e["event"] == "schema registry not reachable, retrying" for e in events)
+        assert total(scrape(rest), "doge_registry_retries_total") == retried >= 1
+    starting = [e for e in events if e["event"] == "worker starting"]
+    assert starting[0]["registry"] == url and starting[0]["kafka"] == kafka_run.bootstrap
+    down = [e for e in events if e["level"] == "error"]
+    assert [e["event"] for e in down] == ["schema registry not reachable; tasks that need it "
+                                          "retry"]
+    assert down[0]["url"] == url
 
 
 def test_secrets_resolve_and_stay_out_of_logs_and_rest(kafka_run: KafkaRun,
