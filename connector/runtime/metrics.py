@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import attrs
 from prometheus_client import CollectorRegistry, generate_latest
@@ -70,8 +70,10 @@ class TaskTotals(Sums):
 class WorkerMetrics:
     """The sums behind /metrics; a prometheus_client collector over them."""
 
-    def __init__(self, worker_id: str = "", version: str = "") -> None:
+    def __init__(self, worker_id: str = "", version: str = "",
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.worker_id = worker_id
+        self.clock = clock
         self.version = version
         self._lock = threading.Lock()
         self._tasks: dict[TaskKey, TaskTotals] = {}
@@ -88,7 +90,7 @@ class WorkerMetrics:
         with self._lock:
             totals = self._tasks.setdefault(key, TaskTotals())
             if report.counters is not None:
-                totals.add(report.counters, time.monotonic())
+                totals.add(report.counters, self.clock())
             if report.lag_seconds is not None:
                 totals.lag_seconds = report.lag_seconds
             if report.next_tick is not None:

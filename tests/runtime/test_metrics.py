@@ -6,7 +6,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from connector.runtime.metrics import WorkerMetrics
 from connector.runtime.status import State, TaskReport
-from connector.runtime.task_metrics import Tally, TallySnapshot
+from connector.runtime.task_metrics import Tally, TallySnapshot, TaskCounters
 
 
 def samples(metrics: WorkerMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -89,3 +89,40 @@ def test_rebalances_and_deleted_connectors() -> None:
     assert got[("doge_worker_assignment_changes_total", ())] == 3
     assert got[("doge_worker_connector_count", ())] == 0
     assert not any(name == "doge_task_state" for name, _ in got)
+
+
+def test_rate_is_records_over_the_time_between_reports() -> None:
+    """source-record-write-rate: a report's records per topic over the seconds since the
+    previous report; a topic with nothing new goes to 0 while its total stays."""
+    now = [100.0]
+    metrics = WorkerMetrics(clock=lambda: now[0])
+    key, task = ("c", 0), (("connector", "c"), ("task", "0"))
+
+    def report(records: dict[str, int]) -> None:
+        metrics.report(key, TaskReport(0, State.RUNNING, 1, counters=TaskCounters(records)))
+
+    report({"t-a": 10})
+    now[0] += 4.0
+    report({"t-a": 40, "t-b": 8})
+    got = samples(metrics)
+    assert got[("doge_source_record_write_rate", (*task, ("topic", "t-a")))] == 10.0
+    assert got[("doge_source_record_write_rate", (*task, ("topic", "t-b")))] == 2.0
+    now[0] += 2.0
+    report({"t-b": 6})
+    got = samples(metrics)
+    assert got[("doge_source_record_write_rate", (*task, ("topic", "t-a")))] == 0.0
+    assert got[("doge_source_record_write_rate", (*task, ("topic", "t-b")))] == 3.0
+    assert got[("doge_source_records_total", (*task, ("topic", "t-a")))] == 50
+
+
+def test_gauges_follow_the_last_report() -> None:
+    """Lag behind schedule, next tick and users alive are the latest report's values."""
+    metrics = WorkerMetrics()
+    key, task = ("c", 2), (("connector", "c"), ("task", "2"))
+    for lag, tick, users in ((12.5, 10, 300), (0.25, 11, 310)):
+        metrics.report(key, TaskReport(2, State.RUNNING, 1, next_tick=tick, lag_seconds=lag,
+                                       counters=TaskCounters({}, users=users)))
+    got = samples(metrics)
+    assert got[("doge_task_lag_seconds", task)] == 0.25
+    assert got[("doge_task_next_tick", task)] == 11
+    assert got[("doge_task_users", task)] == 310
