@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
@@ -27,7 +28,7 @@ from connector.runtime.config import ConnectorConfig
 from connector.runtime.converters import Formats
 from connector.runtime.loggers import apply_levels
 from connector.runtime.providers import Providers, parse_resolved
-from connector.runtime.runner import Runner
+from connector.runtime.runner import Runner, RunStats
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.status import State, TaskReport
 from connector.runtime.task_metrics import TallySnapshot, TaskCounters
@@ -220,9 +221,31 @@ class Meter:
             return self.sent.delta(tally, self.topics, self.retries[0], users, open_transaction)
 
 
+@attrs.define
+class ProgressLines:
+    """An info line every `interval_s` while a task runs: long backfills say how far they are
+    (the reports every second go to the worker, not to the log)."""
+
+    total: int | None  # the connector's ticks, None when it runs without end
+    interval_s: float = PROGRESS_LINE_S
+    clock: Callable[[], float] = time.monotonic
+    last: float | None = None
+
+    def due(self, next_tick: int, stats: RunStats) -> None:
+        now = self.clock()
+        if self.last is None:
+            self.last = now
+        if now - self.last < self.interval_s:
+            return
+        self.last = now
+        done = f"{next_tick / self.total:.1%}" if self.total else None
+        log.info("progress", tick=next_tick, of=self.total, done=done, events=stats.events,
+                 commits=stats.commits, lag_seconds=round(stats.lag_seconds, 1))
+
+
 def _progress(runner: Runner, pipe: ReportPipe, spec: TaskSpec, meter: Meter) -> None:
-    total = runner.sim.config.ticks
-    last_line = time.monotonic()
+    lines = ProgressLines(runner.sim.config.ticks)
+    lines.due(runner.next_tick, runner.stats)  # the interval counts from here
     while True:
         time.sleep(1.0)
         s = runner.stats
@@ -232,11 +255,7 @@ def _progress(runner: Runner, pipe: ReportPipe, spec: TaskSpec, meter: Meter) ->
         log.debug("task report", tick=runner.next_tick, events=s.events)
         if s.lag_seconds > 5:
             log.warning("behind schedule", lag_seconds=round(s.lag_seconds, 1))
-        if time.monotonic() - last_line >= PROGRESS_LINE_S:  # long backfills say how far
-            last_line = time.monotonic()
-            done = f"{runner.next_tick / total:.1%}" if total else None
-            log.info("progress", tick=runner.next_tick, of=total, done=done, events=s.events,
-                     commits=s.commits, lag_seconds=round(s.lag_seconds, 1))
+        lines.due(runner.next_tick, s)
 
 
 def _report(pipe: ReportPipe, spec: TaskSpec, state: State, next_tick: int | None = None,
