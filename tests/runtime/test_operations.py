@@ -241,9 +241,11 @@ def test_registry_retries_are_counted(kafka_run: KafkaRun) -> None:
 def test_secrets_resolve_and_stay_out_of_logs_and_rest(kafka_run: KafkaRun,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """${env:...} and ${file:...} resolve in worker and connector configs; the resolved text
-    appears in no log line and no REST answer (GET config shows the reference)."""
+    appears in no log line, no REST answer (GET config shows the reference) and no error
+    (a PUT refused, a validate answer)."""
     group = f"g-secret-{kafka_run.uid}"
     monkeypatch.setenv("DOGE_T_GROUP", group)
+    monkeypatch.setenv("DOGE_T_BAD_SEED", "not-a-seed-5581")
     secrets = kafka_run.tmp / "secrets"
     secrets.mkdir()
     (secrets / "connector.properties").write_text("seed=7349215386\n")
@@ -261,9 +263,17 @@ def test_secrets_resolve_and_stay_out_of_logs_and_rest(kafka_run: KafkaRun,
     answers = json.dumps([rest.ok("GET", f"/connectors/{name}"),
                           rest.ok("GET", f"/connectors/{name}/status"),
                           rest.ok("GET", f"/connectors/{name}/tasks")])
+    bad = {**connector["config"], "seed": "${env:DOGE_T_BAD_SEED}"}
+    status, refused = rest.call("PUT", f"/connectors/{name}-bad/config", bad)
+    assert status == 400 and "config.seed" in refused["message"]
+    validated = rest.ok("PUT", "/connector-plugins/DogeSourceConnector/config/validate",
+                        {**bad, "name": f"{name}-bad"})
+    assert validated["error_count"] == 1
+    errors = json.dumps([refused, validated])
+    assert "${env:DOGE_T_BAD_SEED}" in errors and "[hidden]" in errors  # as written, masked
     log = kafka_run.logs_full()
-    for secret in (group, "7349215386"):
-        assert secret not in answers and secret not in log
+    for secret in (group, "7349215386", "not-a-seed-5581"):
+        assert secret not in answers and secret not in log and secret not in errors
     assert "[hidden]" in log  # the start-up line's group id
 
 
