@@ -158,11 +158,20 @@ def test_health_log_levels_and_cluster_scope(kafka_run: KafkaRun) -> None:
     connector = kafka_run.connector(ticks="100000", tasks_max="1", pace="realtime",
                                     start_time="now")
     a = start_distributed(kafka_run, "a")
-    b = start_distributed(kafka_run, "b")
-    for w in (a, b):
-        wait_for(lambda w=w: _health(w.rest) == 200, 60, f"{w.name} healthy")  # type: ignore[misc]
+    wait_for(lambda: _health(a.rest) == 200, 60, "a healthy")
+    b = start_distributed(kafka_run, "b")  # joins a's group: a rebalance for a
+    wait_for(lambda: _health(b.rest) == 200, 60, "b healthy")
     a.rest.ok("PUT", f"/connectors/{connector['name']}/config", connector["config"])
     wait_for(lambda: states(a.rest, connector["name"]) == ["RUNNING"], 90, "RUNNING")
+    wait_for(lambda: total(scrape(a.rest), "doge_worker_rebalances_total") >= 1, 30,
+             "a's rebalance")
+    for w in (a, b):  # each worker counts the connectors once its config topic is read
+        wait_for(lambda w=w: total(scrape(w.rest),  # type: ignore[misc]
+                                   "doge_worker_connector_count") == 1, 30,
+                 f"the connector on {w.name}", lambda w=w: scrape(w.rest))  # type: ignore[misc]
+    both = [scrape(w.rest) for w in (a, b)]
+    assert sum(total(m, "doge_worker_task_count") for m in both) == 1  # one task, one worker
+    assert sum(total(m, "doge_worker_assignment_changes_total") for m in both) >= 1
     time.sleep(3)
     logs = {w.name: kafka_run.tmp / f"worker-{w.name}.log" for w in (a, b)}
     before = {n: p.read_text() for n, p in logs.items()}
@@ -282,8 +291,11 @@ def test_broker_down_is_one_clear_error(tmp_path: Path) -> None:
     JSON log stays JSON lines, and librdkafka's retries are summarised, not repeated."""
     port = free_port()
     worker = tmp_path / "w.properties"
+    registry_port = free_port()
+    registry = f"http://127.0.0.1:{registry_port}"
     worker.write_text(f"bootstrap.servers=127.0.0.1\\:{port}\nbootstrap.timeout.ms=3000\n"
-                      f"listeners=http://127.0.0.1:{free_port()}\nplugin.path=/usr/share/java\n")
+                      f"listeners=http://127.0.0.1:{free_port()}\nplugin.path=/usr/share/java\n"
+                      f"schema.registry.url=http\\://127.0.0.1\\:{registry_port}\n")
     done = subprocess.run([sys.executable, "-m", "connector", "worker", str(worker)],
                           check=False, capture_output=True, text=True, timeout=120, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -296,6 +308,7 @@ def test_broker_down_is_one_clear_error(tmp_path: Path) -> None:
             "plugin.path" in e["event"]]  # an ignored Connect key: one line
     starting = [e for e in lines if e["event"] == "worker starting"]
     assert starting and starting[0]["kafka"] == f"127.0.0.1:{port}"
+    assert starting[0]["registry"] == registry
     assert sum(e.get("logger") == "librdkafka" for e in lines) <= 6
 
 
