@@ -25,7 +25,8 @@ from connector.runtime.simulation import prepare
 from tests.helpers import ROOT
 from tests.runtime.cluster import Rest, free_port, start_distributed, wait_for
 from tests.runtime.gate import Gate
-from tests.runtime.harness import KafkaRun, read_all
+from tests.runtime.harness import KafkaRun
+from tests.runtime.reading import read_all
 
 pytestmark = pytest.mark.integration
 
