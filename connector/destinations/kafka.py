@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -77,6 +78,7 @@ class KafkaDestination:
         self._in_flight: Future[None] | None = None
         self._open = False  # a transaction has begun and not been committed
         self._staged_tick: int | None = None  # the tick of the events staged last
+        self.encode_seconds = 0.0  # time spent encoding records (for /metrics)
 
     # -- start-up -------------------------------------------------------------------------
     def committed(self) -> Committed | None:
@@ -151,9 +153,11 @@ class KafkaDestination:
         producer. The encoding overlaps the previous commit's round trips to the broker."""
         producer = self._producer
         assert producer is not None, "committed() must run before commit()"
+        started = time.monotonic()
         try:
             prepared = self._prepare()
         finally:
+            self.encode_seconds += time.monotonic() - started
             self._staged.clear()
             self._encoded = []
         if not self._open:

@@ -142,7 +142,7 @@ def test_paced_run_stopped_while_a_stepped_tick_waits(tmp_path: Path,
     runner = Runner(prepare(_config(tmp_path / "rt", ticks=6, pace="realtime", tick_ms=60_000)),
                     paced, [0, 1])
 
-    stops = []
+    stops: list[float] = []
 
     def sleep(seconds: float) -> None:
         clock.sleep(seconds)
