@@ -9,8 +9,8 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
 (default: .cache/infra/env):
 
 * ours, 1 task: the banking model, Avro values framed for the registry, key.format=string,
-  transaction.boundary=tick (events + shard offsets in one transaction per tick), pace max, 8
-  shards, ONE task. It runs in a child process the way a task process runs (`run_task`): the
+  transaction.boundary=interval (the default; `--boundary`), pace max, 8 shards, ONE task;
+  counted as what a read_committed consumer sees. Then the same with one transaction per tick. It runs in a child process the way a task process runs (`run_task`): the
   connector config is parsed, `kafka_destination()` registers the schemas and builds the
   KafkaDestination, a Runner resumes (fences, reads offsets) and steps every shard (each
   commit_transaction overlapping the next tick, as in production). Topics are
@@ -589,11 +589,7 @@ def breakdown(r: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    env = infra_env()
-    parser.add_argument("--bootstrap", default=env.get("DOGE_TEST_BOOTSTRAP"))
-    parser.add_argument("--registry", default=env.get("DOGE_TEST_REGISTRY"))
-    parser.add_argument("--users", type=lambda s: int(float(s)), default=1_000_000)
+    parser = infra_parser(__doc__)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--ticks", type=int, default=100)
     parser.add_argument("--boundary", default="interval", choices=BOUNDARIES,
@@ -818,6 +814,16 @@ def per_format(args: argparse.Namespace) -> None:
 
 def row(name: str, events: int, seconds: float) -> None:
     print(f"{name:<44} {events:>9,} {seconds:>8.3f} {events / seconds / 1e3:>11.1f}")
+
+
+def infra_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A bench's parser with the broker, the registry and `--users` (1e6 by default)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    env = infra_env()
+    parser.add_argument("--bootstrap", default=env.get("DOGE_TEST_BOOTSTRAP"))
+    parser.add_argument("--registry", default=env.get("DOGE_TEST_REGISTRY"))
+    parser.add_argument("--users", type=lambda s: int(float(s)), default=1_000_000)
+    return parser
 
 
 def infra_env() -> dict[str, str]:

@@ -36,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.kafka import MARK, MODEL, PARTITIONS, SHARDS, infra_env, model_topics, read_mark
+from bench.kafka import MARK, MODEL, PARTITIONS, SHARDS, infra_parser, model_topics, read_mark
 from connector.core.sharding import shards_of_task
 from connector.destinations import kafka as kafka_module
 from connector.kafka.topics import COMPACT, ensure_topics
@@ -222,11 +222,7 @@ def spread(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    env = infra_env()
-    parser.add_argument("--bootstrap", default=env.get("DOGE_TEST_BOOTSTRAP"))
-    parser.add_argument("--registry", default=env.get("DOGE_TEST_REGISTRY"))
-    parser.add_argument("--users", type=lambda s: int(float(s)), default=1_000_000)
+    parser = infra_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--realtime-ticks", type=int, default=30)
     parser.add_argument("--commits-before-kill", type=int, default=4)
