@@ -22,6 +22,7 @@ Each task is a child process (`--child`) running the production path as bench/ka
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -36,6 +37,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from confluent_kafka.admin import AdminClient
+
 from bench.kafka import MARK, MODEL, PARTITIONS, SHARDS, infra_parser, model_topics, read_mark
 from connector.core.sharding import shards_of_task
 from connector.destinations import kafka as kafka_module
@@ -240,6 +243,18 @@ def main() -> None:
     print(f"banking, {args.users:,} users, {SHARDS} shards, 1 task, transaction.boundary "
           f"default; producer overrides: {args.producer or 'none'}")
     create_topics(args)
+    try:
+        measure(args, skip)
+    finally:
+        admin = AdminClient({"bootstrap.servers": args.bootstrap})
+        mine = [t for t in admin.list_topics(timeout=30).topics
+                if t.startswith(f"recov{args.uid}-")]
+        for future in admin.delete_topics(mine, operation_timeout=30).values():
+            with contextlib.suppress(Exception):
+                future.result()
+
+
+def measure(args: argparse.Namespace, skip: set[str]) -> None:
     if "realtime" not in skip:
         for r in range(args.repeat):
             d = sorted(realtime(args))
