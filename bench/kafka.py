@@ -12,7 +12,8 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
   transaction.boundary=interval (the default; `--boundary`), pace max, 8 shards, ONE task;
   counted as what a read_committed consumer sees; then the same with one transaction per
   tick. It runs in a child process the way a task process runs (`run_task`): the connector
-  config is parsed, `kafka_destination()` registers the schemas and builds the KafkaDestination, a Runner resumes (fences, reads offsets) and steps every shard (each
+  config is parsed, `kafka_destination()` registers the schemas and builds the
+  KafkaDestination, a Runner resumes (fences, reads offsets) and steps every shard (each
   commit_transaction overlapping the next tick, as in production). Topics are
   created first as the worker does. Measured over `--ticks` ticks after `--warmup` ticks; with
   the defaults the window includes one periodic snapshot round (snapshot.interval.ticks=100).
