@@ -32,7 +32,7 @@ from connector.serde import jsonenc
 from connector.serde import pieces as P
 from connector.serde.encoder import EncodedBatch
 from connector.serde.formats import Format
-from connector.serde.values import value_encoder
+from connector.serde.values import ValueEncoder, value_encoder
 
 
 @attrs.frozen
@@ -86,9 +86,14 @@ def _encode(fmt: Format, schema: LoadedSchema, cols: Mapping[str, np.ndarray],
     return EncodedBatch(buffer.tobytes(), offsets).values()
 
 
-def _cpu_rate(fn: Callable[[], object], n: int) -> float:
+def _plain(encoder: ValueEncoder, cols: Mapping[str, np.ndarray], n: int) -> tuple[bytes, ...]:
+    return encoder.encode(cols, n).values()
+
+
+def _cpu_rate(n: int, fn: Callable[..., object], *args: object) -> float:
+    """Records per second of this thread's CPU time for fn(*args)."""
     started = time.thread_time()
-    fn()
+    fn(*args)
     return n / (time.thread_time() - started)
 
 
@@ -109,10 +114,9 @@ def print_dictionary(flat: LoadedSchema, flat_cols: Mapping[str, np.ndarray],
         size = sum(map(len, reference)) / n
         rates: dict[str, list[float]] = {"flat": [], **{k: [] for k in variants}}
         for _ in range(rounds):
-            rates["flat"].append(_cpu_rate(lambda: base.encode(flat_cols, n).values(), n))
+            rates["flat"].append(_cpu_rate(n, _plain, base, flat_cols, n))
             for label, dicts in variants.items():
-                rates[label].append(_cpu_rate(
-                    lambda dicts=dicts: _encode(fmt, schema, cols, dicts, n), n))
+                rates[label].append(_cpu_rate(n, _encode, fmt, schema, cols, dicts, n))
         print(f"{fmt.value}, {n} records with 5 fake() strings ({size:.0f} B) against the flat "
               f"{flat.name} record ({base_size:.0f} B), CPU time, {rounds} rounds (k rec/s "
               "min / median / max; median ratio to flat in records/s and bytes/s):")
