@@ -249,7 +249,11 @@ def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
     run: list[Piece] = []
     for piece in pieces:
         if piece.block is not None:
-            run.append(piece)
+            if run and _is_constant(run[-1]) and _is_constant(piece):  # e.g. '","name":"'
+                assert run[-1].block is not None
+                run[-1] = constant(run[-1].block[0].tobytes() + piece.block[0].tobytes(), n)
+            else:
+                run.append(piece)
             continue
         if run:
             merged.append(_compress(run, n))
@@ -261,6 +265,11 @@ def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
         assert merged[0].flat is not None
         return merged[0].flat, offsets
     return _interleave(merged, offsets, n), offsets
+
+
+def _is_constant(piece: Piece) -> bool:
+    """Whether the piece is the same bytes on every row (`constant`: a broadcast row)."""
+    return piece.block is not None and piece.lens is None and piece.block.strides[0] == 0
 
 
 def _compress(blocks: list[Piece], n: int) -> Piece:
