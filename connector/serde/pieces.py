@@ -183,6 +183,19 @@ def ragged_piece(flat: bytes, lens: I64) -> Piece:
     return Piece(n, flat=data, lens=lens)
 
 
+def separated_piece(data: U8, ends: I64) -> Piece:
+    """Values each followed by one separator byte (at `ends` in `data`), as a piece: the
+    separators give the lengths without a `len` per value, and become padding of a block
+    while that stays cheap (else they are dropped from a ragged buffer)."""
+    spans = np.diff(ends, prepend=-1)  # each value and its separator
+    lens = spans - 1
+    n = int(ends.shape[0])
+    widest = int(spans.max()) if n else 1
+    if _narrow(widest - 1, int(data.shape[0]) - n, n):
+        return Piece(n, block=_ragged_to_block(data, spans, widest), lens=lens)
+    return Piece(n, flat=np.delete(data, ends), lens=lens)
+
+
 def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
     """Avro string/bytes from the joined values and their byte lengths: length prefix, body."""
     return [long_piece(lens), ragged_piece(flat, lens)]
