@@ -215,23 +215,18 @@ def utf8_join(items: list[str]) -> tuple[bytes, I64]:
 
 
 def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
-    """Avro string of an object column of `str`: for ASCII columns that make a narrow block,
-    numpy's fixed-width bytes conversion (in C); else one join and one UTF-8 encode."""
+    """Avro string of an object column of `str`: length prefix, body. One join and one UTF-8
+    encode with a NUL after each value: where the NULs fall gives the byte lengths (no `len`
+    nor encode per value); a column whose values hold NULs themselves is measured value by
+    value."""
     n = int(values.shape[0])
     items = values.tolist()
-    joined = "".join(items)  # rejects non-str
-    if n and "\0" not in joined:  # NULs would be taken for padding by the lengths below
-        try:  # numpy writes each str as ASCII into a zero-padded row
-            fixed = values.astype("S")
-        except UnicodeEncodeError:
-            pass  # not ASCII: byte lengths differ from character lengths
-        else:
-            widest = fixed.dtype.itemsize
-            if _narrow(widest, len(joined), n):
-                lens = np.char.str_len(fixed).astype(np.int64)
-                return [long_piece(lens), Piece(n, block=fixed.view(np.uint8).reshape(n, -1),
-                                                lens=lens)]
-    return bytes_pieces(*utf8_join(items))
+    data = np.frombuffer(("\0".join(items) + "\0").encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(data == 0)  # join rejects non-str
+    if ends.shape[0] != n:
+        return bytes_pieces(*utf8_join(items))
+    body = separated_piece(data, ends)
+    return [long_piece(body.row_lens()), body]
 
 
 def _narrow(widest: int, total: int, n: int) -> bool:
