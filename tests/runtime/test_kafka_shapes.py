@@ -20,13 +20,8 @@ from connector.serde.formats import Format
 from connector.serde.partitioner import partition
 from tests.helpers import ROOT
 from tests.model.test_fills import shop
-from tests.runtime.harness import (
-    KafkaRun,
-    assert_exact,
-    partition_counts,
-    read_all,
-    reference,
-)
+from tests.runtime.harness import KafkaRun, assert_exact, reference
+from tests.runtime.reading import partition_counts, read_all
 from tests.serde.protoc import message_class
 
 pytestmark = pytest.mark.integration
