@@ -138,6 +138,10 @@ def test_kill_9_at_random_moments_then_resume(tmp_path: Path, fmt: str, codec: s
     options = ["--format", fmt, "--codec", codec]
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(tmp_path / "ref"), *options],
                    check=True, env=env, capture_output=True)
+    # The killed runs are paced (~10 ms a tick: pacing changes no byte), so that however fast
+    # the machine, each attempt is still running when it is killed.
+    (tmp_path / "paced").mkdir()
+    connector = _connector(tmp_path / "paced", ticks=1200, users=20000, pace=6000)
     part = tmp_path / "part"
     offsets_file = part / "_offsets.json"
     rng = random.Random(f"{fmt}-{codec}")
