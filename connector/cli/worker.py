@@ -35,7 +35,7 @@ def worker_command(worker_file: str, connector_files: tuple[str, ...],
     isolation.level=read_committed. The REST API (Kafka Connect's) listens on rest.port.
     """
     config = load_worker_config(worker_file)
-    configure(config.optional("log.level") or "INFO", json=not sys.stderr.isatty())
+    configure(config.log_level(), json=not sys.stderr.isatty())
     worker = Worker(config)
     server = None
     try:
@@ -61,7 +61,7 @@ def distributed_command(worker_file: str) -> None:
     worker runs which task.
     """
     config = load_worker_config(worker_file)
-    configure(config.optional("log.level") or "INFO", json=not sys.stderr.isatty())
+    configure(config.log_level(), json=not sys.stderr.isatty())
     worker = Worker(config, distributed=True)
     try:
         worker.start()

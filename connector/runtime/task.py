@@ -70,7 +70,7 @@ def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pipe = ReportPipe(connection)
     worker = WorkerConfig(spec.worker_values, spec.worker_file)
-    configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
+    configure(worker.log_level(), json=not sys.stderr.isatty())
     structlog.contextvars.bind_contextvars(connector=spec.connector_data.get("name"),
                                            task=spec.task, pid=os.getpid())
     _report(pipe, spec, State.RUNNING)  # alive: the hang timeout counts from here

@@ -7,7 +7,6 @@ included), on top of the shared client keys (`bootstrap.servers`, `security.prot
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import attrs
 from connector.errors import Problem, UserError
 from connector.logging import kafka_logger
 from connector.model.numbers import shorten
+from connector.model.source import parse_text
 from connector.runtime.configdef import (
     ConfigDef,
     ConfigKey,
@@ -38,6 +38,7 @@ SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "so
                           "broker.address.family")
 STR, INT, LONG = ConfigType.STRING, ConfigType.INT, ConfigType.LONG
 HIGH, LOW = Importance.HIGH, Importance.LOW
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 WORKER_CONFIG = ConfigDef((
     ConfigKey("bootstrap.servers", ConfigType.LIST, None, "Kafka.", HIGH, required=True),
     ConfigKey("schema.registry.url", STR, None, "Confluent-compatible registry (for Apicurio: "
@@ -89,7 +90,8 @@ WORKER_CONFIG = ConfigDef((
               "group protocol.", LOW, minimum=1),
     ConfigKey("slots.topic", STR, "doge-slots", "Distributed mode: the (empty) topic whose "
               "partitions are the slots.", LOW),
-    ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR.", LOW),
+    ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR.", LOW,
+              choices=LOG_LEVELS),
 ), (
     ConfigPrefix("producer.", "Passed to librdkafka's producer as they are."),
     ConfigPrefix("consumer.", "Passed to librdkafka's consumers as they are."),
@@ -117,6 +119,10 @@ class WorkerConfig:
 
     def integer(self, key: str) -> int:
         return int(self.get(key))
+
+    def log_level(self) -> str:
+        """`log.level` as the logging module names it (checked when the config was loaded)."""
+        return WORKER_CONFIG["log.level"].choice(self.get("log.level")) or "INFO"
 
     def confines_models(self) -> bool:
         """Whether REST-created connectors' files must stay inside `models.dir`."""
@@ -182,13 +188,8 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
         raise UserError([Problem(f"cannot read worker config: {exc.strerror or exc}",
                                  file=str(p))]) from None
     if p.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UserError([Problem(f"not valid JSON: {exc.msg}", file=str(p),
-                                     line=exc.lineno)]) from None
-        except (ValueError, RecursionError) as exc:  # JSON's own limits: digits, nesting
-            raise UserError([Problem(f"not valid JSON: {exc}", file=str(p))]) from None
+        # The models' hostile-input reader: depth, number length and lone surrogates refused.
+        data = parse_text(text, str(p)).data
         if not isinstance(data, dict):
             raise UserError([Problem("expected a JSON object of settings", file=str(p))])
         values = {str(k): str(v) for k, v in data.items()}
@@ -224,6 +225,12 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
                 not os.path.isdir(values[spec.name]):
             problems.append(Problem(f"expected an existing directory, got "
                                     f"{shorten(values[spec.name])!r}", file=file, path=spec.name))
+        if spec.choices is not None and spec.name in values:
+            choice = spec.choice(values[spec.name])
+            if choice is None:
+                problems.append(Problem(f"expected one of {', '.join(spec.choices)}, got "
+                                        f"{shorten(values[spec.name])!r}", file=file,
+                                        path=spec.name))
         if spec.type is ConfigType.BOOLEAN and spec.name in values:
             flag = spec.boolean(values[spec.name])
             if isinstance(flag, str):
