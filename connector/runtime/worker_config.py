@@ -39,6 +39,24 @@ SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "so
 STR, INT, LONG = ConfigType.STRING, ConfigType.INT, ConfigType.LONG
 HIGH, LOW = Importance.HIGH, Importance.LOW
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _check_port(port: int) -> None:
+    if port > 65535:  # bind() raised OverflowError
+        raise ValueError(f"expected a port from 0 to 65535, got {port}")
+
+
+def host_name_problem(host: str) -> str | None:
+    """What makes `host` unusable for bind() (which raises TypeError or UnicodeError, not
+    OSError, for these), or None; whether it resolves is for bind() to say."""
+    try:
+        if "\x00" in host:
+            raise UnicodeError
+        host.encode("idna")
+    except UnicodeError:
+        return f"expected a host name or address, got {shorten(host)!r}"
+    return None
+
 WORKER_CONFIG = ConfigDef((
     ConfigKey("bootstrap.servers", ConfigType.LIST, None, "Kafka.", HIGH, required=True),
     ConfigKey("schema.registry.url", STR, None, "Confluent-compatible registry (for Apicurio: "
@@ -62,7 +80,8 @@ WORKER_CONFIG = ConfigDef((
               "topics (-1: broker default).", LOW, minimum=-1),
     ConfigKey("rest.host.name", STR, "127.0.0.1", "REST listener; loopback unless you say "
               "otherwise."),
-    ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0),
+    ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0,
+              validator=_check_port),
     ConfigKey("rest.basic.auth.user.info", ConfigType.PASSWORD, None, "`user:password` to require "
               "HTTP basic auth."),
     ConfigKey("models.dir", STR, None, "Where the model paths (and given schema files) of "
@@ -225,6 +244,10 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
                 not os.path.isdir(values[spec.name]):
             problems.append(Problem(f"expected an existing directory, got "
                                     f"{shorten(values[spec.name])!r}", file=file, path=spec.name))
+        if spec.name == "rest.host.name" and spec.name in values:
+            host = host_name_problem(values[spec.name])
+            if host is not None:
+                problems.append(Problem(host, file=file, path=spec.name))
         if spec.choices is not None and spec.name in values:
             choice = spec.choice(values[spec.name])
             if choice is None:

@@ -74,6 +74,19 @@ def test_worker_models_keys_are_checked(key: str, value: str, message: str) -> N
     assert [(p.path, p.message) for p in info.value.problems] == [(key, message)]
 
 
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("rest.port", "70000", "expected a port from 0 to 65535, got 70000"),
+    ("rest.host.name", "h\x00st", "expected a host name or address, got 'h\\x00st'"),
+    ("rest.host.name", "é" * 70, "expected a host name or address, got '" + "é" * 37 + "...'"),
+])
+def test_worker_rest_listener_is_checked_when_loaded(key: str, value: str, message: str) -> None:
+    """A port past 65535 or a host bind() cannot encode (OverflowError, TypeError at REST start,
+    found by fuzzing) is the worker config's clear error."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "x", key: value}, "w.properties")
+    assert [(p.path, p.message) for p in info.value.problems] == [(key, message)]
+
+
 @pytest.mark.parametrize("level", ["TRACE", "\ud800", ""])
 def test_worker_log_level_is_one_of_the_documented_ones(level: str) -> None:
     """A log.level logging does not know (it raised ValueError at worker start) is refused."""
