@@ -20,7 +20,10 @@ from pathlib import Path
 from types import FrameType
 
 import structlog
+from confluent_kafka import KafkaException
 
+from connector.errors import Problem, UserError
+from connector.kafka.errors import refused_setting
 from connector.kafka.log import CompactedLog
 from connector.kafka.topics import COMPACT, cluster_id, ensure_topics
 from connector.runtime.kafka_stores import KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore
@@ -66,9 +69,20 @@ class Worker:
         return self._herder
 
     def start(self) -> WorkerHerder:
-        """Create internal topics, join the cluster (distributed); the herder, ready to serve."""
+        """Create internal topics, join the cluster (distributed); the herder, ready to serve.
+        A Kafka client setting librdkafka refuses is the worker config's UserError."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            return self._start()
+        except KafkaException as exc:
+            refused = refused_setting(exc)
+            if refused is None:
+                raise
+            raise UserError([Problem(f"a Kafka client setting is refused: {refused}",
+                                     file=self.config.file)]) from None
+
+    def _start(self) -> WorkerHerder:
         c = self.config
         producer, consumer, admin = c.client("producer"), c.client("consumer"), c.client("admin")
         rf = c.integer("internal.topics.replication.factor")
