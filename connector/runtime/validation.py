@@ -7,21 +7,25 @@ from typing import Any
 
 from connector.errors import UserError, hide_root
 from connector.model.expr import FunctionSpec
-from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
+from connector.runtime.config import CONNECTOR_CONFIG
+from connector.runtime.providers import Providers, parse_resolved
 from connector.runtime.simulation import prepare
 
 GROUP = "Simulation"
 
 
 def validate_response(config: dict[str, Any], base_dir: Path,
-                      functions: tuple[FunctionSpec, ...] = (), *, confined: bool = False
+                      functions: tuple[FunctionSpec, ...] = (),
+                      providers: Providers | None = None, *, confined: bool = False
                       ) -> dict[str, Any]:
-    """Every known key with its value and errors; model problems are reported on `model`."""
+    """Every known key with its value and errors; model problems are reported on `model`.
+    `${...}` references are resolved for the checks; the answer shows them as written."""
     errors: dict[str, list[str]] = {}
     name = str(config.get("name", "validate"))
     data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
     try:
-        prepare(parse_connector(data, None, base_dir, confined=confined), functions)
+        prepare(parse_resolved(data, None, base_dir, providers or Providers(),
+                               confined=confined), functions)
     except UserError as exc:
         if confined:  # the client named its files relative to models.dir
             exc = hide_root(exc, str(base_dir))

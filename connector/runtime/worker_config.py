@@ -1,19 +1,24 @@
-"""Worker configuration: a Java-style .properties file (or JSON object) as Kafka Connect uses.
+"""Worker configuration: a Java .properties file (or JSON object) as Kafka Connect uses.
 
 `producer.*`, `consumer.*` and `admin.*` keys pass through to librdkafka unchanged (SASL and SSL
 included), on top of the shared client keys (`bootstrap.servers`, `security.protocol`, `sasl.*`,
-`ssl.*`, `client.id`) that apply to all three clients.
+`ssl.*`, `client.id`) that apply to all three clients; `sasl.jaas.config` (PLAIN, SCRAM) becomes
+librdkafka's `sasl.username`/`sasl.password`. `${provider:...}` references resolve through the
+config providers (providers.py); `raw` keeps the text as written, for task processes (which
+resolve it again, so that their logs mask the same values).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from connector.errors import Problem, UserError
+from connector.kafka.jaas import translate_jaas
 from connector.logging import kafka_logger
 from connector.model.numbers import shorten
 from connector.model.source import parse_text
@@ -32,12 +37,22 @@ from connector.runtime.converters import (
     parse_formats,
 )
 from connector.runtime.plugins import load_plugins
+from connector.runtime.properties import parse_properties, read_config_text
+from connector.runtime.providers import PREFIX as PROVIDERS
+from connector.runtime.providers import Providers, providers_from, scrubbed
+from connector.runtime.worker_vocabulary import (
+    Listener,
+    env_properties,
+    ignored,
+    ignored_warnings,
+    parse_listener,
+)
 from connector.serde.registry import registry_conf
 
 SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "socket.",
                           "broker.address.family")
 STR, INT, LONG = ConfigType.STRING, ConfigType.INT, ConfigType.LONG
-HIGH, LOW = Importance.HIGH, Importance.LOW
+HIGH, MEDIUM, LOW = Importance.HIGH, Importance.MEDIUM, Importance.LOW
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -56,6 +71,7 @@ def host_name_problem(host: str) -> str | None:
     except UnicodeError:
         return f"expected a host name or address, got {shorten(host)!r}"
     return None
+
 
 WORKER_CONFIG = ConfigDef((
     ConfigKey("bootstrap.servers", ConfigType.LIST, None, "Kafka.", HIGH, required=True),
@@ -78,10 +94,21 @@ WORKER_CONFIG = ConfigDef((
               "topics.", LOW, minimum=1),
     ConfigKey("internal.topics.replication.factor", INT, "-1", "Replication of the internal "
               "topics (-1: broker default).", LOW, minimum=-1),
+    ConfigKey("listeners", ConfigType.LIST, None, "Connect's REST listener, `http://host:port` "
+              "(the first http one; an empty host: every interface). Overrides rest.host.name "
+              "and rest.port.", shown_default="rest.host.name:rest.port"),
     ConfigKey("rest.host.name", STR, "127.0.0.1", "REST listener; loopback unless you say "
               "otherwise."),
     ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0,
               validator=_check_port),
+    ConfigKey("rest.advertised.host.name", STR, None, "The host other workers and the status "
+              "API name this worker by (its worker_id).", LOW, shown_default="the listener's"),
+    ConfigKey("rest.advertised.port", INT, None, "The port of the worker_id.", LOW, minimum=0,
+              shown_default="the listener's", validator=_check_port),
+    ConfigKey("rest.advertised.listener", STR, None, "`http` (the only one here).", LOW),
+    ConfigKey("config.providers", ConfigType.LIST, None, "Config providers for `${name:...}` "
+              "references in worker and connector configs: `env`, `file`, `directory` (or "
+              "Connect's class names in `config.providers.<name>.class`).", MEDIUM),
     ConfigKey("rest.basic.auth.user.info", ConfigType.PASSWORD, None, "`user:password` to require "
               "HTTP basic auth."),
     ConfigKey("models.dir", STR, None, "Where the model paths (and given schema files) of "
@@ -109,13 +136,17 @@ WORKER_CONFIG = ConfigDef((
               "group protocol.", LOW, minimum=1),
     ConfigKey("slots.topic", STR, "doge-slots", "Distributed mode: the (empty) topic whose "
               "partitions are the slots.", LOW),
-    ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR.", LOW,
-              choices=LOG_LEVELS),
+    ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR (change it at run time "
+              "with `PUT /admin/loggers/root`).", LOW, choices=LOG_LEVELS),
+    ConfigKey("bootstrap.timeout.ms", LONG, "8000", "At start-up, how long the worker waits for "
+              "Kafka to answer before it stops with one error.", LOW, minimum=1),
 ), (
     ConfigPrefix("producer.", "Passed to librdkafka's producer as they are."),
     ConfigPrefix("consumer.", "Passed to librdkafka's consumers as they are."),
     ConfigPrefix("admin.", "Passed to librdkafka's admin client as they are."),
     ConfigPrefix("schema.registry.", "Passed to the Schema Registry client."),
+    ConfigPrefix("config.providers.", "`<name>.class` and `<name>.param.*` of each config "
+                                      "provider (e.g. `file.param.allowed.paths`)."),
     *CONVERTER_PREFIXES,
     *(ConfigPrefix(p, "Applies to all three Kafka clients (SASL and SSL work by configuration "
                       "alone).") for p in SHARED_CLIENT_PREFIXES),
@@ -124,8 +155,28 @@ WORKER_CONFIG = ConfigDef((
 
 @attrs.frozen
 class WorkerConfig:
-    values: dict[str, str]
+    values: dict[str, str]  # resolved: secrets in clear, never to be logged
     file: str | None
+    raw: dict[str, str] | None = None  # as written (`${...}` unresolved); None: same as values
+    warnings: tuple[Problem, ...] = ()  # Connect keys that are ignored here, one line each
+    providers: Providers = attrs.Factory(Providers)
+
+    @property
+    def unresolved(self) -> dict[str, str]:
+        return dict(self.raw if self.raw is not None else self.values)
+
+    def listener(self) -> Listener:
+        """Where the REST API listens: `listeners`, else rest.host.name:rest.port."""
+        if "listeners" in self.values:
+            found = parse_listener(self.values["listeners"])
+            assert isinstance(found, Listener), "checked when loaded"
+            return found
+        return Listener(self.get("rest.host.name"), self.integer("rest.port"))
+
+    def advertised(self, port: int) -> str:
+        """This worker's id (`host:port`), as Connect advertises it."""
+        host = self.optional("rest.advertised.host.name") or self.listener().host
+        return f"{host}:{self.optional('rest.advertised.port') or port}"
 
     def get(self, key: str) -> str:
         value = self.values.get(key, _default(key))
@@ -140,8 +191,7 @@ class WorkerConfig:
         return int(self.get(key))
 
     def log_level(self) -> str:
-        """`log.level` as the logging module names it (checked when the config was loaded)."""
-        return WORKER_CONFIG["log.level"].choice(self.get("log.level")) or "INFO"
+        return log_level_of(self.values)
 
     def confines_models(self) -> bool:
         """Whether REST-created connectors' files must stay inside `models.dir`."""
@@ -160,6 +210,9 @@ class WorkerConfig:
         for key, value in self.values.items():
             if key.startswith(prefix):
                 conf[key.removeprefix(prefix)] = value
+        jaas = conf.pop("sasl.jaas.config", None)
+        if jaas is not None:
+            conf.update(translate_jaas(jaas))  # checked when loaded
         return conf
 
     def functions(self) -> tuple[Any, ...]:
@@ -176,36 +229,11 @@ class WorkerConfig:
         return parse_formats(self.values, lambda key, message: None)  # checked when loaded
 
 
-def parse_properties(text: str, file: str | None) -> dict[str, str]:
-    """Java .properties: `key=value` or `key: value`, # and ! comments, backslash continuations."""
-    out: dict[str, str] = {}
-    logical = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip() if not logical else raw.lstrip()
-        if not logical and (not line or line[0] in "#!"):
-            continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            logical += line[:-1]
-            continue
-        line, logical = logical + line, ""
-        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
-        if sep < 0:
-            raise UserError([Problem(f"expected 'key=value', got {raw.strip()!r}", file=file,
-                                     line=number)])
-        out[line[:sep].strip()] = line[sep + 1:].strip()
-    return out
-
-
-def load_worker_config(path: str | Path) -> WorkerConfig:
+def load_worker_config(path: str | Path, env_prefix: str | None = None) -> WorkerConfig:
+    """A worker config file; with `env_prefix`, environment variables such as
+    DOGE_BOOTSTRAP_SERVERS override its keys (env_properties)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                 file=str(p))]) from None
-    except OSError as exc:
-        raise UserError([Problem(f"cannot read worker config: {exc.strerror or exc}",
-                                 file=str(p))]) from None
+    text = read_config_text(p, "worker config")
     if p.suffix == ".json":
         # The models' hostile-input reader: depth, number length and lone surrogates refused.
         data = parse_text(text, str(p)).data
@@ -214,7 +242,14 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
         values = {str(k): str(v) for k, v in data.items()}
     else:
         values = parse_properties(text, str(p))
+    if env_prefix:
+        values.update(env_properties(os.environ, env_prefix))
     return worker_config_from(values, str(p))
+
+
+def log_level_of(values: Mapping[str, str]) -> str:
+    """`log.level` as the logging module names it (checked when the config was loaded)."""
+    return WORKER_CONFIG["log.level"].choice(values.get("log.level", "INFO")) or "INFO"
 
 
 def _default(key: str) -> str | None:
@@ -222,16 +257,41 @@ def _default(key: str) -> str | None:
 
 
 def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig:
+    """Check and resolve a worker config; problems never quote a resolved value."""
+    raw = dict(values)
+    providers = providers_from(raw, file)
+    values = providers.resolve(raw, file)
+    try:
+        return _checked(values, raw, providers, file)
+    except UserError as exc:
+        raise scrubbed(exc) from None
+
+
+def _checked(values: dict[str, str], raw: dict[str, str], providers: Providers,
+             file: str | None) -> WorkerConfig:
     problems: list[Problem] = []
+    warnings = ignored_warnings(values, file)  # worker keys first, then connector-level ones
     parse_formats(values, lambda key, message: problems.append(Problem(message, file=file,
                                                                        path=key)))
     others = []
-    for key in values:
+    for key, value in values.items():
         not_here = inapplicable(key)
-        if not_here is not None:
-            problems.append(Problem(f"'{key}' does not apply: {not_here}", file=file, path=key))
-        elif not is_format_key(key):
+        if not_here is not None and ignored(key) is None:
+            warnings.append(Problem(f"'{key}' is ignored: {not_here}", file=file, path=key,
+                                    severity="warning"))
+        elif not is_format_key(key) and ignored(key) is None and not key.startswith(PROVIDERS):
             others.append(key)
+        if key.endswith("sasl.jaas.config"):
+            try:
+                translate_jaas(value)
+            except ValueError as exc:
+                problems.append(Problem(str(exc), file=file, path=key))
+    if "listeners" in values:
+        found = parse_listener(values["listeners"])
+        if isinstance(found, Listener):
+            found = host_name_problem(found.host) or found
+        if isinstance(found, str):
+            problems.append(Problem(found, file=file, path="listeners"))
     problems += WORKER_CONFIG.unknown_problems(others, file)
     for spec in WORKER_CONFIG.keys:
         if spec.required and spec.name not in values:
@@ -260,4 +320,4 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
                 problems.append(Problem(flag, file=file, path=spec.name))
     if problems:
         raise UserError(problems)
-    return WorkerConfig(values, file)
+    return WorkerConfig(values, file, raw if raw != values else None, tuple(warnings), providers)

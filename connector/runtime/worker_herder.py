@@ -23,7 +23,7 @@ from connector.engine.identity import run_fingerprint
 from connector.errors import Problem, UserError, hide_root
 from connector.model.expr import FunctionSpec
 from connector.runtime.assignment import assigned
-from connector.runtime.config import ConnectorConfig, parse_connector, resolve_start_ms
+from connector.runtime.config import ConnectorConfig, resolve_start_ms
 from connector.runtime.contracts import (
     ConnectorInfo,
     ConnectorState,
@@ -37,6 +37,7 @@ from connector.runtime.contracts import (
 from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
 from connector.runtime.names import name_problem
+from connector.runtime.providers import Providers, parse_resolved
 from connector.runtime.requests import RequestQueue
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.status import State, TargetState
@@ -67,6 +68,7 @@ class HerderContext:
     create_topics: Callable[[TopicWanted], object]
     kafka_cluster_id: str | None = None
     confine_models: bool = True  # REST-created connectors' files stay inside models_dir
+    providers: Providers = attrs.Factory(Providers)  # resolve `${...}`; stored configs keep them
 
     def confined(self, file: str | None) -> bool:
         """Whether a connector's paths must stay inside models_dir (REST-created ones)."""
@@ -175,7 +177,7 @@ class WorkerHerder:
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
         return validate_response(config, self.context.models_dir, self.context.functions,
-                                 confined=self.context.confine_models)
+                                 self.context.providers, confined=self.context.confine_models)
 
     # -- the loop thread --------------------------------------------------------------------
     def poll_stores(self) -> None:
@@ -238,8 +240,9 @@ class WorkerHerder:
         parsed = self._parsed.get(version)
         if parsed is None:
             try:
-                parsed = parse_connector(stored.data, stored.file, Path(stored.base_dir),
-                                         confined=self.context.confined(stored.file))
+                parsed = parse_resolved(stored.data, stored.file, Path(stored.base_dir),
+                                        self.context.providers,
+                                        confined=self.context.confined(stored.file))
             except UserError as exc:
                 log.error("stored connector config is invalid", connector=stored.name,
                           error=str(exc))
@@ -279,8 +282,8 @@ class WorkerHerder:
                             f"match the name {name!r}")
         data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
         try:
-            parsed = parse_connector(data, file, Path(base_dir),
-                                     confined=self.context.confined(file))
+            parsed = parse_resolved(data, file, Path(base_dir), self.context.providers,
+                                    confined=self.context.confined(file))
             sim = prepare(parsed, self.context.functions)  # the model must validate first
         except UserError as exc:
             if self.context.confined(file):

@@ -134,6 +134,7 @@ def run_worker(data: tuple[dict[str, Any], bool], work: Path) -> None:
     config.functions()
     config.confines_models()
     config.log_level()
+    config.advertised(config.listener().port)
     user_info = config.optional("rest.basic.auth.user.info")
     if user_info is not None:
         BasicAuth(user_info)

@@ -78,10 +78,12 @@ def test_worker_models_keys_are_checked(key: str, value: str, message: str) -> N
     ("rest.port", "70000", "expected a port from 0 to 65535, got 70000"),
     ("rest.host.name", "h\x00st", "expected a host name or address, got 'h\\x00st'"),
     ("rest.host.name", "é" * 70, "expected a host name or address, got '" + "é" * 37 + "...'"),
+    ("listeners", "http://h\x00st:8083", "expected a host name or address, got 'h\\x00st'"),
+    ("listeners", "http://[::1:8083", "expected http://host:port, got 'http://[::1:8083'"),
 ])
 def test_worker_rest_listener_is_checked_when_loaded(key: str, value: str, message: str) -> None:
-    """A port past 65535 or a host bind() cannot encode (OverflowError, TypeError at REST start,
-    found by fuzzing) is the worker config's clear error."""
+    """A port past 65535, a host bind() cannot encode (OverflowError, TypeError at REST start)
+    or an unclosed IPv6 bracket in listeners (ValueError): the worker config's clear error."""
     with pytest.raises(UserError) as info:
         worker_config_from({"bootstrap.servers": "x", key: value}, "w.properties")
     assert [(p.path, p.message) for p in info.value.problems] == [(key, message)]
