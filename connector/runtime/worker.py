@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 from multiprocessing.connection import wait
-from pathlib import Path
 from types import FrameType
 
 import structlog
@@ -134,7 +133,7 @@ class Worker:
                                     metrics=self.ops.metrics)
         context = HerderContext(
             worker_values=c.unresolved, worker_file=c.file, providers=c.providers,
-            models_dir=Path(c.optional("models.dir") or ".").resolve(),
+            models_dir=c.models_dir(),
             functions=c.functions(), slots=slots, distributed=self.distributed,
             create_topics=lambda wanted: ensure_topics(admin, wanted),
             kafka_cluster_id=cluster_id(admin), confine_models=c.confines_models())

@@ -193,6 +193,14 @@ class WorkerConfig:
     def log_level(self) -> str:
         return log_level_of(self.values)
 
+    def models_dir(self) -> Path:
+        """`models.dir` resolved (the working directory if unset); it must exist."""
+        path = Path(self.optional("models.dir") or ".")
+        if not path.is_dir():
+            raise UserError([Problem(f"expected an existing directory, got {shorten(str(path))!r}",
+                                     file=self.file, path="models.dir")])
+        return path.resolve()
+
     def confines_models(self) -> bool:
         """Whether REST-created connectors' files must stay inside `models.dir`."""
         return WORKER_CONFIG["models.allow.any.path"].boolean(
@@ -300,9 +308,10 @@ def _checked(values: dict[str, str], raw: dict[str, str], providers: Providers,
             number = spec.whole_number(values[spec.name])
             if isinstance(number, str):
                 problems.append(Problem(number, file=file, path=spec.name))
-        if spec.name == "models.dir" and spec.name in values and \
-                not os.path.isdir(values[spec.name]):
-            problems.append(Problem(f"expected an existing directory, got "
+        # Whether it exists is the machine's business, checked when the worker starts (a config
+        # for a container is checked elsewhere); a NUL can never be a path.
+        if spec.name == "models.dir" and "\x00" in values.get(spec.name, ""):
+            problems.append(Problem(f"expected a directory path, got "
                                     f"{shorten(values[spec.name])!r}", file=file, path=spec.name))
         if spec.name == "rest.host.name" and spec.name in values:
             host = host_name_problem(values[spec.name])

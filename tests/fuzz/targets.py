@@ -138,7 +138,7 @@ def run_worker(data: tuple[dict[str, Any], bool], work: Path) -> None:
     user_info = config.optional("rest.basic.auth.user.info")
     if user_info is not None:
         BasicAuth(user_info)
-    Path(config.optional("models.dir") or ".").resolve()
+    config.models_dir()
     config.registry()  # last: it refuses a worker without a registry URL
 
 

@@ -64,7 +64,7 @@ def test_every_key_has_a_doc_and_a_unique_name() -> None:
 
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("models.allow.any.path", "yes", "expected true or false, got 'yes'"),
-    ("models.dir", "/nonexistent\x00dir", "expected an existing directory, got "
+    ("models.dir", "/nonexistent\x00dir", "expected a directory path, got "
      "'/nonexistent\\x00dir'"),
 ])
 def test_worker_models_keys_are_checked(key: str, value: str, message: str) -> None:
@@ -72,6 +72,18 @@ def test_worker_models_keys_are_checked(key: str, value: str, message: str) -> N
     with pytest.raises(UserError) as info:
         worker_config_from({"bootstrap.servers": "x", key: value}, "w.properties")
     assert [(p.path, p.message) for p in info.value.problems] == [(key, message)]
+
+
+def test_worker_models_dir_must_exist_when_the_worker_starts(tmp_path: Path) -> None:
+    """A models.dir that does not exist here is refused when the worker needs it (not when a
+    config meant for a container is checked)."""
+    config = worker_config_from({"bootstrap.servers": "x", "models.dir": "/app/config"}, "w")
+    with pytest.raises(UserError) as info:
+        config.models_dir()
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("models.dir", "expected an existing directory, got '/app/config'")]
+    assert worker_config_from({"bootstrap.servers": "x", "models.dir": str(tmp_path)},
+                              "w").models_dir() == tmp_path.resolve()
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
