@@ -75,6 +75,10 @@ def test_compose_runs_two_workers_a_ui_and_postgres() -> None:
     assert {"kafka", "registry", "postgres", "doge-1", "doge-2", "kafka-ui"} <= set(services)
     assert "controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]
     image_file = parse_properties((DOCKER / "worker.properties").read_text(), "worker")
+    # The image's models.dir is where the Dockerfile copies config/; here, that is config/.
+    assert image_file["models.dir"] == "/app/config"
+    assert "COPY config ./config" in (DOCKER / "Dockerfile").read_text()
+    image_file["models.dir"] = str(ROOT / "config")
     ids = set()
     for name in ("doge-1", "doge-2"):
         env = {k: str(v) for k, v in services[name]["environment"].items()}
@@ -139,6 +143,8 @@ def test_helm_configmap_is_a_valid_worker_config(tmp_path: Path) -> None:
     (secrets / "sasl.username").write_text("svc")
     (secrets / "sasl.password").write_text("pw-123456")
     values = parse_properties(config.replace("/etc/doge/secrets", str(secrets)), "configmap")
+    assert values["models.dir"] == "/app/config"  # the image's copy of config/ (Dockerfile)
+    values["models.dir"] = str(ROOT / "config")
     worker = worker_config_from(values, "configmap")
     assert worker.client("producer")["sasl.password"] == "pw-123456"
 
