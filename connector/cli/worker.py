@@ -88,7 +88,7 @@ def _load(worker_file: str, env_prefix: str | None) -> WorkerConfig:
     """The worker config (environment on top with --env-prefix), logging set up from it, and
     one warning line for each Connect key that is ignored here."""
     config = load_worker_config(worker_file, env_prefix)
-    configure(config.optional("log.level") or "INFO", json=not sys.stderr.isatty())
+    configure(config.log_level(), json=not sys.stderr.isatty())
     for warning in config.warnings:
         log.warning(warning.render().removeprefix("warning: "))
     return config

@@ -52,6 +52,17 @@ def classify(exc: BaseException) -> Outcome:
     return Outcome.ABORT
 
 
+def refused_setting(exc: BaseException) -> str | None:
+    """librdkafka's message when it refused a client setting (unknown property, bad value, out
+    of range) as a client was created; None for any other error."""
+    if not isinstance(exc, KafkaException) or not exc.args:
+        return None
+    err = exc.args[0]
+    if not isinstance(err, KafkaError) or err.code() != KafkaError._INVALID_ARG:
+        return None
+    return str(err.str()).strip()
+
+
 class TransactionAborted(Exception):
     """The open transaction was aborted; the task must resume from its committed state."""
 

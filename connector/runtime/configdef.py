@@ -44,6 +44,7 @@ class ConfigKey:
     shown_default: str | None = None  # for the README, when the default is decided elsewhere
     # The key's bounds beyond `minimum`: raises ValueError with a one-line message.
     validator: Callable[[int], None] | None = None
+    choices: tuple[str, ...] | None = None  # the values a STRING key accepts (any case)
 
     def whole_number(self, text: str) -> int | str:
         """The value as a whole number, or what is wrong with it."""
@@ -59,6 +60,11 @@ class ConfigKey:
             except ValueError as exc:
                 return str(exc)
         return number
+
+    def choice(self, text: str) -> str | None:
+        """The value of a key with `choices`, as the table spells it; None if not one of them."""
+        wanted = text.strip().upper()
+        return next((c for c in self.choices or () if c.upper() == wanted), None)
 
     def boolean(self, text: str) -> bool | str:
         """The value of a BOOLEAN key (`true` or `false`, any case, as Connect reads them), or

@@ -33,7 +33,7 @@ from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.status import State, TaskReport
 from connector.runtime.task_metrics import TallySnapshot, TaskCounters
 from connector.runtime.task_process import ExitCode, ReportPipe, TaskSpec
-from connector.runtime.worker_config import WorkerConfig, worker_config_from
+from connector.runtime.worker_config import WorkerConfig, log_level_of, worker_config_from
 from connector.serde.records import KafkaTopicPlan, key_serializer
 from connector.serde.registry import (
     RegisteredTopic,
@@ -80,7 +80,7 @@ def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
     pipe = ReportPipe(connection)
     threading.Thread(target=pipe.listen, args=(lambda m: apply_levels(m.levels),),
                      name="doge-task-listen", daemon=True).start()
-    configure(spec.worker_values.get("log.level") or "INFO", json=not sys.stderr.isatty())
+    configure(log_level_of(spec.worker_values), json=not sys.stderr.isatty())
     worker = worker_config_from(spec.worker_values, spec.worker_file)
     structlog.contextvars.bind_contextvars(connector=spec.connector_data.get("name"),
                                            task=spec.task, pid=os.getpid())

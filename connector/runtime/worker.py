@@ -16,12 +16,14 @@ import os
 import signal
 import socket
 from multiprocessing.connection import wait
-from pathlib import Path
 from types import FrameType
 
 import structlog
+from confluent_kafka import KafkaException
 
 from connector import __version__
+from connector.errors import Problem, UserError
+from connector.kafka.errors import refused_setting
 from connector.kafka.log import CompactedLog
 from connector.kafka.topics import COMPACT, cluster_id, ensure_topics
 from connector.runtime.health import Phase, WorkerHealth
@@ -76,9 +78,20 @@ class Worker:
         return self._herder
 
     def start(self) -> WorkerHerder:
-        """Create internal topics, join the cluster (distributed); the herder, ready to serve."""
+        """Create internal topics, join the cluster (distributed); the herder, ready to serve.
+        A Kafka client setting librdkafka refuses is the worker config's UserError."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        try:
+            return self._start()
+        except KafkaException as exc:
+            refused = refused_setting(exc)
+            if refused is None:
+                raise
+            raise UserError([Problem(f"a Kafka client setting is refused: {refused}",
+                                     file=self.config.file)]) from None
+
+    def _start(self) -> WorkerHerder:
         c = self.config
         producer, consumer, admin = c.client("producer"), c.client("consumer"), c.client("admin")
         log.info("worker starting", mode="distributed" if self.distributed else "standalone",
@@ -120,7 +133,7 @@ class Worker:
                                     metrics=self.ops.metrics)
         context = HerderContext(
             worker_values=c.unresolved, worker_file=c.file, providers=c.providers,
-            models_dir=Path(c.optional("models.dir") or ".").resolve(),
+            models_dir=c.models_dir(),
             functions=c.functions(), slots=slots, distributed=self.distributed,
             create_topics=lambda wanted: ensure_topics(admin, wanted),
             kafka_cluster_id=cluster_id(admin), confine_models=c.confines_models())

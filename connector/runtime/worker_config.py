@@ -10,8 +10,8 @@ resolve it again, so that their logs mask the same values).
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from connector.errors import Problem, UserError
 from connector.kafka.jaas import translate_jaas
 from connector.logging import kafka_logger
 from connector.model.numbers import shorten
+from connector.model.source import parse_text
 from connector.runtime.configdef import (
     ConfigDef,
     ConfigKey,
@@ -52,6 +53,26 @@ SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "so
                           "broker.address.family")
 STR, INT, LONG = ConfigType.STRING, ConfigType.INT, ConfigType.LONG
 HIGH, MEDIUM, LOW = Importance.HIGH, Importance.MEDIUM, Importance.LOW
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _check_port(port: int) -> None:
+    if port > 65535:  # bind() raised OverflowError
+        raise ValueError(f"expected a port from 0 to 65535, got {port}")
+
+
+def host_name_problem(host: str) -> str | None:
+    """What makes `host` unusable for bind() (which raises TypeError or UnicodeError, not
+    OSError, for these), or None; whether it resolves is for bind() to say."""
+    try:
+        if "\x00" in host:
+            raise UnicodeError
+        host.encode("idna")
+    except UnicodeError:
+        return f"expected a host name or address, got {shorten(host)!r}"
+    return None
+
+
 WORKER_CONFIG = ConfigDef((
     ConfigKey("bootstrap.servers", ConfigType.LIST, None, "Kafka.", HIGH, required=True),
     ConfigKey("schema.registry.url", STR, None, "Confluent-compatible registry (for Apicurio: "
@@ -78,11 +99,12 @@ WORKER_CONFIG = ConfigDef((
               "and rest.port.", shown_default="rest.host.name:rest.port"),
     ConfigKey("rest.host.name", STR, "127.0.0.1", "REST listener; loopback unless you say "
               "otherwise."),
-    ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0),
+    ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0,
+              validator=_check_port),
     ConfigKey("rest.advertised.host.name", STR, None, "The host other workers and the status "
               "API name this worker by (its worker_id).", LOW, shown_default="the listener's"),
     ConfigKey("rest.advertised.port", INT, None, "The port of the worker_id.", LOW, minimum=0,
-              shown_default="the listener's"),
+              shown_default="the listener's", validator=_check_port),
     ConfigKey("rest.advertised.listener", STR, None, "`http` (the only one here).", LOW),
     ConfigKey("config.providers", ConfigType.LIST, None, "Config providers for `${name:...}` "
               "references in worker and connector configs: `env`, `file`, `directory` (or "
@@ -115,7 +137,7 @@ WORKER_CONFIG = ConfigDef((
     ConfigKey("slots.topic", STR, "doge-slots", "Distributed mode: the (empty) topic whose "
               "partitions are the slots.", LOW),
     ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR (change it at run time "
-              "with `PUT /admin/loggers/root`).", LOW),
+              "with `PUT /admin/loggers/root`).", LOW, choices=LOG_LEVELS),
     ConfigKey("bootstrap.timeout.ms", LONG, "8000", "At start-up, how long the worker waits for "
               "Kafka to answer before it stops with one error.", LOW, minimum=1),
 ), (
@@ -168,6 +190,17 @@ class WorkerConfig:
     def integer(self, key: str) -> int:
         return int(self.get(key))
 
+    def log_level(self) -> str:
+        return log_level_of(self.values)
+
+    def models_dir(self) -> Path:
+        """`models.dir` resolved (the working directory if unset); it must exist."""
+        path = Path(self.optional("models.dir") or ".")
+        if not path.is_dir():
+            raise UserError([Problem(f"expected an existing directory, got {shorten(str(path))!r}",
+                                     file=self.file, path="models.dir")])
+        return path.resolve()
+
     def confines_models(self) -> bool:
         """Whether REST-created connectors' files must stay inside `models.dir`."""
         return WORKER_CONFIG["models.allow.any.path"].boolean(
@@ -210,13 +243,8 @@ def load_worker_config(path: str | Path, env_prefix: str | None = None) -> Worke
     p = Path(path)
     text = read_config_text(p, "worker config")
     if p.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UserError([Problem(f"not valid JSON: {exc.msg}", file=str(p),
-                                     line=exc.lineno)]) from None
-        except (ValueError, RecursionError) as exc:  # JSON's own limits: digits, nesting
-            raise UserError([Problem(f"not valid JSON: {exc}", file=str(p))]) from None
+        # The models' hostile-input reader: depth, number length and lone surrogates refused.
+        data = parse_text(text, str(p)).data
         if not isinstance(data, dict):
             raise UserError([Problem("expected a JSON object of settings", file=str(p))])
         values = {str(k): str(v) for k, v in data.items()}
@@ -225,6 +253,11 @@ def load_worker_config(path: str | Path, env_prefix: str | None = None) -> Worke
     if env_prefix:
         values.update(env_properties(os.environ, env_prefix))
     return worker_config_from(values, str(p))
+
+
+def log_level_of(values: Mapping[str, str]) -> str:
+    """`log.level` as the logging module names it (checked when the config was loaded)."""
+    return WORKER_CONFIG["log.level"].choice(values.get("log.level", "INFO")) or "INFO"
 
 
 def _default(key: str) -> str | None:
@@ -261,8 +294,12 @@ def _checked(values: dict[str, str], raw: dict[str, str], providers: Providers,
                 translate_jaas(value)
             except ValueError as exc:
                 problems.append(Problem(str(exc), file=file, path=key))
-    if "listeners" in values and isinstance(found := parse_listener(values["listeners"]), str):
-        problems.append(Problem(found, file=file, path="listeners"))
+    if "listeners" in values:
+        found = parse_listener(values["listeners"])
+        if isinstance(found, Listener):
+            found = host_name_problem(found.host) or found
+        if isinstance(found, str):
+            problems.append(Problem(found, file=file, path="listeners"))
     problems += WORKER_CONFIG.unknown_problems(others, file)
     for spec in WORKER_CONFIG.keys:
         if spec.required and spec.name not in values:
@@ -271,10 +308,21 @@ def _checked(values: dict[str, str], raw: dict[str, str], providers: Providers,
             number = spec.whole_number(values[spec.name])
             if isinstance(number, str):
                 problems.append(Problem(number, file=file, path=spec.name))
-        if spec.name == "models.dir" and spec.name in values and \
-                not os.path.isdir(values[spec.name]):
-            problems.append(Problem(f"expected an existing directory, got "
+        # Whether it exists is the machine's business, checked when the worker starts (a config
+        # for a container is checked elsewhere); a NUL can never be a path.
+        if spec.name == "models.dir" and "\x00" in values.get(spec.name, ""):
+            problems.append(Problem(f"expected a directory path, got "
                                     f"{shorten(values[spec.name])!r}", file=file, path=spec.name))
+        if spec.name == "rest.host.name" and spec.name in values:
+            host = host_name_problem(values[spec.name])
+            if host is not None:
+                problems.append(Problem(host, file=file, path=spec.name))
+        if spec.choices is not None and spec.name in values:
+            choice = spec.choice(values[spec.name])
+            if choice is None:
+                problems.append(Problem(f"expected one of {', '.join(spec.choices)}, got "
+                                        f"{shorten(values[spec.name])!r}", file=file,
+                                        path=spec.name))
         if spec.type is ConfigType.BOOLEAN and spec.name in values:
             flag = spec.boolean(values[spec.name])
             if isinstance(flag, str):

@@ -58,7 +58,10 @@ def parse_listener(text: str) -> Listener | str:
     for item in (t.strip() for t in text.split(",")):
         if not item:
             continue
-        url = urllib.parse.urlsplit(item)
+        try:
+            url = urllib.parse.urlsplit(item)  # ValueError for an unclosed `[` of IPv6
+        except ValueError:
+            return f"expected http://host:port, got {item!r}"
         if url.scheme.lower() != "http":
             continue
         try:

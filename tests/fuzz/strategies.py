@@ -305,6 +305,10 @@ _WORKER_SPECIAL: dict[str, st.SearchStrategy[Any]] = {
     "schema.registry.url": st.one_of(st.sampled_from(("http://127.0.0.1:1", "http://[::1",
                                                       "ftp://x", "", "http://a:b@h/")),
                                      nasty_text()),
+    "listeners": st.one_of(st.sampled_from(("http://0.0.0.0:8083", "http://[::1:80", "https://h:1",
+                                            "http://h:99999", "http://:0", "http://é:1",
+                                            "http://[::1]:0,http://x:1", "http://h")),
+                           nasty_text()),
     "log.level": st.one_of(st.sampled_from(("DEBUG", "info", "TRACE", "")), nasty_text()),
 }
 

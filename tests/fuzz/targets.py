@@ -24,6 +24,7 @@ from connector.engine import rng
 from connector.model import expr as ex
 from connector.model.source import parse_text
 from connector.model.validate import load_model
+from connector.rest.auth import BasicAuth
 from connector.runtime.config import load_connector
 from connector.runtime.configdef import ConfigType
 from connector.runtime.runner import Runner
@@ -113,8 +114,8 @@ def run_connector(data: tuple[Any, dict[str, Any], bool | str], work: Path) -> N
 
 def run_worker(data: tuple[dict[str, Any], bool], work: Path) -> None:
     """Load a worker config (.properties or JSON) and read it as a starting worker does, up to
-    joining Kafka: every number key, the supervisor settings, clients, registry, formats,
-    plugins and the models.dir rule."""
+    joining Kafka: every number key, the supervisor settings, clients, plugins, the models.dir
+    rule, the log level, the REST API's basic auth and the registry."""
     values, as_json = data
     if as_json:
         path = work / "worker.json"
@@ -132,7 +133,12 @@ def run_worker(data: tuple[dict[str, Any], bool], work: Path) -> None:
         config.client(kind)
     config.functions()
     config.confines_models()
-    Path(config.optional("models.dir") or ".").resolve()
+    config.log_level()
+    config.advertised(config.listener().port)
+    user_info = config.optional("rest.basic.auth.user.info")
+    if user_info is not None:
+        BasicAuth(user_info)
+    config.models_dir()
     config.registry()  # last: it refuses a worker without a registry URL
 
 

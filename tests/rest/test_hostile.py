@@ -325,14 +325,16 @@ def _tame(worker: Worker, body: bytes) -> bytes:
 
 
 def test_generated_hostile_requests_get_connects_answers(worker: Worker) -> None:
-    """Random methods, routes, names, headers, bodies and content types: every answer is Connect's
-    shape without a 5xx, traceback or path, and the worker stays healthy."""
+    """Random methods, routes, names, headers, bodies and content types, and generated connector
+    configs through validate, create and PUT config: every answer is Connect's shape without a
+    5xx, traceback or path, and the worker stays healthy."""
     started = time.monotonic()
     sent = [0]
 
     @settings(max_examples=MAX_REQUESTS, deadline=None, database=None, derandomize=True,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(rest_strategies.rest_request(), st.lists(st.sampled_from(HEADERS), max_size=3))
+    @given(st.one_of(rest_strategies.rest_request(), rest_strategies.rest_config_request()),
+           st.lists(st.sampled_from(HEADERS), max_size=3))
     def hostile(request: tuple[str, str, bytes, str | None], headers: list[bytes]) -> None:
         if time.monotonic() - started > REQUEST_BUDGET_S:
             return  # the budget is spent: the remaining examples send nothing

@@ -8,7 +8,7 @@ import pytest
 
 from connector.errors import UserError
 from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
-from connector.runtime.worker_config import WORKER_CONFIG, worker_config_from
+from connector.runtime.worker_config import WORKER_CONFIG, load_worker_config, worker_config_from
 from scripts.config_tables import with_tables
 from tests.helpers import ROOT, banking_model
 
@@ -64,7 +64,7 @@ def test_every_key_has_a_doc_and_a_unique_name() -> None:
 
 @pytest.mark.parametrize(("key", "value", "message"), [
     ("models.allow.any.path", "yes", "expected true or false, got 'yes'"),
-    ("models.dir", "/nonexistent\x00dir", "expected an existing directory, got "
+    ("models.dir", "/nonexistent\x00dir", "expected a directory path, got "
      "'/nonexistent\\x00dir'"),
 ])
 def test_worker_models_keys_are_checked(key: str, value: str, message: str) -> None:
@@ -72,6 +72,67 @@ def test_worker_models_keys_are_checked(key: str, value: str, message: str) -> N
     with pytest.raises(UserError) as info:
         worker_config_from({"bootstrap.servers": "x", key: value}, "w.properties")
     assert [(p.path, p.message) for p in info.value.problems] == [(key, message)]
+
+
+def test_worker_models_dir_must_exist_when_the_worker_starts(tmp_path: Path) -> None:
+    """A models.dir that does not exist here is refused when the worker needs it (not when a
+    config meant for a container is checked)."""
+    config = worker_config_from({"bootstrap.servers": "x", "models.dir": "/app/config"}, "w")
+    with pytest.raises(UserError) as info:
+        config.models_dir()
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("models.dir", "expected an existing directory, got '/app/config'")]
+    assert worker_config_from({"bootstrap.servers": "x", "models.dir": str(tmp_path)},
+                              "w").models_dir() == tmp_path.resolve()
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("rest.port", "70000", "expected a port from 0 to 65535, got 70000"),
+    ("rest.host.name", "h\x00st", "expected a host name or address, got 'h\\x00st'"),
+    ("rest.host.name", "é" * 70, "expected a host name or address, got '" + "é" * 37 + "...'"),
+    ("listeners", "http://h\x00st:8083", "expected a host name or address, got 'h\\x00st'"),
+    ("listeners", "http://[::1:8083", "expected http://host:port, got 'http://[::1:8083'"),
+])
+def test_worker_rest_listener_is_checked_when_loaded(key: str, value: str, message: str) -> None:
+    """A port past 65535, a host bind() cannot encode (OverflowError, TypeError at REST start)
+    or an unclosed IPv6 bracket in listeners (ValueError): the worker config's clear error."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "x", key: value}, "w.properties")
+    assert [(p.path, p.message) for p in info.value.problems] == [(key, message)]
+
+
+@pytest.mark.parametrize("level", ["TRACE", "\ud800", ""])
+def test_worker_log_level_is_one_of_the_documented_ones(level: str) -> None:
+    """A log.level logging does not know (it raised ValueError at worker start) is refused."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "x", "log.level": level}, "w.properties")
+    [problem] = info.value.problems
+    assert (problem.path, problem.message) == (
+        "log.level", f"expected one of DEBUG, INFO, WARNING, ERROR, got {level!r}")
+
+
+def test_worker_log_level_in_any_case_is_the_logging_name() -> None:
+    """`warning` or ` Debug ` are read as logging's WARNING and DEBUG."""
+    for given, level in (("warning", "WARNING"), (" Debug ", "DEBUG"), (None, "INFO")):
+        values = {"bootstrap.servers": "x"} | ({"log.level": given} if given else {})
+        assert worker_config_from(values, None).log_level() == level
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"bootstrap.servers": "x", "rest.basic.auth.user.info": "\\ud800:p"}',
+     "not valid YAML/JSON: found invalid Unicode character escape code"),
+    ('{"a":' * 3000 + "1" + "}" * 3000, "nested more than 64 levels deep"),
+    ("[1]", "expected a JSON object of settings"),
+])
+def test_worker_json_config_is_read_by_the_hostile_input_reader(
+        tmp_path: Path, text: str, message: str) -> None:
+    """A JSON worker config with a lone surrogate (UnicodeEncodeError at REST start) or deep
+    nesting gets the model reader's clear error naming the file."""
+    path = tmp_path / "worker.json"
+    path.write_text(text)
+    with pytest.raises(UserError, match=message) as info:
+        load_worker_config(path)
+    assert str(path) in str(info.value)
 
 
 def test_validators_of_the_table_bound_the_numbers() -> None:
