@@ -22,11 +22,14 @@ def configure(level: str = "INFO", json: bool = False) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    # Tracebacks without local variables: a local may hold a secret (a connector's password).
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.RichTracebackFormatter(
+                color_system=None, show_locals=False))
     )
-    exceptions: list[structlog.types.Processor] = [structlog.processors.dict_tracebacks] \
-        if json else []
+    exceptions: list[structlog.types.Processor] = [structlog.processors.ExceptionRenderer(
+        structlog.tracebacks.ExceptionDictTransformer(show_locals=False))] if json else []
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],

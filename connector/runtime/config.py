@@ -46,6 +46,13 @@ CONNECTOR_CLASSES = ("io.dogeconnect.DogeSourceConnector", "DogeSourceConnector"
 TOPIC_CONFIG_PREFIX = "topic.creation.default."
 
 
+class DestinationKind(enum.Enum):
+    """Where a worker's tasks write (`doge run` takes -o / --to instead)."""
+
+    KAFKA = "kafka"  # the worker's Kafka: transactions, topics created, schemas registered
+    POSTGRESQL = "postgresql"  # one table per topic, offsets in the same database
+
+
 class Boundary(enum.Enum):
     """Where transactions are cut (always on a tick boundary)."""
 
@@ -55,6 +62,7 @@ class Boundary(enum.Enum):
 
 
 STR, INT, LONG, CLASS = ConfigType.STRING, ConfigType.INT, ConfigType.LONG, ConfigType.CLASS
+PASSWORD = ConfigType.PASSWORD
 HIGH, LOW = Importance.HIGH, Importance.LOW
 CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("connector.class", CLASS, CONNECTOR_CLASSES[0],
@@ -101,7 +109,12 @@ CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("value.subject.name.strategy", CLASS, SubjectNameStrategy.TOPIC.value,
               "`TopicNameStrategy`, `RecordNameStrategy`, `TopicRecordNameStrategy` (Confluent "
               "class names accepted)."),
-    *(ConfigKey(name, STR, default, doc) for name, default, doc in POSTGRES_KEYS),
+    ConfigKey("destination", STR, DestinationKind.KAFKA.value, "`kafka`: the worker's Kafka "
+              "(topics created, schemas registered, transactions); `postgresql`: one table per "
+              "topic in PostgreSQL with the offsets in the same database (`postgres.*` keys; "
+              "no topic is created, no schema registered). `doge run` honours it when neither "
+              "`-o` nor `--to` is given.", HIGH),
+    *(ConfigKey(k.name, PASSWORD if k.secret else STR, k.default, k.doc) for k in POSTGRES_KEYS),
 ), (*CONVERTER_PREFIXES,
     ConfigPrefix(TOPIC_CONFIG_PREFIX, "Any other topic config of created topics, as in Kafka "
                  "Connect, e.g. `topic.creation.default.retention.ms=-1`. **Backfills** "
@@ -133,8 +146,9 @@ class ConnectorConfig:
     replication_factor: int
     key_format: KeyFormat
     subject_strategy: SubjectNameStrategy
-    raw: dict[str, str]
+    raw: dict[str, str] = attrs.field(repr=False)  # may hold secrets (PASSWORD keys)
     formats: Formats = attrs.field(factory=Formats)
+    destination: DestinationKind = DestinationKind.KAFKA
 
     @property
     def topic_configs(self) -> dict[str, str]:
@@ -235,7 +249,8 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     model_doc, model_dir = _model(config.get("model"), file, base_dir, err)
     ticks = integer("ticks") if get("ticks") is not None else None
     pace = _pace(raw.get("pace"), ticks, err)
-    boundary = choice("transaction.boundary", _boundary, Boundary.TICK)
+    boundary = choice("transaction.boundary", _enum(Boundary), Boundary.TICK)
+    destination = choice("destination", _enum(DestinationKind), DestinationKind.KAFKA)
     strategy = choice("value.subject.name.strategy", parse_strategy, SubjectNameStrategy.TOPIC)
     formats = parse_formats(raw, lambda key, message: err(f"config.{key}", message))
     key_format = formats.key if formats.key is not None else KeyFormat.STRING
@@ -258,6 +273,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         partitions=integer("topic.creation.default.partitions"),
         replication_factor=integer("topic.creation.default.replication.factor"),
         key_format=key_format, subject_strategy=strategy, raw=raw, formats=formats,
+        destination=destination,
     )
     start_ms = parse_start_time(start) if start != "now" and not problems else None
     for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
@@ -299,11 +315,17 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
     return load_file(path), path.resolve().parent
 
 
-def _boundary(text: str) -> Boundary:
-    for b in Boundary:
-        if text == b.value:
-            return b
-    raise UserError(f"expected one of {', '.join(b.value for b in Boundary)}, got {text!r}")
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _enum(kind: type[E]) -> Callable[[str], E]:
+    """A parser of `kind`'s values (its spellings as written in configs)."""
+    def parse(text: str) -> E:
+        for member in kind:
+            if text == member.value:
+                return member
+        raise UserError(f"expected one of {', '.join(str(m.value) for m in kind)}, got {text!r}")
+    return parse
 
 
 def _pace(text: str | None, ticks: int | None, err: Any) -> float | None:

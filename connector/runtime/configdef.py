@@ -24,6 +24,9 @@ class ConfigType(enum.Enum):
     PASSWORD = "PASSWORD"
 
 
+HIDDEN = "[hidden]"  # what Connect shows of a PASSWORD value
+
+
 class Importance(enum.Enum):
     HIGH = "HIGH"
     MEDIUM = "MEDIUM"
@@ -40,6 +43,10 @@ class ConfigKey:
     required: bool = False
     minimum: int | None = None  # whole numbers (INT, LONG) below it are refused
     shown_default: str | None = None  # for the README, when the default is decided elsewhere
+
+    def shown(self, value: str | None) -> str | None:
+        """The value as answers show it: a PASSWORD's never (Connect's `[hidden]`)."""
+        return HIDDEN if self.type is ConfigType.PASSWORD and value is not None else value
 
     def whole_number(self, text: str) -> int | str:
         """The value as a whole number, or what is wrong with it."""

@@ -17,13 +17,15 @@ import attrs
 import structlog
 
 from connector.core.sharding import shards_of_task
+from connector.destinations.base import Destination
 from connector.destinations.kafka import KafkaDestination
+from connector.destinations.postgres import postgres_destination
 from connector.errors import InfrastructureError, UserError
 from connector.kafka.errors import ProducerFailed, ProducerFenced
 from connector.kafka.fencing import TaskIdentity
 from connector.kafka.topics import partition_counts
 from connector.logging import configure
-from connector.runtime.config import ConnectorConfig, parse_connector
+from connector.runtime.config import ConnectorConfig, DestinationKind, parse_connector
 from connector.runtime.converters import Formats
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import Simulation, prepare
@@ -101,9 +103,9 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
     config = build_config(spec)
     sim = prepare(config, worker.functions())
     shards = shards_of_task(config.shards, config.tasks_max, spec.task)
-    destination = kafka_destination(worker, config, sim, spec.task, shards,
-                                    lambda n: _report(pipe, spec, State.RUNNING,
-                                                      trace=f"registry retry: {n.error}"))
+    destination = task_destination(worker, config, sim, spec.task, shards,
+                                   lambda n: _report(pipe, spec, State.RUNNING,
+                                                     trace=f"registry retry: {n.error}"))
     runner = Runner(sim, destination, shards)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -126,6 +128,15 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
     log.info("task ended", finished=finished, tick=runner.next_tick, events=stats.events,
              commits=stats.commits, aborts=stats.aborts)
     return ExitCode.DONE
+
+
+def task_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simulation, task: int,
+                     shards: list[int], on_retry: Any = None) -> Destination:
+    """The destination of a task's shards, as the connector's `destination` key says."""
+    if config.destination is DestinationKind.POSTGRESQL:
+        # Same commit protocol; its fencing is the database's (a lock per shard), not Kafka's.
+        return postgres_destination(config.name, config.raw, worker.values, sim.model, shards)
+    return kafka_destination(worker, config, sim, task, shards, on_retry)
 
 
 def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simulation, task: int,

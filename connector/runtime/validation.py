@@ -8,7 +8,7 @@ from typing import Any
 from connector.errors import UserError
 from connector.model.expr import FunctionSpec
 from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
-from connector.runtime.simulation import prepare
+from connector.runtime.simulation import check_destination, prepare
 
 GROUP = "Simulation"
 
@@ -20,7 +20,7 @@ def validate_response(config: dict[str, Any], base_dir: Path,
     name = str(config.get("name", "validate"))
     data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
     try:
-        prepare(parse_connector(data, None, base_dir), functions)
+        check_destination(prepare(parse_connector(data, None, base_dir), functions), {})
     except UserError as exc:
         for p in exc.errors:
             path = p.path or ""
@@ -30,13 +30,13 @@ def validate_response(config: dict[str, Any], base_dir: Path,
     names = CONNECTOR_CONFIG.names
     for order, key in enumerate(CONNECTOR_CONFIG.keys, start=1):
         value = config.get(key.name, key.default)
+        value = value if isinstance(value, str | None) else str(value)
         configs.append({
             "definition": {"name": key.name, "type": key.type.value, "required": key.required,
                            "default_value": key.default, "importance": key.importance.value,
                            "documentation": key.doc, "group": GROUP, "width": "MEDIUM",
                            "display_name": key.name, "dependents": [], "order": order},
-            "value": {"name": key.name, "value": value if isinstance(value, str | None)
-                      else str(value), "recommended_values": [],
+            "value": {"name": key.name, "value": key.shown(value), "recommended_values": [],
                       "errors": errors.pop(key.name, []), "visible": True}})
     for unknown, messages in errors.items():  # unknown keys: Connect lists them with their errors
         if unknown not in names:

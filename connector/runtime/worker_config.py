@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from connector.destinations.postgres.settings import URL_KEY as POSTGRES_URL
 from connector.errors import Problem, UserError
 from connector.logging import kafka_logger
 from connector.runtime.configdef import (
@@ -84,6 +85,9 @@ WORKER_CONFIG = ConfigDef((
     ConfigKey("slots.topic", STR, "doge-slots", "Distributed mode: the (empty) topic whose "
               "partitions are the slots.", LOW),
     ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR.", LOW),
+    ConfigKey(POSTGRES_URL, ConfigType.PASSWORD, None, "libpq URL of connectors with "
+              "`destination=postgresql` that set no `postgres.url` of their own (else the PG* "
+              "environment variables).", LOW),
 ), (
     ConfigPrefix("producer.", "Passed to librdkafka's producer as they are."),
     ConfigPrefix("consumer.", "Passed to librdkafka's consumers as they are."),

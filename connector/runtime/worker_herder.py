@@ -25,6 +25,7 @@ from connector.model.expr import FunctionSpec
 from connector.runtime.assignment import assigned
 from connector.runtime.config import (
     ConnectorConfig,
+    DestinationKind,
     name_problem,
     parse_connector,
     resolve_start_ms,
@@ -42,7 +43,7 @@ from connector.runtime.contracts import (
 from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
 from connector.runtime.requests import RequestQueue
-from connector.runtime.simulation import Simulation, prepare
+from connector.runtime.simulation import Simulation, check_destination, prepare
 from connector.runtime.status import State, TargetState
 from connector.runtime.status_view import StatusView
 from connector.runtime.stores import ConfigStore, OffsetStore, StatusStore, StoredConnector
@@ -279,11 +280,14 @@ class WorkerHerder:
         sim = prepare(parsed, self.context.functions)  # the model must validate first
         if create_only:
             self._call(lambda: self._absent(name))
-        self._check_output_identity(name, sim)
-        self.context.create_topics({
-            parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor,
-                                    parsed.topic_configs) for t in sim.model.schemas})
-        self.offset_store.record_generation(name, parsed.tasks_max)
+        check_destination(sim, self.context.worker_values)
+        if parsed.destination is DestinationKind.KAFKA:
+            # PostgreSQL: no topics; its doge_offsets refuse another run's output themselves.
+            self._check_output_identity(name, sim)
+            self.context.create_topics({
+                parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor,
+                                        parsed.topic_configs) for t in sim.model.schemas})
+            self.offset_store.record_generation(name, parsed.tasks_max)
         return self._call(lambda: self._store(name, data, base_dir, file, create_only))
 
     def _absent(self, name: str) -> None:
