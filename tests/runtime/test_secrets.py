@@ -45,9 +45,9 @@ def test_a_postgres_password_is_in_no_log_answer_or_error(kafka_run: KafkaRun,
         rest = worker.rest
         answers: list[Any] = []
 
-        def config(url: str, **extra: str) -> dict[str, Any]:
+        def config(url: str) -> dict[str, Any]:
             base = kafka_run.connector(users="200", shards="2", tasks_max="2", ticks="20",
-                                       destination="postgresql", postgres_url=url, **extra)
+                                       destination="postgresql", postgres_url=url)
             return dict(base["config"])
 
         validated = rest.ok("PUT", f"/connector-plugins/{PLUGIN}/config/validate", config(good))
