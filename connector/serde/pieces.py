@@ -77,7 +77,7 @@ def varint(z: U64) -> Piece:
 
 # Powers of ten up to 10**19 (the largest below 2**64), and the 4-digit text of 0..9999 as
 # one little-endian uint32 each (so that one gather writes four digits).
-_POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
+POW10 = np.array([10**k for k in range(20)], dtype=np.uint64)
 _QUADS = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), dtype="<u4")
 _E8 = np.uint64(10**8)
 
@@ -92,7 +92,7 @@ def decimal_pieces(values: I64) -> list[Piece]:
     negative = values < 0
     magnitude = values.astype(np.uint64)
     np.negative(magnitude, out=magnitude, where=negative)  # two's complement |v|, int64 min too
-    ndigits = np.searchsorted(_POW10[1:], magnitude, side="right").astype(np.int64) + 1
+    ndigits = np.searchsorted(POW10[1:], magnitude, side="right").astype(np.int64) + 1
     quads = (int(ndigits.max()) + 3) // 4 if n else 1
     block = np.empty((n, quads), dtype="<u4")
     if quads <= 2:
@@ -113,6 +113,27 @@ def decimal_pieces(values: I64) -> list[Piece]:
     sign = Piece(n, block=np.full((n, 1), ord("-"), dtype=np.uint8),
                  lens=negative.astype(np.int64))
     return [sign, digits]
+
+
+def signed_lengths(bits: U64) -> I64:
+    """Bytes of big-endian two's complement that hold values whose significant bits (without
+    the sign) are `bits`: one more byte per 8 bits, the top bit of the first kept for the sign."""
+    lens = np.ones(bits.shape[0], dtype=np.int64)
+    for k in range(1, 9):
+        lens += bits >= np.uint64(1 << (8 * k - 1))
+    return lens
+
+
+def signed_bytes(values: I64, lens: I64) -> Piece:
+    """The last `lens[i]` bytes of each value's big-endian two's complement, sign-extended to
+    9 bytes (decimals): a block whose row i uses its first lens[i] bytes."""
+    n = int(values.shape[0])
+    big_endian = values.astype(">i8").view(np.uint8).reshape(n, 8)
+    sign = np.where(values < 0, 0xFF, 0).astype(np.uint8).reshape(n, 1)
+    rows = np.hstack([sign, big_endian])
+    # Left-align each row's bytes (a block row uses its first `lens` bytes).
+    shift = np.minimum((9 - lens)[:, None] + np.arange(9), 8)
+    return Piece(n, block=np.take_along_axis(rows, shift, axis=1), lens=lens)
 
 
 def _quads(values: npt.NDArray[np.uint32], out: npt.NDArray[np.uint32], count: int) -> None:

@@ -1,99 +1,63 @@
 """Protobuf values: the `.proto` derived from a topic's Avro schema, and a columnar encoder.
 
-The message is the Avro record (its name; the namespace becomes the package), field k of the
-schema is field number k + 1, proto3. Types: long -> int64, int -> int32, double, float, boolean
--> bool, string, bytes, enum -> an enum nested in the message (symbol i = value i); timestamps,
-dates and times are int64/int32 in the Avro schema's unit (as the records carry them). A nullable
-field is `optional` (explicit presence: null = absent).
+The layout (which message and field number holds each value, see protoplan.py for the mapping of
+every Avro shape) is derived from the Avro schema or read from a user's `.proto` (protofile.py).
 
-The encoder writes what protobuf's own `SerializeToString` writes for the same message (tests
-prove it): fields in number order, a field without presence left out when it holds its default
-(0, false, "", first enum symbol). Varints are computed per column with numpy (`serde.pieces`),
-like the Avro path. Records are framed as Confluent's serializer frames them: magic byte, schema
-id, then the message-index list of the first message (one 0 byte).
+The encoder writes what protobuf's own `SerializeToString(deterministic=True)` writes for the
+same message (tests prove it on generated nested schemas): fields in number order; a field without
+presence left out when it holds its default (0, false, "", first enum value); numbers, bools and
+enums of arrays packed; map entries with key and value always written, in the order protobuf's
+deterministic serialization sorts them (upb: by UTF-8 bytes, a key before its own prefixes), a
+repeated key keeping its last value. It is columnar at every depth, like the Avro path
+(`serde.pieces`): a nested message is its fields' pieces assembled into one buffer over all rows,
+then a length prefix per row; array items and map entries are encoded as one flat column and
+grouped per row. Records are framed as Confluent's serializer frames them: magic byte, schema id,
+then the message-index list of the first message (one 0 byte).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.columns import Column
-from connector.errors import Problem, UserError
-from connector.model.avro import FieldSpec, LoadedSchema
+from connector.core.columns import (
+    Column,
+    DecimalColumn,
+    ListColumn,
+    MapColumn,
+    StructColumn,
+    UnionColumn,
+    list_offsets,
+    take,
+)
+from connector.model.avro import LoadedSchema
+from connector.model.avrotypes import AvroType, Kind
 from connector.serde import pieces as P
 from connector.serde.encoder import EncodedBatch, column_of, field_errors, row_count
-from connector.serde.protofile import PROTO_TYPES, ProtoLayout, derived_layout
-from connector.serde.scalars import normalised, nulls
+from connector.serde.protoplan import (
+    How,
+    MessageKind,
+    ProtoField,
+    ProtoMessage,
+    ProtoPlan,
+    derive,
+    render,
+)
+from connector.serde.scalars import enum_index, nulls, scalar_values
+from connector.serde.shapes import EncodeError, NotColumnar, decimal_unscaled, field_column
 from connector.serde.wire import header
 
 # Wire types.
 VARINT, I64, LEN, I32 = 0, 1, 2, 5
-_WIRE_TYPES = {"long": VARINT, "int": VARINT, "boolean": VARINT, "enum": VARINT,
-               "double": I64, "float": I32, "string": LEN, "bytes": LEN}
+_FIXED = {"double": (I64, "<f8"), "float": (I32, "<f4")}
 FIRST_MESSAGE = b"\x00"  # Confluent's message-index list [0], written as its short form
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def proto_text(schema: LoadedSchema) -> str:
     """The `.proto` file of a record schema (what `protobuf` registers)."""
-    name = schema.fullname.rsplit(".", 1)[-1]
-    package = schema.fullname.rpartition(".")[0]
-    lines = ['syntax = "proto3";', ""]
-    if package:
-        lines += [f"package {package};", ""]
-    lines.append(f"message {name} {{")
-    enums = _enums(schema)
-    for enum_name, symbols in dict(enums.values()).items():
-        lines.append(f"  enum {enum_name} {{")
-        lines += [f"    {s} = {i};" for i, s in enumerate(symbols)]
-        lines.append("  }")
-    for number, spec in enumerate(schema.fields, start=1):
-        label = "optional " if spec.nullable else ""
-        kind = enums[spec.name][0] if spec.name in enums else PROTO_TYPES[spec.avro_type]
-        lines.append(f"  {label}{kind} {spec.name} = {number};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _enums(schema: LoadedSchema) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Field name -> (nested enum name, symbols), checked: protobuf puts the values of all of a
-    message's enums in one scope. An Avro enum used by several fields is one protobuf enum."""
-    defined: dict[str, str] = {}  # Avro enum full name -> its short name
-    enum_of: dict[str, str] = {}  # field name -> Avro enum short name
-    for field in schema.parsed["fields"]:
-        t = field["type"]
-        for branch in t if isinstance(t, list) else [t]:
-            ref = branch
-            if isinstance(branch, dict) and branch.get("type") == "enum":
-                ref = str(branch["name"])
-                defined[ref] = ref.rsplit(".", 1)[-1]
-            if isinstance(ref, str) and ref in defined:
-                enum_of[str(field["name"])] = defined[ref]
-    out: dict[str, tuple[str, tuple[str, ...]]] = {}
-    owner: dict[str, str] = {}
-    for spec in schema.fields:
-        if spec.avro_type != "enum":
-            continue
-        enum_name = enum_of[spec.name]
-        symbols = spec.symbols or ()
-        out[spec.name] = (enum_name, symbols)
-        for s in symbols:
-            if not _IDENT.match(s):
-                raise _problem(schema, spec, f"enum symbol {s!r} is not a protobuf identifier")
-            if owner.setdefault(s, enum_name) != enum_name:
-                raise _problem(schema, spec, f"enum symbol {s!r} is also a symbol of enum "
-                               f"{owner[s]}; protobuf needs the symbols of one message's "
-                               "enums to differ")
-    return out
-
-
-def _problem(schema: LoadedSchema, spec: FieldSpec, message: str) -> UserError:
-    return UserError([Problem(f"cannot be written as protobuf: {message}",
-                              file=str(schema.path), path=spec.name)])
+    return render(derive(schema.type, str(schema.path)))
 
 
 class ProtobufEncoder:
@@ -101,20 +65,11 @@ class ProtobufEncoder:
     laid out as the derived `.proto` says or as a given one (`layout`)."""
 
     def __init__(self, schema: LoadedSchema, schema_id: int | None = None,
-                 layout: ProtoLayout | None = None) -> None:
-        for spec in schema.fields:
-            if spec.avro_type not in PROTO_TYPES and spec.avro_type != "enum":
-                raise _problem(schema, spec, f"a {spec.type.describe()} field has no protobuf "
-                               "mapping yet; write this topic as avro, json or json-schema")
-        if layout is None:
-            _enums(schema)  # refuse what the derived .proto cannot hold before any record
-            layout = derived_layout(schema)
-        self.layout = layout
-        # Fields in number order, as protobuf's own serializer writes them.
-        self.fields = tuple(sorted(schema.fields, key=lambda f: layout.numbers[f.name]))
+                 layout: ProtoPlan | None = None) -> None:
+        self.layout = layout or derive(schema.type, str(schema.path))
+        self.specs = {f.name: f for f in schema.fields}
+        self.fields = schema.fields
         self.schema_id = schema_id
-        self._tags = [P.uvarint_bytes((layout.numbers[spec.name] << 3)
-                                      | _WIRE_TYPES[spec.avro_type]) for spec in self.fields]
 
     def encode(self, columns: Mapping[str, Column], n: int | None = None) -> EncodedBatch:
         """Encode n rows: `columns` maps field name -> column of n values (extra names ignored)."""
@@ -123,61 +78,132 @@ class ProtobufEncoder:
         parts: list[P.Piece] = []
         if self.schema_id is not None:
             parts.append(P.constant(header(self.schema_id) + FIRST_MESSAGE, n))
-        for spec, tag in zip(self.fields, self._tags, strict=True):
+        for field in self.layout.top.in_number_order():
+            assert field.column is not None
+            spec = self.specs[field.column]
             col = column_of(columns, spec, n)
             with field_errors(spec, col):
-                if not isinstance(col, np.ndarray):
-                    raise TypeError(f"a {type(col).__name__} has no protobuf mapping yet")
-                parts.extend(_field_pieces(spec, tag, col, n, self.layout.enum_numbers))
+                parts.extend(field_pieces(field, spec.type, col, n, spec.name))
         buffer, offsets = P.assemble(parts, n)
         return EncodedBatch(buffer.tobytes(), offsets)
 
 
-def _field_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray, n: int,
-                  enums: Mapping[str, npt.NDArray[np.int64]]) -> list[P.Piece]:
-    null = nulls(col) if spec.nullable and col.dtype == object else None
-    if null is not None and null.any():
-        rows = np.flatnonzero(~null)
-        inner = _value_pieces(spec, tag, col[rows], enums, present=True)
-        return [P.expand(p, rows, n) for p in inner]
-    return _value_pieces(spec, tag, col, enums, present=spec.nullable)
+def field_pieces(field: ProtoField, declared: AvroType, col: Column, n: int, path: str
+                 ) -> list[P.Piece]:
+    """Tag and value of a singular or repeated field per row (no bytes where there is none)."""
+    if n == 0:
+        return []
+    pair = declared.nullable_of
+    if pair is None:
+        return _present_pieces(field, declared, col, n, path)
+    rows, inner = _non_null(declared, col, n, path)
+    if rows is None:
+        return _present_pieces(field, pair[0], inner, n, path)
+    if not rows.size:
+        return []
+    pieces = _present_pieces(field, pair[0], inner, int(rows.shape[0]), path)
+    return [P.expand(p, rows, n) for p in pieces]
 
 
-def _value_pieces(spec: FieldSpec, tag: bytes, col: np.ndarray,
-                  enums: Mapping[str, npt.NDArray[np.int64]], *, present: bool
-                  ) -> list[P.Piece]:
-    """Tag and value of each row; without `present`, rows holding the default get no bytes."""
-    kind, values = spec.avro_type, normalised(spec, col)
-    if kind == "enum":  # symbol positions -> the numbers the .proto gives the symbols
-        values = enums[spec.name][values]
-    n = int(values.shape[0])
-    if kind in ("string", "bytes"):
-        pieces = _length_delimited(kind, values)
-        keep = None if present else pieces[1].row_lens() > 0
-        return _masked([P.constant(tag, n), *pieces], keep)
-    if kind in ("double", "float"):
-        value = P.fixed_piece(values, "<f8" if kind == "double" else "<f4")
-        assert value.block is not None
-        keep = None if present else np.any(value.block, axis=1)  # -0.0 is not the default
-        return _masked([P.constant(tag, n), value], keep)
-    ints = values.astype(np.int64)  # int32 and enums are sign-extended to 64 bits, as protobuf
-    value = P.varint(ints.view(np.uint64))
-    return _masked([P.constant(tag, n), value], None if present else ints != 0)
+def _non_null(t: AvroType, col: Column, n: int, path: str
+              ) -> tuple[npt.NDArray[np.int64] | None, Column]:
+    """The rows of a null-and-one-type union that hold a value (None: all), and their values."""
+    pair = t.nullable_of
+    assert pair is not None
+    if isinstance(col, UnionColumn):
+        k = 1 - pair[1]
+        part = col.values[k]
+        rows = col.rows_of(k)
+        if part is None:
+            raise EncodeError(path, "no column for the union's value branch")
+        return (None if rows.shape[0] == n else rows), part
+    if not isinstance(col, np.ndarray):
+        return None, col
+    if col.dtype != object:
+        return None, col
+    null = nulls(col)
+    if not null.any():
+        return None, col
+    rows = np.flatnonzero(~null)
+    return rows, col[rows]
 
 
-def _length_delimited(kind: str, values: np.ndarray) -> list[P.Piece]:
-    """Varint byte length and the bytes."""
-    items = values.tolist()
-    if kind == "string":
-        flat, lens = P.utf8_join(items)
+def _present_pieces(field: ProtoField, t: AvroType, col: Column, n: int, path: str
+                    ) -> list[P.Piece]:
+    """A field's pieces for n rows that all hold a value of type `t` (a union: maybe null)."""
+    how = field.how
+    if how is How.PACKED:
+        return _packed(field, _list(col, path), n, path)
+    if how in (How.REPEATED, How.MAP):
+        return _repeated(field, t, col, n, path)
+    if field.message is None:
+        return _scalar(field, t, col, path, present=how is How.OPTIONAL)
+    if field.message.kind is MessageKind.UNION:  # null branch rows: the message is absent
+        rows = _union_rows(field.message, t, col, n)
+        if rows is not None:
+            flat, lens = _content(field.message, t, take(col, rows), int(rows.shape[0]), path)
+            return [P.expand(p, rows, n) for p in _delimited(field.number, flat, lens)]
+    flat, lens = _content(field.message, t, col, n, path)
+    return _delimited(field.number, flat, lens)
+
+
+def _tag(number: int, wire: int) -> bytes:
+    return P.uvarint_bytes((number << 3) | wire)
+
+
+def _delimited(number: int, flat: P.U8, lens: P.I64) -> list[P.Piece]:
+    """Tag, byte length and bytes of a length-delimited value on every row."""
+    n = int(lens.shape[0])
+    return [P.constant(_tag(number, LEN), n), P.varint(lens.astype(np.uint64)),
+            P.Piece(n, flat=flat, lens=lens)]
+
+
+def _scalar(field: ProtoField, t: AvroType, col: Column, path: str, *, present: bool
+            ) -> list[P.Piece]:
+    """Tag and value of a scalar or enum per row; without `present`, defaults get no bytes."""
+    tag, value, keep = _scalar_value(field, t, col, path)
+    n = value.n
+    if field.scalar in ("string", "bytes"):
+        pieces = [P.constant(tag, n), P.varint(value.row_lens().astype(np.uint64)), value]
     else:
-        flat = b"".join(items)
-        lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
-    return [P.varint(lens.astype(np.uint64)), P.ragged_piece(flat, lens)]
+        pieces = [P.constant(tag, n), value]
+    return _masked(pieces, None if present else keep)
+
+
+def _scalar_value(field: ProtoField, t: AvroType, col: Column, path: str
+                  ) -> tuple[bytes, P.Piece, npt.NDArray[np.bool_]]:
+    """(tag, value piece without tag, rows not holding the default) of a scalar column."""
+    if not isinstance(col, np.ndarray):
+        raise EncodeError(path, f"expected an array of {t.describe()} values, got a "
+                          f"{type(col).__name__}")
+    values = scalar_values(t, col, path)
+    if field.enum is not None:
+        index = enum_index(t, values, path)
+        ints = np.asarray(field.enum.numbers, dtype=np.int64)[index]
+        return _tag(field.number, VARINT), P.varint(ints.view(np.uint64)), ints != 0
+    kind = field.scalar
+    if kind in ("string", "bytes"):
+        items = values.tolist()
+        if t.kind is Kind.STRING:
+            flat, lens = P.utf8_join(items)
+        else:
+            flat = b"".join(items)
+            lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+            if t.kind is Kind.FIXED and lens.size and not (lens == t.size).all():
+                raise EncodeError(path, f"a fixed of {t.size} bytes got a value of "
+                                  f"{int(lens[lens != t.size][0])} bytes")
+        return _tag(field.number, LEN), P.ragged_piece(flat, lens), lens > 0
+    if kind in _FIXED:
+        wire, dtype = _FIXED[kind]
+        value = P.fixed_piece(values, dtype)
+        assert value.block is not None
+        return _tag(field.number, wire), value, np.any(value.block, axis=1)  # -0.0 is set
+    ints = values.astype(np.int64)  # int32 is sign-extended to 64 bits, as protobuf does
+    return _tag(field.number, VARINT), P.varint(ints.view(np.uint64)), ints != 0
 
 
 def _masked(pieces: list[P.Piece], keep: npt.NDArray[np.bool_] | None) -> list[P.Piece]:
-    """Give the rows not kept no bytes (their value pieces are the default's: no data)."""
+    """Give the rows not kept no bytes."""
     if keep is None or keep.all():
         return pieces
     out = []
@@ -189,3 +215,200 @@ def _masked(pieces: list[P.Piece], keep: npt.NDArray[np.bool_] | None) -> list[P
         else:
             out.append(P.Piece(p.n, block=p.block, lens=lens, right=p.right))
     return out
+
+
+def _list(col: Column, path: str) -> ListColumn:
+    if not isinstance(col, ListColumn):
+        raise EncodeError(path, f"expected arrays, got a {type(col).__name__}")
+    return col
+
+
+def _packed(field: ProtoField, col: ListColumn, n: int, path: str) -> list[P.Piece]:
+    """Numbers, bools or enums of each row's array as one packed run (none for an empty one)."""
+    first, last = int(col.offsets[0]), int(col.offsets[-1])
+    m = last - first
+    if m == 0:
+        return []
+    _, value, _ = _scalar_value(field, field.type, col.values, f"{path}[]")
+    flat, lens = _grouped([value], col.offsets, m, n)
+    return _masked(_delimited(field.number, flat, lens), lens > 0)
+
+
+def _grouped(items: list[P.Piece], offsets: P.I64, m: int, n: int) -> tuple[P.U8, P.I64]:
+    """The pieces of all rows' m items assembled, and each row's share (offsets: n + 1)."""
+    buffer, item_offsets = P.assemble(items, m)
+    first = int(offsets[0])
+    starts = item_offsets[offsets[:-1] - first]
+    lens = item_offsets[offsets[1:] - first] - starts
+    return buffer, lens
+
+
+def _repeated(field: ProtoField, t: AvroType, col: Column, n: int, path: str
+              ) -> list[P.Piece]:
+    """One tag and value per item (strings, bytes, messages, map entries), rows grouped."""
+    if field.message is not None and field.message.kind is MessageKind.ENTRY:
+        if not isinstance(col, MapColumn):
+            raise EncodeError(path, f"expected maps, got a {type(col).__name__}")
+        if field.how is How.MAP:
+            col = _map_order(col, n)
+        offsets = col.offsets
+        m = int(offsets[-1] - offsets[0])
+        if m == 0:
+            return []
+        flat, lens = _entries(field.message, t, col, m, path)
+        items = _delimited(field.number, flat, lens)
+    else:
+        lists = _list(col, path)
+        offsets = lists.offsets
+        m = int(offsets[-1] - offsets[0])
+        if m == 0:
+            return []
+        if field.message is None:
+            items = _scalar(field, field.type, lists.values, f"{path}[]", present=True)
+        else:
+            flat, lens = _content(field.message, field.type, lists.values, m, f"{path}[]")
+            items = _delimited(field.number, flat, lens)
+    flat, lens = _grouped(items, offsets, m, n)
+    return [P.Piece(n, flat=flat, lens=lens)]
+
+
+def _entries(entry: ProtoMessage, t: AvroType, col: MapColumn, m: int, path: str
+             ) -> tuple[P.U8, P.I64]:
+    """Each map entry's message: key (field 1) and value (field 2)."""
+    assert t.items is not None
+    key, value = entry.fields
+    keys = col.keys
+    if keys.dtype != object or not all(type(k) is str for k in keys.tolist()):
+        raise EncodeError(path, "map keys must be strings")
+    string = AvroType(Kind.STRING)
+    pieces = [*field_pieces(key, string, keys, m, f"{path}{{}}"),
+              *field_pieces(value, t.items, col.values, m, f"{path}{{}}")]
+    buffer, offsets = P.assemble(pieces, m)
+    return buffer, np.diff(offsets)
+
+
+def _map_order(col: MapColumn, n: int) -> MapColumn:
+    """Each row's entries in the order protobuf's deterministic serialization writes a map
+    (upb: by UTF-8 bytes, a string after the strings it is a prefix of), a key given twice
+    keeping its last value, as a protobuf map does."""
+    m = int(col.offsets[-1] - col.offsets[0])
+    if m < 2:
+        return col
+    row = np.repeat(np.arange(n), np.diff(col.offsets))
+    # 0xFF never occurs in UTF-8: appended, it puts a key after its longer extensions.
+    sort_keys = np.empty(m, dtype=object)
+    sort_keys[:] = [k.encode("utf-8") + b"\xff" for k in col.keys.tolist()]
+    order = np.argsort(sort_keys, kind="stable")
+    order = order[np.argsort(row[order], kind="stable")]
+    ordered = sort_keys[order]
+    later_same = np.zeros(m, dtype=bool)  # an entry followed by the same key of the same row
+    later_same[:-1] = (row[order][1:] == row[order][:-1]) & (ordered[1:] == ordered[:-1])
+    if later_same.any():
+        order = order[~later_same]
+    return MapColumn(list_offsets(np.bincount(row[order], minlength=n)), col.keys[order],
+                     take(col.values, order))
+
+
+def _content(message: ProtoMessage, t: AvroType, col: Column, n: int, path: str
+             ) -> tuple[P.U8, P.I64]:
+    """The bytes of n messages (without tag or length) and each one's length."""
+    if message.kind is MessageKind.DECIMAL:
+        pieces = _decimal(message, t, col, path)
+    elif message.kind is MessageKind.UNION:
+        pieces = _union(message, t, col, n, path)
+    elif message.kind is MessageKind.WRAP:
+        pieces = field_pieces(message.fields[0], t, col, n, path)
+    else:
+        if not isinstance(col, StructColumn):
+            raise EncodeError(path, f"expected records, got a {type(col).__name__}")
+        pieces = []
+        for field in message.in_number_order():
+            assert field.column is not None
+            spec = next(f for f in t.fields if f.name == field.column)
+            sub = f"{path}.{spec.name}"
+            pieces += field_pieces(field, spec.type, field_column(col, spec, n, path), n, sub)
+    buffer, offsets = P.assemble(pieces, n)
+    return buffer, np.diff(offsets)
+
+
+def _union_rows(message: ProtoMessage, t: AvroType, col: Column, n: int
+                ) -> npt.NDArray[np.int64] | None:
+    """The rows of a union column not on its null branch (None: all of them)."""
+    if isinstance(col, UnionColumn):
+        null = [k for k, b in enumerate(t.branches) if b.kind is Kind.NULL]
+        if not null:
+            return None
+        present = np.flatnonzero(col.branch != null[0])
+    elif isinstance(col, np.ndarray) and col.dtype == object:
+        present = np.flatnonzero(~nulls(col))
+    else:
+        return None
+    return None if present.shape[0] == n else present
+
+
+def _union(message: ProtoMessage, t: AvroType, col: Column, n: int, path: str
+           ) -> list[P.Piece]:
+    """The oneof member of each row's branch (null rows: nothing)."""
+    if isinstance(col, UnionColumn):
+        if len(col.values) != len(t.branches):
+            raise EncodeError(path, f"a union of {len(t.branches)} types got "
+                              f"{len(col.values)} branches")
+        out: list[P.Piece] = []
+        for k, member in sorted(message.branches.items(), key=lambda kv: kv[1].number):
+            part, rows = col.values[k], col.rows_of(k)
+            if part is None or not rows.size:
+                continue
+            inner = field_pieces(member, t.branches[k], part, int(rows.shape[0]), path)
+            out += inner if rows.shape[0] == n else [P.expand(p, rows, n) for p in inner]
+        return out
+    pair = t.nullable_of
+    if pair is None:
+        raise EncodeError(path, f"expected a union column, got a {type(col).__name__}")
+    member = message.branches[1 - pair[1]]
+    present, values = _non_null(t, col, n, path)
+    if present is None:
+        return field_pieces(member, pair[0], values, n, path)
+    pieces = field_pieces(member, pair[0], values, int(present.shape[0]), path)
+    return [P.expand(p, present, n) for p in pieces]
+
+
+def _decimal(message: ProtoMessage, t: AvroType, col: Column, path: str) -> list[P.Piece]:
+    """Confluent's Decimal: the unscaled value as the fewest big-endian two's complement bytes
+    (Java's BigInteger.toByteArray), its number of digits, and the scale."""
+    value, precision, scale = (f.number for f in message.fields)
+    try:
+        unscaled = decimal_unscaled(t, col, path)
+    except NotColumnar:  # Python ints wider than 64 bits: one by one
+        assert isinstance(col, DecimalColumn)
+        return [_wide_decimals(col.unscaled.tolist(), (value, precision, scale), t.scale)]
+    n = int(unscaled.shape[0])
+    negative = unscaled < 0
+    magnitude = unscaled.astype(np.uint64)
+    np.negative(magnitude, out=magnitude, where=negative)
+    digits = np.searchsorted(P.POW10[1:], magnitude, side="right").astype(np.int64) + 1
+    if 0 < t.precision < 20 and n and int(digits.max()) > t.precision:
+        raise EncodeError(path, f"a value has more than the {t.precision} digits of the "
+                          "decimal's precision")
+    # ~u = -u - 1 for negatives: -128 takes one byte (0x80), as in Java.
+    bits = np.where(negative, ~unscaled, unscaled).astype(np.uint64)
+    lens = P.signed_lengths(bits)
+    pieces = [P.constant(_tag(value, LEN), n), P.varint(lens.astype(np.uint64)),
+              P.signed_bytes(unscaled, lens),
+              P.constant(_tag(precision, VARINT), n), P.varint(digits.astype(np.uint64))]
+    if t.scale:
+        pieces.append(P.constant(_tag(scale, VARINT) + P.uvarint_bytes(t.scale), n))
+    return pieces
+
+
+def _wide_decimals(unscaled: list[int], numbers: tuple[int, int, int], scale: int) -> P.Piece:
+    value, precision, scale_number = numbers
+    out = []
+    for u in unscaled:
+        data = u.to_bytes(((u if u >= 0 else ~u).bit_length() + 8) // 8, "big", signed=True)
+        text = (_tag(value, LEN) + P.uvarint_bytes(len(data)) + data + _tag(precision, VARINT)
+                + P.uvarint_bytes(len(str(abs(u)))))
+        if scale:
+            text += _tag(scale_number, VARINT) + P.uvarint_bytes(scale)
+        out.append(text)
+    lens = np.fromiter(map(len, out), dtype=np.int64, count=len(out))
+    return P.ragged_piece(b"".join(out), lens)

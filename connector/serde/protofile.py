@@ -1,10 +1,14 @@
-"""A `.proto` the user gives for a topic: its message read, and checked against the Avro record.
+"""A `.proto` the user gives for a topic: read, and matched against the record's derived layout.
 
-Only what the protobuf encoder needs is read: the first message's fields (label, type, name,
-number) and the enums nested in it (symbol numbers). Every Avro field must be a field of the
-message with the type the encoder writes (see `serde.protobuf`), a nullable field `optional`;
-enum symbols may be numbered as the file likes. Anything else in the file (comments, options,
-other messages) is registered as it is and otherwise ignored.
+The file's first message holds the record. Its messages and enums are read (nested ones too, at
+any depth; comments, options, imports, services and other messages are registered as they are
+and otherwise ignored). The layout derived from the Avro schema (protoplan.py) is then taken
+field by field, by name, with the numbers the file gives: every Avro field must be a field of
+the matching message, of the type the encoder writes (a nested record a message with its fields,
+an array `repeated`, a map a `map<string, V>` or a repeated entry message with `key` and `value`,
+a union a message whose oneof members are named as in the derived file, a decimal a message with
+`value`, `precision` and `scale`, `confluent.type.Decimal` included), a nullable scalar
+`optional`; enum symbols may be numbered as the file likes.
 """
 
 from __future__ import annotations
@@ -12,86 +16,249 @@ from __future__ import annotations
 import re
 
 import attrs
-import numpy as np
-import numpy.typing as npt
 
 from connector.errors import Problem, UserError
-from connector.model.avro import FieldSpec, LoadedSchema
+from connector.model.avro import LoadedSchema
+from connector.serde.protoplan import (
+    DECIMAL,
+    How,
+    MessageKind,
+    ProtoEnum,
+    ProtoField,
+    ProtoMessage,
+    ProtoPlan,
+    derive,
+)
 
-PROTO_TYPES = {"long": "int64", "int": "int32", "double": "double", "float": "float",
-               "boolean": "bool", "string": "string", "bytes": "bytes"}
-_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_PACKAGE = re.compile(r"\bpackage\s+([\w.]+)\s*;")
-_MESSAGE = re.compile(r"\bmessage\s+(\w+)\s*\{")
-_FIELD = re.compile(r"^\s*(optional\s+|repeated\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+)\s*[;\[]", re.M)
-_ENUM = re.compile(r"\benum\s+(\w+)\s*\{([^}]*)\}")
-_ENUM_VALUE = re.compile(r"(\w+)\s*=\s*(-?\d+)\s*;")
-
-
-@attrs.frozen
-class ProtoLayout:
-    """Where each Avro field goes in the message: its number, and enum symbol numbers."""
-
-    name: str  # the message's full name (package.Message)
-    numbers: dict[str, int]
-    enum_numbers: dict[str, npt.NDArray[np.int64]] = attrs.field(eq=False)
+_TOKEN = re.compile(r"""\s+|//[^\n]*|/\*.*?\*/|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""
+                    r"""|\.?[A-Za-z_][\w.]*|-?\d+|\S)""", re.S)
+_SKIPPED = {"option", "reserved", "extensions", "syntax", "edition", "import"}
 
 
-def derived_layout(schema: LoadedSchema) -> ProtoLayout:
-    """The layout of the `.proto` derived from the record: field k is number k + 1."""
-    return ProtoLayout(schema.fullname, {f.name: i for i, f in enumerate(schema.fields, 1)},
-                       {f.name: np.arange(len(f.symbols or ()), dtype=np.int64)
-                        for f in schema.fields if f.avro_type == "enum"})
+@attrs.define(eq=False)
+class _Field:
+    label: str  # "", "optional", "repeated"
+    type: str  # for map<K, V>: V
+    number: int
+    map_key: str | None = None
 
 
-def given_layout(schema: LoadedSchema, text: str, file: str) -> ProtoLayout:
+@attrs.define(eq=False)
+class _Message:
+    name: str
+    fields: dict[str, _Field] = attrs.field(factory=dict)
+    messages: dict[str, _Message] = attrs.field(factory=dict)
+    enums: dict[str, dict[str, int]] = attrs.field(factory=dict)
+
+
+class _Parser:
+    def __init__(self, text: str, file: str) -> None:
+        self.tokens = [m[1] for m in _TOKEN.finditer(text) if m[1] is not None]
+        self.pos = 0
+        self.file = file
+        self.package = ""
+        self.top: list[_Message] = []
+        self.messages: dict[str, _Message] = {}  # by simple and dotted names
+        self.enums: dict[str, dict[str, int]] = {}
+
+    def next(self) -> str:
+        if self.pos >= len(self.tokens):
+            raise _error(self.file, None, "the file ends inside a definition")
+        self.pos += 1
+        return self.tokens[self.pos - 1]
+
+    def until(self, token: str) -> list[str]:
+        out = []
+        while (t := self.next()) != token:
+            out.append(t)
+        return out
+
+    def parse(self) -> None:
+        while self.pos < len(self.tokens):
+            t = self.next()
+            if t == "package":
+                self.package = "".join(self.until(";"))
+            elif t == "message":
+                self.top.append(self.message(self.next(), ""))
+            elif t == "enum":
+                name = self.next()
+                self.enum(name, name)
+            elif t in ("service", "extend"):
+                self.skip_block()
+            elif t in _SKIPPED:
+                self.until(";")
+
+    def skip_block(self) -> None:
+        self.until("{")
+        depth = 1
+        while depth:
+            depth += {"{": 1, "}": -1}.get(self.next(), 0)
+
+    def message(self, name: str, outer: str) -> _Message:
+        full = f"{outer}.{name}" if outer else name
+        message = _Message(name)
+        self.messages.setdefault(name, message)
+        self.messages[full] = message
+        self.until("{")
+        while (t := self.next()) != "}":
+            if t == "message":
+                inner = self.next()
+                message.messages[inner] = self.message(inner, full)
+            elif t == "enum":
+                inner = self.next()
+                message.enums[inner] = self.enum(inner, f"{full}.{inner}")
+            elif t == "oneof":
+                self.next()
+                self.until("{")
+                while (member := self.next()) != "}":
+                    if member in _SKIPPED:
+                        self.until(";")
+                        continue
+                    self.field(message, "", member)
+            elif t in _SKIPPED:
+                self.until(";")
+            elif t in ("extend",):
+                self.skip_block()
+            elif t == ";":
+                continue
+            else:
+                self.field(message, t, self.next())
+        return message
+
+    def field(self, message: _Message, first: str, second: str) -> None:
+        """`[label] type name = number [options];` or `map<K, V> name = number;`."""
+        if first in ("optional", "repeated", "required"):
+            label, kind, name = first, second, self.next()
+        elif first == "map" and second == "<":
+            key = self.next()
+            self.until(",")
+            value = self.next()
+            self.until(">")
+            name = self.next()
+            self.until("=")
+            message.fields[name] = _Field("map", value, int(self.next()), key)
+            self.until(";")
+            return
+        elif first == "":
+            label, kind, name = "optional", second, self.next()  # a oneof member: presence
+        else:
+            label, kind, name = "", first, second
+        self.until("=")
+        message.fields[name] = _Field(label, kind, int(self.next()))
+        self.until(";")
+
+    def enum(self, name: str, full: str) -> dict[str, int]:
+        values: dict[str, int] = {}
+        self.until("{")
+        while (t := self.next()) != "}":
+            if t in _SKIPPED:
+                self.until(";")
+            elif t != ";":
+                self.until("=")
+                values[t] = int(self.next())
+                self.until(";")
+        self.enums.setdefault(name, values)
+        self.enums[full] = values
+        return values
+
+
+def given_layout(schema: LoadedSchema, text: str, file: str) -> ProtoPlan:
     """Read and check a user's `.proto` for a record; UserError naming file and field if not."""
-    text = _COMMENT.sub("", text)
-    message = _MESSAGE.search(text)
-    if message is None:
+    parser = _Parser(text, file)
+    parser.parse()
+    if not parser.top:
         raise _error(file, None, "no message in the file")
-    body = _body(text, message.end())
-    enums = {m[1]: dict((v[1], int(v[2])) for v in _ENUM_VALUE.finditer(m[2]))
-             for m in _ENUM.finditer(body)}
-    fields = {m[3]: (m[1] or "", m[2], int(m[4])) for m in _FIELD.finditer(_ENUM.sub("", body))}
-    numbers: dict[str, int] = {}
-    tables: dict[str, npt.NDArray[np.int64]] = {}
-    for spec in schema.fields:
-        if spec.name not in fields:
-            raise _error(file, spec.name, f"message {message[1]} has no field {spec.name!r}")
-        label, kind, number = fields[spec.name]
-        if label.strip() == "repeated" or (spec.nullable and label.strip() != "optional"):
-            raise _error(file, spec.name, "a nullable field must be 'optional' (and no field "
+    plan = derive(schema.type, file)
+    matcher = _Matcher(parser, file)
+    return ProtoPlan(parser.package, matcher.message(plan.top, parser.top[0], ""), [], [])
+
+
+class _Matcher:
+    """The derived layout with the numbers (and enum values) of the user's file."""
+
+    def __init__(self, parser: _Parser, file: str) -> None:
+        self.parser = parser
+        self.file = file
+        self.done: dict[tuple[int, int], ProtoMessage] = {}
+
+    def message(self, derived: ProtoMessage, given: _Message, path: str) -> ProtoMessage:
+        key = (id(derived), id(given))
+        if key in self.done:
+            return self.done[key]
+        out = ProtoMessage(given.name, derived.kind, derived.type)
+        self.done[key] = out
+        for field in derived.fields:
+            where = f"{path}.{field.name}" if path else field.name
+            if derived.kind is MessageKind.RECORD:
+                where = f"{path}.{field.column}" if path else str(field.column)
+            mine = self.field(field, given, where)
+            out.fields.append(mine)
+        out.branches = {k: out.fields[derived.fields.index(f)]
+                        for k, f in derived.branches.items()}
+        return out
+
+    def field(self, derived: ProtoField, given: _Message, where: str) -> ProtoField:
+        if derived.name not in given.fields:
+            raise _error(self.file, where, f"message {given.name} has no field "
+                         f"{derived.name!r}")
+        theirs = given.fields[derived.name]
+        out = attrs.evolve(derived, number=theirs.number)
+        label = theirs.label
+        if derived.how is How.MAP:
+            if label != "map":
+                raise _error(self.file, where, "a map must be a map<string, V> field")
+        elif derived.how in (How.PACKED, How.REPEATED):
+            if label != "repeated":
+                raise _error(self.file, where, "an array must be a 'repeated' field")
+        elif label in {"repeated", "map"}:
+            raise _error(self.file, where, "a single value cannot be a repeated or map field")
+        elif derived.how is How.OPTIONAL and derived.message is None and label != "optional":
+            raise _error(self.file, where, "a nullable field must be 'optional' (and no field "
                          "'repeated')")
-        numbers[spec.name] = number
-        if spec.avro_type == "enum":
-            tables[spec.name] = _enum_table(spec, enums.get(kind.rsplit(".", 1)[-1]), file)
-        elif PROTO_TYPES[spec.avro_type] != kind:
-            raise _error(file, spec.name, f"type {kind} does not hold Avro "
-                         f"{spec.avro_type}; expected {PROTO_TYPES[spec.avro_type]}")
-    package = _PACKAGE.search(text)
-    name = f"{package[1]}.{message[1]}" if package else message[1]
-    return ProtoLayout(name, numbers, tables)
+        elif derived.how is How.SCALAR and label == "optional":
+            out.how = How.OPTIONAL
+        if derived.enum is not None:
+            out.enum = self.enum(derived.enum, theirs.type, where)
+        elif derived.message is not None:
+            out.message = self.nested(derived, theirs, where)
+        elif derived.scalar != theirs.type:
+            raise _error(self.file, where, f"type {theirs.type} does not hold Avro "
+                         f"{derived.type.describe()}; expected {derived.scalar}")
+        return out
+
+    def nested(self, derived: ProtoField, theirs: _Field, where: str) -> ProtoMessage:
+        assert derived.message is not None
+        if derived.how is How.MAP:  # the implicit entry: key 1, value 2
+            if theirs.map_key != "string":
+                raise _error(self.file, where, f"map keys must be string, not {theirs.map_key}")
+            entry = _Message(f"{derived.name}_entry", {
+                "key": _Field("optional", theirs.map_key or "string", 1),
+                "value": _Field("optional", theirs.type, 2)})
+            return self.message(derived.message, entry, where)
+        name = theirs.type.lstrip(".")
+        if derived.message.kind is MessageKind.DECIMAL and name.endswith(f"type.{DECIMAL}") \
+                and name not in self.parser.messages:
+            return derived.message  # confluent.type.Decimal, imported: the derived numbers
+        found = self.parser.messages.get(_local(name, self.parser.package)) or \
+            self.parser.messages.get(name.rsplit(".", 1)[-1])
+        if found is None:
+            raise _error(self.file, where, f"type {theirs.type} is not a message of the file")
+        return self.message(derived.message, found, where)
+
+    def enum(self, derived: ProtoEnum, type_name: str, where: str) -> ProtoEnum:
+        name = type_name.lstrip(".")
+        values = self.parser.enums.get(_local(name, self.parser.package)) or \
+            self.parser.enums.get(name.rsplit(".", 1)[-1])
+        if values is None:
+            raise _error(self.file, where, "its type is not an enum of the file")
+        missing = [s for s in derived.symbols if s not in values]
+        if missing:
+            raise _error(self.file, where, f"the enum lacks the symbols {missing}")
+        return ProtoEnum(type_name, derived.symbols, tuple(values[s] for s in derived.symbols))
 
 
-def _enum_table(spec: FieldSpec, values: dict[str, int] | None, file: str
-                ) -> npt.NDArray[np.int64]:
-    if values is None:
-        raise _error(file, spec.name, "its type is not an enum nested in the message")
-    missing = [s for s in spec.symbols or () if s not in values]
-    if missing:
-        raise _error(file, spec.name, f"the enum lacks the symbols {missing}")
-    return np.array([values[s] for s in spec.symbols or ()], dtype=np.int64)
-
-
-def _body(text: str, start: int) -> str:
-    """The text inside the braces opened just before `start`."""
-    depth = 1
-    for i in range(start, len(text)):
-        depth += {"{": 1, "}": -1}.get(text[i], 0)
-        if depth == 0:
-            return text[start:i]
-    return text[start:]
+def _local(name: str, package: str) -> str:
+    return name[len(package) + 1:] if package and name.startswith(package + ".") else name
 
 
 def _error(file: str, field: str | None, message: str) -> UserError:

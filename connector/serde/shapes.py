@@ -219,14 +219,8 @@ def _decimal_pieces(t: AvroType, column: Column, path: str) -> list[P.Piece]:
         block[:, :size - 8] = sign
         block[:, size - 8:] = big_endian
         return [P.Piece(n, block=block)]
-    lens = np.ones(n, dtype=np.int64)
-    for k in range(1, 9):
-        lens += magnitude >= np.uint64(1 << (8 * k - 1))
-    rows = np.hstack([sign, big_endian])  # 9 bytes; a row's value is its last `lens` bytes
-    # Left-align each row's bytes (a block row uses its first `lens` bytes).
-    shift = np.minimum((9 - lens)[:, None] + np.arange(9), 8)
-    block = np.take_along_axis(rows, shift, axis=1)
-    return [P.long_piece(lens), P.Piece(n, block=block, lens=lens)]
+    lens = P.signed_lengths(magnitude)  # fastavro: |u|, so -128 takes two bytes
+    return [P.long_piece(lens), P.signed_bytes(unscaled, lens)]
 
 
 def decimal_unscaled(t: AvroType, column: Column, path: str) -> npt.NDArray[np.int64]:

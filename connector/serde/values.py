@@ -15,7 +15,8 @@ from connector.serde.formats import VALUE_FORMATS, Format, RegistrySchema, Schem
 from connector.serde.jsonenc import JsonEncoder, connect_envelope
 from connector.serde.jsonschema import json_schema_text
 from connector.serde.protobuf import ProtobufEncoder, proto_text
-from connector.serde.protofile import ProtoLayout, given_layout
+from connector.serde.protofile import given_layout
+from connector.serde.protoplan import ProtoPlan
 
 
 class ValueEncoder(Protocol):
@@ -40,7 +41,7 @@ def registry_schema(fmt: Format, schema: LoadedSchema) -> RegistrySchema | None:
 
 
 def given_schema(fmt: Format, schema: LoadedSchema, path: Path
-                 ) -> tuple[RegistrySchema, ProtoLayout | None]:
+                 ) -> tuple[RegistrySchema, ProtoPlan | None]:
     """A JSON Schema or `.proto` file the user gives for a topic instead of the derived one: what
     to register and, for protobuf, the message layout; UserError naming the file if it does
     not fit the record."""
@@ -51,7 +52,7 @@ def given_schema(fmt: Format, schema: LoadedSchema, path: Path
                         ) from None
     if fmt is Format.PROTOBUF:
         layout = given_layout(schema, text, str(path))
-        return RegistrySchema(SchemaType.PROTOBUF, text, layout.name, str(path)), layout
+        return RegistrySchema(SchemaType.PROTOBUF, text, layout.full_name, str(path)), layout
     if fmt is not Format.JSON_SCHEMA:
         raise UserError([Problem(f"a given schema is for json-schema or protobuf values, not "
                                  f"{fmt}", file=str(path))])
@@ -78,7 +79,7 @@ def given_schema(fmt: Format, schema: LoadedSchema, path: Path
 
 
 def value_encoder(fmt: Format, schema: LoadedSchema, schema_id: int | None = None, *,
-                  envelope: bool = False, layout: ProtoLayout | None = None) -> ValueEncoder:
+                  envelope: bool = False, layout: ProtoPlan | None = None) -> ValueEncoder:
     """The encoder of a topic's values; `envelope` wraps plain JSON as JsonConverter does with
     `schemas.enable=true`."""
     if fmt is Format.AVRO:

@@ -13,7 +13,7 @@ import pytest
 
 from connector.api import Kafka, UserError, run, simulate
 from tests.api.examples import banking
-from tests.runtime.harness import read_all
+from tests.runtime.reading import read_all
 
 SETTINGS = {"users": 500, "seed": 3, "shards": 2, "start": "2024-01-01T00:00:00Z"}
 

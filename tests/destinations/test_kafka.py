@@ -20,13 +20,8 @@ from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.task import kafka_destination
 from connector.runtime.worker_config import worker_config_from
-from tests.runtime.harness import (
-    KafkaRun,
-    ReadRecord,
-    partitions_of,
-    read_all,
-    watermarks,
-)
+from tests.runtime.harness import KafkaRun
+from tests.runtime.reading import ReadRecord, partitions_of, read_all, watermarks
 
 pytestmark = pytest.mark.integration
 

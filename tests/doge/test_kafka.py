@@ -23,7 +23,7 @@ from bench.doge_seed import (
 from connector.doge import KafkaAvroSinkFactory, KafkaSinkFactory
 from connector.serde.partitioner import partitions
 from tests.doge.support import KEY_SCHEMA, run_seed, value_schema
-from tests.runtime.harness import read_all
+from tests.runtime.reading import read_all
 
 pytestmark = pytest.mark.integration
 

@@ -23,16 +23,8 @@ from confluent_kafka import Producer
 from connector.kafka.log import read_latest
 from connector.kafka.topics import ensure_topics
 from tests.runtime.cluster import wait_for
-from tests.runtime.harness import (
-    KafkaRun,
-    ReadRecord,
-    aborted,
-    assert_exact,
-    partition_counts,
-    read_all,
-    reference,
-    task_pids,
-)
+from tests.runtime.harness import KafkaRun, assert_exact, reference, task_pids
+from tests.runtime.reading import ReadRecord, aborted, partition_counts, read_all
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from tests.runtime.cluster import ClusterWorker, start_distributed, task_states, wait_for
-from tests.runtime.harness import KafkaRun, assert_exact, partition_counts, read_all, reference
+from tests.runtime.harness import KafkaRun, assert_exact, reference
+from tests.runtime.reading import partition_counts, read_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

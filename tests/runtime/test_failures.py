@@ -20,7 +20,8 @@ from connector.runtime.config import parse_connector
 from connector.runtime.simulation import prepare
 from tests.helpers import ROOT
 from tests.runtime.cluster import wait_for
-from tests.runtime.harness import KafkaRun, assert_exact, partition_counts, read_all, reference
+from tests.runtime.harness import KafkaRun, assert_exact, reference
+from tests.runtime.reading import partition_counts, read_all
 
 pytestmark = pytest.mark.integration
 

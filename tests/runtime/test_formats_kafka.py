@@ -20,14 +20,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from connector.runtime.config import parse_connector
 from connector.runtime.simulation import prepare
 from connector.serde.formats import Format
-from tests.runtime.harness import (
-    KafkaRun,
-    assert_exact,
-    partition_counts,
-    read_all,
-    reference,
-    value_format,
-)
+from tests.runtime.harness import KafkaRun, assert_exact, reference, value_format
+from tests.runtime.reading import partition_counts, read_all
 from tests.serde.protoc import compiled, message_class
 
 pytestmark = pytest.mark.integration

@@ -11,13 +11,8 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from connector.serde.partitioner import partition
-from tests.runtime.harness import (
-    KafkaRun,
-    assert_exact,
-    partition_counts,
-    read_all,
-    reference,
-)
+from tests.runtime.harness import KafkaRun, assert_exact, reference
+from tests.runtime.reading import partition_counts, read_all
 
 pytestmark = pytest.mark.integration
 

@@ -11,17 +11,18 @@ from typing import Any
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.schema_registry.confluent.type.decimal_utils import from_proto_decimal
+from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from connector.model.avro import load_schemas
+from connector.serde.formats import Format
 from connector.serde.partitioner import partition
+from tests.helpers import ROOT
 from tests.model.test_fills import shop
-from tests.runtime.harness import (
-    KafkaRun,
-    assert_exact,
-    partition_counts,
-    read_all,
-    reference,
-)
+from tests.runtime.harness import KafkaRun, assert_exact, reference
+from tests.runtime.reading import partition_counts, read_all
+from tests.serde.protoc import message_class
 
 pytestmark = pytest.mark.integration
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -78,3 +79,37 @@ def test_shop_round_trip_with_keys_and_headers(kafka_run: KafkaRun) -> None:
     spread = Counter(r.partition for r in views)
     assert set(spread) == set(range(counts[views_topic]))
     assert max(spread.values()) < 1.5 * min(spread.values())
+
+
+def test_shop_orders_as_protobuf(kafka_run: KafkaRun) -> None:
+    """The shop's nested orders written as protobuf: the registry takes the derived .proto
+    (nested messages, repeated line items, Confluent's Decimal), confluent-kafka's
+    ProtobufDeserializer reads every order back with the nested values, and the records equal
+    the reference run's."""
+    connector = kafka_run.connector(_model(), users=3000, shards=2, tasks_max=2, ticks=480,
+                                    seed=11, value_format="protobuf")
+    assert kafka_run.run_worker(connector) == 0, kafka_run.logs()
+    topics = kafka_run.topics(connector)
+    orders_topic = kafka_run.prefix + "shop_orders"
+    records = read_all(kafka_run.bootstrap, topics)
+    counts = partition_counts(kafka_run.bootstrap, topics)
+    registry = SchemaRegistryClient({"url": kafka_run.registry})
+    registered = registry.get_latest_version(f"{orders_topic}-value").schema
+    assert registered.schema_type == "PROTOBUF" and "message LineItem" in registered.schema_str
+    key_id = registry.get_latest_version(f"{orders_topic}-key").schema_id
+    assert key_id is not None
+    assert_exact(records, reference(connector, kafka_run.tmp, counts, {orders_topic: key_id}),
+                 Format.PROTOBUF)
+    schema = load_schemas(ROOT / "schemas").get("shop_orders")
+    decode = ProtobufDeserializer(message_class(schema), {"use.deprecated.format": False})
+    orders = [r for r in records if r.topic == orders_topic]
+    assert len(orders) > 50
+    for r in orders:
+        order = decode(r.value, SerializationContext(r.topic, MessageField.VALUE))
+        assert order.order_id.startswith("ORD-") and order.timestamp == r.timestamp
+        assert order.customer.address.country == "DE" and "@" in order.customer.email
+        assert 1 <= len(order.items) <= 4
+        for item in order.items:
+            price = from_proto_decimal(item.unit_price)
+            assert price > 0 and price.as_tuple().exponent == -2
+        assert order.payment.HasField("card") == (order.payment.method == 0)  # CARD

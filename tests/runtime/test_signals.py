@@ -14,7 +14,8 @@ import pytest
 
 from tests.helpers import ROOT
 from tests.runtime.cluster import start_distributed, task_states, wait_for
-from tests.runtime.harness import KafkaRun, read_all
+from tests.runtime.harness import KafkaRun
+from tests.runtime.reading import read_all
 
 pytestmark = pytest.mark.integration
 GRACE_S = 60

@@ -12,14 +12,8 @@ from typing import Any
 import pytest
 
 from tests.runtime.cluster import wait_for
-from tests.runtime.harness import (
-    KafkaRun,
-    assert_exact,
-    is_running,
-    partition_counts,
-    read_all,
-    reference,
-)
+from tests.runtime.harness import KafkaRun, assert_exact, is_running, reference
+from tests.runtime.reading import partition_counts, read_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
