@@ -13,9 +13,10 @@ from connector.errors import InfrastructureError
 
 log = structlog.get_logger(__name__)
 COMPACT = {"cleanup.policy": "compact"}
+TopicWanted = dict[str, tuple[int, int, dict[str, str]]]  # name -> partitions, replication, configs
 
 
-def ensure_topics(admin_conf: dict[str, Any], wanted: dict[str, tuple[int, int, dict[str, str]]],
+def ensure_topics(admin_conf: dict[str, Any], wanted: TopicWanted,
                   timeout_s: float = 30.0) -> dict[str, int]:
     """Create missing topics (name -> partitions, replication, configs); name -> partitions."""
     admin = AdminClient(admin_conf)

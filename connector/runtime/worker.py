@@ -22,15 +22,20 @@ from types import FrameType
 import structlog
 
 from connector.kafka.log import CompactedLog
-from connector.kafka.topics import COMPACT, cluster_id, ensure_topics
-from connector.runtime.kafka_stores import KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore
+from connector.kafka.topics import COMPACT, TopicWanted, cluster_id, ensure_topics
+from connector.runtime.kafka_stores import (
+    KafkaConfigStore,
+    KafkaStatusStore,
+    offset_store,
+    offset_store_topics,
+)
 from connector.runtime.membership import GroupMembership, Membership, StandaloneMembership
 from connector.runtime.stores import ConfigStore, MemoryConfigStore
 from connector.runtime.supervisor import SupervisorSettings, TaskSupervisor
 from connector.runtime.task import task_main
 from connector.runtime.task_process import SpawnedTask, TaskProcess, TaskSpec
 from connector.runtime.worker_config import WorkerConfig
-from connector.runtime.worker_herder import HerderContext, TopicWanted, WorkerHerder
+from connector.runtime.worker_herder import HerderContext, WorkerHerder
 
 log = structlog.get_logger(__name__)
 ROUND_S = 0.2
@@ -72,11 +77,9 @@ class Worker:
         c = self.config
         producer, consumer, admin = c.client("producer"), c.client("consumer"), c.client("admin")
         rf = c.integer("internal.topics.replication.factor")
-        parts = c.integer("offset.storage.partitions")
         slots = c.integer("cluster.slots")
         topics: TopicWanted = {
-            c.get("offset.storage.topic"): (parts, rf, COMPACT),
-            c.get("snapshot.storage.topic"): (parts, rf, COMPACT),
+            **offset_store_topics(c),
             c.get("status.storage.topic"): (1, rf, COMPACT),
             c.get("config.storage.topic"): (1, rf, COMPACT)}
         if self.distributed:
@@ -93,8 +96,7 @@ class Worker:
                 c.get("slots.topic"), c.get("group.id"), consumer,
                 c.integer("session.timeout.ms"), c.integer("heartbeat.interval.ms"))
         self._closers = [membership, configs, statuses]
-        offsets = KafkaOffsetStore(c.get("offset.storage.topic"), c.get("snapshot.storage.topic"),
-                                   c.get("group.id"), producer, consumer)
+        offsets = offset_store(c)
         host = c.optional("rest.host.name") or socket.gethostname()
         supervisor = TaskSupervisor(supervisor_settings(c), spawn, statuses.publish,
                                     worker_id=f"{host}:{c.optional('rest.port')}")

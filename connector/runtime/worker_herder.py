@@ -21,6 +21,7 @@ import structlog
 from connector.core.sharding import shards_of_task
 from connector.engine.identity import run_fingerprint
 from connector.errors import Problem, UserError
+from connector.kafka.topics import TopicWanted
 from connector.model.expr import FunctionSpec
 from connector.runtime.assignment import assigned
 from connector.runtime.config import (
@@ -53,7 +54,6 @@ from connector.runtime.validation import validate_response
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-TopicWanted = dict[str, tuple[int, int, dict[str, str]]]  # name -> partitions, replication, configs
 # Keys whose change alters the committed output; refused while offsets exist.
 IDENTITY_KEYS = ("model", "users", "shards", "seed", "tick.ms", "start.time")
 ENDED = (State.FINISHED, State.FAILED, State.STOPPED)
