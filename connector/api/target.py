@@ -20,10 +20,9 @@ from connector.model.source import load_file
 from connector.runtime.config import ConnectorConfig, parse_connector
 from connector.runtime.plugins import load_plugins
 from connector.runtime.simulation import Simulation, prepare
+from connector.runtime.targets import connector_with, is_connector_document, model_run_keys
 
 Target = Model | str | os.PathLike[str]
-DAY_MS = 86_400_000
-DEFAULT_TICK_MS = 60_000
 # Keyword -> connector config key.
 KEYWORDS = {"users": "users", "seed": "seed", "ticks": "ticks", "start": "start.time",
             "tick_ms": "tick.ms", "shards": "shards", "pace": "pace"}
@@ -69,26 +68,16 @@ def connector_for(target: Target, settings: Settings) -> ConnectorConfig:
                                  f"{type(target).__name__}")])
     path = Path(target)
     doc = load_file(path)
-    if not (isinstance(doc.data, dict) and "config" in doc.data):
+    if not is_connector_document(doc):
         return _model_connector(Model.load(path), settings)
-    data = dict(doc.data)
-    config = data["config"]
-    if isinstance(config, dict):
-        data["config"] = {**config, **settings.keys()}
-    if settings.name is not None:
-        data["name"] = settings.name
-    return parse_connector(data, doc.file, path.resolve().parent, doc)
+    return connector_with(doc, path, settings.keys(), settings.name)
 
 
 def _model_connector(model: Model, settings: Settings) -> ConnectorConfig:
     """A connector for a Model, as `doge run MODEL` makes one: one day of ticks as fast as
     possible unless told otherwise."""
     document = model._document()
-    keys = settings.keys()
-    tick_ms = settings.tick_ms or DEFAULT_TICK_MS
-    keys.setdefault("ticks", str(max(1, DAY_MS // max(int(tick_ms), 1))))
-    # As `doge run MODEL`: commit about once a second of wall time (never changes the output).
-    keys.setdefault("transaction.boundary", "interval")
+    keys = model_run_keys(settings.keys(), settings.tick_ms)
     data = {"name": settings.name or model.name, "config": {"model": document.data, **keys}}
     config = parse_connector(data, None, model.base_dir)
     # The model keeps its own document: problems found later still name the builder's lines.
