@@ -18,16 +18,8 @@ from connector.model.expr.messages import quote, require_value, unified
 from connector.model.expr.operators import type_arithmetic, type_compare, type_null_compare
 from connector.model.expr.parser import ARITHMETIC, COMPARISONS
 from connector.model.expr.typed import TApply, TChoice, TConst, TName, TNode, TPlugin, sites_of
-from connector.model.expr.types import ExprType
+from connector.model.expr.types import B, D, ExprType, L, N, S, T
 
-L, D, B, S, T, N = (
-    ExprType.LONG,
-    ExprType.DOUBLE,
-    ExprType.BOOLEAN,
-    ExprType.STRING,
-    ExprType.TIMESTAMP,
-    ExprType.NULL,
-)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 

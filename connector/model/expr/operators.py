@@ -13,16 +13,7 @@ from connector.model.expr.ast import Binary
 from connector.model.expr.errors import ExprError
 from connector.model.expr.messages import quote
 from connector.model.expr.typed import TApply, TNode
-from connector.model.expr.types import ExprType, Value
-
-L, D, B, S, T, N = (
-    ExprType.LONG,
-    ExprType.DOUBLE,
-    ExprType.BOOLEAN,
-    ExprType.STRING,
-    ExprType.TIMESTAMP,
-    ExprType.NULL,
-)
+from connector.model.expr.types import B, D, L, N, S, T, Value
 
 _COMPARE = {
     "==": np.equal,
