@@ -21,13 +21,7 @@ from connector.errors import Problem, UserError
 from connector.model.limits import check_settings
 from connector.model.numbers import is_whole_number, parse_whole_number
 from connector.model.source import Document, check_model_path, load_file, parse_text
-from connector.runtime.configdef import (
-    ConfigDef,
-    ConfigKey,
-    ConfigPrefix,
-    ConfigType,
-    Importance,
-)
+from connector.runtime.configdef import ConfigDef, ConfigKey, ConfigPrefix, ConfigType, Importance
 from connector.runtime.converters import (
     CONVERTER_PREFIXES,
     DATAGEN,

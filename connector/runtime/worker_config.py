@@ -16,13 +16,7 @@ import attrs
 from connector.destinations.postgres.settings import URL_KEY as POSTGRES_URL
 from connector.errors import Problem, UserError
 from connector.logging import kafka_logger
-from connector.runtime.configdef import (
-    ConfigDef,
-    ConfigKey,
-    ConfigPrefix,
-    ConfigType,
-    Importance,
-)
+from connector.runtime.configdef import ConfigDef, ConfigKey, ConfigPrefix, ConfigType, Importance
 from connector.runtime.converters import (
     CONVERTER_PREFIXES,
     Formats,
