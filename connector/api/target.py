@@ -20,12 +20,15 @@ from connector.model.source import load_file
 from connector.runtime.config import ConnectorConfig, parse_connector
 from connector.runtime.plugins import load_plugins
 from connector.runtime.simulation import Simulation, prepare
-from connector.runtime.targets import connector_with, is_connector_document, model_run_keys
+from connector.runtime.targets import (
+    as_config_text,
+    connector_with,
+    is_connector_document,
+    model_run_keys,
+    setting_keys,
+)
 
 Target = Model | str | os.PathLike[str]
-# Keyword -> connector config key.
-KEYWORDS = {"users": "users", "seed": "seed", "ticks": "ticks", "start": "start.time",
-            "tick_ms": "tick.ms", "shards": "shards", "pace": "pace"}
 
 
 @attrs.frozen
@@ -44,19 +47,9 @@ class Settings:
 
     def keys(self) -> dict[str, str]:
         """As connector config keys, with Connect's string values."""
-        out = {str(k): _text(v) for k, v in self.config.items()}
-        for field, key in KEYWORDS.items():
-            value = getattr(self, field)
-            if value is not None:
-                out[key] = _text(value)
+        out = {str(k): as_config_text(v) for k, v in self.config.items()}
+        out.update(setting_keys(attrs.asdict(self, recurse=False)))
         return out
-
-
-def _text(value: Any) -> str:
-    # 1e6 users is a whole number; a float that is not one stays as text and is refused.
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def connector_for(target: Target, settings: Settings) -> ConnectorConfig:

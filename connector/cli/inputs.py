@@ -20,7 +20,13 @@ from connector.errors import Problem, UserError
 from connector.model.durations import FORMS, parse_duration_ms
 from connector.model.source import load_file
 from connector.runtime.config import ConnectorConfig, parse_connector, parse_start_time
-from connector.runtime.targets import DAY_MS, connector_with, is_connector_document, model_run_keys
+from connector.runtime.targets import (
+    DAY_MS,
+    connector_with,
+    is_connector_document,
+    model_run_keys,
+    setting_keys,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_USERS = 100_000_000  # a bound for one local process (a shard's columns stay in memory)
@@ -95,9 +101,7 @@ class Overrides:
 
     def keys(self) -> dict[str, str]:
         """As connector config keys (string values, as Kafka Connect holds them)."""
-        pairs = {"users": self.users, "seed": self.seed, "start.time": self.start,
-                 "tick.ms": self.tick_ms, "ticks": self.ticks, "pace": self.pace}
-        return {k: str(v) for k, v in pairs.items() if v is not None}
+        return setting_keys(attrs.asdict(self))
 
 
 def run_options(func: F) -> F:

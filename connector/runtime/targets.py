@@ -6,12 +6,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from connector.model.source import Document
 from connector.runtime.config import ConnectorConfig, parse_connector
 
 DAY_MS = 86_400_000
 DEFAULT_TICK_MS = 60_000
+# A run setting's keyword (`doge run --tick`, `run(tick_ms=...)`) -> its connector config key.
+SETTING_KEYS = {"users": "users", "seed": "seed", "ticks": "ticks", "start": "start.time",
+                "tick_ms": "tick.ms", "shards": "shards", "pace": "pace"}
+
+
+def setting_keys(values: Mapping[str, Any]) -> dict[str, str]:
+    """The run settings among `values` (by keyword; None: not given) as connector config keys,
+    with Connect's string values."""
+    return {key: as_config_text(values[name]) for name, key in SETTING_KEYS.items()
+            if values.get(name) is not None}
+
+
+def as_config_text(value: Any) -> str:
+    """A setting as Connect's text: 1e6 users is a whole number; a float that is not one stays
+    as text (and the config refuses it where a whole number is needed)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def is_connector_document(doc: Document) -> bool:

@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from connector.model.source import load_file
-from connector.runtime.targets import connector_with, is_connector_document, model_run_keys
+from connector.runtime.targets import (
+    connector_with,
+    is_connector_document,
+    model_run_keys,
+    setting_keys,
+)
 
 BANKING = Path(__file__).parents[2] / "connector" / "examples" / "config" / "banking.json"
 MODEL = BANKING.parent / "models" / "banking.yaml"
@@ -29,3 +34,11 @@ def test_a_model_runs_one_day_committed_about_once_a_second() -> None:
     assert model_run_keys({"tick.ms": "1000"}, 1000)["ticks"] == "86400"
     assert model_run_keys({"ticks": "3", "transaction.boundary": "ticks"}, 60_000.0) == {
         "ticks": "3", "transaction.boundary": "ticks"}
+
+
+def test_settings_by_keyword_become_connector_keys() -> None:
+    """Keywords map to their config keys as Connect's text; None is not given; a whole float
+    is a whole number and any other float stays as text for the config to refuse."""
+    assert setting_keys({"users": 1e6, "start": "now", "tick_ms": 1000, "seed": None,
+                         "pace": 2.5, "name": "ignored"}) == {
+        "users": "1000000", "start.time": "now", "tick.ms": "1000", "pace": "2.5"}
