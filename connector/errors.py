@@ -52,3 +52,15 @@ class InfrastructureError(Exception):
     """Kafka or the registry misbehaved in a way retries did not fix."""
 
     exit_code = 3
+
+
+def hide_root(exc: UserError, root: str) -> UserError:
+    """`exc` with file paths under `root` shown relative to it (a worker's `models.dir` is not
+    the REST client's business: it named its files relative to it)."""
+    prefix = root.rstrip("/") + "/"
+
+    def strip(text: str) -> str:
+        return text.replace(prefix, "")
+
+    return UserError([attrs.evolve(p, file=strip(p.file) if p.file else p.file,
+                                   message=strip(p.message)) for p in exc.problems])

@@ -81,19 +81,13 @@ END_OF_CALENDAR = ("the simulated time reached the year 9999, the end of the cal
                    "times can hold; the run stops here")
 
 
-def check_settings(*, users: int | None, shards: int, seed: int, tick_ms: int,
-                   pace: float | None, start_ms: int | None, ticks: int | None,
-                   tasks_max: int = 1) -> list[tuple[str, str]]:
-    """(config key, message) for every setting out of its bounds; None means not given (for
-    `start_ms`: `now`, resolved at the first start)."""
-    checks: list[tuple[str, Callable[[], None]]] = [
-        ("tasks.max", partial(check_tasks_max, tasks_max)),
-        ("shards", partial(check_shards, shards)),
-        ("seed", partial(check_seed, seed)),
-        ("tick.ms", partial(check_tick_ms, tick_ms)),
-    ]
-    if users is not None:
-        checks.append(("users", partial(check_users, users)))
+def check_settings(*, tick_ms: int, pace: float | None, start_ms: int | None,
+                   ticks: int | None) -> list[tuple[str, str]]:
+    """(config key, message) for the settings the config tables cannot check key by key (the
+    whole-number keys have their check_* as the table's validator): the pace factor, the start
+    time and where the last tick ends. None means not given (for `start_ms`: `now`, resolved
+    at the first start)."""
+    checks: list[tuple[str, Callable[[], None]]] = []
     if pace is not None:
         checks.append(("pace", partial(check_pace, pace)))
     if start_ms is not None:

@@ -264,9 +264,47 @@ def check_model_path(path: Path, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> 
     return None
 
 
+def outside_problem(root: Path, given: str) -> str | None:
+    """Why `given`, a file path from a REST request, does not stay inside `root`, or None.
+
+    The worker's `models.dir` rule: a relative path without `..`, which, symlinks resolved,
+    still lies under `root` (a symlink inside pointing out is refused like `../x`).
+    """
+    if "\0" in given:
+        return "a path must not contain a NUL character"
+    if os.path.isabs(given):
+        return "expected a path relative to the worker's models.dir, not an absolute path"
+    if ".." in Path(given).parts:
+        return "a path must not go up with '..'; it must stay inside the worker's models.dir"
+    try:
+        top = os.path.realpath(root)
+        real = os.path.realpath(root / given)
+    except (OSError, ValueError) as exc:  # a name too long, a loop of symlinks
+        return f"cannot resolve the path: {getattr(exc, 'strerror', None) or exc}"
+    if real != top and not real.startswith(top.rstrip(os.sep) + os.sep):
+        return "the path leads outside the worker's models.dir (through a symlink)"
+    return None
+
+
 def load_file(path: str | Path, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> Document:
     """Read a model, connector or schema file (see `check_model_path`)."""
     p = Path(path)
+    text = read_text(p, suffixes)
+    if p.suffix.lower() in JSON_SUFFIXES:
+        # Strict JSON first so JSON-only mistakes (trailing commas...) get JSON's precise message;
+        # what JSON's own limits refuse (nesting, long numbers) the YAML reader reports.
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError([Problem(f"not valid JSON: {exc.msg} (column {exc.colno})",
+                                     file=str(p), line=exc.lineno)]) from None
+        except (ValueError, RecursionError):
+            pass
+    return parse_text(text, str(p))
+
+
+def read_text(p: Path, suffixes: tuple[str, ...]) -> str:
+    """The UTF-8 text of a file the user names, under the rules of `check_model_path`."""
     problem = check_model_path(p, suffixes)
     if problem is not None:
         raise UserError([Problem(problem, file=str(p))])
@@ -285,14 +323,4 @@ def load_file(path: str | Path, suffixes: tuple[str, ...] = MODEL_SUFFIXES) -> D
         line = raw.count(b"\n", 0, exc.start) + 1
         raise UserError([Problem(f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset "
                                  f"{exc.start})", file=str(p), line=line)]) from None
-    if p.suffix.lower() in JSON_SUFFIXES:
-        # Strict JSON first so JSON-only mistakes (trailing commas...) get JSON's precise message;
-        # what JSON's own limits refuse (nesting, long numbers) the YAML reader reports.
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UserError([Problem(f"not valid JSON: {exc.msg} (column {exc.colno})",
-                                     file=str(p), line=exc.lineno)]) from None
-        except (ValueError, RecursionError):
-            pass
-    return parse_text(text, str(p))
+    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import structlog
@@ -37,8 +38,9 @@ def status_of(exc: BaseException, not_found: str, where: str) -> tuple[int, str]
     """(HTTP status, message) for an exception raised while serving `where` ("METHOD /path").
 
     `not_found` is the message for a NotFound that carries none of its own (Connect's style is
-    "Connector foo not found"). Unexpected exceptions are logged with their traceback here, and
-    only their type and text reach the client.
+    "Connector foo not found"). An unexpected exception is logged here with its traceback and
+    an error id; the client gets the id and a generic message: a traceback, an exception's
+    text or a file path of the worker would tell an attacker about its insides.
     """
     if isinstance(exc, RestError):
         return exc.status, exc.message
@@ -50,7 +52,8 @@ def status_of(exc: BaseException, not_found: str, where: str) -> tuple[int, str]
         return 409, str(exc) or "The request conflicts with the connector's current state"
     if isinstance(exc, UserError):
         return 400, one_paragraph(exc)
-    log.error("unexpected error serving a REST request", request=where, exc_info=exc)
-    detail = " ".join(str(exc).split())
-    return 500, f"Unexpected error in {where}: {type(exc).__name__}" + \
-        (f": {detail}" if detail else "") + " (details in the worker's log)"
+    error_id = uuid.uuid4().hex[:16]
+    log.error("unexpected error serving a REST request", request=where[:200],
+              error_id=error_id, exc_info=exc)
+    return 500, (f"Unexpected error in the worker (error id {error_id}); its log has the "
+                 "details under that id")

@@ -10,11 +10,12 @@ import json
 import urllib.parse
 from typing import Any, Protocol, runtime_checkable
 
+from connector.model.numbers import MAX_DIGITS, shorten
 from connector.rest import info
 from connector.rest.calls import Call, Reply
 from connector.rest.errors import RestError
-from connector.runtime.config import name_problem
 from connector.runtime.herder import NotFound
+from connector.runtime.names import name_problem
 
 RESET_MESSAGE = "The offsets for this connector have been reset successfully"
 
@@ -49,6 +50,11 @@ def json_object(call: Call, what: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise RestError(400, f"Malformed JSON in the request body: {exc.msg} at line "
                              f"{exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise RestError(400, "The request body's JSON nests too deeply") from None
+    except ValueError:  # Python's limit on the digits of an integer (4,300)
+        raise RestError(400, "The request body's JSON has a number with too many digits"
+                        ) from None
     if not isinstance(data, dict):
         raise RestError(400, f"Expected {what} as a JSON object, got a JSON "
                              f"{_json_kind(data)}")
@@ -95,8 +101,9 @@ def location(call: Call, name: str) -> dict[str, str]:
 
 def task_id(call: Call) -> int:
     name, raw = call.params
-    if not (raw.isascii() and raw.isdigit()):  # not an integer: 404, as Connect (Jersey) says
-        raise NotFound(f"Task {name}-{raw} not found")
+    # Not an integer (or one of 5,000 digits): 404, as Connect (Jersey) says.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_DIGITS):
+        raise NotFound(f"Task {shorten(name)}-{shorten(raw)} not found")
     return int(raw)
 
 

@@ -74,7 +74,8 @@ def _is_json(content_type: str | None) -> bool:
 def _json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status, b"", dict(headers or {}))
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    # A lone surrogate (from a JSON body's "\\ud800" echoed back) becomes its JSON escape.
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
     return Response(status, data, {"Content-Type": JSON_TYPE, **(headers or {})})
 
 

@@ -1,52 +1,72 @@
-"""The REST API's HTTP server: standard library, one thread per connection, in the background.
+"""The REST API's HTTP server: standard library http.server parsing, in the background.
 
-Thread-safety: requests are served concurrently, each on its own thread, and call the herder
-directly from there. The herder is responsible for its own locking; this layer keeps no state
-besides the server socket.
+Connections are read by one I/O thread and complete requests served by a bounded pool of
+threads (connections.py: slow or idle clients cannot starve the others). Thread-safety: the
+pool's threads call the herder concurrently; the herder does its own locking, and this layer
+keeps no state besides its connections.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import socketserver
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
 import structlog
 
-from connector.rest import info
+from connector.model.numbers import shorten
+from connector.rest import connections, info
 from connector.rest.auth import REALM, UNAUTHORIZED, BasicAuth
 from connector.rest.calls import Request, Response
+from connector.rest.connections import Connection, ConnectionLoop, RequestReader
 from connector.rest.errors import RestError, error_body
 from connector.rest.routes import dispatch, error_response
 from connector.runtime.herder import Herder
 
 log = structlog.get_logger(__name__)
 MAX_BODY = 16 * 1024 * 1024  # inline models are the largest bodies; far below this
-IDLE_TIMEOUT_S = 60.0  # an idle keep-alive connection gives its thread back after this
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a hung herder call must not block close() or interpreter exit
+class _Server(socketserver.TCPServer):
+    """Binds and listens; its ConnectionLoop does the rest."""
+
+    allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], herder: Herder, auth: BasicAuth | None
                  ) -> None:
         self.herder = herder
         self.auth = auth
-        super().__init__(address, _Handler)
+        super().__init__(address, socketserver.BaseRequestHandler)  # requests: serve_one
+        self.loop = ConnectionLoop(self.socket, self.serve_one, lambda: MAX_BODY)
+
+    def serve_one(self, sock: socket.socket, data: bytes, connection: Connection) -> None:
+        """(Pool thread) answer one request; keep the connection or close it."""
+        reader = RequestReader(connection, data)
+        keep = False
+        try:
+            handler = _Handler(sock, connection.address, self, reader)
+            keep = not handler.close_connection and not connection.streamed
+        except Exception:  # a connection reset mid-answer; nothing to tell anyone
+            log.debug("REST connection dropped", client=str(connection.address),
+                      exc_info=True)
+        if keep:
+            self.loop.keep(connection, reader.leftover())
+        else:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup of the host, which can stall start-up.
         socketserver.TCPServer.server_bind(self)
         host, port = self.server_address[:2]
         self.server_name, self.server_port = str(host), int(port)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("REST connection dropped", client=str(client_address), exc_info=True)
 
 
 class _Server6(_Server):
@@ -56,9 +76,27 @@ class _Server6(_Server):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and `Expect: 100-continue` as curl sends it
     server_version = f"doge-connect/{info.version()}"
-    timeout = IDLE_TIMEOUT_S
+    # For writing the answer to a client that does not read it.
+    timeout = connections.REQUEST_TIMEOUT_S
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stall
     server: _Server
+    rfile: RequestReader  # type: ignore[assignment]
+
+    def __init__(self, sock: socket.socket, address: tuple[str, int], server: _Server,
+                 reader: RequestReader) -> None:
+        self._reader = reader
+        super().__init__(sock, address, server)
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = self._reader  # the request as the I/O thread read it
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self.handle_one_request()  # one request; the loop reads the next one
+
+    def handle_expect_100(self) -> bool:
+        return True  # the I/O thread sent `100 Continue` when it wanted the body
 
     def _serve(self) -> None:
         started = time.monotonic()
@@ -85,16 +123,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
+            try:
+                return self._read_chunked()
+            except TimeoutError:
+                raise RestError(408, f"The request was not received within "
+                                     f"{connections.REQUEST_TIMEOUT_S:g} seconds") from None
         raw = self.headers.get("Content-Length")
         if raw is None:
             return b""
-        if not (raw.strip().isascii() and raw.strip().isdigit()):
-            raise RestError(400, f"Invalid Content-Length {raw!r}")
-        length = int(raw)
-        if length > MAX_BODY:
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise RestError(400, f"Invalid Content-Length {shorten(raw)!r}")
+        if len(text) > 20 or int(text) > MAX_BODY:  # 20 digits: int() stays cheap
             raise RestError(413, f"The request body is larger than {MAX_BODY} bytes")
-        return self.rfile.read(length)
+        return self.rfile.read(int(text))
 
     def _read_chunked(self) -> bytes:
         parts: list[bytes] = []
@@ -174,9 +216,9 @@ class RestServer:
         if self._closed:
             return
         self._closed = True
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._httpd.loop.close()
         self._thread.join(10)
+        self._httpd.server_close()
 
     def __enter__(self) -> RestServer:
         return self
@@ -196,8 +238,7 @@ def start_rest(herder: Herder, host: str = "127.0.0.1", port: int = 8083,
     auth = BasicAuth(basic_auth) if basic_auth else None
     server_class = _Server6 if ":" in host else _Server
     httpd = server_class((host, port), herder, auth)
-    # A short poll interval makes close() prompt; the idle wake-ups cost nothing measurable.
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"doge-rest-{httpd.server_address[1]}", daemon=True)
+    thread = threading.Thread(target=httpd.loop.run, name=f"doge-rest-{httpd.server_address[1]}",
+                              daemon=True)
     thread.start()
     return RestServer(httpd, thread)

@@ -18,9 +18,15 @@ import attrs
 
 from connector.destinations.postgres.settings import POSTGRES_KEYS
 from connector.errors import Problem, UserError
-from connector.model.limits import check_settings
-from connector.model.numbers import is_whole_number, parse_whole_number
-from connector.model.source import Document, check_model_path, load_file, parse_text
+from connector.model import limits
+from connector.model.numbers import is_whole_number, parse_whole_number, shorten
+from connector.model.source import (
+    Document,
+    check_model_path,
+    load_file,
+    outside_problem,
+    parse_text,
+)
 from connector.runtime.configdef import ConfigDef, ConfigKey, ConfigPrefix, ConfigType, Importance
 from connector.runtime.converters import (
     CONVERTER_PREFIXES,
@@ -30,6 +36,7 @@ from connector.runtime.converters import (
     is_format_key,
     parse_formats,
 )
+from connector.runtime.names import name_problem
 from connector.serde.keys import KeyFormat
 from connector.serde.subjects import SubjectNameStrategy, parse_strategy
 
@@ -62,16 +69,19 @@ CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("connector.class", CLASS, CONNECTOR_CLASSES[0],
               "Must name the doge source connector.", HIGH),
     ConfigKey("tasks.max", INT, "1", "How many tasks (processes) share the shards.", HIGH,
-              minimum=1),
+              minimum=1, validator=limits.check_tasks_max),
     ConfigKey("model", STR, None, "Path of the model file (relative to the config file; over REST "
               "to the worker's `models.dir`) or an inline model object.", HIGH, required=True),
     ConfigKey("users", LONG, None, "Initial population.", minimum=0,
-              shown_default="the model's `population.users`, else 1000"),
+              shown_default="the model's `population.users`, else 1000",
+              validator=limits.check_users),
     ConfigKey("shards", INT, "8", "Fixed slices of the population, each with its own random "
               "streams and offset. Part of the output's identity. Choose at least the largest "
-              "`tasks.max` you will ever use.", minimum=1),
-    ConfigKey("seed", LONG, "1", "Seed of every random stream.", minimum=0),
-    ConfigKey("tick.ms", LONG, "60000", "Simulated time per tick, in milliseconds.", minimum=1),
+              "`tasks.max` you will ever use.", minimum=1, validator=limits.check_shards),
+    ConfigKey("seed", LONG, "1", "Seed of every random stream.", minimum=0,
+              validator=limits.check_seed),
+    ConfigKey("tick.ms", LONG, "60000", "Simulated time per tick, in milliseconds.", minimum=1,
+              validator=limits.check_tick_ms),
     ConfigKey("start.time", STR, "now", "Time of tick 0: ISO-8601, epoch millis, or `now` "
               "(resolved at the first start and kept in the offsets)."),
     ConfigKey("ticks", LONG, None, "How many ticks to simulate; absent: run forever.", minimum=0),
@@ -143,6 +153,7 @@ class ConnectorConfig:
     raw: dict[str, str] = attrs.field(repr=False)  # may hold secrets (PASSWORD keys)
     formats: Formats = attrs.field(factory=Formats)
     destination: DestinationKind = DestinationKind.KAFKA
+    base_dir: Path = Path()  # where relative paths (model, given schemas) resolve
 
     @property
     def topic_configs(self) -> dict[str, str]:
@@ -154,18 +165,6 @@ class ConnectorConfig:
         return f"{self.topic_prefix}{model_topic}"
 
 
-def name_problem(name: str) -> str | None:
-    """Why `name` cannot name a connector, or None (the one rule for REST and config files)."""
-    if not name:
-        return "The connector name must not be empty"
-    if "/" in name:
-        # Offsets and snapshots are keyed "<name>/...": a slash would let names collide.
-        return f"Connector name {name!r} must not contain '/'"
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
-        return f"Connector name {name!r} must not contain control characters"
-    return None
-
-
 def load_connector(path: str | Path) -> ConnectorConfig:
     """Read a connector JSON file (Kafka Connect format)."""
     doc = load_file(path)
@@ -173,8 +172,12 @@ def load_connector(path: str | Path) -> ConnectorConfig:
 
 
 def parse_connector(data: Any, file: str | None, base_dir: Path,
-                    doc: Document | None = None) -> ConnectorConfig:
-    """Validate a connector config (from a file or a REST body) with every problem listed."""
+                    doc: Document | None = None, *, confined: bool = False) -> ConnectorConfig:
+    """Validate a connector config (from a file or a REST body) with every problem listed.
+
+    `confined` (a connector created over REST, unless the worker allows any path): the model
+    file and given schema files must stay inside `base_dir`, the worker's `models.dir`.
+    """
     problems: list[Problem] = []
 
     def err(path: str, message: str) -> None:
@@ -192,6 +195,8 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     if not isinstance(name, str) or not name:
         err("name", "expected the connector's name as a non-empty string")
         name = "connector"
+    elif (bad_name := name_problem(name)) is not None:
+        err("name", bad_name)
     config = data["config"]
     if not isinstance(config, dict):
         raise UserError([Problem("'config' must be an object of settings", file=file,
@@ -240,13 +245,17 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     elif get("connector.class") not in CONNECTOR_CLASSES:
         err("config.connector.class", f"expected one of {', '.join(CONNECTOR_CLASSES)}, "
             f"got {get('connector.class')!r}")
-    model_doc, model_dir = _model(config.get("model"), file, base_dir, err)
+    model_doc, model_dir = _model(config.get("model"), file, base_dir, err, confined)
     ticks = integer("ticks") if get("ticks") is not None else None
     pace = _pace(raw.get("pace"), ticks, err)
     boundary = choice("transaction.boundary", _enum(Boundary), Boundary.TICK)
     destination = choice("destination", _enum(DestinationKind), DestinationKind.KAFKA)
     strategy = choice("value.subject.name.strategy", parse_strategy, SubjectNameStrategy.TOPIC)
     formats = parse_formats(raw, lambda key, message: err(f"config.{key}", message))
+    for topic, given in formats.schema_files.items() if confined else ():
+        outside = outside_problem(base_dir, given)
+        if outside is not None:
+            err(f"config.topic.{topic}.value.schema", f"schema file {shorten(given)!r}: {outside}")
     key_format = formats.key if formats.key is not None else KeyFormat.STRING
     start = str(get("start.time"))
     if start != "now":
@@ -267,12 +276,11 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         partitions=integer("topic.creation.default.partitions"),
         replication_factor=integer("topic.creation.default.replication.factor"),
         key_format=key_format, subject_strategy=strategy, raw=raw, formats=formats,
-        destination=destination,
+        destination=destination, base_dir=base_dir,
     )
     start_ms = parse_start_time(start) if start != "now" and not problems else None
-    for key, message in check_settings(users=cfg.users, shards=cfg.shards, seed=cfg.seed,
-                                       tick_ms=cfg.tick_ms, pace=pace, start_ms=start_ms,
-                                       ticks=ticks, tasks_max=cfg.tasks_max):
+    for key, message in limits.check_settings(tick_ms=cfg.tick_ms, pace=pace,
+                                              start_ms=start_ms, ticks=ticks):
         err(f"config.{key}", message)
     if problems:
         raise UserError(problems)
@@ -283,7 +291,8 @@ def _is_json_object(value: Any) -> bool:
     return isinstance(value, str) and value.lstrip().startswith("{")
 
 
-def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Document, Path]:
+def _model(value: Any, file: str | None, base_dir: Path, err: Any, confined: bool
+           ) -> tuple[Document, Path]:
     if _is_json_object(value):
         # Connect configs hold strings only: an inline model may arrive as JSON text.
         try:
@@ -302,9 +311,11 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any) -> tuple[Docu
         return parse_text(json.dumps(value, indent=1), f"{file or 'connector'}#config.model"), \
             base_dir
     path = base_dir / str(value)
-    problem = check_model_path(path)
+    # Over REST the path is named as given: the worker's own directories stay unsaid.
+    problem = outside_problem(base_dir, str(value)) if confined else None
+    problem = problem or check_model_path(path)
     if problem is not None:
-        err("config.model", f"model file {path}: {problem}")
+        err("config.model", f"model file {shorten(str(value)) if confined else path}: {problem}")
         return Document({}, file, {}), base_dir
     return load_file(path), path.resolve().parent
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import difflib
 import enum
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 
 import attrs
 
 from connector.errors import Problem
-from connector.model.numbers import parse_whole_number
+from connector.model.numbers import parse_whole_number, shorten
 
 
 class ConfigType(enum.Enum):
@@ -18,6 +19,7 @@ class ConfigType(enum.Enum):
 
     STRING = "STRING"
     INT = "INT"
+    BOOLEAN = "BOOLEAN"
     LONG = "LONG"
     CLASS = "CLASS"
     LIST = "LIST"
@@ -43,6 +45,8 @@ class ConfigKey:
     required: bool = False
     minimum: int | None = None  # whole numbers (INT, LONG) below it are refused
     shown_default: str | None = None  # for the README, when the default is decided elsewhere
+    # The key's bounds beyond `minimum`: raises ValueError with a one-line message.
+    validator: Callable[[int], None] | None = None
 
     def shown(self, value: str | None) -> str | None:
         """The value as answers show it: a PASSWORD's never (Connect's `[hidden]`)."""
@@ -53,10 +57,23 @@ class ConfigKey:
         try:
             number = parse_whole_number(text)
         except ValueError as exc:
-            return str(exc)
+            return str(exc) + _spelled_out(text)
         if self.minimum is not None and number < self.minimum:
             return f"expected a whole number >= {self.minimum}, got {number}"
+        if self.validator is not None:
+            try:
+                self.validator(number)
+            except ValueError as exc:
+                return str(exc)
         return number
+
+    def boolean(self, text: str) -> bool | str:
+        """The value of a BOOLEAN key (`true` or `false`, any case, as Connect reads them), or
+        what is wrong with it."""
+        value = text.strip().lower()
+        if value not in ("true", "false"):
+            return f"expected true or false, got {shorten(text)!r}"
+        return value == "true"
 
 
 @attrs.frozen
@@ -122,3 +139,14 @@ class ConfigDef:
             shown = f"{p.prefix}*" if p.prefix.endswith(".") else p.prefix
             rows.append(f"| `{shown}` | | | | {p.doc} |")
         return "\n".join(rows) + "\n"
+
+
+def _spelled_out(text: str) -> str:
+    """For `1e9` or `2.0`: the hint to write the whole number in digits."""
+    try:
+        value = float(text)
+    except ValueError:
+        return ""
+    if not (math.isfinite(value) and value.is_integer()) or abs(value) >= 1e40:
+        return ""
+    return f"; write it in digits: {int(value)}"

@@ -24,9 +24,11 @@ def load_plugins(paths: Iterable[str], source: str | None = None,
     found: list[FunctionSpec] = []
     for path in (p.strip() for p in paths if p.strip()):
         module_name, _, attribute = path.partition(":")
-        if not attribute:
-            raise UserError([Problem(f"plugin {path!r}: expected 'module:attribute'",
-                                     file=source, path="plugins")])
+        # An absolute, dotted module name: import_module raises ValueError or TypeError (not
+        # ImportError) for an empty or relative one.
+        if not attribute or not all(p.isidentifier() for p in module_name.split(".")):
+            raise UserError([Problem(f"plugin {path!r}: expected 'module:attribute' (a dotted "
+                                     f"module name)", file=source, path="plugins")])
         try:
             value = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError) as exc:

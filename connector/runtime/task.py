@@ -47,7 +47,11 @@ log = structlog.get_logger(__name__)
 
 
 def build_config(spec: TaskSpec) -> ConnectorConfig:
-    return parse_connector(spec.connector_data, spec.connector_file, Path(spec.base_dir))
+    # Checked again here: a symlink placed in models.dir after the connector was created.
+    confined = spec.connector_file is None and WorkerConfig(
+        spec.worker_values, spec.worker_file).confines_models()
+    return parse_connector(spec.connector_data, spec.connector_file, Path(spec.base_dir),
+                           confined=confined)
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -152,7 +156,7 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
     value_formats = {t: formats.value_format(t, has_registry) for t in sim.model.schemas}
     keys = {t: key_serializer(sim.model, t, formats.key_format(t), formats.envelope(key=True))
             for t in sim.model.schemas}
-    base = Path(config.file).parent if config.file else Path.cwd()
+    base = config.base_dir  # the config file's folder, or the worker's models.dir over REST
     given = {t: given_schema(value_formats[t], sim.model.schemas[t], base / path)
              for t, path in formats.schema_files.items()}
     wanted = [TopicSchemas(kafka_topics[t], given[t][0] if t in given else

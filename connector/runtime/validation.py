@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connector.errors import UserError
+from connector.errors import UserError, hide_root
 from connector.model.expr import FunctionSpec
 from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
 from connector.runtime.simulation import check_destination, prepare
@@ -14,14 +14,18 @@ GROUP = "Simulation"
 
 
 def validate_response(config: dict[str, Any], base_dir: Path,
-                      functions: tuple[FunctionSpec, ...] = ()) -> dict[str, Any]:
+                      functions: tuple[FunctionSpec, ...] = (), *, confined: bool = False
+                      ) -> dict[str, Any]:
     """Every known key with its value and errors; model problems are reported on `model`."""
     errors: dict[str, list[str]] = {}
     name = str(config.get("name", "validate"))
     data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
     try:
-        check_destination(prepare(parse_connector(data, None, base_dir), functions), {})
+        check_destination(prepare(parse_connector(data, None, base_dir, confined=confined),
+                                  functions), {})
     except UserError as exc:
+        if confined:  # the client named its files relative to models.dir
+            exc = hide_root(exc, str(base_dir))
         for p in exc.errors:
             path = p.path or ""
             field = path.removeprefix("config.") if path.startswith("config.") else "model"

@@ -105,7 +105,7 @@ class Worker:
             models_dir=Path(c.optional("models.dir") or ".").resolve(),
             functions=c.functions(), slots=slots, distributed=self.distributed,
             create_topics=lambda wanted: ensure_topics(admin, wanted),
-            kafka_cluster_id=cluster_id(admin))
+            kafka_cluster_id=cluster_id(admin), confine_models=c.confines_models())
         self._herder = WorkerHerder(context, configs, statuses, offsets, supervisor, membership)
         return self._herder
 

@@ -8,6 +8,7 @@ included), on top of the shared client keys (`bootstrap.servers`, `security.prot
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import attrs
 from connector.destinations.postgres.settings import URL_KEY as POSTGRES_URL
 from connector.errors import Problem, UserError
 from connector.logging import kafka_logger
+from connector.model.numbers import shorten
 from connector.runtime.configdef import ConfigDef, ConfigKey, ConfigPrefix, ConfigType, Importance
 from connector.runtime.converters import (
     CONVERTER_PREFIXES,
@@ -57,8 +59,12 @@ WORKER_CONFIG = ConfigDef((
     ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0),
     ConfigKey("rest.basic.auth.user.info", ConfigType.PASSWORD, None, "`user:password` to require "
               "HTTP basic auth."),
-    ConfigKey("models.dir", STR, None, "Where relative model paths of REST-created connectors "
-              "resolve.", shown_default="working directory"),
+    ConfigKey("models.dir", STR, None, "Where the model paths (and given schema files) of "
+              "REST-created connectors resolve; they must stay inside it: relative, no `..`, no "
+              "symlink out.", shown_default="working directory"),
+    ConfigKey("models.allow.any.path", ConfigType.BOOLEAN, "false", "`true` lets REST-created "
+              "connectors name model and schema files anywhere the worker can read (absolute "
+              "paths, `..`); only for a worker whose REST API only trusted users reach.", LOW),
     ConfigKey("plugins", ConfigType.LIST, None, "Plugin functions, `module:attribute`, comma "
               "separated.", LOW),
     ConfigKey("task.restart.max.attempts", INT, "5", "A crashed task restarts with exponential "
@@ -109,6 +115,11 @@ class WorkerConfig:
 
     def integer(self, key: str) -> int:
         return int(self.get(key))
+
+    def confines_models(self) -> bool:
+        """Whether REST-created connectors' files must stay inside `models.dir`."""
+        return WORKER_CONFIG["models.allow.any.path"].boolean(
+            self.get("models.allow.any.path")) is not True
 
     def client(self, kind: str) -> dict[str, Any]:
         """librdkafka config for 'producer', 'consumer' or 'admin': shared keys + overrides;
@@ -207,6 +218,14 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
             number = spec.whole_number(values[spec.name])
             if isinstance(number, str):
                 problems.append(Problem(number, file=file, path=spec.name))
+        if spec.name == "models.dir" and spec.name in values and \
+                not os.path.isdir(values[spec.name]):
+            problems.append(Problem(f"expected an existing directory, got "
+                                    f"{shorten(values[spec.name])!r}", file=file, path=spec.name))
+        if spec.type is ConfigType.BOOLEAN and spec.name in values:
+            flag = spec.boolean(values[spec.name])
+            if isinstance(flag, str):
+                problems.append(Problem(flag, file=file, path=spec.name))
     if problems:
         raise UserError(problems)
     return WorkerConfig(values, file)

@@ -20,14 +20,13 @@ import structlog
 
 from connector.core.sharding import shards_of_task
 from connector.engine.identity import run_fingerprint
-from connector.errors import Problem, UserError
+from connector.errors import Problem, UserError, hide_root
 from connector.kafka.topics import TopicWanted
 from connector.model.expr import FunctionSpec
 from connector.runtime.assignment import assigned
 from connector.runtime.config import (
     ConnectorConfig,
     DestinationKind,
-    name_problem,
     parse_connector,
     resolve_start_ms,
 )
@@ -43,6 +42,7 @@ from connector.runtime.contracts import (
 )
 from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
+from connector.runtime.names import name_problem
 from connector.runtime.requests import RequestQueue
 from connector.runtime.simulation import Simulation, check_destination, prepare
 from connector.runtime.status import State, TargetState
@@ -71,6 +71,11 @@ class HerderContext:
     distributed: bool
     create_topics: Callable[[TopicWanted], object]
     kafka_cluster_id: str | None = None
+    confine_models: bool = True  # REST-created connectors' files stay inside models_dir
+
+    def confined(self, file: str | None) -> bool:
+        """Whether a connector's paths must stay inside models_dir (REST-created ones)."""
+        return file is None and self.confine_models
 
 
 class WorkerHerder:
@@ -174,7 +179,8 @@ class WorkerHerder:
                              for shard, r in sorted(committed.items())))
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
-        return validate_response(config, self.context.models_dir, self.context.functions)
+        return validate_response(config, self.context.models_dir, self.context.functions,
+                                 confined=self.context.confine_models)
 
     # -- the loop thread --------------------------------------------------------------------
     def poll_stores(self) -> None:
@@ -237,7 +243,8 @@ class WorkerHerder:
         parsed = self._parsed.get(version)
         if parsed is None:
             try:
-                parsed = parse_connector(stored.data, stored.file, Path(stored.base_dir))
+                parsed = parse_connector(stored.data, stored.file, Path(stored.base_dir),
+                                         confined=self.context.confined(stored.file))
             except UserError as exc:
                 log.error("stored connector config is invalid", connector=stored.name,
                           error=str(exc))
@@ -276,8 +283,14 @@ class WorkerHerder:
             raise UserError(f"connector name in the config ({config.get('name')!r}) does not "
                             f"match the name {name!r}")
         data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
-        parsed = parse_connector(data, file, Path(base_dir))
-        sim = prepare(parsed, self.context.functions)  # the model must validate first
+        try:
+            parsed = parse_connector(data, file, Path(base_dir),
+                                     confined=self.context.confined(file))
+            sim = prepare(parsed, self.context.functions)  # the model must validate first
+        except UserError as exc:
+            if self.context.confined(file):
+                raise hide_root(exc, base_dir) from None
+            raise
         if create_only:
             self._call(lambda: self._absent(name))
         check_destination(sim, self.context.worker_values)

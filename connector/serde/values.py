@@ -10,6 +10,7 @@ from typing import Protocol
 from connector.core.columns import Column
 from connector.errors import Problem, UserError
 from connector.model.avro import LoadedSchema
+from connector.model.source import read_text
 from connector.serde.encoder import EncodedBatch, RecordEncoder
 from connector.serde.formats import VALUE_FORMATS, Format, RegistrySchema, SchemaType
 from connector.serde.jsonenc import JsonEncoder, connect_envelope
@@ -40,16 +41,15 @@ def registry_schema(fmt: Format, schema: LoadedSchema) -> RegistrySchema | None:
     return None
 
 
+GIVEN_SCHEMA_SUFFIXES = (".json", ".proto")  # a JSON Schema, a protobuf file
+
+
 def given_schema(fmt: Format, schema: LoadedSchema, path: Path
                  ) -> tuple[RegistrySchema, ProtoPlan | None]:
     """A JSON Schema or `.proto` file the user gives for a topic instead of the derived one: what
     to register and, for protobuf, the message layout; UserError naming the file if it does
     not fit the record."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError([Problem(f"cannot read the given schema: {exc}", file=str(path))]
-                        ) from None
+    text = read_text(path, GIVEN_SCHEMA_SUFFIXES)  # the model files' rules: no /dev/zero
     if fmt is Format.PROTOBUF:
         layout = given_layout(schema, text, str(path))
         return RegistrySchema(SchemaType.PROTOBUF, text, layout.full_name, str(path)), layout

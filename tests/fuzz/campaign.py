@@ -1,7 +1,7 @@
 """Long fuzz campaigns (scripts/fuzz.sh): N generated inputs, tracebacks, hangs and memory counted.
 
 The parent forks children (after importing everything, so a fork is cheap); each child runs a
-batch of inputs drawn by hypothesis from tests/fuzz/strategies.py under an address-space limit
+batch of inputs drawn by hypothesis from tests/fuzz/inputs.py under an address-space limit
 (RLIMIT_AS) and a per-input alarm on CPU time. Per input the child records what escaped: a
 UserError is the expected clear refusal; any other exception is a traceback; an input using
 more CPU time than the timeout is a hang (CPU, not wall time: the children run at nice 19 on
@@ -37,7 +37,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import HypothesisWarning
 
 from connector.errors import UserError
-from tests.fuzz import strategies, targets
+from tests.fuzz import inputs, targets
 
 if TYPE_CHECKING:
     from _typeshed import HasFileno
@@ -156,7 +156,7 @@ class Child:
         @settings(max_examples=batch, database=None, deadline=None, derandomize=False,
                   phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck),
                   report_multiple_bugs=False)
-        @given(strategies.inputs())
+        @given(inputs.inputs())
         def fuzz(case: tuple[str, Any]) -> None:
             kind, data = case
             self.execute(kind, data)

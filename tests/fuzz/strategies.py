@@ -3,9 +3,9 @@
 Models use the keys parse.py accepts, the attribute types and session actions of spec.py, the
 Avro types schemas.py supports; expressions use the lexer's operators and keywords, the builtin
 function table with its arities and the engine's names; connector and worker configs use the
-config key tables. Each strategy mostly produces almost-valid input (so the deep paths run) with
-hostile values mixed in: huge and non-ASCII numbers, deep nesting, aliases, tags, control
-characters, lone surrogates, long names.
+config key tables; REST requests the route table. Each strategy mostly produces almost-valid
+input (so the deep paths run) with hostile values mixed in: huge and non-ASCII numbers, deep
+nesting, aliases, tags, control characters, lone surrogates, long names.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from connector.model.parse import (
 from connector.model.spec import SESSION_ACTIONS
 from connector.model.validate import BUILTIN_NAMES
 from connector.runtime.config import CONNECTOR_CONFIG
+from connector.runtime.configdef import ConfigType
 from connector.runtime.worker_config import WORKER_CONFIG
 
 NAMES = ("x", "y", "s", "flag", "amount", "balance", "t")
@@ -286,9 +287,49 @@ def connector_config() -> st.SearchStrategy[dict[str, Any]]:
                                  optional={**special, **others, "bogus.key": scalar()})
 
 
-def worker_config() -> st.SearchStrategy[dict[str, Any]]:
-    return st.dictionaries(st.one_of(st.sampled_from(sorted(WORKER_CONFIG.names)), nasty_text()),
-                           scalar(), max_size=6)
+# Worker-config values by key type: numbers for the number keys, spellings for the flag, paths
+# (relative, absolute, special files, too long) for models.dir, class lists for plugins.
+_WORKER_VALUES: dict[ConfigType, st.SearchStrategy[Any]] = {
+    ConfigType.INT: st.one_of(st.integers(-2, 70_000), nasty_number(), nasty_text()),
+    ConfigType.LONG: st.one_of(st.integers(-2, 10**12), nasty_number(), nasty_text()),
+    ConfigType.BOOLEAN: st.one_of(st.sampled_from(("true", "false", "TRUE", "yes", "1", "")),
+                                  nasty_text()),
+}
+_WORKER_SPECIAL: dict[str, st.SearchStrategy[Any]] = {
+    "models.dir": st.one_of(st.sampled_from((".", "/", "/tmp", "/proc/self/environ", "/dev/null",
+                                             "nope", "a" * 5000, "a\x00b", "~", "..")),
+                            nasty_text()),
+    "plugins": st.one_of(st.sampled_from(("os:system", "json:loads", "nope:x", "a", ":",
+                                          "connector:__version__", "builtins:eval,")),
+                         nasty_text()),
+    "schema.registry.url": st.one_of(st.sampled_from(("http://127.0.0.1:1", "http://[::1",
+                                                      "ftp://x", "", "http://a:b@h/")),
+                                     nasty_text()),
+    "log.level": st.one_of(st.sampled_from(("DEBUG", "info", "TRACE", "")), nasty_text()),
+}
+
+
+def worker_config() -> st.SearchStrategy[tuple[dict[str, Any], bool]]:
+    """(settings, as JSON): keys of the worker table with values of their type (mostly),
+    hostile values, unknown and prefixed keys; written as .properties or JSON."""
+    def typed(name: str) -> st.SearchStrategy[Any]:
+        value = _WORKER_SPECIAL.get(name, _WORKER_VALUES.get(WORKER_CONFIG[name].type, scalar()))
+        return st.one_of(value, value, scalar())
+
+    known = {name: typed(name) for name in sorted(WORKER_CONFIG.names)
+             if name != "bootstrap.servers"}
+    prefixed = st.dictionaries(
+        st.tuples(st.sampled_from(("producer.", "consumer.", "admin.", "schema.registry.",
+                                   "value.converter.", "sasl.", "ssl.")),
+                  st.sampled_from(("linger.ms", "url", "x", "", "\x00"))).map("".join),
+        scalar(), max_size=2)
+    values = st.tuples(
+        st.fixed_dictionaries({"bootstrap.servers": st.just("localhost:9092")}, optional=known),
+        prefixed, st.dictionaries(nasty_text(), scalar(), max_size=2)).map(
+        lambda t: {**t[0], **t[1], **t[2]})
+    loose = st.dictionaries(st.one_of(st.sampled_from(sorted(WORKER_CONFIG.names)), nasty_text()),
+                            scalar(), max_size=6)
+    return st.tuples(st.one_of(values, values, loose), st.booleans())
 
 
 # -- raw documents ------------------------------------------------------------------------
@@ -311,21 +352,3 @@ def yaml_text() -> st.SearchStrategy[str]:
                                                      inner, max_size=4)), max_leaves=20)
     dumped = structured.map(lambda v: json.dumps(v, allow_nan=True))
     return st.one_of(fixed, deep_block, laughs, dumped, st.text(max_size=200))
-
-
-def inputs_by_kind() -> list[tuple[str, st.SearchStrategy[Any]]]:
-    """The strategy of each kind of tests/fuzz/targets.py."""
-    return [
-        ("expression", expression()),
-        ("yaml", yaml_text()),
-        ("model", st.tuples(model(), st.booleans())),
-        ("connector", st.tuples(model(), connector_config(),
-                                st.sampled_from((False, True, "inline")))),
-        ("worker", worker_config()),
-    ]
-
-
-def inputs() -> st.SearchStrategy[tuple[str, Any]]:
-    """(target kind, input), all kinds mixed."""
-    return st.one_of(*(st.tuples(st.just(kind), strategy)
-                       for kind, strategy in inputs_by_kind()))

@@ -25,11 +25,14 @@ from connector.model import expr as ex
 from connector.model.source import parse_text
 from connector.model.validate import load_model
 from connector.runtime.config import load_connector
+from connector.runtime.configdef import ConfigType
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import prepare
-from connector.runtime.worker_config import load_worker_config
+from connector.runtime.worker import supervisor_settings
+from connector.runtime.worker_config import WORKER_CONFIG, load_worker_config
+from tests.fuzz.rest_target import run_rest
 
-KINDS = ("expression", "yaml", "model", "connector", "worker")
+KINDS = ("expression", "yaml", "model", "connector", "worker", "rest")
 # Runs of accepted connectors stay this small (the fuzzer is after errors, not throughput).
 RUN_TICKS = 3
 RUN_USERS = 20_000
@@ -108,19 +111,34 @@ def run_connector(data: tuple[Any, dict[str, Any], bool | str], work: Path) -> N
             destination.close()
 
 
-def run_worker(values: dict[str, Any], work: Path) -> None:
-    path = work / "worker.properties"
-    lines = [f"{k}={v}".replace("\n", " ") for k, v in values.items()]
-    path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
+def run_worker(data: tuple[dict[str, Any], bool], work: Path) -> None:
+    """Load a worker config (.properties or JSON) and read it as a starting worker does, up to
+    joining Kafka: every number key, the supervisor settings, clients, registry, formats,
+    plugins and the models.dir rule."""
+    values, as_json = data
+    if as_json:
+        path = work / "worker.json"
+        path.write_text(json.dumps(values), encoding="utf-8", errors="surrogatepass")
+    else:
+        path = work / "worker.properties"
+        lines = [f"{k}={v}".replace("\n", " ") for k, v in values.items()]
+        path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
     config = load_worker_config(path)
-    for key in ("rest.port", "cluster.slots", "session.timeout.ms"):
-        config.integer(key)
-    config.client("producer")
+    for key in WORKER_CONFIG.names:
+        if WORKER_CONFIG[key].type in (ConfigType.INT, ConfigType.LONG):
+            config.integer(key)
+    supervisor_settings(config)
+    for kind in ("producer", "consumer", "admin"):
+        config.client(kind)
+    config.functions()
+    config.confines_models()
+    Path(config.optional("models.dir") or ".").resolve()
+    config.registry()  # last: it refuses a worker without a registry URL
 
 
 TARGETS: dict[str, Callable[[Any, Path], None]] = {
     "expression": run_expression, "yaml": run_yaml, "model": run_model,
-    "connector": run_connector, "worker": run_worker}
+    "connector": run_connector, "worker": run_worker, "rest": run_rest}
 
 
 def run(kind: str, data: Any, work: Path) -> None:

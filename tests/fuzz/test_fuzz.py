@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from connector.errors import UserError
-from tests.fuzz import strategies, targets
+from tests.fuzz import inputs, targets
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-BUDGET = {"expression": 1000, "yaml": 600, "model": 400, "connector": 250, "worker": 400}
+BUDGET = {"expression": 1000, "yaml": 600, "model": 400, "connector": 250, "worker": 400,
+          "rest": 300}
 
 FUZZ = settings(database=DirectoryBasedExampleDatabase(str(EXAMPLES)), deadline=None,
                 suppress_health_check=list(HealthCheck), print_blob=True)
@@ -34,7 +35,7 @@ def _survives(kind: str, data: Any) -> None:
 @pytest.mark.parametrize("kind", targets.KINDS)
 def test_generated_input_gives_a_clear_error_or_works(kind: str) -> None:
     """Every generated input of this kind is accepted or refused with a UserError."""
-    strategy = dict(strategies.inputs_by_kind())[kind]
+    strategy = dict(inputs.inputs_by_kind())[kind]
 
     @settings(FUZZ, max_examples=BUDGET[kind])
     @given(strategy)
@@ -65,7 +66,21 @@ REGRESSIONS: list[tuple[str, str, Any]] = [
         {"states": ["a"], "transitions": [], "attributes": {"a-b": "long"}}, True)),
     ("superscript digit in an expression (ValueError from int)", "expression", "x > ²"),
     ("alias inside its own anchor (RecursionError)", "yaml", "a: &a [*a]"),
-    ("rest.port spelled with a superscript (ValueError from int)", "worker", {"rest.port": "²"}),
+    ("rest.port spelled with a superscript (ValueError from int)", "worker",
+     ({"rest.port": "²"}, False)),
+    ("plugins naming an empty or relative module (ValueError, TypeError from import_module)",
+     "worker", ({"bootstrap.servers": "localhost:9092", "plugins": "::x,.x:y"}, True)),
+    ("lone surrogate in a connector name echoed in a 404 (UnicodeEncodeError, 500)", "rest",
+     ("POST", "/connectors/\ud800/tasks/%2e%2e/restart", b"\x85\x15", "application/json")),
+    ("task id of 5,000 digits (ValueError from int, 500)", "rest",
+     ("GET", "/connectors/c/tasks/" + "1" * 5000 + "/status", b"", None)),
+    ("JSON body nested 100,000 levels (RecursionError, 500)", "rest",
+     ("POST", "/connectors", b"[" * 100_000, "application/json")),
+    ("JSON body with a 5,000-digit number (ValueError, 500)", "rest",
+     ("POST", "/connectors", b"1" * 5000, "application/json")),
+    ("model path through a symlink out of models.dir (created)", "rest",
+     ("POST", "/connectors", b'{"name": "c", "config": {"model": "out.yaml"}}',
+      "application/json")),
 ]
 
 

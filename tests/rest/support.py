@@ -9,6 +9,11 @@ import the `rest` and `name` fixtures from tests.rest.conftest.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import socket
+import subprocess
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -91,3 +96,23 @@ def assert_error(response: httpx.Response, status: int, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in message, (fragment, message)
     return message
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM a worker process; SIGKILL if it has not ended after a minute."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def slowloris(socks: list[socket.socket], stop: threading.Event, head: bytes) -> None:
+    """One byte of a request head on every connection, every second, until `stop`."""
+    for i in range(len(head)):
+        if stop.wait(1.0):
+            return
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.send(head[i:i + 1])

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.helpers import ROOT
-from tests.rest.support import RestTarget
+from tests.rest.support import RestTarget, stop_process
 from tests.rest.test_contract import *  # noqa: F403  (the contract tests, collected here again)
 from tests.runtime.cluster import free_port
 from tests.runtime.harness import KafkaRun
@@ -49,12 +49,7 @@ def worker(tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, regis
         _wait_for_rest(url, proc, log_path)
         yield url, run
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _wait_for_rest(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -24,7 +24,12 @@ def _errors(tmp: Path, **config: Any) -> list[str]:
 CASES: list[tuple[dict[str, Any], str]] = [
     ({"users": "20000000000000000000"},
      "config.users: expected from 0 to 1e+12 users, got 20000000000000000000"),
-    ({"users": 1e9}, "config.users: expected a whole number (digits 0-9), got '1000000000.0'"),
+    ({"users": 1e9}, "config.users: expected a whole number (digits 0-9), got '1000000000.0'; "
+     "write it in digits: 1000000000"),
+    ({"users": "2e19"}, "config.users: expected a whole number (digits 0-9), got '2e19'; write it "
+     "in digits: 20000000000000000000"),
+    ({"shards": "1e9"}, "config.shards: expected a whole number (digits 0-9), got '1e9'; write it "
+     "in digits: 1000000000"),
     ({"shards": "1000000000"}, "config.shards: expected from 1 to 4096 shards, got 1000000000"),
     ({"tasks.max": "1000000000"},
      "config.tasks.max: expected from 1 to 4096 tasks, got 1000000000"),

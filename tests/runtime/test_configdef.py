@@ -77,3 +77,23 @@ def test_validate_hides_password_values_and_masks_them_in_errors(tmp_path: Path)
         [shown] = [c["value"] for c in answer["configs"] if c["value"]["name"] == "postgres.url"]
         assert shown["value"] == "[hidden]"
         assert secret not in json.dumps(answer)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("models.allow.any.path", "yes", "expected true or false, got 'yes'"),
+    ("models.dir", "/nonexistent\x00dir", "expected an existing directory, got "
+     "'/nonexistent\\x00dir'"),
+])
+def test_worker_models_keys_are_checked(key: str, value: str, message: str) -> None:
+    """A NUL in models.dir or a boolean spelled otherwise: the worker config's clear error."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "x", key: value}, "w.properties")
+    assert [(p.path, p.message) for p in info.value.problems] == [(key, message)]
+
+
+def test_validators_of_the_table_bound_the_numbers() -> None:
+    """The connector table's validators carry the bounds: a shards value past 4096 names it."""
+    assert CONNECTOR_CONFIG["shards"].whole_number("4097") == (
+        "expected from 1 to 4096 shards, got 4097")
+    assert CONNECTOR_CONFIG["users"].whole_number("1e9") == (
+        "expected a whole number (digits 0-9), got '1e9'; write it in digits: 1000000000")

@@ -43,3 +43,11 @@ def test_bad_plugin_path_is_a_clear_error() -> None:
     """A plugin path that cannot be imported fails with a message naming it."""
     with pytest.raises(UserError, match="no_such_module"):
         load_plugins(["no_such_module:X"], include_entry_points=False)
+
+
+@pytest.mark.parametrize("path", ["::x", ".x:y", "a..b:c", ":f", "os.:f"])
+def test_plugin_path_with_an_empty_or_relative_module_is_a_clear_error(path: str) -> None:
+    """An empty or relative module name (import_module's ValueError/TypeError, found by the fuzz
+    campaign) is refused naming the plugin and the expected shape."""
+    with pytest.raises(UserError, match=r"expected 'module:attribute' \(a dotted module name\)"):
+        load_plugins([path], include_entry_points=False)

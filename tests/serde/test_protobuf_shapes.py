@@ -27,9 +27,9 @@ from connector.errors import UserError
 from connector.model.avro import LoadedSchema, load_schemas, record_type, schema_from_dict
 from connector.model.avrotypes import AvroType, Kind
 from connector.serde.formats import Format
-from connector.serde.protobuf import ProtobufEncoder, proto_text
+from connector.serde.protobuf import ProtobufEncoder
 from connector.serde.values import given_schema
-from tests.serde.protoc import compiled
+from tests.serde.protoc import compiled, message_class
 from tests.serde.test_shapes import SCHEMAS, column_of, values_of
 
 Schema = Any
@@ -61,8 +61,7 @@ def _unique(schema: Schema) -> Schema:
 
 
 def message_of(schema: LoadedSchema) -> Any:
-    name = schema.fullname.rsplit(".", 1)[-1]
-    return compiled(proto_text(schema), name, schema.fullname.replace(".", "_"))
+    return message_class(schema)  # one compiled module per schema, shared with other tests
 
 
 def fill_record(message: Any, t: AvroType, row: dict[str, Any]) -> None:
