@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from connector.errors import UserError, hide_root
 from connector.model.expr import FunctionSpec
 from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
-from connector.runtime.simulation import check_destination, prepare
+from connector.runtime.simulation import Simulation, check_destination, prepare
 
 GROUP = "Simulation"
+
+
+def connector_data(name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config given over REST as a connector document (its own `name` key taken out)."""
+    return {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
+
+
+def checked_simulation(data: dict[str, Any], file: str | None, base_dir: Path,
+                       functions: tuple[FunctionSpec, ...], worker_values: Mapping[str, str],
+                       *, confined: bool) -> Simulation:
+    """A connector document parsed, its model validated and its destination's keys checked,
+    or a UserError; `confined`: the client named its files relative to `base_dir` (models.dir),
+    so problems show them so."""
+    try:
+        sim = prepare(parse_connector(data, file, base_dir, confined=confined), functions)
+        check_destination(sim, worker_values)
+    except UserError as exc:
+        if confined:
+            raise hide_root(exc, str(base_dir)) from None
+        raise
+    return sim
 
 
 def validate_response(config: dict[str, Any], base_dir: Path,
@@ -18,14 +40,10 @@ def validate_response(config: dict[str, Any], base_dir: Path,
                       ) -> dict[str, Any]:
     """Every known key with its value and errors; model problems are reported on `model`."""
     errors: dict[str, list[str]] = {}
-    name = str(config.get("name", "validate"))
-    data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
+    data = connector_data(str(config.get("name", "validate")), config)
     try:
-        check_destination(prepare(parse_connector(data, None, base_dir, confined=confined),
-                                  functions), {})
+        checked_simulation(data, None, base_dir, functions, {}, confined=confined)
     except UserError as exc:
-        if confined:  # the client named its files relative to models.dir
-            exc = hide_root(exc, str(base_dir))
         for p in exc.errors:
             path = p.path or ""
             field = path.removeprefix("config.") if path.startswith("config.") else "model"
