@@ -10,6 +10,8 @@ BIN=.venv/bin
 "$BIN/mypy"
 "$BIN/lint-imports"  # the package layers (.importlinter)
 scripts/graphviz.sh >/dev/null  # `dot` for the graph tests (Debian's graphviz when missing)
+scripts/helm.sh >/dev/null  # helm for tests/deploy (built once from the Go module proxy)
+scripts/compose-check.sh >/dev/null  # docker compose's loader for tests/deploy (same)
 
 started=0
 if ! scripts/infra.sh status >/dev/null 2>&1; then

@@ -10,7 +10,7 @@ import pytest
 import structlog
 from confluent_kafka import Producer
 
-from connector.logging import configure, kafka_logger
+from connector.logging import configure, kafka_logger, last_kafka_line
 
 
 def _json_lines(text: str) -> list[dict[str, object]]:
@@ -72,3 +72,21 @@ def test_librdkafka_lines_go_through_the_logger(capsys: pytest.CaptureFixture[st
     events = _json_lines(err)
     assert any(e.get("logger") == "librdkafka" for e in events), err
     assert "%3|" not in err
+
+
+def test_librdkafka_retries_are_summarised(capsys: pytest.CaptureFixture[str]) -> None:
+    """A broker that refuses connections for seconds gives one line per kind of message, not
+    one per retry; the latest is kept for the error a caller gives up with."""
+    configure("INFO", json=True)
+    producer = Producer({"bootstrap.servers": "127.0.0.1:1", "logger": kafka_logger(),
+                         "reconnect.backoff.ms": 10, "reconnect.backoff.max.ms": 20,
+                         "socket.connection.setup.timeout.ms": 1000})
+    deadline = time.monotonic() + 4
+    err = ""
+    while time.monotonic() < deadline:
+        producer.poll(0.2)
+        err += capsys.readouterr().err
+    lines = [e for e in _json_lines(err) if e.get("logger") == "librdkafka"]
+    refused = [e for e in lines if "Connection refused" in str(e["event"])]
+    assert len(refused) == 1, lines  # librdkafka retried every 10-20 ms meanwhile
+    assert "Connection refused" in str(last_kafka_line())

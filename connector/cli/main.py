@@ -9,12 +9,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+import structlog
 
 from connector import __version__
 from connector.errors import InfrastructureError, UserError
+from connector.logging import json_mode, scrub
 from connector.runtime.plugins import load_plugins
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = structlog.get_logger("connector.cli")
 
 
 def friendly_errors(func: F) -> F:
@@ -25,13 +28,21 @@ def friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except UserError as exc:
             for problem in exc.problems:
-                click.echo(problem.render(), err=True)
+                _say(problem.render(), problem.severity)
             sys.exit(exc.exit_code)
         except InfrastructureError as exc:
-            click.echo(f"error: {exc}", err=True)
+            _say(f"error: {exc}", "error")
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say(text: str, severity: str) -> None:
+    """An error line: a JSON log line when the log is JSON (every line of it must parse)."""
+    if json_mode():
+        getattr(log, "warning" if severity == "warning" else "error")(scrub(text))
+    else:
+        click.echo(scrub(text), err=True)
 
 
 plugin_option = click.option(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -70,6 +71,7 @@ class KafkaDestination:
         self._snapshots: dict[int, tuple[int, int, str]] = {}  # shard -> (tick, chunks, sha)
         self._committer: ThreadPoolExecutor | None = None  # runs commit_transaction
         self._in_flight: Future[None] | None = None
+        self.encode_seconds = 0.0  # time spent encoding records (for /metrics)
 
     # -- start-up -------------------------------------------------------------------------
     def committed(self) -> Committed | None:
@@ -124,11 +126,13 @@ class KafkaDestination:
         commit's round trips to the broker, and so does whatever the caller does next."""
         producer = self._producer
         assert producer is not None, "committed() must run before commit()"
+        started = time.monotonic()
         try:
             prepared = [kafka_records(self.topics[topic], [e for _, e in staged],
                                       [origin for origin, _ in staged])
                         for topic, staged in self._staged.items()] + self._encoded
         finally:
+            self.encode_seconds += time.monotonic() - started
             self._staged.clear()
             self._encoded = []
         self.flush()  # one transaction at a time: the previous one must be committed

@@ -10,21 +10,28 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from connector.errors import InfrastructureError
+from connector.logging import last_kafka_line
 
 log = structlog.get_logger(__name__)
 COMPACT = {"cleanup.policy": "compact"}
 TopicWanted = dict[str, tuple[int, int, dict[str, str]]]  # name -> partitions, replication, configs
 
 
-def ensure_topics(admin_conf: dict[str, Any], wanted: TopicWanted,
-                  timeout_s: float = 30.0) -> dict[str, int]:
-    """Create missing topics (name -> partitions, replication, configs); name -> partitions."""
+def ensure_topics(admin_conf: dict[str, Any], wanted: TopicWanted, timeout_s: float = 30.0,
+                  reach_timeout_s: float | None = None) -> dict[str, int]:
+    """Create missing topics (name -> partitions, replication, configs); name -> partitions.
+    Kafka must answer within `reach_timeout_s` (default: timeout_s), else one clear error."""
     admin = AdminClient(admin_conf)
+    wait_s = timeout_s if reach_timeout_s is None else reach_timeout_s
     try:
-        existing = admin.list_topics(timeout=timeout_s).topics
+        existing = admin.list_topics(timeout=wait_s).topics
     except KafkaException as exc:
-        raise InfrastructureError(f"cannot reach Kafka at {admin_conf.get('bootstrap.servers')}: "
-                                  f"{exc.args[0].str() if exc.args else exc}") from None
+        cause = exc.args[0].str() if exc.args else str(exc)
+        last = last_kafka_line()
+        raise InfrastructureError(
+            f"cannot reach Kafka at {admin_conf.get('bootstrap.servers')} within {wait_s:g} s "
+            f"({cause}{'; librdkafka: ' + last if last else ''}): check bootstrap.servers and "
+            "that the brokers are up") from None
     missing = [NewTopic(name, num_partitions=p, replication_factor=r, config=c)
                for name, (p, r, c) in wanted.items() if name not in existing]
     if missing:

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from connector.model.numbers import MAX_DIGITS, shorten
 from connector.rest import info
-from connector.rest.calls import Call, Reply
+from connector.rest.calls import Call, Reply, Request
 from connector.rest.errors import RestError
 from connector.runtime.herder import NotFound
 from connector.runtime.names import name_problem
@@ -40,7 +40,12 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def json_object(call: Call, what: str) -> dict[str, Any]:
     """The body as a JSON object, or a 400 saying what is wrong with it."""
-    raw = call.request.body
+    return json_body(call.request, what)
+
+
+def json_body(request: Request, what: str) -> dict[str, Any]:
+    """A request's body as a JSON object, or a 400 saying what is wrong with it."""
+    raw = request.body
     if not raw.strip():
         raise RestError(400, f"The request body is empty; expected {what} as a JSON object")
     try:

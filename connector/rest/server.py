@@ -26,8 +26,10 @@ from connector.rest.auth import REALM, UNAUTHORIZED, BasicAuth
 from connector.rest.calls import Request, Response
 from connector.rest.connections import Connection, ConnectionLoop, RequestReader
 from connector.rest.errors import RestError, error_body
+from connector.rest.ops import is_open, serve_ops
 from connector.rest.routes import dispatch, error_response
 from connector.runtime.herder import Herder
+from connector.runtime.operations import Operations
 
 log = structlog.get_logger(__name__)
 MAX_BODY = 16 * 1024 * 1024  # inline models are the largest bodies; far below this
@@ -38,10 +40,11 @@ class _Server(socketserver.TCPServer):
 
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], herder: Herder, auth: BasicAuth | None
-                 ) -> None:
+    def __init__(self, address: tuple[str, int], herder: Herder | None, auth: BasicAuth | None,
+                 ops: Operations | None = None) -> None:
         self.herder = herder
         self.auth = auth
+        self.ops = ops
         super().__init__(address, socketserver.BaseRequestHandler)  # requests: serve_one
         self.loop = ConnectionLoop(self.socket, self.serve_one, lambda: MAX_BODY)
 
@@ -108,7 +111,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _serve
 
     def _respond(self) -> Response:
-        auth = self.server.auth
+        auth, ops = self.server.auth, self.server.ops
+        if ops is not None and is_open(Request(self.command, self.path)):
+            return serve_ops(ops, Request(self.command, self.path)) or error_response(404, "")
         if auth is not None and not auth.allows(self.headers.get("Authorization")):
             self.close_connection = True  # its body, if any, stays unread
             return error_response(401, UNAUTHORIZED, {"WWW-Authenticate": REALM})
@@ -119,7 +124,14 @@ class _Handler(BaseHTTPRequestHandler):
             return error_response(exc.status, exc.message)
         request = Request(self.command, self.path, body, self.headers.get("Content-Type"),
                           self.headers.get("Host"))
-        return dispatch(self.server.herder, request)
+        served = serve_ops(ops, request) if ops is not None else None
+        if served is not None:
+            return served
+        herder = self.server.herder
+        if herder is None:  # the worker is still starting (KIP-1017: /health says so too)
+            return error_response(503, "The worker is still starting up; try again shortly",
+                                  {"Retry-After": "1"})
+        return dispatch(herder, request)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -207,6 +219,10 @@ class RestServer:
         host, port = httpd.server_address[:2]
         self.host, self.port = str(host), int(port)
 
+    def attach(self, herder: Herder) -> None:
+        """Serve Connect's API over `herder` from now on (started with none: answers 503)."""
+        self._httpd.herder = herder
+
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -228,16 +244,18 @@ class RestServer:
         self.close()
 
 
-def start_rest(herder: Herder, host: str = "127.0.0.1", port: int = 8083,
-               basic_auth: str | None = None) -> RestServer:
+def start_rest(herder: Herder | None, host: str = "127.0.0.1", port: int = 8083,
+               basic_auth: str | None = None, ops: Operations | None = None) -> RestServer:
     """Serve Kafka Connect's REST API over `herder` on host:port (0: a free port) until close().
 
-    `basic_auth` ("user:password") makes every request need those HTTP basic credentials.
+    `basic_auth` ("user:password") makes every request need those HTTP basic credentials
+    (but `/health`). `ops` adds /health, /metrics and /admin/loggers (rest/ops.py). With no
+    herder yet (a worker still starting) the API answers 503 until `attach`.
     Raises OSError when the address cannot be bound.
     """
     auth = BasicAuth(basic_auth) if basic_auth else None
     server_class = _Server6 if ":" in host else _Server
-    httpd = server_class((host, port), herder, auth)
+    httpd = server_class((host, port), herder, auth, ops)
     thread = threading.Thread(target=httpd.loop.run, name=f"doge-rest-{httpd.server_address[1]}",
                               daemon=True)
     thread.start()

@@ -3,6 +3,8 @@
 Config topic (one partition; every worker applies it in order, so no leader is needed):
   connector-<name>  {"data": {"name", "config"}, "base_dir", "file", "target"}
   restart-<name>    {"seq": n, "tasks": [ids] | null}   (restart requests, applied by owners)
+  logger-cluster-<logger>  {"level": "DEBUG", "time_ms": t}  (/admin/loggers?scope=cluster;
+                    applied by the workers running when it was written, as in Connect)
 Status topic: status-task-<name>-<task> -> TaskStatus.to_record().
 Offsets topic: see connector/kafka/offsets.py (written by tasks in their transactions).
 """
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import attrs
+import structlog
 from confluent_kafka import Producer
 
-from connector.errors import InfrastructureError
+from connector.errors import InfrastructureError, UserError
 from connector.kafka import offsets as records
 from connector.kafka.fencing import TaskIdentity, earlier_owners, fence
 from connector.kafka.log import CompactedLog, read_latest
@@ -25,6 +29,7 @@ from connector.runtime.status import TargetState, TaskStatus
 from connector.runtime.stores import StoredConnector
 from connector.runtime.worker_config import WorkerConfig
 
+log = structlog.get_logger(__name__)
 READ_BACK_S = 30.0
 
 
@@ -35,9 +40,12 @@ def status_key(connector: str, task: int) -> bytes:
 class KafkaConfigStore:
     """Connector configs in a one-partition compacted topic, tailed by every worker."""
 
-    def __init__(self, log: CompactedLog) -> None:
+    def __init__(self, log: CompactedLog,
+                 on_level: Callable[[str, str], object] | None = None) -> None:
         self.log = log
         self._connectors: dict[str, StoredConnector] = {}
+        self.on_level = on_level
+        self.started_ms = int(time.time() * 1000)
 
     def poll(self) -> None:
         for key, value, _ in self.log.tail():
@@ -45,6 +53,9 @@ class KafkaConfigStore:
 
     def _apply(self, key: str, value: bytes | None) -> None:
         kind, _, name = key.partition("-")
+        if kind == "logger":
+            self._apply_level(name.removeprefix("cluster-"), value)
+            return
         old = self._connectors.get(name)
         if kind == "connector":
             if value is None:
@@ -61,6 +72,21 @@ class KafkaConfigStore:
             self._connectors[name] = StoredConnector(
                 name, old.data, old.base_dir, old.file, old.target, int(record["seq"]),
                 tuple(tasks) if tasks is not None else None)
+
+    def _apply_level(self, logger: str, value: bytes | None) -> None:
+        record = json.loads(value) if value is not None else None
+        if not isinstance(record, dict) or self.on_level is None \
+                or int(record.get("time_ms") or 0) < self.started_ms:
+            return  # levels set before this worker started do not outlive a restart
+        try:
+            self.on_level(logger, str(record.get("level")))
+        except UserError as exc:  # written by something else than our REST API
+            log.warning("ignoring a cluster log level", logger=logger, error=str(exc))
+
+    def put_level(self, logger: str, level: str) -> None:
+        """A cluster-wide log level: every worker applies it (this one too, on reading it)."""
+        record = {"level": level, "time_ms": int(time.time() * 1000)}
+        self._write(f"logger-cluster-{logger}", json.dumps(record).encode())
 
     def snapshot(self) -> dict[str, StoredConnector]:
         self.poll()

@@ -25,6 +25,7 @@ from connector.model.sizing import population_problem
 from connector.runtime.config import Boundary, resolve_start_ms
 from connector.runtime.pacing import Pacer
 from connector.runtime.simulation import Simulation
+from connector.runtime.task_metrics import Tally
 
 log = structlog.get_logger(__name__)
 
@@ -43,12 +44,14 @@ class RunStats:
     lag_seconds: float = 0.0
     commit_seconds: float = 0.0
     started: float = attrs.Factory(time.monotonic)
+    tally: Tally = attrs.Factory(Tally)  # durable output and timings, for /metrics
 
     def add(self, batch: TickBatch) -> None:
         for e in batch.events:
             n = len(e)
             self.events += n
             self.per_topic[e.topic] += n
+            self.tally.staged(e.topic, n)
             self.per_transition[e.transition] += n
         for m in batch.moves:
             self.fired[m.transition] += len(m)
@@ -109,6 +112,7 @@ class Runner:
                 return self._run(ticks if ticks is not None else self.sim.config.ticks)
             except TransactionAborted as exc:
                 self.stats.aborts += 1
+                self.stats.tally.aborted()
                 log.warning("transaction aborted; resuming from committed offsets", error=str(exc))
                 self.resume()
 
@@ -127,11 +131,15 @@ class Runner:
                 break
             # Shards ahead of the others (possible after a change of tasks.max) wait for them.
             ready = [self.engines[s] for s in self.shard_ids if self.engines[s].tick == tick]
-            for batch in step_shards(ready):
+            stepped = time.monotonic()
+            batches = step_shards(ready)
+            self.stats.tally.step_seconds += time.monotonic() - stepped
+            for batch in batches:
                 self.destination.write(batch)
                 self.stats.add(batch)
             self.next_tick = tick + 1
             self.stats.ticks_done += 1
+            self.stats.tally.tick_done()
             pending += 1
             last = total is not None and self.next_tick >= total
             if last or self._boundary(pending, boundary_started):
@@ -142,6 +150,7 @@ class Runner:
         if pending:
             self._commit(last_snapshot, force_snapshot=False)
         self.destination.flush()
+        self.stats.tally.durable()
         return self.stats
 
     def _boundary(self, pending: int, started: float) -> bool:
@@ -163,8 +172,10 @@ class Runner:
                                                  engine.tick if snapshot is not None else None)
         started = time.monotonic()
         self.destination.commit(checkpoints)
-        self.stats.commit_seconds += time.monotonic() - started
+        seconds = time.monotonic() - started
+        self.stats.commit_seconds += seconds
         self.stats.commits += 1
+        self.stats.tally.committing(seconds)
         for shard, cp in checkpoints.items():
             if cp.snapshot is not None:
                 last_snapshot[shard] = cp.next_tick

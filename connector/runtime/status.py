@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from connector.runtime.task_metrics import TaskCounters
+
 
 class State(enum.Enum):
     UNASSIGNED = "UNASSIGNED"
@@ -70,3 +72,4 @@ class TaskReport:
     lag_seconds: float | None = None
     commits: int | None = None
     trace: str | None = None  # why it failed, or a fault it is riding out while RUNNING
+    counters: TaskCounters | None = None  # for /metrics: the change since the last report

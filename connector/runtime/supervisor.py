@@ -17,8 +17,9 @@ import attrs
 import structlog
 
 from connector.runtime.assignment import TaskKey
+from connector.runtime.metrics import WorkerMetrics
 from connector.runtime.status import State, TaskReport, TaskStatus
-from connector.runtime.task_process import ExitCode, TaskProcess, TaskSpec
+from connector.runtime.task_process import ExitCode, SetLogLevels, TaskProcess, TaskSpec
 
 log = structlog.get_logger(__name__)
 PUBLISH_EVERY_S = 5.0  # progress reaches the status topic at most this often
@@ -62,8 +63,11 @@ class Ended:
 class TaskSupervisor:
     def __init__(self, settings: SupervisorSettings, spawn: Callable[[TaskSpec], TaskProcess],
                  publish: Callable[[str, TaskStatus], None], worker_id: str = "",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 metrics: WorkerMetrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or WorkerMetrics()
+        self.log_levels: dict[str, int] = {}  # set through /admin/loggers; told to each task
         self.spawn = spawn
         self.publish = publish
         self.worker_id = worker_id
@@ -98,10 +102,24 @@ class TaskSupervisor:
         if rt is not None:
             self.stop(key, State.RESTARTING)
             rt.status.failures = 0
+            self.metrics.restarted(key)
 
     def running(self, connector: str) -> bool:
         """Whether any process of the connector's tasks is still alive."""
         return any(k[0] == connector and rt.process is not None for k, rt in self.tasks.items())
+
+    def set_log_levels(self, levels: dict[str, int]) -> None:
+        """Tell every running task (and remember for the ones started later)."""
+        self.log_levels.update(levels)
+        for rt in self.tasks.values():
+            if rt.process is not None:
+                rt.process.tell(SetLogLevels(dict(levels)))
+
+    def states(self) -> dict[TaskKey, State]:
+        """Every task this worker runs or ran, by state (for /metrics)."""
+        out = {key: ended.state for key, ended in self.ended.items()}
+        out.update({key: rt.status.state for key, rt in self.tasks.items()})
+        return out
 
     def waitables(self) -> list[Any]:
         return [w for rt in self.tasks.values() if rt.process is not None
@@ -129,6 +147,7 @@ class TaskSupervisor:
             self._read(rt, rt.process)  # its last report (final tick, events)
             code = rt.process.exitcode if rt.process.exitcode is not None else -1
             rt.process = None
+            self.metrics.exited(rt.key, clean=code in (ExitCode.DONE, ExitCode.USER_ERROR))
             if rt.stopping_since is not None:
                 self._forget(rt, rt.stop_state)  # RESTARTING: the herder starts it again
             else:
@@ -161,6 +180,8 @@ class TaskSupervisor:
         rt.status.state, rt.status.worker_id, rt.status.trace = \
             State.RUNNING, self.worker_id, None
         rt.status.pid = process.pid
+        if self.log_levels:
+            process.tell(SetLogLevels(dict(self.log_levels)))
         log.info("task process started", connector=rt.key[0], task=rt.key[1], pid=process.pid)
         self._publish(rt)
 
@@ -171,6 +192,7 @@ class TaskSupervisor:
 
     def _on_report(self, rt: RunningTask, report: TaskReport) -> None:
         rt.last_report = self.clock()
+        self.metrics.report(rt.key, report)
         status = rt.status
         if report.next_tick is not None and report.next_tick > status.next_tick:
             status.failures = 0  # progress: the task is healthy again
@@ -220,6 +242,7 @@ class TaskSupervisor:
             # say so; the herder drops the task if it is no longer ours before this fires.
             delay = max(delay, self.settings.fenced_delay_s)
         rt.restart_at = self.clock() + delay
+        self.metrics.restarted(rt.key)
         status.state = State.RESTARTING
         log.warning("task ended unexpectedly; restarting", connector=rt.key[0], task=rt.key[1],
                     exit_code=code, attempt=status.failures, delay_s=delay)

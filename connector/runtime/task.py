@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
@@ -25,13 +26,16 @@ from connector.kafka.errors import ProducerFailed, ProducerFenced
 from connector.kafka.fencing import TaskIdentity
 from connector.kafka.topics import partition_counts
 from connector.logging import configure
-from connector.runtime.config import ConnectorConfig, DestinationKind, parse_connector
+from connector.runtime.config import ConnectorConfig, DestinationKind
 from connector.runtime.converters import Formats
-from connector.runtime.runner import Runner
+from connector.runtime.loggers import apply_levels
+from connector.runtime.providers import Providers, parse_resolved
+from connector.runtime.runner import Runner, RunStats
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.status import State, TaskReport
+from connector.runtime.task_metrics import TallySnapshot, TaskCounters
 from connector.runtime.task_process import ExitCode, ReportPipe, TaskSpec
-from connector.runtime.worker_config import WorkerConfig
+from connector.runtime.worker_config import WorkerConfig, worker_config_from
 from connector.serde.records import KafkaTopicPlan, key_serializer
 from connector.serde.registry import (
     RegisteredTopic,
@@ -44,14 +48,18 @@ from connector.serde.subjects import parse_strategy
 from connector.serde.values import given_schema, registry_schema, value_encoder
 
 log = structlog.get_logger(__name__)
+PROGRESS_LINE_S = 30.0  # a progress log line this often (long backfills)
 
 
-def build_config(spec: TaskSpec) -> ConnectorConfig:
-    # Checked again here: a symlink placed in models.dir after the connector was created.
+def build_config(spec: TaskSpec, providers: Providers | None = None) -> ConnectorConfig:
+    """The task's connector config, its `${...}` references resolved (here, in the task's own
+    process, so that its logs mask what they resolve to)."""
+    # Confinement checked again here: a symlink placed in models.dir after the connector was
+    # created.
     confined = spec.connector_file is None and WorkerConfig(
         spec.worker_values, spec.worker_file).confines_models()
-    return parse_connector(spec.connector_data, spec.connector_file, Path(spec.base_dir),
-                           confined=confined)
+    return parse_resolved(spec.connector_data, spec.connector_file, Path(spec.base_dir),
+                          providers or Providers(), confined=confined)
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -71,8 +79,10 @@ def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
     # Ctrl-C reaches the whole process group: the worker decides, and stops tasks by SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pipe = ReportPipe(connection)
-    worker = WorkerConfig(spec.worker_values, spec.worker_file)
-    configure(worker.optional("log.level") or "INFO", json=not sys.stderr.isatty())
+    threading.Thread(target=pipe.listen, args=(lambda m: apply_levels(m.levels),),
+                     name="doge-task-listen", daemon=True).start()
+    configure(spec.worker_values.get("log.level") or "INFO", json=not sys.stderr.isatty())
+    worker = worker_config_from(spec.worker_values, spec.worker_file)
     structlog.contextvars.bind_contextvars(connector=spec.connector_data.get("name"),
                                            task=spec.task, pid=os.getpid())
     _report(pipe, spec, State.RUNNING)  # alive: the hang timeout counts from here
@@ -104,20 +114,27 @@ def task_main(spec: TaskSpec, connection: Connection | None = None) -> None:
 
 
 def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode:
-    config = build_config(spec)
+    config = build_config(spec, worker.providers)
     sim = prepare(config, worker.functions())
     shards = shards_of_task(config.shards, config.tasks_max, spec.task)
-    destination = task_destination(worker, config, sim, spec.task, shards,
-                                   lambda n: _report(pipe, spec, State.RUNNING,
-                                                     trace=f"registry retry: {n.error}"))
+    retries = [0]
+
+    def on_retry(notice: RetryNotice) -> None:
+        retries[0] += 1
+        _report(pipe, spec, State.RUNNING, trace=f"registry retry: {notice.error}")
+
+    destination = task_destination(worker, config, sim, spec.task, shards, on_retry)
     runner = Runner(sim, destination, shards)
+    meter = Meter(runner, destination, {t: config.kafka_topic(t) for t in sim.model.schemas},
+                  retries)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         runner.stop()
 
     signal.signal(signal.SIGTERM, stop)
     _report(pipe, spec, State.RUNNING)
-    reporter = threading.Thread(target=_progress, args=(runner, pipe, spec), daemon=True)
+    reporter = threading.Thread(target=_progress, args=(runner, pipe, spec, meter),
+                                daemon=True)
     reporter.start()
     try:
         start = runner.resume()
@@ -128,7 +145,8 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
     stats = runner.stats
     finished = config.ticks is not None and runner.next_tick >= config.ticks
     _report(pipe, spec, State.FINISHED if finished else State.STOPPED,
-            next_tick=runner.next_tick, events=stats.events)
+            next_tick=runner.next_tick, events=stats.events,
+            lag_seconds=round(stats.lag_seconds, 3), counters=meter.counters(False))
     log.info("task ended", finished=finished, tick=runner.next_tick, events=stats.events,
              commits=stats.commits, aborts=stats.aborts)
     return ExitCode.DONE
@@ -199,18 +217,66 @@ def _register(registry_conf: dict[str, Any], wanted: list[TopicSchemas], config:
             else config.subject_strategy, key_strategy)
 
 
-def _progress(runner: Runner, pipe: ReportPipe, spec: TaskSpec) -> None:
+@attrs.define
+class Meter:
+    """The counters a task adds to its reports (task_metrics.py)."""
+
+    runner: Runner
+    destination: Destination
+    topics: dict[str, str]  # model topic -> Kafka topic
+    retries: list[int]
+    sent: TallySnapshot = attrs.Factory(TallySnapshot)
+    lock: threading.Lock = attrs.Factory(threading.Lock)  # progress thread and the final report
+
+    def counters(self, open_transaction: bool) -> TaskCounters:
+        tally = self.runner.stats.tally
+        if isinstance(self.destination, KafkaDestination):  # PostgreSQL's is not timed
+            tally.encode_seconds = self.destination.encode_seconds
+        users = sum(e.population.size for e in list(self.runner.engines.values()))
+        with self.lock:
+            return self.sent.delta(tally, self.topics, self.retries[0], users, open_transaction)
+
+
+@attrs.define
+class ProgressLines:
+    """An info line every `interval_s` while a task runs: long backfills say how far they are
+    (the reports every second go to the worker, not to the log)."""
+
+    total: int | None  # the connector's ticks, None when it runs without end
+    interval_s: float = PROGRESS_LINE_S
+    clock: Callable[[], float] = time.monotonic
+    last: float | None = None
+
+    def due(self, next_tick: int, stats: RunStats) -> None:
+        now = self.clock()
+        if self.last is None:
+            self.last = now
+        if now - self.last < self.interval_s:
+            return
+        self.last = now
+        done = f"{next_tick / self.total:.1%}" if self.total else None
+        log.info("progress", tick=next_tick, of=self.total, done=done, events=stats.events,
+                 commits=stats.commits, lag_seconds=round(stats.lag_seconds, 1))
+
+
+def _progress(runner: Runner, pipe: ReportPipe, spec: TaskSpec, meter: Meter) -> None:
+    lines = ProgressLines(runner.sim.config.ticks)
+    lines.due(runner.next_tick, runner.stats)  # the interval counts from here
     while True:
         time.sleep(1.0)
         s = runner.stats
         _report(pipe, spec, State.RUNNING, next_tick=runner.next_tick, events=s.events,
-                lag_seconds=round(s.lag_seconds, 3), commits=s.commits)
+                lag_seconds=round(s.lag_seconds, 3), commits=s.commits,
+                counters=meter.counters(s.tally.open))
+        log.debug("task report", tick=runner.next_tick, events=s.events)
         if s.lag_seconds > 5:
             log.warning("behind schedule", lag_seconds=round(s.lag_seconds, 1))
+        lines.due(runner.next_tick, s)
 
 
 def _report(pipe: ReportPipe, spec: TaskSpec, state: State, next_tick: int | None = None,
             events: int | None = None, lag_seconds: float | None = None,
-            commits: int | None = None, trace: str | None = None) -> None:
+            commits: int | None = None, trace: str | None = None,
+            counters: TaskCounters | None = None) -> None:
     pipe.send(TaskReport(spec.task, state, os.getpid(), next_tick, events, lag_seconds,
-                         commits, trace))
+                         commits, trace, counters))

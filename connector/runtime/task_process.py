@@ -23,6 +23,13 @@ import attrs
 from connector.runtime.status import TaskReport
 
 
+@attrs.frozen
+class SetLogLevels:
+    """Worker -> task: logger name -> level (Python's number), set through /admin/loggers."""
+
+    levels: dict[str, int]
+
+
 class ExitCode(enum.IntEnum):
     """How a task process ended; the supervisor decides from it whether to restart."""
 
@@ -64,6 +71,9 @@ class TaskProcess(Protocol):
     def waitable(self) -> Any:
         """What `multiprocessing.connection.wait` can wait on for reports, or None."""
 
+    def tell(self, message: SetLogLevels) -> None:
+        """Send it a message (log levels); a process that is gone is not an error."""
+
     def stop(self) -> None:
         """Ask it to stop after its current transaction (SIGTERM)."""
 
@@ -78,7 +88,7 @@ class SpawnedTask:
 
     def __init__(self, spec: TaskSpec, target: Callable[[TaskSpec, Connection], None]) -> None:
         ctx = mp.get_context("spawn")
-        reader, writer = ctx.Pipe(duplex=False)
+        reader, writer = ctx.Pipe(duplex=True)  # reports up, log levels down
         self._process: BaseProcess = ctx.Process(
             target=target, args=(spec, writer), daemon=False,
             name=f"doge-task-{spec.connector_data.get('name')}-{spec.task}")
@@ -116,6 +126,13 @@ class SpawnedTask:
     def waitable(self) -> Any:
         return self._reader
 
+    def tell(self, message: SetLogLevels) -> None:
+        try:
+            if self._reader is not None:
+                self._reader.send(message)
+        except (BrokenPipeError, EOFError, OSError):
+            pass  # it ended: reports() notices
+
     def stop(self) -> None:
         if self._process.pid is not None and self._process.is_alive():
             os.kill(self._process.pid, signal.SIGTERM)
@@ -133,6 +150,17 @@ class ReportPipe:
     def __init__(self, connection: Connection | None) -> None:
         self.connection = connection
         self._lock = threading.Lock()  # the main and progress threads both report
+
+    def listen(self, apply: Callable[[SetLogLevels], None]) -> None:
+        """Apply what the worker sends until the pipe closes (run on a thread of its own)."""
+        connection = self.connection
+        while connection is not None:
+            try:
+                message = connection.recv()
+            except (EOFError, OSError):
+                return
+            if isinstance(message, SetLogLevels):
+                apply(message)
 
     def send(self, report: TaskReport) -> None:
         """Send a report; a worker that is gone is not an error of the task's."""

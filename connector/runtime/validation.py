@@ -8,7 +8,8 @@ from typing import Any
 
 from connector.errors import UserError, hide_root
 from connector.model.expr import FunctionSpec
-from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
+from connector.runtime.config import CONNECTOR_CONFIG
+from connector.runtime.providers import Providers, parse_resolved, scrubbed
 from connector.runtime.simulation import Simulation, check_destination, prepare
 
 GROUP = "Simulation"
@@ -21,13 +22,17 @@ def connector_data(name: str, config: Mapping[str, Any]) -> dict[str, Any]:
 
 def checked_simulation(data: dict[str, Any], file: str | None, base_dir: Path,
                        functions: tuple[FunctionSpec, ...], worker_values: Mapping[str, str],
-                       *, confined: bool) -> Simulation:
-    """A connector document parsed, its model validated and its destination's keys checked,
-    or a UserError; `confined`: the client named its files relative to `base_dir` (models.dir),
-    so problems show them so."""
+                       providers: Providers, *, confined: bool) -> Simulation:
+    """A connector document with its `${...}` references resolved, parsed, its model validated
+    and its destination's keys checked, or a UserError (resolved secrets masked); `confined`:
+    the client named its files relative to `base_dir` (models.dir), so problems show them so."""
     try:
-        sim = prepare(parse_connector(data, file, base_dir, confined=confined), functions)
-        check_destination(sim, worker_values)
+        sim = prepare(parse_resolved(data, file, base_dir, providers, confined=confined),
+                      functions)
+        try:
+            check_destination(sim, worker_values)
+        except UserError as exc:
+            raise scrubbed(exc) from None
     except UserError as exc:
         if confined:
             raise hide_root(exc, str(base_dir)) from None
@@ -36,13 +41,16 @@ def checked_simulation(data: dict[str, Any], file: str | None, base_dir: Path,
 
 
 def validate_response(config: dict[str, Any], base_dir: Path,
-                      functions: tuple[FunctionSpec, ...] = (), *, confined: bool = False
+                      functions: tuple[FunctionSpec, ...] = (),
+                      providers: Providers | None = None, *, confined: bool = False
                       ) -> dict[str, Any]:
-    """Every known key with its value and errors; model problems are reported on `model`."""
+    """Every known key with its value and errors; model problems are reported on `model`.
+    `${...}` references are resolved for the checks; the answer shows them as written."""
     errors: dict[str, list[str]] = {}
     data = connector_data(str(config.get("name", "validate")), config)
     try:
-        checked_simulation(data, None, base_dir, functions, {}, confined=confined)
+        checked_simulation(data, None, base_dir, functions, {}, providers or Providers(),
+                           confined=confined)
     except UserError as exc:
         for p in exc.errors:
             path = p.path or ""

@@ -21,21 +21,27 @@ from types import FrameType
 
 import structlog
 
+from connector import __version__
 from connector.kafka.log import CompactedLog
 from connector.kafka.topics import COMPACT, TopicWanted, cluster_id, ensure_topics
+from connector.runtime.health import Phase, WorkerHealth
 from connector.runtime.kafka_stores import (
     KafkaConfigStore,
     KafkaStatusStore,
     offset_store,
     offset_store_topics,
 )
+from connector.runtime.loggers import LogLevels
 from connector.runtime.membership import GroupMembership, Membership, StandaloneMembership
+from connector.runtime.metrics import WorkerMetrics
+from connector.runtime.operations import Operations
 from connector.runtime.stores import ConfigStore, MemoryConfigStore
 from connector.runtime.supervisor import SupervisorSettings, TaskSupervisor
 from connector.runtime.task import task_main
 from connector.runtime.task_process import SpawnedTask, TaskProcess, TaskSpec
 from connector.runtime.worker_config import WorkerConfig
 from connector.runtime.worker_herder import HerderContext, WorkerHerder
+from connector.serde.registry import SchemaRegistry
 
 log = structlog.get_logger(__name__)
 ROUND_S = 0.2
@@ -64,6 +70,10 @@ class Worker:
         self.stopped_by_signal = False
         self._herder: WorkerHerder | None = None
         self._closers: list[ConfigStore | KafkaStatusStore | Membership] = []
+        self.loggers = LogLevels()
+        self.ops = Operations(WorkerHealth(), WorkerMetrics(version=__version__), self.loggers)
+        self._levels_seen = 0
+        self.worker_id: str | None = None  # the advertised REST address, once it listens
 
     @property
     def herder(self) -> WorkerHerder:
@@ -76,6 +86,10 @@ class Worker:
         signal.signal(signal.SIGINT, self._on_signal)
         c = self.config
         producer, consumer, admin = c.client("producer"), c.client("consumer"), c.client("admin")
+        log.info("worker starting", mode="distributed" if self.distributed else "standalone",
+                 kafka=c.get("bootstrap.servers"), registry=c.optional("schema.registry.url"),
+                 group_id=c.get("group.id"))
+        self.ops.health.starting("Worker is still starting up: creating its internal topics.")
         rf = c.integer("internal.topics.replication.factor")
         slots = c.integer("cluster.slots")
         topics: TopicWanted = {
@@ -84,14 +98,19 @@ class Worker:
             c.get("config.storage.topic"): (1, rf, COMPACT)}
         if self.distributed:
             topics[c.get("slots.topic")] = (slots, rf, {})
-        ensure_topics(admin, topics)
+        ensure_topics(admin, topics, reach_timeout_s=c.integer("bootstrap.timeout.ms") / 1000)
+        self._check_registry()
+        self.ops.health.starting("Worker is still starting up: joining the cluster and "
+                                 "reading its configs.")
         statuses = KafkaStatusStore(CompactedLog(c.get("status.storage.topic"), producer,
                                                  consumer), tail=self.distributed)
         configs: ConfigStore = MemoryConfigStore()
         membership: Membership = StandaloneMembership(slots)
         if self.distributed:
-            configs = KafkaConfigStore(CompactedLog(c.get("config.storage.topic"), producer,
-                                                    consumer))
+            kafka_configs = KafkaConfigStore(CompactedLog(c.get("config.storage.topic"), producer,
+                                                          consumer), on_level=self.loggers.set)
+            configs = kafka_configs
+            self.ops.cluster_level = kafka_configs.put_level
             membership = GroupMembership(
                 c.get("slots.topic"), c.get("group.id"), consumer,
                 c.integer("session.timeout.ms"), c.integer("heartbeat.interval.ms"))
@@ -99,15 +118,26 @@ class Worker:
         offsets = offset_store(c)
         host = c.optional("rest.host.name") or socket.gethostname()
         supervisor = TaskSupervisor(supervisor_settings(c), spawn, statuses.publish,
-                                    worker_id=f"{host}:{c.optional('rest.port')}")
+                                    worker_id=self.worker_id or f"{host}:{c.optional('rest.port')}",
+                                    metrics=self.ops.metrics)
         context = HerderContext(
-            worker_values=dict(c.values), worker_file=c.file,
+            worker_values=c.unresolved, worker_file=c.file, providers=c.providers,
             models_dir=Path(c.optional("models.dir") or ".").resolve(),
             functions=c.functions(), slots=slots, distributed=self.distributed,
             create_topics=lambda wanted: ensure_topics(admin, wanted),
             kafka_cluster_id=cluster_id(admin), confine_models=c.confines_models())
         self._herder = WorkerHerder(context, configs, statuses, offsets, supervisor, membership)
         return self._herder
+
+    def _check_registry(self) -> None:
+        """One line when the registry does not answer now (tasks retry it when they start)."""
+        if "schema.registry.url" not in self.config.values:
+            return
+        with SchemaRegistry(self.config.registry()) as registry:
+            problem = registry.unreachable()
+            if problem is not None:
+                log.error("schema registry not reachable; tasks that need it retry",
+                          url=registry.url, error=problem)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         log.info("stopping", signal=signal.Signals(signum).name)
@@ -135,11 +165,27 @@ class Worker:
         herder.requests.run_pending()
         herder.supervisor.poll()
         herder.reconcile()
+        self._after_round(herder)
+
+    def _after_round(self, herder: WorkerHerder) -> None:
+        """Health (joined: the group gave this worker its slots), metrics, log levels."""
+        health = self.ops.health
+        if self.ops.health.phase is not Phase.RUNNING and not self.stopping \
+                and herder.membership.owned_slots() is not None:
+            health.running()
+            log.info("worker ready", worker_id=herder.worker_id)
+        health.round_done()
+        self.ops.metrics.worker_round(herder.configs.snapshot(), herder.supervisor.states(),
+                                      herder.membership.generation())
+        if self.loggers.version != self._levels_seen:
+            self._levels_seen = self.loggers.version
+            herder.supervisor.set_log_levels(dict(self.loggers.overrides))
 
     def shutdown(self) -> None:
         """Refuse requests, stop every task (after its current transaction), leave the cluster.
         Safe to call at any point, and more than once."""
         self.stopping = True
+        self.ops.health.stopping()
         if self._herder is not None:
             self._herder.requests.close()
             self._herder.supervisor.shutdown()

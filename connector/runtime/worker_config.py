@@ -1,8 +1,11 @@
-"""Worker configuration: a Java-style .properties file (or JSON object) as Kafka Connect uses.
+"""Worker configuration: a Java .properties file (or JSON object) as Kafka Connect uses.
 
 `producer.*`, `consumer.*` and `admin.*` keys pass through to librdkafka unchanged (SASL and SSL
 included), on top of the shared client keys (`bootstrap.servers`, `security.protocol`, `sasl.*`,
-`ssl.*`, `client.id`) that apply to all three clients.
+`ssl.*`, `client.id`) that apply to all three clients; `sasl.jaas.config` (PLAIN, SCRAM) becomes
+librdkafka's `sasl.username`/`sasl.password`. `${provider:...}` references resolve through the
+config providers (providers.py); `raw` keeps the text as written, for task processes (which
+resolve it again, so that their logs mask the same values).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import attrs
 
 from connector.destinations.postgres.settings import URL_KEY as POSTGRES_URL
 from connector.errors import Problem, UserError
+from connector.kafka.jaas import translate_jaas
 from connector.logging import kafka_logger
 from connector.model.numbers import shorten
 from connector.runtime.configdef import ConfigDef, ConfigKey, ConfigPrefix, ConfigType, Importance
@@ -27,12 +31,22 @@ from connector.runtime.converters import (
     parse_formats,
 )
 from connector.runtime.plugins import load_plugins
+from connector.runtime.properties import parse_properties, read_config_text
+from connector.runtime.providers import PREFIX as PROVIDERS
+from connector.runtime.providers import Providers, providers_from, scrubbed
+from connector.runtime.worker_vocabulary import (
+    Listener,
+    env_properties,
+    ignored,
+    ignored_warnings,
+    parse_listener,
+)
 from connector.serde.registry import registry_conf
 
 SHARED_CLIENT_PREFIXES = ("security.protocol", "sasl.", "ssl.", "client.id", "socket.",
                           "broker.address.family")
 STR, INT, LONG = ConfigType.STRING, ConfigType.INT, ConfigType.LONG
-HIGH, LOW = Importance.HIGH, Importance.LOW
+HIGH, MEDIUM, LOW = Importance.HIGH, Importance.MEDIUM, Importance.LOW
 WORKER_CONFIG = ConfigDef((
     ConfigKey("bootstrap.servers", ConfigType.LIST, None, "Kafka.", HIGH, required=True),
     ConfigKey("schema.registry.url", STR, None, "Confluent-compatible registry (for Apicurio: "
@@ -54,9 +68,20 @@ WORKER_CONFIG = ConfigDef((
               "topics.", LOW, minimum=1),
     ConfigKey("internal.topics.replication.factor", INT, "-1", "Replication of the internal "
               "topics (-1: broker default).", LOW, minimum=-1),
+    ConfigKey("listeners", ConfigType.LIST, None, "Connect's REST listener, `http://host:port` "
+              "(the first http one; an empty host: every interface). Overrides rest.host.name "
+              "and rest.port.", shown_default="rest.host.name:rest.port"),
     ConfigKey("rest.host.name", STR, "127.0.0.1", "REST listener; loopback unless you say "
               "otherwise."),
     ConfigKey("rest.port", INT, "8083", "REST port; `0` picks a free port.", minimum=0),
+    ConfigKey("rest.advertised.host.name", STR, None, "The host other workers and the status "
+              "API name this worker by (its worker_id).", LOW, shown_default="the listener's"),
+    ConfigKey("rest.advertised.port", INT, None, "The port of the worker_id.", LOW, minimum=0,
+              shown_default="the listener's"),
+    ConfigKey("rest.advertised.listener", STR, None, "`http` (the only one here).", LOW),
+    ConfigKey("config.providers", ConfigType.LIST, None, "Config providers for `${name:...}` "
+              "references in worker and connector configs: `env`, `file`, `directory` (or "
+              "Connect's class names in `config.providers.<name>.class`).", MEDIUM),
     ConfigKey("rest.basic.auth.user.info", ConfigType.PASSWORD, None, "`user:password` to require "
               "HTTP basic auth."),
     ConfigKey("models.dir", STR, None, "Where the model paths (and given schema files) of "
@@ -84,7 +109,10 @@ WORKER_CONFIG = ConfigDef((
               "group protocol.", LOW, minimum=1),
     ConfigKey("slots.topic", STR, "doge-slots", "Distributed mode: the (empty) topic whose "
               "partitions are the slots.", LOW),
-    ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR.", LOW),
+    ConfigKey("log.level", STR, "INFO", "DEBUG, INFO, WARNING or ERROR (change it at run time "
+              "with `PUT /admin/loggers/root`).", LOW),
+    ConfigKey("bootstrap.timeout.ms", LONG, "8000", "At start-up, how long the worker waits for "
+              "Kafka to answer before it stops with one error.", LOW, minimum=1),
     ConfigKey(POSTGRES_URL, ConfigType.PASSWORD, None, "libpq URL of connectors with "
               "`destination=postgresql` that set no `postgres.url` of their own (else the PG* "
               "environment variables).", LOW),
@@ -93,6 +121,8 @@ WORKER_CONFIG = ConfigDef((
     ConfigPrefix("consumer.", "Passed to librdkafka's consumers as they are."),
     ConfigPrefix("admin.", "Passed to librdkafka's admin client as they are."),
     ConfigPrefix("schema.registry.", "Passed to the Schema Registry client."),
+    ConfigPrefix("config.providers.", "`<name>.class` and `<name>.param.*` of each config "
+                                      "provider (e.g. `file.param.allowed.paths`)."),
     *CONVERTER_PREFIXES,
     *(ConfigPrefix(p, "Applies to all three Kafka clients (SASL and SSL work by configuration "
                       "alone).") for p in SHARED_CLIENT_PREFIXES),
@@ -101,8 +131,28 @@ WORKER_CONFIG = ConfigDef((
 
 @attrs.frozen
 class WorkerConfig:
-    values: dict[str, str]
+    values: dict[str, str]  # resolved: secrets in clear, never to be logged
     file: str | None
+    raw: dict[str, str] | None = None  # as written (`${...}` unresolved); None: same as values
+    warnings: tuple[Problem, ...] = ()  # Connect keys that are ignored here, one line each
+    providers: Providers = attrs.Factory(Providers)
+
+    @property
+    def unresolved(self) -> dict[str, str]:
+        return dict(self.raw if self.raw is not None else self.values)
+
+    def listener(self) -> Listener:
+        """Where the REST API listens: `listeners`, else rest.host.name:rest.port."""
+        if "listeners" in self.values:
+            found = parse_listener(self.values["listeners"])
+            assert isinstance(found, Listener), "checked when loaded"
+            return found
+        return Listener(self.get("rest.host.name"), self.integer("rest.port"))
+
+    def advertised(self, port: int) -> str:
+        """This worker's id (`host:port`), as Connect advertises it."""
+        host = self.optional("rest.advertised.host.name") or self.listener().host
+        return f"{host}:{self.optional('rest.advertised.port') or port}"
 
     def get(self, key: str) -> str:
         value = self.values.get(key, _default(key))
@@ -133,6 +183,9 @@ class WorkerConfig:
         for key, value in self.values.items():
             if key.startswith(prefix):
                 conf[key.removeprefix(prefix)] = value
+        jaas = conf.pop("sasl.jaas.config", None)
+        if jaas is not None:
+            conf.update(translate_jaas(jaas))  # checked when loaded
         return conf
 
     def functions(self) -> tuple[Any, ...]:
@@ -149,36 +202,11 @@ class WorkerConfig:
         return parse_formats(self.values, lambda key, message: None)  # checked when loaded
 
 
-def parse_properties(text: str, file: str | None) -> dict[str, str]:
-    """Java .properties: `key=value` or `key: value`, # and ! comments, backslash continuations."""
-    out: dict[str, str] = {}
-    logical = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip() if not logical else raw.lstrip()
-        if not logical and (not line or line[0] in "#!"):
-            continue
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            logical += line[:-1]
-            continue
-        line, logical = logical + line, ""
-        sep = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
-        if sep < 0:
-            raise UserError([Problem(f"expected 'key=value', got {raw.strip()!r}", file=file,
-                                     line=number)])
-        out[line[:sep].strip()] = line[sep + 1:].strip()
-    return out
-
-
-def load_worker_config(path: str | Path) -> WorkerConfig:
+def load_worker_config(path: str | Path, env_prefix: str | None = None) -> WorkerConfig:
+    """A worker config file; with `env_prefix`, environment variables such as
+    DOGE_BOOTSTRAP_SERVERS override its keys (env_properties)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError([Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                 file=str(p))]) from None
-    except OSError as exc:
-        raise UserError([Problem(f"cannot read worker config: {exc.strerror or exc}",
-                                 file=str(p))]) from None
+    text = read_config_text(p, "worker config")
     if p.suffix == ".json":
         try:
             data = json.loads(text)
@@ -192,6 +220,8 @@ def load_worker_config(path: str | Path) -> WorkerConfig:
         values = {str(k): str(v) for k, v in data.items()}
     else:
         values = parse_properties(text, str(p))
+    if env_prefix:
+        values.update(env_properties(os.environ, env_prefix))
     return worker_config_from(values, str(p))
 
 
@@ -200,16 +230,37 @@ def _default(key: str) -> str | None:
 
 
 def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig:
+    """Check and resolve a worker config; problems never quote a resolved value."""
+    raw = dict(values)
+    providers = providers_from(raw, file)
+    values = providers.resolve(raw, file)
+    try:
+        return _checked(values, raw, providers, file)
+    except UserError as exc:
+        raise scrubbed(exc) from None
+
+
+def _checked(values: dict[str, str], raw: dict[str, str], providers: Providers,
+             file: str | None) -> WorkerConfig:
     problems: list[Problem] = []
+    warnings = ignored_warnings(values, file)  # worker keys first, then connector-level ones
     parse_formats(values, lambda key, message: problems.append(Problem(message, file=file,
                                                                        path=key)))
     others = []
-    for key in values:
+    for key, value in values.items():
         not_here = inapplicable(key)
-        if not_here is not None:
-            problems.append(Problem(f"'{key}' does not apply: {not_here}", file=file, path=key))
-        elif not is_format_key(key):
+        if not_here is not None and ignored(key) is None:
+            warnings.append(Problem(f"'{key}' is ignored: {not_here}", file=file, path=key,
+                                    severity="warning"))
+        elif not is_format_key(key) and ignored(key) is None and not key.startswith(PROVIDERS):
             others.append(key)
+        if key.endswith("sasl.jaas.config"):
+            try:
+                translate_jaas(value)
+            except ValueError as exc:
+                problems.append(Problem(str(exc), file=file, path=key))
+    if "listeners" in values and isinstance(found := parse_listener(values["listeners"]), str):
+        problems.append(Problem(found, file=file, path="listeners"))
     problems += WORKER_CONFIG.unknown_problems(others, file)
     for spec in WORKER_CONFIG.keys:
         if spec.required and spec.name not in values:
@@ -228,4 +279,4 @@ def worker_config_from(values: dict[str, str], file: str | None) -> WorkerConfig
                 problems.append(Problem(flag, file=file, path=spec.name))
     if problems:
         raise UserError(problems)
-    return WorkerConfig(values, file)
+    return WorkerConfig(values, file, raw if raw != values else None, tuple(warnings), providers)

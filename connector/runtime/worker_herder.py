@@ -24,12 +24,7 @@ from connector.errors import Problem, UserError
 from connector.kafka.topics import TopicWanted
 from connector.model.expr import FunctionSpec
 from connector.runtime.assignment import assigned
-from connector.runtime.config import (
-    ConnectorConfig,
-    DestinationKind,
-    parse_connector,
-    resolve_start_ms,
-)
+from connector.runtime.config import ConnectorConfig, DestinationKind, resolve_start_ms
 from connector.runtime.contracts import (
     ConnectorInfo,
     ConnectorState,
@@ -43,6 +38,7 @@ from connector.runtime.contracts import (
 from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
 from connector.runtime.names import check_connector_name
+from connector.runtime.providers import Providers, parse_resolved
 from connector.runtime.requests import RequestQueue
 from connector.runtime.simulation import Simulation
 from connector.runtime.status import State, TargetState
@@ -72,6 +68,7 @@ class HerderContext:
     create_topics: Callable[[TopicWanted], object]
     kafka_cluster_id: str | None = None
     confine_models: bool = True  # REST-created connectors' files stay inside models_dir
+    providers: Providers = attrs.Factory(Providers)  # resolve `${...}`; stored configs keep them
 
     def confined(self, file: str | None) -> bool:
         """Whether a connector's paths must stay inside models_dir (REST-created ones)."""
@@ -180,7 +177,7 @@ class WorkerHerder:
 
     def validate(self, config: dict[str, Any]) -> dict[str, Any]:
         return validate_response(config, self.context.models_dir, self.context.functions,
-                                 confined=self.context.confine_models)
+                                 self.context.providers, confined=self.context.confine_models)
 
     # -- the loop thread --------------------------------------------------------------------
     def poll_stores(self) -> None:
@@ -243,8 +240,9 @@ class WorkerHerder:
         parsed = self._parsed.get(version)
         if parsed is None:
             try:
-                parsed = parse_connector(stored.data, stored.file, Path(stored.base_dir),
-                                         confined=self.context.confined(stored.file))
+                parsed = parse_resolved(stored.data, stored.file, Path(stored.base_dir),
+                                        self.context.providers,
+                                        confined=self.context.confined(stored.file))
             except UserError as exc:
                 log.error("stored connector config is invalid", connector=stored.name,
                           error=str(exc))
@@ -279,7 +277,8 @@ class WorkerHerder:
         check_connector_name(name, config, file)
         data = connector_data(name, config)
         sim = checked_simulation(data, file, Path(base_dir), self.context.functions,
-                                 self.context.worker_values, confined=self.context.confined(file))
+                                 self.context.worker_values, self.context.providers,
+                                 confined=self.context.confined(file))
         parsed = sim.config
         if create_only:
             self._call(lambda: self._absent(name))

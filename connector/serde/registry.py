@@ -185,6 +185,16 @@ class SchemaRegistry:
     def close(self) -> None:
         self.client.close()
 
+    def unreachable(self) -> str | None:
+        """Why the registry does not answer (one request, no retry), or None when it does."""
+        try:
+            self.client.get_subjects()
+        except SchemaRegistryError:
+            return None  # it answered, if only to refuse: it is there
+        except Exception as exc:  # the transport's errors (httpx, or httpx2's own)
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
     def __enter__(self) -> SchemaRegistry:
         return self
 

@@ -34,6 +34,7 @@ class FakeTask:
     stopping: bool = False  # SIGTERM received
     exits_on_stop: bool = True
     killed: bool = False
+    told: list[Any] = attrs.Factory(list)
     queued: list[TaskReport] = attrs.Factory(list)
 
     def is_alive(self) -> bool:
@@ -51,6 +52,9 @@ class FakeTask:
 
     def waitable(self) -> Any:
         return None
+
+    def tell(self, message: Any) -> None:
+        self.told.append(message)
 
     def stop(self) -> None:
         self.stopping = True

@@ -114,6 +114,11 @@ class KafkaRun:
         return "\n".join(p.read_text(errors="replace")[-3000:]
                          for p in sorted(self.tmp.glob("worker-*.log")))
 
+    def logs_full(self) -> str:
+        """Every worker log of the test, whole (tasks' lines included)."""
+        return "\n".join(p.read_text(errors="replace")
+                         for p in sorted(self.tmp.glob("worker-*.log")))
+
     def kill_all(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:

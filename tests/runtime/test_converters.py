@@ -143,12 +143,13 @@ def test_worker_converters_are_defaults_the_connector_overrides() -> None:
     assert own.value is Format.PROTOBUF and own.key is KeyFormat.STRING
 
 
-def test_worker_refuses_inapplicable_keys_one_line_each() -> None:
-    """A worker config's header.converter and plugin.path each get one line."""
-    with pytest.raises(UserError) as info:
-        worker_config_from({"bootstrap.servers": "b:9092", "header.converter": "x",
-                            "plugin.path": "/usr/share/java"}, "w.properties")
-    assert [p.path for p in info.value.problems] == ["header.converter", "plugin.path"]
+def test_worker_accepts_inapplicable_keys_with_one_warning_each() -> None:
+    """A Connect worker.properties starts as it is: header.converter and plugin.path each get
+    one warning line (logged at start-up), not an error."""
+    worker = worker_config_from({"bootstrap.servers": "b:9092", "header.converter": "x",
+                                 "plugin.path": "/usr/share/java"}, "w.properties")
+    assert [(p.path, p.severity) for p in worker.warnings] == [
+        ("header.converter", "warning"), ("plugin.path", "warning")]
 
 
 def test_topic_format_for_an_unknown_topic() -> None:
