@@ -11,7 +11,8 @@ Last, the columnar encode rate of a flat record with five fake() string fields (
 city, phone, street address: realistic, mostly distinct strings) against the `--schema` record,
 and of the same record with a nested record (an account: id, plan enum, balance decimal, opened
 timestamp), measured `--rounds` times alternately with the flat `--schema` record and with the
-same values held flat: the rates and ratios per round (target: >= 0.5x).
+same values held flat: the rates and ratios per round (target: >= 0.5x). Then what carrying
+the fake() strings as dictionary-encoded columns would gain (bench/dictionary.py).
 
 All three produce ready-to-send values for the same rows of the banking schema; the reference
 encoders get their input as dicts built beforehand (not timed), ours gets the engine's columns.
@@ -50,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 sys.path.insert(0, str(ROOT))
 
+from bench.dictionary import print_dictionary
 from bench.formats import print_rates, print_sizes
 
 START_MS = 1_644_549_708_000
@@ -283,6 +285,7 @@ def main() -> None:
           f"record's rate (target >= 0.5x); in bytes/s "
           f"{fake_rate * fake_bytes / (flat_rate * avg):.2f}x")
     nested_vs_flat(encoder, cols, n, args.repeat, args.rounds)
+    print_dictionary(schema, cols, FAKE_SCHEMA, fake_cols, n, 2 * args.repeat + 1)
 
     print_rates(schema, cols, n, args.repeat)
     print_sizes(args.users, args.ticks)

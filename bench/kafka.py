@@ -9,9 +9,10 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
 (default: .cache/infra/env):
 
 * ours, 1 task: the banking model, Avro values framed for the registry, key.format=string,
-  transaction.boundary=tick (events + shard offsets in one transaction per tick), pace max, 8
-  shards, ONE task. It runs in a child process the way a task process runs (`run_task`): the
-  connector config is parsed, `kafka_destination()` registers the schemas and builds the
+  transaction.boundary=interval (the default; `--boundary`), pace max, 8 shards, ONE task;
+  counted as what a read_committed consumer sees; then the same with one transaction per
+  tick. It runs in a child process the way a task process runs (`run_task`): the connector
+  config is parsed, `kafka_destination()` registers the schemas and builds the
   KafkaDestination, a Runner resumes (fences, reads offsets) and steps every shard (each
   commit_transaction overlapping the next tick, as in production). Topics are
   created first as the worker does. Measured over `--ticks` ticks after `--warmup` ticks; with
@@ -66,16 +67,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import cProfile
 import pstats
-import warnings
 
 import confluent_kafka
-from confluent_kafka import Producer
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.schema_registry import SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext, StringSerializer
 
-from bench.doge_reference import ReferenceGenerator
+from bench.doge_compat import doge_python
 from connector.core.sharding import shards_of_task
 from connector.engine.shard import step_shards
 from connector.kafka.topics import COMPACT, ensure_topics
@@ -93,7 +97,6 @@ MODEL = ROOT / "config/models/banking.yaml"
 START_TIME = "2024-01-01T00:00:00Z"
 SHARDS = 8
 PARTITIONS = 6
-DOGE_BUFFER = 100_000  # the seed's KafkaSink flushes every buffer_size messages
 MARK = "BENCH "
 
 
@@ -112,15 +115,18 @@ def prefix(args: argparse.Namespace, kind: str = "") -> str:
 FORMATS = ("avro", "json", "json-schema", "protobuf")
 
 
-def kind_of(tasks: int, fmt: str = "avro", round_: int = 0) -> str:
-    """The topic-prefix kind of a connector: its task count, and its format and round."""
-    return f"{tasks}t-" if fmt == "avro" and round_ == 0 else f"{tasks}t-{fmt}{round_}-"
+BOUNDARIES = ("interval", "tick", "ticks")
+
+
+def kind_of(tasks: int, fmt: str = "avro", round_: int = 0, boundary: str = "interval") -> str:
+    """The topic-prefix kind of a connector: its task count, format, boundary and round."""
+    return f"{tasks}t-{fmt}-{boundary}{round_}-"
 
 
 def connector_data(args: argparse.Namespace, tasks: int) -> dict[str, Any]:
     """The connector under test; with 2 tasks, another format or round a separate connector
     with its own topics."""
-    kind = kind_of(tasks, args.value_format, args.round)
+    kind = kind_of(tasks, args.value_format, args.round, args.boundary)
     name = f"bench{args.uid}-{kind.rstrip('-')}"
     return {"name": name, "config": {
         "value.format": args.value_format,
@@ -129,25 +135,42 @@ def connector_data(args: argparse.Namespace, tasks: int) -> dict[str, Any]:
         "start.time": START_TIME, "ticks": str(args.warmup + args.ticks + 1), "pace": "max",
         "tasks.max": str(tasks), "topic.prefix": prefix(args, kind),
         "topic.creation.default.partitions": str(PARTITIONS),
-        **({"transaction.boundary": "tick"} if args.boundary_ticks == 1 else
-           {"transaction.boundary": "ticks",
-            "transaction.boundary.ticks": str(args.boundary_ticks)})}}
+        "transaction.boundary": args.boundary,
+        "transaction.boundary.ticks": str(args.boundary_ticks),
+        "transaction.boundary.interval.ms": str(args.interval_ms)}}
 
 
 def model_topics() -> list[str]:
     return list(load_model(MODEL).schemas)
 
 
-def create_topics(args: argparse.Namespace) -> None:
-    """What the worker creates: internal topics (compacted) and each connector's topics."""
+def create_topics(args: argparse.Namespace, skip: set[str]) -> None:
+    """What the worker creates: internal topics (compacted) and the topics of each connector
+    this run measures (only those: a broker's open files grow with its partitions)."""
     admin = {"bootstrap.servers": args.bootstrap}
     wanted = {f"{prefix(args)}offsets": (1, -1, COMPACT),
               f"{prefix(args)}snapshots": (1, -1, COMPACT)}
-    kinds = ["1t-", "2t-", "ceil-", "doge-"]
-    kinds += [kind_of(1, f, r) for r in range(1, args.format_rounds + 1) for f in FORMATS]
+    kinds = [kind_of(1, "avro", r, args.boundary) for r in range(args.repeat)]
+    if "tick" not in skip and args.boundary != "tick":
+        kinds += [kind_of(1, "avro", r, "tick") for r in range(args.repeat)]
+    if "ceiling" not in skip:
+        kinds.append("ceil-")
+    if "doge" not in skip:
+        kinds.append("dogee2e-")
+    if "2tasks" not in skip:
+        kinds.append(kind_of(2, boundary=args.boundary))
+    if "formats" not in skip:
+        kinds += [kind_of(1, f, r, args.boundary) for f in FORMATS
+                  for r in range(args.repeat, args.repeat + args.format_rounds)]
+    # Event times lie in 2024: time-based retention (24 h on the shared broker) would delete
+    # the records before they are counted.
+    keep = {"retention.ms": "-1"}
     for kind in dict.fromkeys(kinds):
         for topic in model_topics():
-            wanted[prefix(args, kind) + topic] = (PARTITIONS, -1, {})
+            wanted[prefix(args, kind) + topic] = (PARTITIONS, -1, keep)
+    if "java" not in skip:
+        # Kafka's own producer writes as many partitions per transaction as one task does.
+        wanted[prefix(args, "java")] = (PARTITIONS * len(model_topics()), -1, keep)
     ensure_topics(admin, wanted)
     # Many topics at once: wait until every partition has a leader (reads of the offsets topic
     # right after creation otherwise meet NOT_LEADER_FOR_PARTITION).
@@ -160,6 +183,57 @@ def create_topics(args: argparse.Namespace) -> None:
             break
         time.sleep(0.5)
     time.sleep(2)  # leadership known to the controller reaches every broker view a moment later
+
+
+def committed_records(bootstrap: str, topics: list[str], timeout_s: float = 120) -> int:
+    """Records a read_committed consumer sees in these topics (every partition read to its
+    end). A broker still settling (NOT_LEADER_FOR_PARTITION, a topic without partitions yet
+    right after its creation) is retried until `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return _count_committed(bootstrap, topics)
+        except KafkaException as exc:
+            if time.monotonic() > deadline or not exc.args[0].retriable():
+                raise
+            time.sleep(0.5)
+
+
+def _count_committed(bootstrap: str, topics: list[str], timeout_s: float = 120) -> int:
+    """Read every partition up to its high watermark at the start of the read. The position,
+    not PARTITION_EOF, says when a partition is done: a commit returns before the coordinator
+    writes its markers, and until then read_committed stops short of the watermark."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"count-{uuid.uuid4()}",
+                         "isolation.level": "read_committed", "enable.auto.commit": False,
+                         "auto.offset.reset": "earliest", "fetch.max.bytes": 52_428_800})
+    try:
+        meta = consumer.list_topics(timeout=30).topics
+        ends: dict[tuple[str, int], int] = {}
+        for topic in topics:
+            if topic not in meta or not meta[topic].partitions or meta[topic].error is not None:
+                raise KafkaException(KafkaError(KafkaError.NOT_LEADER_FOR_PARTITION,
+                                                f"{topic} has no partitions yet", retriable=True))
+            for p in meta[topic].partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+                if high > low:
+                    ends[(topic, p)] = high
+        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in ends])
+        count, deadline = 0, time.monotonic() + timeout_s
+        while ends and time.monotonic() < deadline:
+            for msg in consumer.consume(100_000, 0.5):
+                error = msg.error()
+                if error is not None:
+                    raise KafkaException(error)
+                if (msg.offset() or 0) < ends.get((str(msg.topic()), msg.partition() or 0), 0):
+                    count += 1
+            for tp in consumer.position([TopicPartition(t, p) for t, p in ends]):
+                if tp.offset >= ends[(tp.topic, tp.partition)]:
+                    del ends[(tp.topic, tp.partition)]
+        if ends:
+            raise RuntimeError(f"did not reach the end of {sorted(ends)} in {timeout_s} s")
+        return count
+    finally:
+        consumer.close()
 
 
 def delete_topics(args: argparse.Namespace) -> None:
@@ -264,32 +338,31 @@ def child_task(args: argparse.Namespace) -> None:
     def on_progress(runner: Runner) -> None:
         if timings.active:
             timings._add("tick", 0.0)
-        done = runner.stats.ticks_done
-        if done == args.warmup:
-            print(f"{MARK}READY", flush=True)
-            sys.stdin.readline()  # the parent starts every task of a measurement together
-            timings.active = True
-            timings.reset()
-            marks.update(t0=time.monotonic(), cpu0=time.process_time(), main0=time.thread_time(),
-                         events0=runner.stats.events,
-                         commits0=runner.stats.commits, commit_s0=runner.stats.commit_seconds)
-            if profile is not None:
-                profile.enable()
-        elif done == args.warmup + args.ticks:
-            if profile is not None:
-                profile.disable()
-            marks.update(t1=time.monotonic(), cpu1=time.process_time(), main1=time.thread_time(),
-                         events1=runner.stats.events,
-                         commits1=runner.stats.commits, commit_s1=runner.stats.commit_seconds)
-            timings.active = False
-            runner.stop()
 
     runner = Runner(sim, destination, shards, on_progress=on_progress)
     runner.resume()
+    topics = [plan.kafka_topic for plan in destination.topics.values()]
     try:
-        runner.run()
+        runner.run(args.warmup)  # ends with every warm-up tick committed
+        print(f"{MARK}READY", flush=True)
+        sys.stdin.readline()  # the parent starts every task of a measurement together
+        committed0 = committed_records(args.bootstrap, topics)
+        timings.active = True
+        timings.reset()
+        marks.update(t0=time.monotonic(), cpu0=time.process_time(), main0=time.thread_time(),
+                     commits0=runner.stats.commits, commit_s0=runner.stats.commit_seconds)
+        if profile is not None:
+            profile.enable()
+        runner.run(args.warmup + args.ticks)  # returns once its last commit is durable
+        if profile is not None:
+            profile.disable()
+        marks.update(t1=time.monotonic(), cpu1=time.process_time(), main1=time.thread_time(),
+                     commits1=runner.stats.commits, commit_s1=runner.stats.commit_seconds)
+        timings.active = False
     finally:
         destination.close()
+    marks["events0"] = committed0
+    marks["events1"] = committed_records(args.bootstrap, topics)
     if profile is not None:
         stats = pstats.Stats(profile, stream=sys.stderr)
         stats.sort_stats("tottime").print_stats(30)
@@ -383,7 +456,7 @@ def child_ceiling(args: argparse.Namespace) -> None:
         "value_bytes": sum(len(m[1]) for m in msgs),
         "key_bytes": sum(len(m[2] or b"") for m in msgs),
         "producer_conf": {k: v for k, v in plain_conf(destination).items()
-                          if k != "bootstrap.servers"}}), flush=True)
+                          if k not in ("bootstrap.servers", "logger")}}), flush=True)
 
 
 def child_txn_ceiling(args: argparse.Namespace) -> None:
@@ -418,81 +491,13 @@ def child_txn_ceiling(args: argparse.Namespace) -> None:
                              "commit_txn": latencies}), flush=True)
 
 
-def child_doge(args: argparse.Namespace) -> None:
-    warnings.filterwarnings("ignore", message=".*httpx.*")  # authlib's, at import time
-
-    destination, warm, measured = engine_output(args)
-    schemas = {t: plan.encoder for t, plan in destination.topics.items()}
-
-    loaded = load_model(MODEL).schemas
-    client = SchemaRegistryClient({"url": args.registry})
-    serializers = {t: AvroSerializer(client, loaded[t].schema_str) for t in schemas}
-    key_serializer = StringSerializer("utf_8")
-    producer = Producer(plain_conf(destination))
-    errors: list[str] = []
-
-    def on_delivery(err: Any, msg: Any) -> None:
-        if err is not None:
-            errors.append(str(err))
-
-    # Per event what a DOGE sink has at hand: the user's id and the record's values.
-    Row = tuple[str, list[str], list[tuple[Any, ...]], list[int], list[int]]
-
-    def rows(ticks: list[list[Any]]) -> list[Row]:
-        out = []
-        for events in ticks:
-            for e in events:
-                names = list(e.fields)
-                values = list(zip(*(e.fields[n].tolist() for n in names), strict=True))
-                out.append((e.topic, names, values, e.user_ids.tolist(), e.timestamps.tolist()))
-        return out
-
-    topic_prefix = prefix(args, "doge-")
-
-    def send(batches: list[Row]) -> tuple[float, int]:
-        count = sent = 0
-        t0 = time.perf_counter()
-        for topic, names, values, user_ids, timestamps in batches:
-            kt = topic_prefix + topic
-            value_serializer = serializers[topic]
-            for row, user_id, ts in zip(values, user_ids, timestamps, strict=True):
-                record = dict(zip(names, row, strict=True))
-                key = key_serializer(str(user_id), SerializationContext(kt, MessageField.KEY))
-                value = value_serializer(record, SerializationContext(kt, MessageField.VALUE))
-                if count >= DOGE_BUFFER:
-                    producer.flush()
-                    count = 0
-                producer.produce(kt, key=key, value=value, timestamp=ts, on_delivery=on_delivery)
-                count += 1
-                sent += 1
-        left = producer.flush(60)
-        if left or errors:
-            raise RuntimeError(f"{left} messages not delivered; errors: {errors[:3]}")
-        return time.perf_counter() - t0, sent
-
-    send(rows(warm))  # registers the value schemas, connections, metadata
-    seconds, sent = send(rows(measured))
-    print(MARK + json.dumps({"events": sent, "seconds": seconds}), flush=True)
-
-
-def child_doge_engine(args: argparse.Namespace) -> None:
-    """The seed's per-user loop (bench/doge_reference.py) alone: events/s it can feed a sink."""
-    gen = ReferenceGenerator(args.users, seed=42, start_ms=1_704_067_200_000, tick_ms=60_000)
-    gen.step()
-    events, ticks = 0, 3
-    t0 = time.perf_counter()
-    for _ in range(ticks):
-        events += gen.step()
-    print(MARK + json.dumps({"events": events, "seconds": time.perf_counter() - t0,
-                             "ticks": ticks}), flush=True)
-
-
 # -- parent ------------------------------------------------------------------------------------
 def spawn(args: argparse.Namespace, kind: str, *extra: str) -> subprocess.Popen[str]:
     argv = [sys.executable, __file__, "--child", kind, "--uid", args.uid,
             "--bootstrap", args.bootstrap, "--registry", args.registry,
             "--users", str(args.users), "--warmup", str(args.warmup), "--ticks", str(args.ticks),
             "--repeat", str(args.repeat), "--boundary-ticks", str(args.boundary_ticks),
+            "--boundary", args.boundary, "--interval-ms", str(args.interval_ms),
             "--value-format", args.value_format, "--round", str(args.round),
             *(f"--producer={kv}" for kv in args.producer), *extra]
     return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -566,16 +571,14 @@ def breakdown(r: dict[str, Any]) -> list[str]:
     in a background thread meanwhile; only the wait for it shows here)."""
     ticks = len(r["step"]) or 1
     wall = r["seconds"]
-    step, commit = sum(r["step"]), sum(r["commit"])
-    txn, begin = sum(r["commit_txn"]), sum(r["begin_txn"])
+    step, txn, begin = sum(r["step"]), sum(r["commit_txn"]), sum(r["begin_txn"])
     produce, encode = sum(r["events_produce"]), sum(r["encode"])
     prepare, wait = sum(r["prepare"]), sum(r["wait"])
     parts = [("engine step (all shards)", step), ("encode values", encode),
-             ("keys + partitions", prepare - encode),
+             ("keys + partitions + records", prepare - encode),
              ("wait for the previous commit_transaction", wait),
              ("produce() loop", produce),
-             ("offsets/snapshots produce, begin_transaction", commit - prepare - wait - produce),
-             ("rest (runner, write, snapshot build)", wall - step - commit)]
+             ("rest (runner, offsets, begin, snapshots)", wall - step - prepare - wait - produce)]
     lines = [f"    {'per tick, ms':<46} {'ms':>7} {'share':>6}"]
     for name, seconds in parts:
         lines.append(f"    {name:<46} {seconds / ticks * 1e3:7.2f} {seconds / wall:6.1%}")
@@ -587,29 +590,29 @@ def breakdown(r: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    env = infra_env()
-    parser.add_argument("--bootstrap", default=env.get("DOGE_TEST_BOOTSTRAP"))
-    parser.add_argument("--registry", default=env.get("DOGE_TEST_REGISTRY"))
-    parser.add_argument("--users", type=lambda s: int(float(s)), default=1_000_000)
+    parser = infra_parser(__doc__)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--ticks", type=int, default=100)
-    parser.add_argument("--boundary-ticks", type=int, default=1,
-                        help="ticks per transaction (1: transaction.boundary=tick, the target); "
-                        "keep --warmup and --ticks multiples of it")
-    parser.add_argument("--repeat", type=int, default=3, help="tries of the ceiling (best)")
+    parser.add_argument("--boundary", default="interval", choices=BOUNDARIES,
+                        help="transaction.boundary of ours (the default: interval)")
+    parser.add_argument("--boundary-ticks", type=int, default=20,
+                        help="transaction.boundary.ticks with --boundary ticks")
+    parser.add_argument("--interval-ms", type=int, default=1000,
+                        help="transaction.boundary.interval.ms (and Java's transaction duration)")
+    parser.add_argument("--doge-ticks", type=int, default=3, help="ticks of DOGE end to end")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="repetitions of every measurement (min/median/max)")
     parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
     parser.add_argument("--profile", action="store_true", help="cProfile the 1-task window")
     parser.add_argument("--producer", action="append", default=[], metavar="KEY=VALUE",
                         help="producer setting for the tasks (as the worker's producer.KEY)")
     parser.add_argument("--skip", default="",
-                        help="comma list of: ceiling,doge,2tasks,formats")
+                        help="comma list of: tick,ceiling,java,doge,2tasks,formats")
     parser.add_argument("--format-rounds", type=int, default=3,
                         help="interleaved rounds of the per-format measurement")
     parser.add_argument("--value-format", default="avro", choices=FORMATS, help=argparse.SUPPRESS)
     parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--child", choices=("task", "ceiling", "txn-ceiling", "doge",
-                                            "doge-engine"))
+    parser.add_argument("--child", choices=("task", "ceiling", "txn-ceiling"))
     parser.add_argument("--uid", default=uuid.uuid4().hex[:8])
     parser.add_argument("--tasks", type=int, default=1)
     parser.add_argument("--task", type=int, default=0)
@@ -625,12 +628,6 @@ def main() -> None:
     if args.child == "txn-ceiling":
         child_txn_ceiling(args)
         return
-    if args.child == "doge":
-        child_doge(args)
-        return
-    if args.child == "doge-engine":
-        child_doge_engine(args)
-        return
     skip = set(filter(None, args.skip.split(",")))
 
     configure("WARNING")
@@ -643,9 +640,10 @@ def main() -> None:
           f"librdkafka: {confluent_kafka.libversion()[0]}")
     print(f"broker: {args.bootstrap}  registry: {args.registry}  topic prefix: {prefix(args)}")
     print(f"banking model, {args.users:,} users, {SHARDS} shards, {PARTITIONS} partitions/topic, "
-          f"key.format=string, transaction boundary every {args.boundary_ticks} tick(s), pace=max; "
+          f"key.format=string, transaction.boundary={args.boundary} "
+          f"(interval {args.interval_ms} ms, ticks {args.boundary_ticks}), pace=max; "
           f"warm-up {args.warmup} ticks, measured {args.ticks} ticks")
-    create_topics(args)
+    create_topics(args, skip)
     try:
         report(args, skip)
     finally:
@@ -653,90 +651,154 @@ def main() -> None:
             delete_topics(args)
 
 
+def rate(r: dict[str, Any]) -> float:
+    return float(r["events"] / r["seconds"])
+
+
+def spread(rates: list[float]) -> str:
+    """min / median / max in k events/s."""
+    return (f"{min(rates) / 1e3:8.1f} {statistics.median(rates) / 1e3:8.1f} "
+            f"{max(rates) / 1e3:8.1f}")
+
+
+def ours_rounds(args: argparse.Namespace, boundary: str) -> list[dict[str, Any]]:
+    """The 1-task run `--repeat` times, each its own connector and topics."""
+    return [run_tasks(argparse.Namespace(**{**vars(args), "boundary": boundary, "round": r}),
+                      1)[0] for r in range(args.repeat)]
+
+
 def report(args: argparse.Namespace, skip: set[str]) -> None:
     """Run every measurement and print the results."""
-    one = run_tasks(args, 1)[0]
-    ours = one["events"] / one["seconds"]
+    rates: dict[str, list[float]] = {}
+    runs = ours_rounds(args, args.boundary)
+    one = runs[0]
+    rates["ours"] = [rate(r) for r in runs]
+    if "tick" not in skip and args.boundary != "tick":
+        rates["ours, tick"] = [rate(r) for r in ours_rounds(args, "tick")]
     print(f"producer settings: {json.dumps(one['producer_conf'], sort_keys=True)}")
-    print()
-    print(f"{'measurement':<44} {'events':>9} {'seconds':>8} {'k events/s':>11}")
-    row(f"ours, 1 task (Runner+KafkaDestination, {one['commits']} txns)", one["events"],
-        one["seconds"])
-    ceiling = txn_ceiling = doge = doge_engine = None
+    sizes = None
     if "ceiling" not in skip:
         ceiling = run_child(args, "ceiling")
-        row(f"ceiling: bare produce(), best of {len(ceiling['runs'])}", ceiling["events"],
-            ceiling["seconds"])
-        txn_ceiling = run_child(args, "txn-ceiling")
-        row(f"  same, one transaction per tick ({len(txn_ceiling['commit_txn'])} txns)",
-            txn_ceiling["events"], txn_ceiling["seconds"])
+        sizes = (ceiling["value_bytes"] + ceiling["key_bytes"]) / ceiling["events"]
+        rates["ceiling"] = [ceiling["events"] / sec for sec in ceiling["runs"]]
+        txn = [run_child(args, "txn-ceiling") for _ in range(args.repeat)]
+        rates["bare txn loop, tick"] = [rate(r) for r in txn]
+    events = statistics.median(r["events"] for r in runs)
+    if "java" not in skip:
+        rates.update(java_producer(args, int(events), round(sizes or 27)))
     if "doge" not in skip:
-        doge = run_child(args, "doge")
-        row("DOGE-style: AvroSerializer + produce()/event", doge["events"], doge["seconds"])
-        doge_engine = run_child(args, "doge-engine")
-        row(f"  (DOGE per-user loop alone, {doge_engine['ticks']} ticks)", doge_engine["events"],
-            doge_engine["seconds"])
+        rates["DOGE 1.0.4 end to end"] = doge_end_to_end(args)
     two: list[dict[str, Any]] = []
     if "2tasks" not in skip:
         two = run_tasks(args, 2)
         window = max(r["t1"] for r in two) - min(r["t0"] for r in two)
-        row(f"ours, 2 tasks (2 processes, {sum(r['commits'] for r in two)} txns)",
-            sum(r["events"] for r in two), window)
-        for i, r in enumerate(two):
-            row(f"  task {i} alone", r["events"], r["seconds"])
+        rates["ours, 2 tasks"] = [sum(r["events"] for r in two) / window]
     print()
-    if ceiling is not None:
-        ratio = ours / (ceiling["events"] / ceiling["seconds"])
-        print(f"ours / ceiling:    {ratio:6.1%}   (target >= 40 %)  "
-              f"{'OK' if ratio >= 0.4 else 'BELOW TARGET'}")
-        print(f"    ceiling messages: {ceiling['value_bytes'] / ceiling['events']:.1f} B value, "
-              f"{ceiling['key_bytes'] / ceiling['events']:.1f} B key on average; each try: "
-              + ", ".join(f"{ceiling['events'] / s / 1e3:.0f}" for s in ceiling["runs"])
-              + " k events/s")
-    if ceiling is not None and txn_ceiling is not None:
-        txn_rate = txn_ceiling["events"] / txn_ceiling["seconds"]
-        print(f"    with one transaction per tick the bare loop itself reaches "
-              f"{txn_rate / (ceiling['events'] / ceiling['seconds']):.1%} of the ceiling "
-              f"(commit_transaction {ms(txn_ceiling['commit_txn'])});")
-        print(f"    ours / that transactional loop: {ours / txn_rate:6.1%}")
-    if doge is not None:
-        ratio = ours / (doge["events"] / doge["seconds"])
-        print(f"ours / DOGE-style: {ratio:6.2f}x   (target >= 3x)  "
-              f"{'OK' if ratio >= 3 else 'BELOW TARGET'}")
-        if doge_engine is not None:
-            # One thread does both in the seed: per event, its share of a tick plus its send.
-            end_to_end = 1 / (doge_engine["seconds"] / doge_engine["events"]
-                              + doge["seconds"] / doge["events"])
-            print(f"ours / DOGE end to end (its per-user loop + that sink, derived "
-                  f"{end_to_end / 1e3:.1f} k events/s): {ours / end_to_end:6.1f}x")
-    if two:
-        window = max(r["t1"] for r in two) - min(r["t0"] for r in two)
-        print(f"2 tasks / 1 task:  {sum(r['events'] for r in two) / window / ours:6.2f}x")
+    labels = {
+        "ours": f"ours, 1 task, transaction.boundary={args.boundary} (committed)",
+        "ours, tick": "ours, 1 task, one transaction per tick (committed)",
+        "ceiling": "bare produce() loop, no transactions",
+        "bare txn loop, tick": "bare produce() loop, one transaction per tick",
+        "java": "Java ProducerPerformance, acks=all",
+        "java txn": f"Java ProducerPerformance, transactions of {args.interval_ms} ms",
+        "DOGE 1.0.4 end to end": "DOGE 1.0.4: its loop + KafkaAvroSink",
+        "ours, 2 tasks": "ours, 2 tasks (sum over the common window)"}
+    print(f"{'k events/s over ' + str(args.repeat) + ' repetitions':<60} {'min':>8} "
+          f"{'median':>8} {'max':>8}")
+    for key, values in rates.items():
+        print(f"{labels[key]:<60} {spread(values)}")
+    print(f"(ours: {one['commits']} transactions of {args.ticks} ticks, "
+          f"{one['events']:,} committed records per repetition; mean record "
+          f"{sizes or 0:.1f} B value + key)")
+    print()
+    median = {k: statistics.median(v) for k, v in rates.items()}
+
+    def ratio(name: str, ref: str, target: str) -> None:
+        if ref in median and name in median:
+            print(f"{labels[name] + ' / ' + labels[ref]:<110} {median[name] / median[ref]:7.2f}x"
+                  f"   {target}")
+
+    print("ratios of medians:")
+    ratio("ours", "ceiling", "(target >= 0.5x)")
+    ratio("ours", "java txn", "(target >= 0.8x, stretch 1.0x)")
+    ratio("ours", "java", "")
+    ratio("ours", "DOGE 1.0.4 end to end", "(target >= 20x)")
+    ratio("ours, tick", "bare txn loop, tick", "(target >= 1.0x)")
+    ratio("bare txn loop, tick", "ceiling", "")
+    ratio("ours, 2 tasks", "ours", "")
     if "formats" not in skip:
         per_format(args)
     print()
     print(f"commit_transaction per transaction, 1 task ({len(one['commit_txn'])} txns): "
           f"{ms(one['commit_txn'])}")
-    print(f"destination.commit (prepare+wait+produce), 1 task:   {ms(one['commit'])}")
-    if two:
-        latencies = [x for r in two for x in r["commit_txn"]]
-        print(f"commit_transaction per transaction, 2 tasks ({len(latencies)} txns): "
-              f"{ms(latencies)}")
-    for i in one["snapshot_commits"]:
-        print(f"  (commit #{i} carried the periodic shard snapshots: destination.commit "
-              f"{one['commit'][i] * 1e3:.1f} ms, commit_transaction "
-              f"{one['commit_txn'][i] * 1e3:.1f} ms)")
+    print(f"destination.commit, 1 task:   {ms(one['commit'])}")
     print(f"runner stats: commit_seconds {one['runner_commit_s']:.3f} s over {one['commits']} "
-          f"commits = {one['runner_commit_s'] / max(1, one['commits']) * 1e3:.2f} ms/commit; "
-          f"aborts {one['aborts']}")
-    print("where the 1-task time goes:")
+          f"commits; aborts {one['aborts']}")
+    print("where the 1-task time goes (first repetition):")
     print("\n".join(breakdown(one)))
+
+
+def java_classpath() -> str | None:
+    """The broker's jars plus kafka-tools (ProducerPerformance) of the same version, fetched
+    into Maven's local repository the way scripts/kafka.sh fetches the broker's."""
+    libs = sorted((ROOT / ".cache/infra").glob("kafka-*/libs"))
+    if not libs:
+        return None
+    version = libs[-1].parent.name.removeprefix("kafka-")
+    jar = (Path.home() / ".m2/repository/org/apache/kafka/kafka-tools" / version /
+           f"kafka-tools-{version}.jar")
+    if not jar.exists():
+        subprocess.run(["mvn", "-B", "-q", "--no-transfer-progress",
+                        "org.apache.maven.plugins:maven-dependency-plugin:2.8:get",
+                        f"-Dartifact=org.apache.kafka:kafka-tools:{version}",
+                        "-Dtransitive=false"], check=False, capture_output=True)
+    return f"{jar}:{libs[-1]}/*" if jar.exists() else None
+
+
+def java_producer(args: argparse.Namespace, records: int, size: int) -> dict[str, list[float]]:
+    """Kafka's ProducerPerformance: as many records as ours committed, of our mean size
+    (value + key), our producer settings, plain and with transactions of our interval."""
+    classpath = java_classpath()
+    if classpath is None:
+        print("Java ProducerPerformance: kafka-tools could not be fetched; skipped")
+        return {}
+    props = [f"bootstrap.servers={args.bootstrap}", "acks=all", "linger.ms=20",
+             "batch.size=1000000", "compression.type=lz4"]
+    out: dict[str, list[float]] = {"java": [], "java txn": []}
+    for i in range(args.repeat):
+        for kind, values in out.items():
+            argv = ["java", "-cp", classpath, "org.apache.kafka.tools.ProducerPerformance",
+                    "--topic", prefix(args, "java"), "--num-records", str(records),
+                    "--record-size", str(size), "--throughput", "-1", "--producer-props", *props]
+            if kind == "java txn":
+                argv += ["--transactional-id", f"bench{args.uid}-java-{i}",
+                         "--transaction-duration-ms", str(args.interval_ms)]
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=True)
+            final = [line for line in done.stdout.splitlines() if "records sent" in line][-1]
+            values.append(float(final.split(" records/sec")[0].split(", ")[-1]))
+    return out
+
+
+def doge_end_to_end(args: argparse.Namespace) -> list[float]:
+    """DOGE 1.0.4 itself (its virtualenv) with its KafkaAvroSinkFactory sinks on the seed's
+    banking script: events sent per second over `--doge-ticks` ticks, final flush included."""
+    python = doge_python()
+    script = ROOT / "bench/doge_sink.py"
+    out = []
+    for _ in range(args.repeat):
+        done = subprocess.run(
+            [str(python or sys.executable), str(script), args.bootstrap, args.registry,
+             prefix(args, "dogee2e-"), str(args.users), str(args.doge_ticks)],
+            capture_output=True, text=True, timeout=1800, check=True,
+            env={**os.environ, "DOGE_IMPL": "doge_datagen" if python else "connector.doge"})
+        out.append(rate(json.loads(done.stdout.strip().splitlines()[-1])))
+    return out
 
 
 def per_format(args: argparse.Namespace) -> None:
     """The 1-task run per value format, formats interleaved in rounds; min/median/max."""
     rates: dict[str, list[float]] = {f: [] for f in FORMATS}
-    for round_ in range(1, args.format_rounds + 1):  # round 0 is the 1-task run above
+    for round_ in range(args.repeat, args.repeat + args.format_rounds):  # after ours' rounds
         for fmt in FORMATS:
             one = run_tasks(argparse.Namespace(**{**vars(args), "value_format": fmt,
                                                   "round": round_}), 1)[0]
@@ -753,6 +815,16 @@ def per_format(args: argparse.Namespace) -> None:
 
 def row(name: str, events: int, seconds: float) -> None:
     print(f"{name:<44} {events:>9,} {seconds:>8.3f} {events / seconds / 1e3:>11.1f}")
+
+
+def infra_parser(doc: str | None) -> argparse.ArgumentParser:
+    """A bench's parser with the broker, the registry and `--users` (1e6 by default)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    env = infra_env()
+    parser.add_argument("--bootstrap", default=env.get("DOGE_TEST_BOOTSTRAP"))
+    parser.add_argument("--registry", default=env.get("DOGE_TEST_REGISTRY"))
+    parser.add_argument("--users", type=lambda s: int(float(s)), default=1_000_000)
+    return parser
 
 
 def infra_env() -> dict[str, str]:

@@ -1,9 +1,12 @@
 """The Kafka destination: Avro events plus shard offsets, one transaction per commit.
 
-Per commit: begin -> every staged event (Confluent wire format, key = the topic's key (by default
+Per commit: begin -> every written event (Confluent wire format, key = the topic's key (by default
 the user id), partition = murmur2(key) like the Java client (null keys: serde/records.py),
 timestamp = event time, the topic's headers) -> one offset record per shard (and snapshot chunks
 when due) -> commit. A read_committed consumer sees whole ticks or nothing.
+A transaction of several ticks is not held back until its commit: each tick's events are
+encoded and produced into the open transaction once the next tick is written, so librdkafka
+sends them while the task steps on.
 On start the task's transactional id is fenced (init_transactions) together with the ids of
 earlier `tasks.max` generations, and only then are committed offsets read.
 """
@@ -51,11 +54,13 @@ class KafkaDestination:
         self.shards = shards
         self.shard_count = shard_count
         self.topics = topics
+        # No `partitioner`: every record is given its partition (serde/records.py), so
+        # librdkafka's would never run.
         self.producer_conf = {
             "enable.idempotence": True, "acks": "all", "linger.ms": 20,
             "batch.size": 1_000_000, "compression.type": "lz4",
             "queue.buffering.max.messages": 2_000_000, "queue.buffering.max.kbytes": 1_048_576,
-            "transaction.timeout.ms": 60_000, "partitioner": "murmur2_random",
+            "transaction.timeout.ms": 60_000,
             **producer_conf, "transactional.id": identity.transactional_id()}
         self.consumer_conf = consumer_conf
         self.offsets_topic = offsets_topic
@@ -71,6 +76,8 @@ class KafkaDestination:
         self._snapshots: dict[int, tuple[int, int, str]] = {}  # shard -> (tick, chunks, sha)
         self._committer: ThreadPoolExecutor | None = None  # runs commit_transaction
         self._in_flight: Future[None] | None = None
+        self._open = False  # a transaction has begun and not been committed
+        self._staged_tick: int | None = None  # the tick of the events staged last
         self.encode_seconds = 0.0  # time spent encoding records (for /metrics)
 
     # -- start-up -------------------------------------------------------------------------
@@ -84,6 +91,7 @@ class KafkaDestination:
               earlier_owners(self.identity, generations, self.shard_count, self.shards),
               self.timeout_s)
         self._producer = Producer(self.producer_conf)
+        self._open = False
         self._call(self._producer.init_transactions, self.timeout_s)
         name = self.identity.connector
         # complete=True: what our fenced predecessor committed may lie beyond the open
@@ -106,10 +114,16 @@ class KafkaDestination:
     def begin(self, fingerprint: str, start_ms: int) -> None:
         self._fingerprint, self._start_ms = fingerprint, start_ms
         self._staged.clear()
+        self._staged_tick = None
         self._encoded = []
 
     # -- the transaction ------------------------------------------------------------------
     def write(self, batch: TickBatch) -> None:
+        """Stage a shard-tick's events; the first write of a new tick sends the previous
+        tick's into the open transaction (beginning one if needed)."""
+        if self._staged_tick is not None and batch.tick != self._staged_tick and self._staged:
+            self._send()
+        self._staged_tick = batch.tick
         for events in batch.events:
             if len(events):
                 self._staged[events.topic].append(((batch.shard, batch.tick), events))
@@ -124,28 +138,44 @@ class KafkaDestination:
         committing it in the background; it is durable once `flush` (or the next `commit`) has
         returned, which raise if it failed. The encoding for this commit overlaps the previous
         commit's round trips to the broker, and so does whatever the caller does next."""
+        producer = self._send()
+        try:
+            self._produce_offsets(producer, checkpoints)
+        except KafkaException as exc:
+            self._abort(producer, exc)
+        self._open = False
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="doge-commit")
+        self._in_flight = self._committer.submit(self._commit_transaction, producer)
+
+    def _send(self) -> Producer:
+        """Encode the staged events and produce them into the open transaction; returns the
+        producer. The encoding overlaps the previous commit's round trips to the broker."""
         producer = self._producer
         assert producer is not None, "committed() must run before commit()"
         started = time.monotonic()
         try:
-            prepared = [kafka_records(self.topics[topic], [e for _, e in staged],
-                                      [origin for origin, _ in staged])
-                        for topic, staged in self._staged.items()] + self._encoded
+            prepared = self._prepare()
         finally:
             self.encode_seconds += time.monotonic() - started
             self._staged.clear()
             self._encoded = []
-        self.flush()  # one transaction at a time: the previous one must be committed
-        self._call(producer.begin_transaction)
+        if not self._open:
+            self.flush()  # one transaction at a time: the previous one must be committed
+            self._call(producer.begin_transaction)
+            self._open = True
         try:
             for records in prepared:
                 self._produce_events(producer, records)
-            self._produce_offsets(producer, checkpoints)
         except KafkaException as exc:
             self._abort(producer, exc)
-        if self._committer is None:
-            self._committer = ThreadPoolExecutor(1, thread_name_prefix="doge-commit")
-        self._in_flight = self._committer.submit(self._commit_transaction, producer)
+        return producer
+
+    def _prepare(self) -> list[Records]:
+        """The staged events as records: values, keys, partitions, timestamps, headers."""
+        return [kafka_records(self.topics[topic], [e for _, e in staged],
+                              [origin for origin, _ in staged])
+                for topic, staged in self._staged.items()] + self._encoded
 
     def flush(self) -> None:
         """Wait until the last commit is durable; raises TransactionAborted (the transaction was
@@ -200,6 +230,7 @@ class KafkaDestination:
             producer.produce(self.offsets_topic, value, store.offset_key(name, shard))
 
     def _abort(self, producer: Producer, exc: KafkaException) -> None:
+        self._open = False
         outcome = classify(exc)
         if outcome is Outcome.FENCED:
             raise ProducerFenced(str(exc)) from exc
@@ -238,6 +269,7 @@ class KafkaDestination:
         self._drain()
         self._staged.clear()
         self._encoded = []
+        self._open = False
         if self._producer is not None:
             with contextlib.suppress(KafkaException):
                 self._producer.abort_transaction(1)

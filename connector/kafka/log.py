@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 import structlog
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from connector.errors import InfrastructureError
 
@@ -101,6 +101,29 @@ def _check(error: KafkaError, topic: str) -> None:
     log.warning("internal topic not readable, retrying", topic=topic, error=error.str())
 
 
+# Errors of a partition whose leadership is still settling (a topic just created, a broker
+# just restarted): the watermark query is asked again.
+_SETTLING = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                       KafkaError.UNKNOWN_TOPIC_OR_PART})
+
+
+def _watermarks(consumer: Consumer, tp: TopicPartition, timeout_s: float) -> tuple[int, int]:
+    """(low, high) of a partition, asked again while its leadership settles."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
+            return int(low), int(high)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if time.monotonic() > deadline or not (
+                    error.code() in _SETTLING or error.retriable()):
+                raise
+            log.info("partition leadership settling, asking again", topic=tp.topic,
+                     partition=tp.partition, error=error.str())
+            time.sleep(0.2)
+
+
 def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
                 timeout_s: float = 60.0, complete: bool = False) -> dict[bytes, bytes]:
     """The latest committed value of every key starting with `prefix` (tombstones drop keys).
@@ -126,7 +149,7 @@ def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
         partitions = [TopicPartition(topic, p) for p in metadata.partitions]
         ends = {}
         for tp in partitions:
-            low, high = marks.get_watermark_offsets(tp, timeout=timeout_s)
+            low, high = _watermarks(marks, tp, timeout_s)
             if high > low:
                 ends[tp.partition] = high
                 tp.offset = low
@@ -138,7 +161,9 @@ def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reading {topic} did not reach its end in {timeout_s:.0f}s "
                                    "(an open transaction of another producer?)")
-            msg = consumer.poll(0.5)
+            # A short poll: the log ends in a commit marker, which yields no message, and a
+            # resuming task waits for this read (0.5 s here cost every restart ~0.5 s per topic).
+            msg = consumer.poll(0.05)
             if msg is None:
                 _drop_finished(consumer, remaining, ends, topic)
                 continue

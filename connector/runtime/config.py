@@ -59,7 +59,15 @@ class Boundary(enum.Enum):
 
     TICK = "tick"  # one transaction per tick
     TICKS = "ticks"  # every transaction.boundary.ticks ticks
-    INTERVAL = "interval"  # every transaction.boundary.interval.ms of wall time
+    # Every transaction.boundary.interval.ms of wall time, and whenever the pacer would wait
+    # with ticks uncommitted (so a paced or realtime run commits each tick as it is due).
+    INTERVAL = "interval"
+
+
+# Kafka Connect's own spellings (KIP-618): `poll` is one transaction per poll, here one tick;
+# `connector` lets the connector define the boundaries, and this one cuts every
+# `transaction.boundary.ticks` ticks.
+BOUNDARY_ALIASES = {"poll": Boundary.TICK, "connector": Boundary.TICKS}
 
 
 STR, INT, LONG, CLASS = ConfigType.STRING, ConfigType.INT, ConfigType.LONG, ConfigType.CLASS
@@ -88,12 +96,14 @@ CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("pace", STR, None, "`max` (backfill), `realtime` (a tick is committed once its "
               "event time has passed), or a speed-up factor such as `60`. Live runs report how "
               "far they lag.", shown_default="`max` if `ticks` is set, else `realtime`"),
-    ConfigKey("transaction.boundary", STR, Boundary.TICK.value, "`tick`, `ticks` (every "
-              "`transaction.boundary.ticks`), or `interval` (every "
-              "`transaction.boundary.interval.ms` of wall time); always cut on tick "
-              "boundaries."),
+    ConfigKey("transaction.boundary", STR, Boundary.INTERVAL.value, "`interval`: commit every "
+              "`transaction.boundary.interval.ms` of wall time, and before waiting for a tick "
+              "that is not due yet (a realtime run commits every tick); `tick` (= Connect's "
+              "`poll`): one transaction per tick; `ticks` (= Connect's `connector`): every "
+              "`transaction.boundary.ticks` ticks. Always cut on tick boundaries; the events "
+              "are the same whichever is chosen."),
     ConfigKey("transaction.boundary.ticks", INT, "1", "Ticks per transaction with "
-              "`transaction.boundary=ticks`.", LOW, minimum=1),
+              "`transaction.boundary=ticks` (or `connector`).", LOW, minimum=1),
     ConfigKey("transaction.boundary.interval.ms", LONG, "1000", "Wall time per transaction with "
               "`transaction.boundary=interval`.", LOW, minimum=1),
     ConfigKey("snapshot.interval.ticks", INT, "100", "Ticks between state snapshots of a shard "
@@ -248,7 +258,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     model_doc, model_dir = _model(config.get("model"), file, base_dir, err, confined)
     ticks = integer("ticks") if get("ticks") is not None else None
     pace = _pace(raw.get("pace"), ticks, err)
-    boundary = choice("transaction.boundary", _enum(Boundary), Boundary.TICK)
+    boundary = choice("transaction.boundary", _boundary, Boundary.INTERVAL)
     destination = choice("destination", _enum(DestinationKind), DestinationKind.KAFKA)
     strategy = choice("value.subject.name.strategy", parse_strategy, SubjectNameStrategy.TOPIC)
     formats = parse_formats(raw, lambda key, message: err(f"config.{key}", message))
@@ -331,6 +341,17 @@ def _enum(kind: type[E]) -> Callable[[str], E]:
                 return member
         raise UserError(f"expected one of {', '.join(str(m.value) for m in kind)}, got {text!r}")
     return parse
+
+
+def _boundary(text: str) -> Boundary:
+    name = text.strip().lower()
+    for b in Boundary:
+        if name == b.value:
+            return b
+    if name in BOUNDARY_ALIASES:
+        return BOUNDARY_ALIASES[name]
+    choices = [b.value for b in Boundary] + list(BOUNDARY_ALIASES)
+    raise UserError(f"expected one of {', '.join(choices)}, got {text!r}")
 
 
 def _pace(text: str | None, ticks: int | None, err: Any) -> float | None:

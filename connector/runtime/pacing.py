@@ -31,6 +31,12 @@ class Pacer:
             self._anchor_wall, self._anchor_sim = self.clock(), float(tick_end_ms - self.tick_ms)
         return self._anchor_wall + (tick_end_ms - self._anchor_sim) / 1000.0 / self.factor
 
+    def due_in(self, tick: int) -> float:
+        """Seconds until tick `tick` has fully elapsed (<= 0: it is due now)."""
+        if self.factor is None:
+            return 0.0
+        return self.due_wall_time(self.start_ms + (tick + 1) * self.tick_ms) - self.clock()
+
     def wait_for(self, tick: int, stop: Callable[[], bool] = lambda: False) -> float:
         """Block until tick `tick` has fully elapsed; returns how late we are, in seconds."""
         if self.factor is None:

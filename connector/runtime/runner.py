@@ -71,6 +71,9 @@ class Runner:
         self.engines: dict[int, ShardEngine] = {}
         self.next_tick = 0  # the lowest tick any shard still has to produce
         self.start_ms = 0
+        # A paced run steps a tick while it waits for it to be due (only its writing and commit
+        # follow the due time); a stop during that wait keeps the batches here for the next run.
+        self._ahead: tuple[int, list[TickBatch]] | None = None
 
     def stop(self) -> None:
         """Ask the loop to stop after the current commit."""
@@ -97,6 +100,7 @@ class Runner:
             raise UserError([Problem(too_big, file=config.file, path="config.users")])
         self.destination.begin(fingerprint, self.start_ms)
         self.engines = {shard: self.sim.shard(settings, shard) for shard in self.shard_ids}
+        self._ahead = None
         _restore(self.engines, committed.shards if committed else {})
         self.next_tick = min((e.tick for e in self.engines.values()), default=0)
         return self.next_tick
@@ -126,14 +130,20 @@ class Runner:
             tick = self.next_tick
             if self.start_ms + tick * config.tick_ms > MAX_TIME_MS:
                 raise UserError([Problem(END_OF_CALENDAR, file=config.file, path="config.ticks")])
+            if pending and self._idle_commit(pacer, tick):
+                # Nothing to do until the tick is due: commit what is done instead of holding it.
+                self._commit(last_snapshot, force_snapshot=False)
+                pending, boundary_started = 0, time.monotonic()
+            if not pending and self._ahead is None and pacer.due_in(tick) > 0:
+                # Step now, write once due: the commit of a paced tick then waits only for its
+                # encoding and the broker. Only with nothing pending, so that a checkpoint never
+                # sees an engine ahead of what is written.
+                self._ahead = (tick, self._step(tick))
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
-            # Shards ahead of the others (possible after a change of tasks.max) wait for them.
-            ready = [self.engines[s] for s in self.shard_ids if self.engines[s].tick == tick]
-            stepped = time.monotonic()
-            batches = step_shards(ready)
-            self.stats.tally.step_seconds += time.monotonic() - stepped
+            batches = self._ahead[1] if self._ahead is not None else self._step(tick)
+            self._ahead = None
             for batch in batches:
                 self.destination.write(batch)
                 self.stats.add(batch)
@@ -153,6 +163,14 @@ class Runner:
         self.stats.tally.durable()
         return self.stats
 
+    def _step(self, tick: int) -> list[TickBatch]:
+        # Shards ahead of the others (possible after a change of tasks.max) wait for them.
+        ready = [self.engines[s] for s in self.shard_ids if self.engines[s].tick == tick]
+        stepped = time.monotonic()
+        batches = step_shards(ready)
+        self.stats.tally.step_seconds += time.monotonic() - stepped
+        return batches
+
     def _boundary(self, pending: int, started: float) -> bool:
         config = self.sim.config
         if config.boundary is Boundary.TICKS:
@@ -160,6 +178,11 @@ class Runner:
         if config.boundary is Boundary.INTERVAL:
             return (time.monotonic() - started) * 1000 >= config.boundary_interval_ms
         return True
+
+    def _idle_commit(self, pacer: Pacer, tick: int) -> bool:
+        """With interval boundaries, whether the loop is about to wait for `tick` (a paced run
+        commits each tick as it is due, not only once the interval has passed)."""
+        return self.sim.config.boundary is Boundary.INTERVAL and pacer.due_in(tick) > 0
 
     def _commit(self, last_snapshot: dict[int, int], force_snapshot: bool) -> None:
         interval = self.sim.config.snapshot_interval_ticks

@@ -52,10 +52,8 @@ def connector_with(doc: Document, path: Path, keys: Mapping[str, str],
 
 
 def model_run_keys(keys: Mapping[str, str], tick_ms: float | None) -> dict[str, str]:
-    """A model run's connector keys: `keys`, else one simulated day of ticks, committed about
-    once a second of wall time, always on tick boundaries (never changes the output)."""
+    """A model run's connector keys: `keys`, else one simulated day of ticks."""
     out = dict(keys)
     # int(): the Python API may be given a whole float (60000.0).
     out.setdefault("ticks", str(max(1, DAY_MS // max(int(tick_ms or DEFAULT_TICK_MS), 1))))
-    out.setdefault("transaction.boundary", "interval")
     return out

@@ -45,6 +45,7 @@ from connector.serde.registry import (
     TopicSchemas,
 )
 from connector.serde.subjects import parse_strategy
+from connector.serde.userkeys import UserKeys
 from connector.serde.values import given_schema, registry_schema, value_encoder
 
 log = structlog.get_logger(__name__)
@@ -185,6 +186,7 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
         registered = _register(worker.registry(formats), wanted, config, formats, on_retry)
     counts = partition_counts(worker.client("admin"), list(kafka_topics.values()))
     plans = {}
+    shared: dict[tuple[object, ...], UserKeys] = {}  # one key table per distinct serializer
     for topic, schema in sim.model.schemas.items():
         kt = kafka_topics[topic]
         if kt not in counts:
@@ -194,7 +196,9 @@ def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simula
                                 envelope=formats.envelope(),
                                 layout=given[topic][1] if topic in given else None)
         key = attrs.evolve(keys[topic], schema_id=reg.key_schema_id)
-        plans[topic] = KafkaTopicPlan(kt, counts[kt], encoder, key)
+        user_keys = shared.setdefault((key.format, key.schema_id, key.envelope), UserKeys(key))
+        plans[topic] = KafkaTopicPlan(kt, counts[kt], encoder, key,
+                                      user_keys if key.record is None else UserKeys(key))
     identity = TaskIdentity(config.name, task, config.tasks_max, worker.get("group.id"))
     return KafkaDestination(identity, shards, config.shards, plans, worker.client("producer"),
                             worker.client("consumer"), worker.get("offset.storage.topic"),

@@ -34,10 +34,6 @@ from connector.serde.scalars import normalised, nulls
 from connector.serde.wire import header
 
 _COMMA = ord(",")
-# Bytes json.dumps does not write as they are: control characters, '"', '\\', non-ASCII.
-_ESCAPED = np.zeros(256, dtype=bool)
-_ESCAPED[:0x20] = _ESCAPED[0x80:] = True
-_ESCAPED[[ord('"'), ord("\\")]] = True
 
 
 class JsonEncoder:
@@ -149,15 +145,22 @@ def string_pieces(values: npt.NDArray[np.object_]) -> list[P.Piece]:
     """JSON strings of an object column of `str`, with their quotes (ensure_ascii escaping)."""
     n = int(values.shape[0])
     items: list[str] = values.tolist()
-    lens = np.fromiter(map(len, items), dtype=np.int64, count=n)
-    flat = np.frombuffer("".join(items).encode("utf-8"), dtype=np.uint8)
-    plain = not _ESCAPED[flat].any()
-    if plain:  # printable ASCII without quotes or backslashes: the text is its own JSON body
+    # NUL after each value: where they fall gives the lengths (cheaper than `len` per value).
+    data = np.frombuffer(("\0".join(items) + "\0").encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(data == 0)
+    if ends.shape[0] == n and _plain(data, n):  # the text is its own JSON body
         quote = P.constant(b'"', n)
-        return [quote, _narrow(flat, lens), quote]
+        return [quote, P.separated_piece(data, ends), quote]
     escaped = [encode_basestring_ascii(s) for s in items]  # C, pure ASCII out
     lens = np.fromiter(map(len, escaped), dtype=np.int64, count=n)
     return [_narrow(np.frombuffer("".join(escaped).encode("ascii"), dtype=np.uint8), lens)]
+
+
+def _plain(data: P.U8, n: int) -> bool:
+    """Whether NUL-separated text (n NULs) is printable ASCII without quotes or backslashes:
+    what json.dumps writes as it is. Comparisons over the whole buffer (no table lookup)."""
+    return (int(data.max(initial=0)) < 0x80 and np.count_nonzero(data < 0x20) == n
+            and not (data == ord('"')).any() and not (data == ord("\\")).any())
 
 
 def _narrow(flat: P.U8, lens: P.I64) -> P.Piece:
@@ -176,7 +179,6 @@ def _float_piece(values: npt.NDArray[np.float64]) -> P.Piece:
     text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
     data = np.frombuffer(text[1:-1] + b",", dtype=np.uint8)
     ends = np.flatnonzero(data == _COMMA)
-    spans = np.diff(ends, prepend=-1)  # each value and its comma
     magnitude = np.abs(values)
     with np.errstate(invalid="ignore"):
         redo = ~np.isfinite(values) | (magnitude >= 1e16) | ((magnitude < 1e-4) & (magnitude > 0))
@@ -188,8 +190,7 @@ def _float_piece(values: npt.NDArray[np.float64]) -> P.Piece:
             texts[row] = json.dumps(float(values[row])).encode("ascii")
         lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)
         return _narrow(np.frombuffer(b"".join(texts), dtype=np.uint8), lens)
-    width = int(spans.max())
-    return P.Piece(n, block=P._ragged_to_block(data, spans, width), lens=spans - 1)
+    return P.separated_piece(data, ends)
 
 
 def _b64(value: bytes) -> str:

@@ -183,6 +183,19 @@ def ragged_piece(flat: bytes, lens: I64) -> Piece:
     return Piece(n, flat=data, lens=lens)
 
 
+def separated_piece(data: U8, ends: I64) -> Piece:
+    """Values each followed by one separator byte (at `ends` in `data`), as a piece: the
+    separators give the lengths without a `len` per value, and become padding of a block
+    while that stays cheap (else they are dropped from a ragged buffer)."""
+    spans = np.diff(ends, prepend=-1)  # each value and its separator
+    lens = spans - 1
+    n = int(ends.shape[0])
+    widest = int(spans.max()) if n else 1
+    if _narrow(widest - 1, int(data.shape[0]) - n, n):
+        return Piece(n, block=_ragged_to_block(data, spans, widest), lens=lens)
+    return Piece(n, flat=np.delete(data, ends), lens=lens)
+
+
 def bytes_pieces(flat: bytes, lens: I64) -> list[Piece]:
     """Avro string/bytes from the joined values and their byte lengths: length prefix, body."""
     return [long_piece(lens), ragged_piece(flat, lens)]
@@ -202,23 +215,18 @@ def utf8_join(items: list[str]) -> tuple[bytes, I64]:
 
 
 def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
-    """Avro string of an object column of `str`: for ASCII columns that make a narrow block,
-    numpy's fixed-width bytes conversion (in C); else one join and one UTF-8 encode."""
+    """Avro string of an object column of `str`: length prefix, body. One join and one UTF-8
+    encode with a NUL after each value: where the NULs fall gives the byte lengths (no `len`
+    nor encode per value); a column whose values hold NULs themselves is measured value by
+    value."""
     n = int(values.shape[0])
     items = values.tolist()
-    joined = "".join(items)  # rejects non-str
-    if n and "\0" not in joined:  # NULs would be taken for padding by the lengths below
-        try:  # numpy writes each str as ASCII into a zero-padded row
-            fixed = values.astype("S")
-        except UnicodeEncodeError:
-            pass  # not ASCII: byte lengths differ from character lengths
-        else:
-            widest = fixed.dtype.itemsize
-            if _narrow(widest, len(joined), n):
-                lens = np.char.str_len(fixed).astype(np.int64)
-                return [long_piece(lens), Piece(n, block=fixed.view(np.uint8).reshape(n, -1),
-                                                lens=lens)]
-    return bytes_pieces(*utf8_join(items))
+    data = np.frombuffer(("\0".join(items) + "\0").encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(data == 0)  # join rejects non-str
+    if ends.shape[0] != n:
+        return bytes_pieces(*utf8_join(items))
+    body = separated_piece(data, ends)
+    return [long_piece(body.row_lens()), body]
 
 
 def _narrow(widest: int, total: int, n: int) -> bool:
@@ -249,7 +257,11 @@ def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
     run: list[Piece] = []
     for piece in pieces:
         if piece.block is not None:
-            run.append(piece)
+            if run and _is_constant(run[-1]) and _is_constant(piece):  # e.g. '","name":"'
+                assert run[-1].block is not None
+                run[-1] = constant(run[-1].block[0].tobytes() + piece.block[0].tobytes(), n)
+            else:
+                run.append(piece)
             continue
         if run:
             merged.append(_compress(run, n))
@@ -261,6 +273,11 @@ def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
         assert merged[0].flat is not None
         return merged[0].flat, offsets
     return _interleave(merged, offsets, n), offsets
+
+
+def _is_constant(piece: Piece) -> bool:
+    """Whether the piece is the same bytes on every row (`constant`: a broadcast row)."""
+    return piece.block is not None and piece.lens is None and piece.block.strides[0] == 0
 
 
 def _compress(blocks: list[Piece], n: int) -> Piece:

@@ -25,6 +25,7 @@ from connector.model.spec import KeyKind
 from connector.model.validate import ValidatedModel
 from connector.serde.keys import RECORD_KEY_FORMATS, STRING_KEY_FORMATS, KeyFormat, KeySerializer
 from connector.serde.partitioner import partitions
+from connector.serde.userkeys import UserKeys
 from connector.serde.values import ValueEncoder
 
 Header = tuple[str, str | bytes | None]
@@ -32,12 +33,16 @@ Header = tuple[str, str | bytes | None]
 
 @attrs.frozen
 class KafkaTopicPlan:
-    """Where one model topic goes: Kafka topic name, partition count, value and key encoders."""
+    """Where one model topic goes: Kafka topic name, partition count, value and key encoders;
+    `user_keys` keeps each user's key and partition (topics with one key serializer may share
+    one)."""
 
     kafka_topic: str
     partitions: int
     encoder: ValueEncoder
     keys: KeySerializer
+    user_keys: UserKeys = attrs.field(
+        default=attrs.Factory(lambda self: UserKeys(self.keys), takes_self=True), eq=False)
 
 
 @attrs.frozen
@@ -96,10 +101,10 @@ def kafka_records(plan: KafkaTopicPlan, events: Sequence[EventColumns],
     timestamps = _joined([e.timestamps for e in events])
     n = int(user_ids.shape[0])
     given = [e.keys for e in events if e.keys is not None]
+    key_values: list[bytes | None]
     if not given:
-        keys = plan.keys.encode(user_ids)
-        key_values: list[bytes | None] = list(keys.values())
-        parts = partitions(keys, plan.partitions)
+        cached, parts = plan.user_keys.lookup(user_ids, plan.partitions)
+        key_values = list(cached)
     else:
         encoded, present = plan.keys.encode_column(concat(given))
         if present is None:

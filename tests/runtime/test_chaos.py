@@ -49,10 +49,11 @@ def _producing(run: KafkaRun, proc: subprocess.Popen[bytes]) -> bool:
 
 
 def _aborted_transactions(lost: list[ReadRecord]) -> dict[int, int]:
-    """Per task, how many aborted transactions the lost records prove (at least).
+    """Per task, how many aborted attempts of a tick the lost records prove (at least).
 
-    One transaction is one tick of one task (transaction.boundary=tick); a tick produced again
-    after an abort has the same bytes, so k aborted attempts of one tick show as k copies.
+    A transaction holds whole ticks of one task (the default boundary, interval: one tick or
+    several); a tick produced again after an abort has the same bytes, so k aborted attempts
+    of one tick show as k copies. A transaction of several ticks counts once per tick.
     """
     copies: dict[tuple[int, int], Counter[tuple[bytes, bytes]]] = defaultdict(Counter)
     for r in lost:
@@ -71,7 +72,7 @@ def _check(run: KafkaRun, connector: dict[str, Any]) -> dict[int, int]:
     uncommitted = read_all(run.bootstrap, topics, isolation="read_uncommitted")
     per_task = _aborted_transactions(aborted(committed, uncommitted))
     print(f"records: {len(committed)} committed, {len(uncommitted)} incl. aborted; "
-          f"aborted transactions per task: {per_task}")
+          f"aborted tick attempts per task: {per_task}")
     assert_exact(committed, reference(connector, run.tmp, partition_counts(run.bootstrap, topics)))
     return per_task
 

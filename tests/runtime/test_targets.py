@@ -26,14 +26,13 @@ def test_settings_override_a_connector_files_values_and_name() -> None:
     assert connector_with(doc, BANKING, {}, None).name == "banking"
 
 
-def test_a_model_runs_one_day_committed_about_once_a_second() -> None:
-    """A model given directly: one simulated day at its tick length, interval commits, unless
-    the caller said otherwise."""
+def test_a_model_runs_one_day() -> None:
+    """A model given directly: one simulated day at its tick length, unless the caller said
+    otherwise."""
     assert not is_connector_document(load_file(MODEL))
-    assert model_run_keys({}, None) == {"ticks": "1440", "transaction.boundary": "interval"}
+    assert model_run_keys({}, None) == {"ticks": "1440"}
     assert model_run_keys({"tick.ms": "1000"}, 1000)["ticks"] == "86400"
-    assert model_run_keys({"ticks": "3", "transaction.boundary": "ticks"}, 60_000.0) == {
-        "ticks": "3", "transaction.boundary": "ticks"}
+    assert model_run_keys({"ticks": "3", "users": "5"}, 60_000.0) == {"ticks": "3", "users": "5"}
 
 
 def test_settings_by_keyword_become_connector_keys() -> None:

@@ -10,6 +10,8 @@ from typing import Any
 import jsonschema
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector.errors import UserError
 from connector.model.avro import LoadedSchema, load_schemas, schema_from_dict
@@ -68,6 +70,26 @@ def test_json_escapes_what_json_must() -> None:
     values = ['plain', 'q"uote', "back\\slash", "tab\t", "żółw", "🐶", ""] * 10
     col = np.array(values, dtype=object)
     batch = JsonEncoder(schema).encode({"s": col})
+    assert list(batch) == [json.dumps({"s": v}, separators=(",", ":")).encode() for v in values]
+
+
+_PLAIN = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in '"\\')
+# Columns whose values all come from one alphabet: plain text and plain text with one kind of
+# character that must be escaped (so that each is the only reason to leave the plain path).
+_ALPHABETS = [_PLAIN, *(_PLAIN + extra for extra in ('"', "\\", "\x1f\n", "\0", "żółw🐶"))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_ALPHABETS).flatmap(lambda a: st.lists(st.text(a), min_size=48,
+                                                               max_size=120)),
+       st.sampled_from(["", "x" * 300]))
+def test_json_strings_are_json_dumps(values: list[str], wide: str) -> None:
+    """Any text column (NULs, each escape alone, one value far wider than the rest) is what
+    json.dumps writes, whichever way the columnar writer takes."""
+    values = [*values, wide]
+    schema = schema_from_dict({"type": "record", "name": "S", "fields": [
+        {"name": "s", "type": "string"}]})
+    batch = JsonEncoder(schema).encode({"s": np.array(values, dtype=object)})
     assert list(batch) == [json.dumps({"s": v}, separators=(",", ":")).encode() for v in values]
 
 

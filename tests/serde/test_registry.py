@@ -251,8 +251,7 @@ def test_register_all_under_each_strategy(registry_url: str, strategy: SubjectNa
     }[strategy]
     assert (got.value_subject, got.key_subject) == (expected_value, f"{topic}-key")
     client = SchemaRegistryClient({"url": registry_url})
-    subjects = client.get_subjects()
-    assert expected_value in subjects and f"{topic}-key" in subjects
+    # By name, not in get_subjects(): the shared registry lists only its first 1000 subjects.
     assert client.get_latest_version(expected_value).schema_id == got.value_schema_id
     assert client.get_latest_version(f"{topic}-key").schema_id == got.key_schema_id
     # Registering again (a restart) finds the same ids.
