@@ -70,8 +70,11 @@ def configure(level: str = "INFO", json: bool = False) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.add_logger_name,
     ]
+    # Console tracebacks without local variables too (see below).
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.RichTracebackFormatter(
+                color_system=None, show_locals=False))
     )
     # Tracebacks without local variables: a local may hold a secret the mask cannot know.
     exceptions: list[structlog.types.Processor] = [structlog.processors.ExceptionRenderer(

@@ -32,6 +32,24 @@ def test_exception_traceback_survives_in_json(capsys: pytest.CaptureFixture[str]
     assert traces[0]["exc_type"] == "ValueError" and traces[0]["exc_value"] == "boom"
 
 
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_tracebacks_leave_local_variables_out(capsys: pytest.CaptureFixture[str],
+                                              json_lines: bool) -> None:
+    """A traceback in the log shows no local variable: one may hold a connector's password."""
+    configure("INFO", json=json_lines)
+
+    def connect() -> None:
+        url = "postgresql://doge:" + "-".join(("s3cret", "pw")) + "@db/doge"  # not in the source
+        raise RuntimeError(f"cannot connect ({len(url)})")
+
+    try:
+        connect()
+    except RuntimeError:
+        structlog.get_logger("t").exception("it failed")
+    text = capsys.readouterr().err
+    assert "cannot connect" in text and "s3cret-pw" not in text
+
+
 def test_stdlib_records_are_json_too(capsys: pytest.CaptureFixture[str]) -> None:
     """A library's stdlib logging record is a JSON line with its logger's name."""
     configure("INFO", json=True)

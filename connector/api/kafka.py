@@ -13,13 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
-from confluent_kafka import Producer
 
 from connector.destinations.kafka import KafkaDestination
-from connector.errors import InfrastructureError, Problem, UserError
-from connector.kafka import offsets as store
-from connector.kafka.topics import COMPACT, ensure_topics
+from connector.errors import Problem, UserError
 from connector.runtime.config import ConnectorConfig
+from connector.runtime.kafka_stores import ensure_offset_store, offset_store
 from connector.runtime.simulation import Simulation
 from connector.runtime.task import kafka_destination
 from connector.runtime.worker_config import WorkerConfig, load_worker_config, worker_config_from
@@ -41,34 +39,12 @@ class Kafka:
                                  f"got {type(self.worker).__name__}")])
 
 
-def ensure_internal_topics(worker: WorkerConfig, extra: dict[str, tuple[int, int, dict[str, str]]]
-                           ) -> dict[str, int]:
-    """Create the offsets and snapshots topics (compacted, as a worker does) and `extra`."""
-    rf = worker.integer("internal.topics.replication.factor")
-    parts = worker.integer("offset.storage.partitions")
-    topics = {worker.get("offset.storage.topic"): (parts, rf, COMPACT),
-              worker.get("snapshot.storage.topic"): (parts, rf, COMPACT), **extra}
-    return ensure_topics(worker.client("admin"), topics)
-
-
-def record_generation(worker: WorkerConfig, connector: str, tasks_max: int) -> None:
-    """Remember that `connector` ran with `tasks_max` tasks, so later generations fence ours."""
-    topic = worker.get("offset.storage.topic")
-    known = store.read_generations(worker.client("consumer"), topic, connector)
-    if tasks_max in known:
-        return
-    producer = Producer(worker.client("producer"))
-    producer.produce(topic, store.generations_value(known | {tasks_max}),
-                     store.generations_key(connector))
-    if producer.flush(30) != 0:
-        raise InfrastructureError(f"could not record the task generation in {topic}")
-
-
 def in_process_destination(worker: WorkerConfig, sim: Simulation) -> KafkaDestination:
     """The Kafka destination of all of a connector's shards, owned by this process."""
     config: ConnectorConfig = sim.config
-    ensure_internal_topics(worker, {
+    ensure_offset_store(worker, {
         config.kafka_topic(t): (config.partitions, config.replication_factor,
                                 config.topic_configs) for t in sim.model.schemas})
-    record_generation(worker, config.name, config.tasks_max)
+    # As a worker does when it starts the connector's tasks: later generations fence ours.
+    offset_store(worker).record_generation(config.name, config.tasks_max)
     return kafka_destination(worker, config, sim, 0, list(range(config.shards)))

@@ -20,13 +20,15 @@ from connector.model.source import load_file
 from connector.runtime.config import ConnectorConfig, parse_connector
 from connector.runtime.plugins import load_plugins
 from connector.runtime.simulation import Simulation, prepare
+from connector.runtime.targets import (
+    as_config_text,
+    connector_with,
+    is_connector_document,
+    model_run_keys,
+    setting_keys,
+)
 
 Target = Model | str | os.PathLike[str]
-DAY_MS = 86_400_000
-DEFAULT_TICK_MS = 60_000
-# Keyword -> connector config key.
-KEYWORDS = {"users": "users", "seed": "seed", "ticks": "ticks", "start": "start.time",
-            "tick_ms": "tick.ms", "shards": "shards", "pace": "pace"}
 
 
 @attrs.frozen
@@ -45,19 +47,9 @@ class Settings:
 
     def keys(self) -> dict[str, str]:
         """As connector config keys, with Connect's string values."""
-        out = {str(k): _text(v) for k, v in self.config.items()}
-        for field, key in KEYWORDS.items():
-            value = getattr(self, field)
-            if value is not None:
-                out[key] = _text(value)
+        out = {str(k): as_config_text(v) for k, v in self.config.items()}
+        out.update(setting_keys(attrs.asdict(self, recurse=False)))
         return out
-
-
-def _text(value: Any) -> str:
-    # 1e6 users is a whole number; a float that is not one stays as text and is refused.
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def connector_for(target: Target, settings: Settings) -> ConnectorConfig:
@@ -69,24 +61,16 @@ def connector_for(target: Target, settings: Settings) -> ConnectorConfig:
                                  f"{type(target).__name__}")])
     path = Path(target)
     doc = load_file(path)
-    if not (isinstance(doc.data, dict) and "config" in doc.data):
+    if not is_connector_document(doc):
         return _model_connector(Model.load(path), settings)
-    data = dict(doc.data)
-    config = data["config"]
-    if isinstance(config, dict):
-        data["config"] = {**config, **settings.keys()}
-    if settings.name is not None:
-        data["name"] = settings.name
-    return parse_connector(data, doc.file, path.resolve().parent, doc)
+    return connector_with(doc, path, settings.keys(), settings.name)
 
 
 def _model_connector(model: Model, settings: Settings) -> ConnectorConfig:
     """A connector for a Model, as `doge run MODEL` makes one: one day of ticks as fast as
     possible unless told otherwise."""
     document = model._document()
-    keys = settings.keys()
-    tick_ms = settings.tick_ms or DEFAULT_TICK_MS
-    keys.setdefault("ticks", str(max(1, DAY_MS // max(int(tick_ms), 1))))
+    keys = model_run_keys(settings.keys(), settings.tick_ms)
     data = {"name": settings.name or model.name, "config": {"model": document.data, **keys}}
     config = parse_connector(data, None, model.base_dir)
     # The model keeps its own document: problems found later still name the builder's lines.

@@ -20,9 +20,15 @@ from connector.errors import Problem, UserError
 from connector.model.durations import FORMS, parse_duration_ms
 from connector.model.source import load_file
 from connector.runtime.config import ConnectorConfig, parse_connector, parse_start_time
+from connector.runtime.targets import (
+    DAY_MS,
+    connector_with,
+    is_connector_document,
+    model_run_keys,
+    setting_keys,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
-DAY_MS = 86_400_000
 MAX_USERS = 100_000_000  # a bound for one local process (a shard's columns stay in memory)
 
 
@@ -95,9 +101,7 @@ class Overrides:
 
     def keys(self) -> dict[str, str]:
         """As connector config keys (string values, as Kafka Connect holds them)."""
-        pairs = {"users": self.users, "seed": self.seed, "start.time": self.start,
-                 "tick.ms": self.tick_ms, "ticks": self.ticks, "pace": self.pace}
-        return {k: str(v) for k, v in pairs.items() if v is not None}
+        return setting_keys(attrs.asdict(self))
 
 
 def run_options(func: F) -> F:
@@ -132,18 +136,9 @@ def load_target(target: str, overrides: Overrides) -> ConnectorConfig:
     """A connector config for a connector file, a model file or a quickstart name."""
     path = _resolve(target)
     doc = load_file(path)
-    if isinstance(doc.data, dict) and "config" in doc.data:
-        data = dict(doc.data)
-        config = dict(data["config"]) if isinstance(data["config"], dict) else data["config"]
-        if isinstance(config, dict):
-            config.update(overrides.keys())
-        data["config"] = config
-        if overrides.name:
-            data["name"] = overrides.name
-        return parse_connector(data, doc.file, path.resolve().parent, doc)
-    keys = overrides.keys()
-    tick_ms = overrides.tick_ms or 60_000
-    keys.setdefault("ticks", str(max(1, DAY_MS // tick_ms)))
+    if is_connector_document(doc):
+        return connector_with(doc, path, overrides.keys(), overrides.name or None)
+    keys = model_run_keys(overrides.keys(), overrides.tick_ms)
     name = overrides.name or _model_name(doc.data) or path.stem
     data = {"name": name, "config": {"model": str(path.resolve()), **keys}}
     return parse_connector(data, str(path), path.resolve().parent)

@@ -22,6 +22,7 @@ from connector.destinations.local import CODECS, FORMATS, LocalDirectory
 from connector.destinations.postgres import PostgresDestination, postgres_destination
 from connector.destinations.stdout import StdoutLines
 from connector.errors import Problem, UserError
+from connector.runtime.config import DestinationKind
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import Simulation, prepare
 
@@ -110,9 +111,11 @@ def _resume(runner: Runner, where: str | None) -> int:
 
 def _postgres(to: str | None, upsert: tuple[str, ...], output: str | None,
               sim: Simulation) -> PostgresDestination:
-    """`--to postgresql://...`: every shard into one PostgreSQL database."""
-    if to is None:
-        raise UserError("--upsert needs --to postgresql://...")
+    """`--to postgresql://...` (or the connector's `destination=postgresql`): every shard into
+    one PostgreSQL database."""
+    if to is None and sim.config.destination is not DestinationKind.POSTGRESQL:
+        raise UserError("--upsert needs --to postgresql://... (or a connector with "
+                        "destination=postgresql)")
     if output is not None:
         raise UserError("--to and --output are two destinations; choose one")
     config = sim.config
@@ -124,7 +127,8 @@ def _destination(sim: Simulation, output: str | None, fmt: str, codec: str, to: 
                  upsert: tuple[str, ...]) -> tuple[Destination, str | None]:
     """Where the events go, and how to name it to the user (None: stdout)."""
     schemas = dict(sim.model.schemas)
-    if to is not None or upsert:
+    if to is not None or upsert or (output is None and
+                                     sim.config.destination is DestinationKind.POSTGRESQL):
         postgres = _postgres(to, upsert, output, sim)
         return postgres, postgres.target.display
     if output == "-":

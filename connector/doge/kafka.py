@@ -25,13 +25,13 @@ from confluent_kafka.serialization import (
     StringSerializer,
 )
 
-from connector.api.kafka import ensure_internal_topics
 from connector.api.values import CallSite, call_site, user_errors
 from connector.destinations.base import ShardCheckpoint
 from connector.destinations.kafka import KafkaDestination
 from connector.doge.core import DogeError, EventSink, RunInfo, TickCommitter, Transition
 from connector.errors import UserError
 from connector.kafka.fencing import TaskIdentity
+from connector.runtime.kafka_stores import ensure_offset_store
 from connector.runtime.worker_config import WorkerConfig, worker_config_from
 from connector.serde.partitioner import partitions
 from connector.serde.records import Records
@@ -69,7 +69,7 @@ class KafkaChannel:
             return
         # Topics a script writes are created with the broker's defaults if missing, as a
         # broker with auto-creation would have made them for DOGE.
-        self._partitions = ensure_internal_topics(
+        self._partitions = ensure_offset_store(
             self.worker, {t: (-1, -1, {}) for t in sorted(self.topics)})
         if self.avro:
             with SchemaRegistry(self.worker.registry()) as registry:

@@ -21,7 +21,8 @@ from connector.model.expr.typed import calls_plugin
 from connector.model.expr.valuefns import sequences_of
 from connector.model.limits import MAX_ARRIVALS_PER_TICK
 from connector.model.spec import SELF, KeyKind
-from connector.model.validate import CheckedTransition, ValidatedModel, check_chances_for_tick
+from connector.model.state_checks import check_chances_for_tick
+from connector.model.validate import CheckedTransition, ValidatedModel
 
 SESSION_NONE, SESSION_OPEN, SESSION_CLOSE = 0, 1, 2
 ONE = 1 << 32  # chances are compared against uint32 draws scaled to 2**32

@@ -14,11 +14,11 @@ from connector.logging import last_kafka_line
 
 log = structlog.get_logger(__name__)
 COMPACT = {"cleanup.policy": "compact"}
+TopicWanted = dict[str, tuple[int, int, dict[str, str]]]  # name -> partitions, replication, configs
 
 
-def ensure_topics(admin_conf: dict[str, Any], wanted: dict[str, tuple[int, int, dict[str, str]]],
-                  timeout_s: float = 30.0, reach_timeout_s: float | None = None
-                  ) -> dict[str, int]:
+def ensure_topics(admin_conf: dict[str, Any], wanted: TopicWanted, timeout_s: float = 30.0,
+                  reach_timeout_s: float | None = None) -> dict[str, int]:
     """Create missing topics (name -> partitions, replication, configs); name -> partitions.
     Kafka must answer within `reach_timeout_s` (default: timeout_s), else one clear error."""
     admin = AdminClient(admin_conf)

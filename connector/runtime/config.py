@@ -27,13 +27,7 @@ from connector.model.source import (
     outside_problem,
     parse_text,
 )
-from connector.runtime.configdef import (
-    ConfigDef,
-    ConfigKey,
-    ConfigPrefix,
-    ConfigType,
-    Importance,
-)
+from connector.runtime.configdef import ConfigDef, ConfigKey, ConfigPrefix, ConfigType, Importance
 from connector.runtime.converters import (
     CONVERTER_PREFIXES,
     DATAGEN,
@@ -53,6 +47,13 @@ CONNECTOR_CLASSES = ("io.dogeconnect.DogeSourceConnector", "DogeSourceConnector"
 TOPIC_CONFIG_PREFIX = "topic.creation.default."
 
 
+class DestinationKind(enum.Enum):
+    """Where a worker's tasks write (`doge run` takes -o / --to instead)."""
+
+    KAFKA = "kafka"  # the worker's Kafka: transactions, topics created, schemas registered
+    POSTGRESQL = "postgresql"  # one table per topic, offsets in the same database
+
+
 class Boundary(enum.Enum):
     """Where transactions are cut (always on a tick boundary)."""
 
@@ -70,6 +71,7 @@ BOUNDARY_ALIASES = {"poll": Boundary.TICK, "connector": Boundary.TICKS}
 
 
 STR, INT, LONG, CLASS = ConfigType.STRING, ConfigType.INT, ConfigType.LONG, ConfigType.CLASS
+PASSWORD = ConfigType.PASSWORD
 HIGH, LOW = Importance.HIGH, Importance.LOW
 CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("connector.class", CLASS, CONNECTOR_CLASSES[0],
@@ -121,7 +123,12 @@ CONNECTOR_CONFIG = ConfigDef((
     ConfigKey("value.subject.name.strategy", CLASS, SubjectNameStrategy.TOPIC.value,
               "`TopicNameStrategy`, `RecordNameStrategy`, `TopicRecordNameStrategy` (Confluent "
               "class names accepted)."),
-    *(ConfigKey(name, STR, default, doc) for name, default, doc in POSTGRES_KEYS),
+    ConfigKey("destination", STR, DestinationKind.KAFKA.value, "`kafka`: the worker's Kafka "
+              "(topics created, schemas registered, transactions); `postgresql`: one table per "
+              "topic in PostgreSQL with the offsets in the same database (`postgres.*` keys; "
+              "no topic is created, no schema registered). `doge run` honours it when neither "
+              "`-o` nor `--to` is given.", HIGH),
+    *(ConfigKey(k.name, PASSWORD if k.secret else STR, k.default, k.doc) for k in POSTGRES_KEYS),
 ), (*CONVERTER_PREFIXES,
     ConfigPrefix(TOPIC_CONFIG_PREFIX, "Any other topic config of created topics, as in Kafka "
                  "Connect, e.g. `topic.creation.default.retention.ms=-1`. **Backfills** "
@@ -153,8 +160,9 @@ class ConnectorConfig:
     replication_factor: int
     key_format: KeyFormat
     subject_strategy: SubjectNameStrategy
-    raw: dict[str, str]
+    raw: dict[str, str] = attrs.field(repr=False)  # may hold secrets (PASSWORD keys)
     formats: Formats = attrs.field(factory=Formats)
+    destination: DestinationKind = DestinationKind.KAFKA
     base_dir: Path = Path()  # where relative paths (model, given schemas) resolve
 
     @property
@@ -251,6 +259,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
     ticks = integer("ticks") if get("ticks") is not None else None
     pace = _pace(raw.get("pace"), ticks, err)
     boundary = choice("transaction.boundary", _boundary, Boundary.INTERVAL)
+    destination = choice("destination", _enum(DestinationKind), DestinationKind.KAFKA)
     strategy = choice("value.subject.name.strategy", parse_strategy, SubjectNameStrategy.TOPIC)
     formats = parse_formats(raw, lambda key, message: err(f"config.{key}", message))
     for topic, given in formats.schema_files.items() if confined else ():
@@ -277,7 +286,7 @@ def parse_connector(data: Any, file: str | None, base_dir: Path,
         partitions=integer("topic.creation.default.partitions"),
         replication_factor=integer("topic.creation.default.replication.factor"),
         key_format=key_format, subject_strategy=strategy, raw=raw, formats=formats,
-        base_dir=base_dir,
+        destination=destination, base_dir=base_dir,
     )
     start_ms = parse_start_time(start) if start != "now" and not problems else None
     for key, message in limits.check_settings(tick_ms=cfg.tick_ms, pace=pace,
@@ -319,6 +328,19 @@ def _model(value: Any, file: str | None, base_dir: Path, err: Any, confined: boo
         err("config.model", f"model file {shorten(str(value)) if confined else path}: {problem}")
         return Document({}, file, {}), base_dir
     return load_file(path), path.resolve().parent
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _enum(kind: type[E]) -> Callable[[str], E]:
+    """A parser of `kind`'s values (its spellings as written in configs)."""
+    def parse(text: str) -> E:
+        for member in kind:
+            if text == member.value:
+                return member
+        raise UserError(f"expected one of {', '.join(str(m.value) for m in kind)}, got {text!r}")
+    return parse
 
 
 def _boundary(text: str) -> Boundary:

@@ -26,6 +26,9 @@ class ConfigType(enum.Enum):
     PASSWORD = "PASSWORD"
 
 
+HIDDEN = "[hidden]"  # what Connect shows of a PASSWORD value
+
+
 class Importance(enum.Enum):
     HIGH = "HIGH"
     MEDIUM = "MEDIUM"
@@ -45,6 +48,10 @@ class ConfigKey:
     # The key's bounds beyond `minimum`: raises ValueError with a one-line message.
     validator: Callable[[int], None] | None = None
     choices: tuple[str, ...] | None = None  # the values a STRING key accepts (any case)
+
+    def shown(self, value: str | None) -> str | None:
+        """The value as answers show it: a PASSWORD's never (Connect's `[hidden]`)."""
+        return HIDDEN if self.type is ConfigType.PASSWORD and value is not None else value
 
     def whole_number(self, text: str) -> int | str:
         """The value as a whole number, or what is wrong with it."""

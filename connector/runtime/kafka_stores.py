@@ -24,8 +24,10 @@ from connector.errors import InfrastructureError, UserError
 from connector.kafka import offsets as records
 from connector.kafka.fencing import TaskIdentity, earlier_owners, fence
 from connector.kafka.log import CompactedLog, read_latest
+from connector.kafka.topics import COMPACT, TopicWanted, ensure_topics
 from connector.runtime.status import TargetState, TaskStatus
 from connector.runtime.stores import StoredConnector
+from connector.runtime.worker_config import WorkerConfig
 
 log = structlog.get_logger(__name__)
 READ_BACK_S = 30.0
@@ -186,3 +188,24 @@ class KafkaOffsetStore:
             producer.produce(topic, value, key)
         if producer.flush(self.timeout_s) != 0:
             raise InfrastructureError(f"could not write to {topic}")
+
+
+def offset_store(worker: WorkerConfig) -> KafkaOffsetStore:
+    """The offsets, snapshots and generations store of a worker config's internal topics."""
+    return KafkaOffsetStore(worker.get("offset.storage.topic"),
+                            worker.get("snapshot.storage.topic"), worker.get("group.id"),
+                            worker.client("producer"), worker.client("consumer"))
+
+
+def offset_store_topics(worker: WorkerConfig) -> TopicWanted:
+    """The offsets and snapshots topics (compacted), as every worker and in-process run needs."""
+    rf = worker.integer("internal.topics.replication.factor")
+    parts = worker.integer("offset.storage.partitions")
+    return {worker.get("offset.storage.topic"): (parts, rf, COMPACT),
+            worker.get("snapshot.storage.topic"): (parts, rf, COMPACT)}
+
+
+def ensure_offset_store(worker: WorkerConfig, extra: TopicWanted) -> dict[str, int]:
+    """Create the offsets and snapshots topics and `extra` (a run in this process, without a
+    worker); name -> partitions."""
+    return ensure_topics(worker.client("admin"), {**offset_store_topics(worker), **extra})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
+from connector.errors import Problem, UserError
 from connector.model.numbers import shorten
 
 MAX_NAME_CHARS = 249  # Kafka's limit on topic names; names appear in records' keys and logs
@@ -41,3 +44,13 @@ def name_problem(name: str) -> str | None:
     if set(name) == {"."}:
         return f"Connector name {shown} must not be '.'"
     return None
+
+
+def check_connector_name(name: str, config: Mapping[str, Any], file: str | None) -> None:
+    """Refuse a name against the rule, or a config whose own `name` is another (UserError)."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise UserError([Problem(problem, file=file, path="name")])
+    if config.get("name", name) != name:
+        raise UserError(f"connector name in the config ({config.get('name')!r}) does not "
+                        f"match the name {name!r}")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
+from connector.destinations.postgres.settings import postgres_settings
 from connector.engine.plan import EnginePlan, build_plan
 from connector.engine.settings import SimulationSettings
 from connector.engine.shard import ShardEngine
+from connector.errors import UserError
 from connector.model import expr as ex
 from connector.model.validate import ValidatedModel, validate_document
-from connector.runtime.config import ConnectorConfig
+from connector.runtime.config import ConnectorConfig, DestinationKind
 
 DEFAULT_USERS = 1000
 
@@ -35,3 +39,16 @@ def prepare(config: ConnectorConfig, functions: tuple[ex.FunctionSpec, ...] = ()
     """Validate the connector's model; raises UserError with every problem."""
     model = validate_document(config.model_document, config.model_dir, functions)
     return Simulation(config, model, build_plan(model, config.tick_ms))
+
+
+def check_destination(sim: Simulation, worker_values: Mapping[str, str]) -> None:
+    """Refuse what the connector's destination cannot take (e.g. a `postgres.upsert.topics`
+    topic the model lacks, a malformed `postgres.url`) before it is stored, not in its tasks."""
+    if sim.config.destination is not DestinationKind.POSTGRESQL:
+        return
+    try:
+        postgres_settings(sim.config.raw, worker_values, sim.model.schemas)
+    except UserError as exc:  # its messages name the key; the answer files them under this one
+        raise UserError([attrs.evolve(p, file=p.file or sim.config.file,
+                                      path=p.path or "config.destination")
+                         for p in exc.problems]) from None

@@ -18,13 +18,15 @@ import attrs
 import structlog
 
 from connector.core.sharding import shards_of_task
+from connector.destinations.base import Destination
 from connector.destinations.kafka import KafkaDestination
+from connector.destinations.postgres import postgres_destination
 from connector.errors import InfrastructureError, UserError
 from connector.kafka.errors import ProducerFailed, ProducerFenced
 from connector.kafka.fencing import TaskIdentity
 from connector.kafka.topics import partition_counts
 from connector.logging import configure
-from connector.runtime.config import ConnectorConfig
+from connector.runtime.config import ConnectorConfig, DestinationKind
 from connector.runtime.converters import Formats
 from connector.runtime.loggers import apply_levels
 from connector.runtime.providers import Providers, parse_resolved
@@ -122,7 +124,7 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
         retries[0] += 1
         _report(pipe, spec, State.RUNNING, trace=f"registry retry: {notice.error}")
 
-    destination = kafka_destination(worker, config, sim, spec.task, shards, on_retry)
+    destination = task_destination(worker, config, sim, spec.task, shards, on_retry)
     runner = Runner(sim, destination, shards)
     meter = Meter(runner, destination, {t: config.kafka_topic(t) for t in sim.model.schemas},
                   retries)
@@ -149,6 +151,15 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
     log.info("task ended", finished=finished, tick=runner.next_tick, events=stats.events,
              commits=stats.commits, aborts=stats.aborts)
     return ExitCode.DONE
+
+
+def task_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simulation, task: int,
+                     shards: list[int], on_retry: Any = None) -> Destination:
+    """The destination of a task's shards, as the connector's `destination` key says."""
+    if config.destination is DestinationKind.POSTGRESQL:
+        # Same commit protocol; its fencing is the database's (a lock per shard), not Kafka's.
+        return postgres_destination(config.name, config.raw, worker.values, sim.model, shards)
+    return kafka_destination(worker, config, sim, task, shards, on_retry)
 
 
 def kafka_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simulation, task: int,
@@ -215,7 +226,7 @@ class Meter:
     """The counters a task adds to its reports (task_metrics.py)."""
 
     runner: Runner
-    destination: KafkaDestination
+    destination: Destination
     topics: dict[str, str]  # model topic -> Kafka topic
     retries: list[int]
     sent: TallySnapshot = attrs.Factory(TallySnapshot)
@@ -223,7 +234,8 @@ class Meter:
 
     def counters(self, open_transaction: bool) -> TaskCounters:
         tally = self.runner.stats.tally
-        tally.encode_seconds = self.destination.encode_seconds
+        if isinstance(self.destination, KafkaDestination):  # PostgreSQL's is not timed
+            tally.encode_seconds = self.destination.encode_seconds
         users = sum(e.population.size for e in list(self.runner.engines.values()))
         with self.lock:
             return self.sent.delta(tally, self.topics, self.retries[0], users, open_transaction)

@@ -25,9 +25,14 @@ from connector import __version__
 from connector.errors import Problem, UserError
 from connector.kafka.errors import refused_setting
 from connector.kafka.log import CompactedLog
-from connector.kafka.topics import COMPACT, cluster_id, ensure_topics
+from connector.kafka.topics import COMPACT, TopicWanted, cluster_id, ensure_topics
 from connector.runtime.health import Phase, WorkerHealth
-from connector.runtime.kafka_stores import KafkaConfigStore, KafkaOffsetStore, KafkaStatusStore
+from connector.runtime.kafka_stores import (
+    KafkaConfigStore,
+    KafkaStatusStore,
+    offset_store,
+    offset_store_topics,
+)
 from connector.runtime.loggers import LogLevels
 from connector.runtime.membership import GroupMembership, Membership, StandaloneMembership
 from connector.runtime.metrics import WorkerMetrics
@@ -37,7 +42,7 @@ from connector.runtime.supervisor import SupervisorSettings, TaskSupervisor
 from connector.runtime.task import task_main
 from connector.runtime.task_process import SpawnedTask, TaskProcess, TaskSpec
 from connector.runtime.worker_config import WorkerConfig
-from connector.runtime.worker_herder import HerderContext, TopicWanted, WorkerHerder
+from connector.runtime.worker_herder import HerderContext, WorkerHerder
 from connector.serde.registry import SchemaRegistry
 
 log = structlog.get_logger(__name__)
@@ -99,11 +104,9 @@ class Worker:
                  group_id=c.get("group.id"))
         self.ops.health.starting("Worker is still starting up: creating its internal topics.")
         rf = c.integer("internal.topics.replication.factor")
-        parts = c.integer("offset.storage.partitions")
         slots = c.integer("cluster.slots")
         topics: TopicWanted = {
-            c.get("offset.storage.topic"): (parts, rf, COMPACT),
-            c.get("snapshot.storage.topic"): (parts, rf, COMPACT),
+            **offset_store_topics(c),
             c.get("status.storage.topic"): (1, rf, COMPACT),
             c.get("config.storage.topic"): (1, rf, COMPACT)}
         if self.distributed:
@@ -125,8 +128,7 @@ class Worker:
                 c.get("slots.topic"), c.get("group.id"), consumer,
                 c.integer("session.timeout.ms"), c.integer("heartbeat.interval.ms"))
         self._closers = [membership, configs, statuses]
-        offsets = KafkaOffsetStore(c.get("offset.storage.topic"), c.get("snapshot.storage.topic"),
-                                   c.get("group.id"), producer, consumer)
+        offsets = offset_store(c)
         host = c.optional("rest.host.name") or socket.gethostname()
         supervisor = TaskSupervisor(supervisor_settings(c), spawn, statuses.publish,
                                     worker_id=self.worker_id or f"{host}:{c.optional('rest.port')}",

@@ -17,18 +17,13 @@ from typing import Any
 
 import attrs
 
+from connector.destinations.postgres.settings import URL_KEY as POSTGRES_URL
 from connector.errors import Problem, UserError
 from connector.kafka.jaas import translate_jaas
 from connector.logging import kafka_logger
 from connector.model.numbers import shorten
 from connector.model.source import parse_text
-from connector.runtime.configdef import (
-    ConfigDef,
-    ConfigKey,
-    ConfigPrefix,
-    ConfigType,
-    Importance,
-)
+from connector.runtime.configdef import ConfigDef, ConfigKey, ConfigPrefix, ConfigType, Importance
 from connector.runtime.converters import (
     CONVERTER_PREFIXES,
     Formats,
@@ -140,6 +135,9 @@ WORKER_CONFIG = ConfigDef((
               "with `PUT /admin/loggers/root`).", LOW, choices=LOG_LEVELS),
     ConfigKey("bootstrap.timeout.ms", LONG, "8000", "At start-up, how long the worker waits for "
               "Kafka to answer before it stops with one error.", LOW, minimum=1),
+    ConfigKey(POSTGRES_URL, ConfigType.PASSWORD, None, "libpq URL of connectors with "
+              "`destination=postgresql` that set no `postgres.url` of their own (else the PG* "
+              "environment variables).", LOW),
 ), (
     ConfigPrefix("producer.", "Passed to librdkafka's producer as they are."),
     ConfigPrefix("consumer.", "Passed to librdkafka's consumers as they are."),

@@ -20,10 +20,11 @@ import structlog
 
 from connector.core.sharding import shards_of_task
 from connector.engine.identity import run_fingerprint
-from connector.errors import Problem, UserError, hide_root
+from connector.errors import Problem, UserError
+from connector.kafka.topics import TopicWanted
 from connector.model.expr import FunctionSpec
 from connector.runtime.assignment import assigned
-from connector.runtime.config import ConnectorConfig, resolve_start_ms
+from connector.runtime.config import ConnectorConfig, DestinationKind, resolve_start_ms
 from connector.runtime.contracts import (
     ConnectorInfo,
     ConnectorState,
@@ -36,20 +37,19 @@ from connector.runtime.contracts import (
 )
 from connector.runtime.herder import Conflict, NotFound
 from connector.runtime.membership import Membership
-from connector.runtime.names import name_problem
+from connector.runtime.names import check_connector_name
 from connector.runtime.providers import Providers, parse_resolved
 from connector.runtime.requests import RequestQueue
-from connector.runtime.simulation import Simulation, prepare
+from connector.runtime.simulation import Simulation
 from connector.runtime.status import State, TargetState
 from connector.runtime.status_view import StatusView
 from connector.runtime.stores import ConfigStore, OffsetStore, StatusStore, StoredConnector
 from connector.runtime.supervisor import TaskSupervisor
 from connector.runtime.task_process import TaskSpec
-from connector.runtime.validation import validate_response
+from connector.runtime.validation import checked_simulation, connector_data, validate_response
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-TopicWanted = dict[str, tuple[int, int, dict[str, str]]]  # name -> partitions, replication, configs
 # Keys whose change alters the committed output; refused while offsets exist.
 IDENTITY_KEYS = ("model", "users", "shards", "seed", "tick.ms", "start.time")
 ENDED = (State.FINISHED, State.FAILED, State.STOPPED)
@@ -274,28 +274,21 @@ class WorkerHerder:
     def _put(self, name: str, config: dict[str, Any], base_dir: str, file: str | None,
              create_only: bool) -> bool:
         """Validate (in the calling thread), then store (on the loop thread)."""
-        problem = name_problem(name)
-        if problem is not None:
-            raise UserError([Problem(problem, file=file, path="name")])
-        if config.get("name", name) != name:
-            raise UserError(f"connector name in the config ({config.get('name')!r}) does not "
-                            f"match the name {name!r}")
-        data = {"name": name, "config": {k: v for k, v in config.items() if k != "name"}}
-        try:
-            parsed = parse_resolved(data, file, Path(base_dir), self.context.providers,
-                                    confined=self.context.confined(file))
-            sim = prepare(parsed, self.context.functions)  # the model must validate first
-        except UserError as exc:
-            if self.context.confined(file):
-                raise hide_root(exc, base_dir) from None
-            raise
+        check_connector_name(name, config, file)
+        data = connector_data(name, config)
+        sim = checked_simulation(data, file, Path(base_dir), self.context.functions,
+                                 self.context.worker_values, self.context.providers,
+                                 confined=self.context.confined(file))
+        parsed = sim.config
         if create_only:
             self._call(lambda: self._absent(name))
-        self._check_output_identity(name, sim)
-        self.context.create_topics({
-            parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor,
-                                    parsed.topic_configs) for t in sim.model.schemas})
-        self.offset_store.record_generation(name, parsed.tasks_max)
+        if parsed.destination is DestinationKind.KAFKA:
+            # PostgreSQL: no topics; its doge_offsets refuse another run's output themselves.
+            self._check_output_identity(name, sim)
+            self.context.create_topics({
+                parsed.kafka_topic(t): (parsed.partitions, parsed.replication_factor,
+                                        parsed.topic_configs) for t in sim.model.schemas})
+            self.offset_store.record_generation(name, parsed.tasks_max)
         return self._call(lambda: self._store(name, data, base_dir, file, create_only))
 
     def _absent(self, name: str) -> None:

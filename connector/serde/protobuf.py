@@ -24,7 +24,6 @@ import numpy.typing as npt
 
 from connector.core.columns import (
     Column,
-    DecimalColumn,
     ListColumn,
     MapColumn,
     StructColumn,
@@ -45,12 +44,11 @@ from connector.serde.protoplan import (
     derive,
     render,
 )
+from connector.serde.protowire import I32, I64, LEN, VARINT, decimal_pieces, tag
 from connector.serde.scalars import enum_index, nulls, scalar_values
-from connector.serde.shapes import EncodeError, NotColumnar, decimal_unscaled, field_column
+from connector.serde.shapes import EncodeError, field_column
 from connector.serde.wire import header
 
-# Wire types.
-VARINT, I64, LEN, I32 = 0, 1, 2, 5
 _FIXED = {"double": (I64, "<f8"), "float": (I32, "<f4")}
 FIRST_MESSAGE = b"\x00"  # Confluent's message-index list [0], written as its short form
 
@@ -147,14 +145,10 @@ def _present_pieces(field: ProtoField, t: AvroType, col: Column, n: int, path: s
     return _delimited(field.number, flat, lens)
 
 
-def _tag(number: int, wire: int) -> bytes:
-    return P.uvarint_bytes((number << 3) | wire)
-
-
 def _delimited(number: int, flat: P.U8, lens: P.I64) -> list[P.Piece]:
     """Tag, byte length and bytes of a length-delimited value on every row."""
     n = int(lens.shape[0])
-    return [P.constant(_tag(number, LEN), n), P.varint(lens.astype(np.uint64)),
+    return [P.constant(tag(number, LEN), n), P.varint(lens.astype(np.uint64)),
             P.Piece(n, flat=flat, lens=lens)]
 
 
@@ -180,7 +174,7 @@ def _scalar_value(field: ProtoField, t: AvroType, col: Column, path: str
     if field.enum is not None:
         index = enum_index(t, values, path)
         ints = np.asarray(field.enum.numbers, dtype=np.int64)[index]
-        return _tag(field.number, VARINT), P.varint(ints.view(np.uint64)), ints != 0
+        return tag(field.number, VARINT), P.varint(ints.view(np.uint64)), ints != 0
     kind = field.scalar
     if kind in ("string", "bytes"):
         items = values.tolist()
@@ -192,14 +186,14 @@ def _scalar_value(field: ProtoField, t: AvroType, col: Column, path: str
             if t.kind is Kind.FIXED and lens.size and not (lens == t.size).all():
                 raise EncodeError(path, f"a fixed of {t.size} bytes got a value of "
                                   f"{int(lens[lens != t.size][0])} bytes")
-        return _tag(field.number, LEN), P.ragged_piece(flat, lens), lens > 0
+        return tag(field.number, LEN), P.ragged_piece(flat, lens), lens > 0
     if kind in _FIXED:
         wire, dtype = _FIXED[kind]
         value = P.fixed_piece(values, dtype)
         assert value.block is not None
-        return _tag(field.number, wire), value, np.any(value.block, axis=1)  # -0.0 is set
+        return tag(field.number, wire), value, np.any(value.block, axis=1)  # -0.0 is set
     ints = values.astype(np.int64)  # int32 is sign-extended to 64 bits, as protobuf does
-    return _tag(field.number, VARINT), P.varint(ints.view(np.uint64)), ints != 0
+    return tag(field.number, VARINT), P.varint(ints.view(np.uint64)), ints != 0
 
 
 def _masked(pieces: list[P.Piece], keep: npt.NDArray[np.bool_] | None) -> list[P.Piece]:
@@ -313,7 +307,7 @@ def _content(message: ProtoMessage, t: AvroType, col: Column, n: int, path: str
              ) -> tuple[P.U8, P.I64]:
     """The bytes of n messages (without tag or length) and each one's length."""
     if message.kind is MessageKind.DECIMAL:
-        pieces = _decimal(message, t, col, path)
+        pieces = decimal_pieces(message, t, col, path)
     elif message.kind is MessageKind.UNION:
         pieces = _union(message, t, col, n, path)
     elif message.kind is MessageKind.WRAP:
@@ -370,45 +364,3 @@ def _union(message: ProtoMessage, t: AvroType, col: Column, n: int, path: str
         return field_pieces(member, pair[0], values, n, path)
     pieces = field_pieces(member, pair[0], values, int(present.shape[0]), path)
     return [P.expand(p, present, n) for p in pieces]
-
-
-def _decimal(message: ProtoMessage, t: AvroType, col: Column, path: str) -> list[P.Piece]:
-    """Confluent's Decimal: the unscaled value as the fewest big-endian two's complement bytes
-    (Java's BigInteger.toByteArray), its number of digits, and the scale."""
-    value, precision, scale = (f.number for f in message.fields)
-    try:
-        unscaled = decimal_unscaled(t, col, path)
-    except NotColumnar:  # Python ints wider than 64 bits: one by one
-        assert isinstance(col, DecimalColumn)
-        return [_wide_decimals(col.unscaled.tolist(), (value, precision, scale), t.scale)]
-    n = int(unscaled.shape[0])
-    negative = unscaled < 0
-    magnitude = unscaled.astype(np.uint64)
-    np.negative(magnitude, out=magnitude, where=negative)
-    digits = np.searchsorted(P.POW10[1:], magnitude, side="right").astype(np.int64) + 1
-    if 0 < t.precision < 20 and n and int(digits.max()) > t.precision:
-        raise EncodeError(path, f"a value has more than the {t.precision} digits of the "
-                          "decimal's precision")
-    # ~u = -u - 1 for negatives: -128 takes one byte (0x80), as in Java.
-    bits = np.where(negative, ~unscaled, unscaled).astype(np.uint64)
-    lens = P.signed_lengths(bits)
-    pieces = [P.constant(_tag(value, LEN), n), P.varint(lens.astype(np.uint64)),
-              P.signed_bytes(unscaled, lens),
-              P.constant(_tag(precision, VARINT), n), P.varint(digits.astype(np.uint64))]
-    if t.scale:
-        pieces.append(P.constant(_tag(scale, VARINT) + P.uvarint_bytes(t.scale), n))
-    return pieces
-
-
-def _wide_decimals(unscaled: list[int], numbers: tuple[int, int, int], scale: int) -> P.Piece:
-    value, precision, scale_number = numbers
-    out = []
-    for u in unscaled:
-        data = u.to_bytes(((u if u >= 0 else ~u).bit_length() + 8) // 8, "big", signed=True)
-        text = (_tag(value, LEN) + P.uvarint_bytes(len(data)) + data + _tag(precision, VARINT)
-                + P.uvarint_bytes(len(str(abs(u)))))
-        if scale:
-            text += _tag(scale_number, VARINT) + P.uvarint_bytes(scale)
-        out.append(text)
-    lens = np.fromiter(map(len, out), dtype=np.int64, count=len(out))
-    return P.ragged_piece(b"".join(out), lens)

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from connector.api import Kafka, UserError, run, simulate
+from connector.runtime.kafka_stores import offset_store
 from tests.api.examples import banking
 from tests.runtime.reading import read_all
 
@@ -45,19 +46,23 @@ def test_a_second_run_resumes_and_extends(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_kafka_destination_commits_what_simulate_computes(
         kafka_bootstrap: str, registry_url: str, topic_factory: Callable[..., str]) -> None:
-    """run(model, Kafka(worker)) in-process commits exactly simulate()'s rows, read_committed."""
+    """run(model, Kafka(worker)) in-process commits exactly simulate()'s rows, read_committed,
+    and records its task generation in the offsets topic as a worker does (so a worker's later
+    generations fence it)."""
     prefix = f"api-{uuid.uuid4().hex[:8]}."
     worker = {"bootstrap.servers": kafka_bootstrap, "schema.registry.url": registry_url,
               "offset.storage.topic": topic_factory(1, {"cleanup.policy": "compact"}),
               "snapshot.storage.topic": topic_factory(1, {"cleanup.policy": "compact"}),
               "group.id": f"g-{uuid.uuid4().hex[:8]}"}
-    done = run(banking(), Kafka(worker), ticks=60, name=f"bank-{uuid.uuid4().hex[:6]}",
+    name = f"bank-{uuid.uuid4().hex[:6]}"
+    done = run(banking(), Kafka(worker), ticks=60, name=name,
                config={"topic.prefix": prefix}, **SETTINGS)  # type: ignore[arg-type]
     expected = simulate(banking(), ticks=60, **SETTINGS)  # type: ignore[arg-type]
     assert done.next_tick == 60 and done.destination.startswith("kafka ")
     for topic, table in expected.items():
         assert len(read_all(kafka_bootstrap, [prefix + topic])) == table.num_rows == \
             done.per_topic.get(topic, 0)
+    assert offset_store(Kafka(worker).config()).generations(name) == {1}
 
 
 @pytest.mark.integration

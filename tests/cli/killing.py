@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -14,7 +15,10 @@ DOGE = [sys.executable, "-m", "connector"]
 def kill_mid_run(connector: Path, out: Path, env: dict[str, str],
                  delays: tuple[float, ...] = (0.2, 0.7)) -> None:
     """Start `doge run` into `out` once per delay and kill -9 it that long after it has
-    committed something (so the test is not load-dependent)."""
+    committed something (so the test is not load-dependent). The killed runs are paced at
+    ~10 ms a tick (pacing changes no byte), so that however fast the machine, each is still
+    running when it is killed."""
+    connector = paced(connector, tick_s=0.01)
     offsets_file = out / "_offsets.json"
     for delay in delays:
         before = offsets_file.stat().st_mtime_ns if offsets_file.exists() else 0
@@ -27,3 +31,13 @@ def kill_mid_run(connector: Path, out: Path, env: dict[str, str],
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+
+
+def paced(connector: Path, tick_s: float) -> Path:
+    """A copy of the connector file whose run takes `tick_s` of wall time per tick."""
+    data = json.loads(connector.read_text())
+    tick_ms = int(data["config"].get("tick.ms", 60000))
+    data["config"]["pace"] = str(tick_ms / 1000 / tick_s)
+    copy = connector.with_name(f"paced-{connector.name}")
+    copy.write_text(json.dumps(data))
+    return copy

@@ -15,46 +15,23 @@ import psycopg
 import pytest
 import yaml
 
+from tests.destinations.pg_support import BANKING_TABLES, digests, progress
 from tests.helpers import ROOT, banking_model, write_connector, write_model
 
 pytestmark = pytest.mark.integration
 DOGE = [sys.executable, "-m", "connector"]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-BANKING_TABLES = ("balance", "clickstream", "loan", "trx")
 
 
 def _doge(connector: Path, url: str, *extra: str) -> list[str]:
     return [*DOGE, "run", str(connector), "-q", "--to", url, *extra]
 
 
-def _digests(url: str, tables: tuple[str, ...]) -> dict[str, tuple[int, str]]:
-    """Per table: row count and md5 of every row's text, rows in a total order (their text)."""
-    out = {}
-    with psycopg.connect(url) as conn:
-        for table in tables:
-            row = conn.execute(f"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' "
-                               f"ORDER BY t::text), '')) FROM {table} t").fetchone()
-            assert row is not None
-            out[table] = (int(row[0]), str(row[1]))
-    return out
-
-
-def _progress(url: str) -> tuple[int, object]:
-    """(lowest committed next tick, latest commit time) in doge_offsets; (-1, None) before any."""
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT min(next_tick), max(committed_at) FROM doge_offsets"
-                               ).fetchone()
-    except psycopg.errors.UndefinedTable:
-        return -1, None
-    return (-1, None) if row is None or row[0] is None else (int(row[0]), row[1])
-
-
 def _wait_for_commit(url: str, before: tuple[int, object], proc: subprocess.Popen[bytes],
                      seconds: float) -> None:
     """Wait until the run commits past `before`, the process ends, or `seconds` pass."""
     deadline = time.monotonic() + seconds
-    while _progress(url) == before and proc.poll() is None and time.monotonic() < deadline:
+    while progress(url) == before and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
 
 
@@ -81,7 +58,7 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tmp_path: Path,
     killed_mid_run = 0
     committed_ticks = []
     for attempt in range(20):
-        before = _progress(chaos)
+        before = progress(chaos)
         proc = subprocess.Popen(_doge(connector, chaos, *upsert), env=ENV,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if attempt % 2 == 0:
@@ -96,16 +73,16 @@ def test_twenty_kill_9_lose_and_duplicate_nothing(tmp_path: Path,
             time.sleep(rng.uniform(0.0, min(full / 40, 1.0)))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        tick, _ = _progress(chaos)
+        tick, _ = progress(chaos)
         committed_ticks.append(tick)
         killed_mid_run += 0 < tick < ticks
     print(f"committed tick after each kill: {committed_ticks}")
     assert killed_mid_run >= 5, "too few kills landed mid-run to mean anything"
-    assert _progress(chaos)[0] < ticks, "the run finished before the last kill"
+    assert progress(chaos)[0] < ticks, "the run finished before the last kill"
     subprocess.run(_doge(connector, chaos, *upsert), check=True, env=ENV, capture_output=True,
                    timeout=600)
-    assert _progress(chaos)[0] == ticks
-    assert _digests(chaos, BANKING_TABLES) == _digests(reference, BANKING_TABLES)
+    assert progress(chaos)[0] == ticks
+    assert digests(chaos, BANKING_TABLES) == digests(reference, BANKING_TABLES)
 
 
 def test_upsert_keeps_one_row_per_live_key_with_the_latest_values(
@@ -163,10 +140,10 @@ def test_a_frozen_writer_is_fenced_by_its_successor(tmp_path: Path, pg_database:
                            stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120
-        while _progress(pg_database)[0] < 20 and time.monotonic() < deadline:
+        while progress(pg_database)[0] < 20 and time.monotonic() < deadline:
             time.sleep(0.01)
         old.send_signal(signal.SIGSTOP)
-        frozen_at = _progress(pg_database)[0]
+        frozen_at = progress(pg_database)[0]
         assert 0 < frozen_at < 300
         new = subprocess.run(_doge(connector, pg_database), env=ENV, capture_output=True,
                              text=True, timeout=600, check=False)
@@ -177,10 +154,10 @@ def test_a_frozen_writer_is_fenced_by_its_successor(tmp_path: Path, pg_database:
     output, _ = old.communicate(timeout=120)
     assert old.returncode != 0, output  # its connection was terminated
     assert "Traceback" not in output
-    assert _progress(pg_database)[0] == 300
-    mine = _digests(pg_database, BANKING_TABLES)
+    assert progress(pg_database)[0] == 300
+    mine = digests(pg_database, BANKING_TABLES)
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute("DROP TABLE balance, clickstream, loan, trx, doge_offsets, doge_tables")
     subprocess.run(_doge(connector, pg_database), env=ENV, check=True, capture_output=True,
                    timeout=600)
-    assert _digests(pg_database, BANKING_TABLES) == mine
+    assert digests(pg_database, BANKING_TABLES) == mine

@@ -133,7 +133,7 @@ class KafkaRun:
         """The connector's committed shard offset records, in commit order, with their shard."""
         out = []
         pattern = f"c{self.uid}/shard/"
-        for r in read_all(self.bootstrap, [f"{self.prefix}offsets"]):
+        for r in read_all(self.bootstrap, [f"{self.prefix}offsets"], settle_s=0):
             key = r.key.decode()
             if key.startswith(pattern) and "/chunk/" not in key and r.value:
                 out.append({**json.loads(r.value), "shard": int(key.rsplit("/", 1)[1])})
@@ -159,7 +159,7 @@ def task_status_pid(bootstrap: str, status_topic: str, connector: str, task: int
     """The pid in a task's latest status record while it is RUNNING (the status topic is the
     stable channel for it; log text is not)."""
     key = f"status-task-{connector}-{task}".encode()
-    latest = [r for r in read_all(bootstrap, [status_topic]) if r.key == key]
+    latest = [r for r in read_all(bootstrap, [status_topic], settle_s=0) if r.key == key]
     if not latest or not latest[-1].value:
         return None
     record = json.loads(latest[-1].value)

@@ -23,7 +23,7 @@ class ReadRecord:
 
 
 def read_all(bootstrap: str, topics: list[str], isolation: str = "read_committed",
-             timeout_s: float = 60, settle_s: float = 5) -> list[ReadRecord]:
+             timeout_s: float = 60, settle_s: float = 30) -> list[ReadRecord]:
     """Every record of `topics` visible at this isolation level, up to each partition's end.
 
     The ends are taken when the read starts (the last stable offset for read_committed), so a

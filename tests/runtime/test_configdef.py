@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from connector.errors import UserError
 from connector.runtime.config import CONNECTOR_CONFIG, parse_connector
+from connector.runtime.validation import validate_response
 from connector.runtime.worker_config import WORKER_CONFIG, load_worker_config, worker_config_from
 from scripts.config_tables import with_tables
 from tests.helpers import ROOT, banking_model
@@ -60,6 +62,21 @@ def test_every_key_has_a_doc_and_a_unique_name() -> None:
     for table in (CONNECTOR_CONFIG, WORKER_CONFIG):
         assert len(set(table.names)) == len(table.names)
         assert all(k.doc for k in table.keys)
+
+
+def test_validate_hides_password_values_and_masks_them_in_errors(tmp_path: Path) -> None:
+    """config/validate shows a PASSWORD key (postgres.url) as [hidden], and a malformed URL's
+    error names it without its password."""
+    secret = "S3cret-" + tmp_path.name
+    good = f"postgresql://doge:{secret}@127.0.0.1:5432/doge"
+    config = {"connector.class": "DogeSource", "model": banking_model(),
+              "destination": "postgresql"}
+    for url, errors in ((good, 0), (good + "?no_such_option=1", 1)):
+        answer = validate_response({**config, "postgres.url": url}, tmp_path)
+        assert answer["error_count"] == errors
+        [shown] = [c["value"] for c in answer["configs"] if c["value"]["name"] == "postgres.url"]
+        assert shown["value"] == "[hidden]"
+        assert secret not in json.dumps(answer)
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [

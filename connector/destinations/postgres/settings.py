@@ -27,15 +27,28 @@ URL_KEY: Final = "postgres.url"
 SCHEMA_KEY: Final = "postgres.schema"
 PREFIX_KEY: Final = "postgres.table.prefix"
 UPSERT_KEY: Final = "postgres.upsert.topics"
-# (key, default, doc) of every connector key, for the connector config's table of known keys.
+URL_DOC: Final = ("PostgreSQL destination: libpq URL (postgresql://user:password@host:port/db); "
+                  "default: the worker's postgres.url, else the PG* environment variables.")
+
+
+@attrs.frozen
+class PostgresKey:
+    """A connector key of this destination, for the connector config's table of known keys."""
+
+    name: str
+    default: str | None
+    doc: str
+    secret: bool = False  # may hold a password: masked wherever configs are shown
+
+
 POSTGRES_KEYS: Final = (
-    (URL_KEY, None, "PostgreSQL destination: libpq URL (postgresql://user:password@host:port/db); "
-     "default: the worker's postgres.url, else the PG* environment variables."),
-    (SCHEMA_KEY, "public", "PostgreSQL destination: schema of the topic tables and doge_offsets."),
-    (PREFIX_KEY, "", "PostgreSQL destination: prefix of every topic's table name."),
-    (UPSERT_KEY, "", "PostgreSQL destination: comma-separated TOPIC or TOPIC:FIELD+FIELD kept as "
-     "one row per key (the user, plus those fields) with the latest values; other topics are "
-     "appended."),
+    PostgresKey(URL_KEY, None, URL_DOC, secret=True),
+    PostgresKey(SCHEMA_KEY, "public", "PostgreSQL destination: schema of the topic tables and "
+                "doge_offsets."),
+    PostgresKey(PREFIX_KEY, "", "PostgreSQL destination: prefix of every topic's table name."),
+    PostgresKey(UPSERT_KEY, "", "PostgreSQL destination: comma-separated TOPIC or "
+                "TOPIC:FIELD+FIELD kept as one row per key (the user, plus those fields) with the "
+                "latest values; other topics are appended."),
 )
 
 

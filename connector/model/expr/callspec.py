@@ -13,15 +13,8 @@ from connector.model.expr.ast import Call, Literal
 from connector.model.expr.errors import ExprError
 from connector.model.expr.messages import quote
 from connector.model.expr.typed import TNode
-from connector.model.expr.types import ExprType
+from connector.model.expr.types import D, ExprType, L
 
-L, D, B, S, T = (
-    ExprType.LONG,
-    ExprType.DOUBLE,
-    ExprType.BOOLEAN,
-    ExprType.STRING,
-    ExprType.TIMESTAMP,
-)
 NUMBERS = frozenset({L, D})
 
 Builder = Callable[[Call, tuple[TNode, ...], "int | None"], TNode]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Iterable
 
 import attrs
 import numpy as np
@@ -16,35 +15,12 @@ from connector.model.expr.errors import ExprError
 from connector.model.expr.functions import BUILTINS
 from connector.model.expr.lexer import KEYWORDS
 from connector.model.expr.messages import quote, require_value, unified
+from connector.model.expr.operators import type_arithmetic, type_compare, type_null_compare
 from connector.model.expr.parser import ARITHMETIC, COMPARISONS
 from connector.model.expr.typed import TApply, TChoice, TConst, TName, TNode, TPlugin, sites_of
-from connector.model.expr.types import ExprType, Value
+from connector.model.expr.types import B, D, ExprType, L, N, S, T
 
-L, D, B, S, T, N = (
-    ExprType.LONG,
-    ExprType.DOUBLE,
-    ExprType.BOOLEAN,
-    ExprType.STRING,
-    ExprType.TIMESTAMP,
-    ExprType.NULL,
-)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-_COMPARE = {
-    "==": np.equal,
-    "!=": np.not_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-}
-_ARITH: dict[str, Callable[..., Value]] = {
-    "+": np.add,
-    "-": np.subtract,
-    "*": np.multiply,
-    "//": np.floor_divide,
-    "%": np.mod,
-}
 
 
 class SiteCounter:
@@ -209,7 +185,7 @@ class _Checker:
         left, right = self.visit(node.left), self.visit(node.right)
         op, where = node.op, f"'{node.spelled}'"
         if op in COMPARISONS and N in (left.type, right.type):
-            return self.null_compare(node, left, right)
+            return type_null_compare(node, left, right)
         require_value(node.left, left.type, left.nullable, where)
         require_value(node.right, right.type, right.nullable, where)
         args = (left, right)
@@ -223,84 +199,9 @@ class _Checker:
             fn = np.logical_and if op == "and" else np.logical_or
             return TApply(B, False, fn, args)
         if op in COMPARISONS:
-            return self.compare(node, left, right)
+            return type_compare(node, left, right)
         assert op in ARITHMETIC
-        return self.arithmetic(node, left, right)
-
-    @staticmethod
-    def null_compare(node: Binary, left: TNode, right: TNode) -> TNode:
-        if node.op not in ("==", "!="):
-            raise ExprError(
-                f"null can only be compared with '==' or '!=', not {node.spelled!r}", node.column
-            )
-        other = right if left.type == N else left
-        fn = ops.is_null if node.op == "==" else ops.not_null
-        return TApply(B, False, fn, (other,))
-
-    @staticmethod
-    def compare(node: Binary, left: TNode, right: TNode) -> TNode:
-        lt, rt = left.type, right.type
-        if lt == B and rt == B and node.op not in ("==", "!="):
-            raise ExprError(
-                f"{node.spelled!r} cannot order BOOLEANs; only '==' and '!=' compare them",
-                node.column,
-            )
-        same_kind = lt == rt or (lt.is_numeric and rt.is_numeric)
-        if not same_kind:
-            hint = ""
-            if {lt, rt} == {L, T}:
-                hint = "; use timestamp(x) or long(t) to convert"
-            elif S in (lt, rt):
-                hint = "; use string(x) to compare as text"
-            raise ExprError(
-                f"cannot compare {lt} {quote(node.left)} with {rt} {quote(node.right)} "
-                f"using {node.spelled!r}{hint}",
-                node.column,
-            )
-        fn = _COMPARE[node.op]
-        if lt == S:
-            return TApply(B, False, partial(ops.compare_text, fn), (left, right))
-        return TApply(B, False, fn, (left, right))
-
-    @staticmethod
-    def arithmetic(node: Binary, left: TNode, right: TNode) -> TNode:
-        op, lt, rt = node.op, left.type, right.type
-        args = (left, right)
-        where = f"'{node.spelled}'"
-        if lt.is_numeric and rt.is_numeric:
-            if op == "/":
-                return TApply(D, False, np.true_divide, args)
-            if op == "**":
-                return TApply(D, False, ops.power, args)
-            typ = L if lt == L and rt == L else D
-            return TApply(typ, False, _ARITH[op], args)
-        if op == "+" and lt == S and rt == S:
-            return TApply(S, False, ops.concat, args)
-        if op == "+" and S in (lt, rt):
-            raise ExprError(
-                f"'+' cannot join {lt} {quote(node.left)} and {rt} {quote(node.right)}; "
-                "use string(x) to turn a value into a STRING",
-                node.column,
-            )
-        if T in (lt, rt) and op in ("+", "-"):
-            if op == "-" and lt == T and rt == T:
-                return TApply(L, False, np.subtract, args)
-            if (lt, rt) in ((T, L), (L, T)) and not (op == "-" and lt == L):
-                return TApply(T, False, _ARITH[op], args)
-            if lt == T and rt == T:
-                msg = "cannot add two TIMESTAMPs; subtract them to get the milliseconds between"
-            elif op == "-" and lt == L and rt == T:
-                msg = "cannot subtract a TIMESTAMP from a LONG; write the TIMESTAMP first"
-            else:
-                other = node.right if lt == T else node.left
-                msg = (
-                    f"a TIMESTAMP can only be moved by a LONG number of milliseconds, but "
-                    f"{quote(other)} is {rt if lt == T else lt}"
-                )
-            raise ExprError(msg, node.column)
-        needs = "numbers" if op != "-" else "numbers (or TIMESTAMPs)"
-        bad, bad_t = (node.left, lt) if not lt.is_numeric else (node.right, rt)
-        raise ExprError(f"{quote(bad)} is {bad_t} but {where} needs {needs}", bad.column)
+        return type_arithmetic(node, left, right)
 
     def call(self, node: Call) -> TNode:
         builtin = BUILTINS.get(node.name)

@@ -17,11 +17,11 @@ import numpy as np
 
 from connector.model.expr import ops, randoms, timefns
 from connector.model.expr.ast import Call
-from connector.model.expr.callspec import NUMBERS, B, Builder, Builtin, D, L, S, T, need
+from connector.model.expr.callspec import NUMBERS, Builder, Builtin, need
 from connector.model.expr.errors import ExprError
 from connector.model.expr.messages import quote, unified
 from connector.model.expr.typed import TApply, TNode, TRandom
-from connector.model.expr.types import ExprType, Value, unify
+from connector.model.expr.types import B, D, ExprType, L, S, T, Value, unify
 from connector.model.expr.valuefns import VALUE_BUILTINS
 
 

@@ -11,5 +11,14 @@ from connector.core.types import ValueType, unify
 Value = Any
 # The expression language's name for the shared vocabulary.
 ExprType = ValueType
+# Short names for the type tables of the checker and the builtin functions.
+L, D, B, S, T, N = (
+    ExprType.LONG,
+    ExprType.DOUBLE,
+    ExprType.BOOLEAN,
+    ExprType.STRING,
+    ExprType.TIMESTAMP,
+    ExprType.NULL,
+)
 
-__all__ = ["ExprType", "Value", "unify"]
+__all__ = ["B", "D", "ExprType", "L", "N", "S", "T", "Value", "unify"]

@@ -21,17 +21,7 @@ import numpy as np
 
 from connector.model.expr import identifiers, timefns
 from connector.model.expr.ast import Call
-from connector.model.expr.callspec import (
-    B,
-    Builtin,
-    D,
-    L,
-    LiteralTextError,
-    S,
-    T,
-    literal_text,
-    need,
-)
+from connector.model.expr.callspec import Builtin, LiteralTextError, literal_text, need
 from connector.model.expr.errors import ExprError
 from connector.model.expr.fakes import KINDS, FakeDraw
 from connector.model.expr.formatting import Template, blake2b_hex, check_spec, parse_template
@@ -39,6 +29,7 @@ from connector.model.expr.pools import DEFAULT_LOCALE, LOCALES
 from connector.model.expr.regexgen import RegexDraw, compile_regex
 from connector.model.expr.timeformat import TimeFormat, parse_pattern
 from connector.model.expr.typed import TApply, TNode, TRandom, nodes
+from connector.model.expr.types import B, D, L, S, T
 
 _SHOWN = 60  # characters of a hostile literal quoted in an error
 _NAME_MAX = 100
