@@ -107,7 +107,8 @@ _SETTLING = frozenset({KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NO
                        KafkaError.UNKNOWN_TOPIC_OR_PART})
 
 
-def _watermarks(consumer: Consumer, tp: TopicPartition, timeout_s: float) -> tuple[int, int]:
+def watermarks(consumer: Consumer, tp: TopicPartition, timeout_s: float = 30
+               ) -> tuple[int, int]:
     """(low, high) of a partition, asked again while its leadership settles."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -149,7 +150,7 @@ def read_latest(consumer_conf: dict[str, Any], topic: str, prefix: bytes,
         partitions = [TopicPartition(topic, p) for p in metadata.partitions]
         ends = {}
         for tp in partitions:
-            low, high = _watermarks(marks, tp, timeout_s)
+            low, high = watermarks(marks, tp, timeout_s)
             if high > low:
                 ends[tp.partition] = high
                 tp.offset = low

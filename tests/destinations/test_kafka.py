@@ -15,13 +15,14 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from connector.destinations.base import ShardCheckpoint
 from connector.destinations.kafka import KafkaDestination
 from connector.kafka.errors import ProducerFenced
+from connector.kafka.log import watermarks
 from connector.kafka.topics import COMPACT, ensure_topics
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.task import kafka_destination
 from connector.runtime.worker_config import worker_config_from
 from tests.runtime.harness import KafkaRun
-from tests.runtime.reading import ReadRecord, partitions_of, read_all, watermarks
+from tests.runtime.reading import ReadRecord, partitions_of, read_all
 
 pytestmark = pytest.mark.integration
 

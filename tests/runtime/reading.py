@@ -7,7 +7,9 @@ import uuid
 from typing import Any
 
 import attrs
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from connector.kafka.log import watermarks
 
 
 @attrs.frozen
@@ -118,26 +120,6 @@ def partitions_of(consumer: Consumer, topic: str, timeout_s: float = 30) -> list
             raise AssertionError(f"topic {topic} has no partitions in the metadata: "
                                  f"{meta.error if meta is not None else 'unknown topic'}")
         time.sleep(0.2)
-
-
-def watermarks(consumer: Consumer, tp: TopicPartition, timeout_s: float = 30) -> tuple[int, int]:
-    """A partition's (low, end) offsets, retried while the broker says it is moving (a topic
-    created moments ago may not have its leader everywhere yet)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            low, high = consumer.get_watermark_offsets(tp, timeout=timeout_s)
-            return int(low), int(high)
-        except KafkaException as exc:
-            error: KafkaError = exc.args[0]
-            moving = error.retriable() or error.code() in _MOVING
-            if not moving or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-_MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
-           KafkaError.UNKNOWN_TOPIC_OR_PART}
 
 
 def aborted(committed: list[ReadRecord], uncommitted: list[ReadRecord]) -> list[ReadRecord]:
