@@ -45,6 +45,7 @@ class UserKeys:
             new = np.unique(ids[missing])
             encoded = self.keys.encode(new)
             table[new] = list(encoded.values())
+            parts[new] = partitions(encoded, count)  # hashed from the encoded buffer, not re-joined
             values = table[ids]
         part = parts[ids]
         unknown = part < 0

@@ -8,10 +8,7 @@ import filecmp
 import json
 import os
 import random
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +24,10 @@ from connector.cli.main import cli
 from connector.core.batch import EventColumns
 from connector.destinations.local import jsonl_lines
 from connector.model.avro import schema_from_dict
+from tests.cli.killing import DOGE, kill_mid_run
 from tests.helpers import ROOT, banking_model, write_connector, write_model
 from tests.serde.test_encoder import ALL_TYPES, random_columns, rows
 
-DOGE = [sys.executable, "-m", "connector"]
 TOPICS = ("balance", "clickstream", "loan", "trx")
 
 
@@ -138,25 +135,11 @@ def test_kill_9_at_random_moments_then_resume(tmp_path: Path, fmt: str, codec: s
     options = ["--format", fmt, "--codec", codec]
     subprocess.run([*DOGE, "run", str(connector), "-q", "-o", str(tmp_path / "ref"), *options],
                    check=True, env=env, capture_output=True)
-    # The killed runs are paced (~10 ms a tick: pacing changes no byte), so that however fast
-    # the machine, each attempt is still running when it is killed.
-    (tmp_path / "paced").mkdir()
-    connector = _connector(tmp_path / "paced", ticks=1200, users=20000, pace=6000)
     part = tmp_path / "part"
     offsets_file = part / "_offsets.json"
     rng = random.Random(f"{fmt}-{codec}")
-    for _ in range(3):
-        before = offsets_file.stat().st_mtime_ns if offsets_file.exists() else 0
-        proc = subprocess.Popen([*DOGE, "run", str(connector), "-q", "-o", str(part), *options],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        # Kill after this attempt committed something, so the test is not load-dependent.
-        while (not offsets_file.exists() or offsets_file.stat().st_mtime_ns == before) \
-                and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.8))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    kill_mid_run(connector, part, env, tuple(rng.uniform(0.0, 0.8) for _ in range(3)),
+                 tuple(options))
     offsets = json.loads(offsets_file.read_text())
     assert 0 < offsets["shards"]["0"]["next_tick"] < 1200  # really interrupted mid-run
     if fmt == "parquet":  # whatever a kill left, every part file present is whole

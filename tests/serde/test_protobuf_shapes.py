@@ -30,7 +30,7 @@ from connector.serde.formats import Format
 from connector.serde.protobuf import ProtobufEncoder
 from connector.serde.values import given_schema
 from tests.serde.protoc import compiled, message_class
-from tests.serde.test_shapes import SCHEMAS, column_of, values_of
+from tests.serde.test_shapes import SCHEMAS, column_of, each_named, values_of
 
 Schema = Any
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,23 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def _unique(schema: Schema) -> Schema:
     """Enum symbols unique across the schema (protobuf puts them in one scope) and a package
     of its own per schema (protobuf's descriptor pool holds each full name once)."""
-    def walk(t: Schema) -> Schema:
-        if isinstance(t, list):
-            return [walk(b) for b in t]
-        if isinstance(t, str):
-            return t
-        out = dict(t)
-        if out["type"] == "enum":
-            out["symbols"] = [f"{out['name']}_{s}" for s in out["symbols"]]
-        elif out["type"] == "record":
-            out["fields"] = [{**f, "type": walk(f["type"])} for f in out["fields"]]
-        elif out["type"] == "array":
-            out["items"] = walk(out["items"])
-        elif out["type"] == "map":
-            out["values"] = walk(out["values"])
-        return out
+    def unique(t: dict[str, Any]) -> dict[str, Any]:
+        if t["type"] == "enum":
+            t["symbols"] = [f"{t['name']}_{s}" for s in t["symbols"]]
+        return t
 
-    out = walk(schema)
+    out = each_named(schema, unique)
     digest = hashlib.sha1(json.dumps(out, sort_keys=True).encode()).hexdigest()[:12]
     return {**out, "namespace": f"gen{digest}"}
 

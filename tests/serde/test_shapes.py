@@ -12,6 +12,7 @@ from __future__ import annotations
 import decimal
 import io
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import fastavro
@@ -101,27 +102,33 @@ SCHEMAS = st.lists(TYPES, min_size=1, max_size=5).map(
                           "fields": [{"name": f"x{i}", "type": t} for i, t in enumerate(ts)]}))
 
 
+def each_named(schema: Schema, rename: Callable[[dict[str, Any]], dict[str, Any]]) -> Schema:
+    """The schema with `rename` applied to every record, enum and fixed type (depth first,
+    outer types first), through unions, record fields, array items and map values."""
+    if isinstance(schema, list):
+        return [each_named(b, rename) for b in schema]
+    if isinstance(schema, str):
+        return schema
+    out = rename(dict(schema)) if schema["type"] in ("record", "enum", "fixed") else dict(schema)
+    if out["type"] == "record":
+        out["fields"] = [{**f, "type": each_named(f["type"], rename)} for f in out["fields"]]
+    elif out["type"] == "array":
+        out["items"] = each_named(out["items"], rename)
+    elif out["type"] == "map":
+        out["values"] = each_named(out["values"], rename)
+    return out
+
+
 def _name_all(schema: Schema) -> Schema:
     """Give every named type a unique name (the strategies leave '?')."""
     counter = itertools.count()
 
-    def walk(t: Schema) -> Schema:
-        if isinstance(t, list):
-            return [walk(b) for b in t]
-        if isinstance(t, str):
-            return t
-        out = dict(t)
-        if out.get("name") == "?":
-            out["name"] = f"{out['type'].capitalize()}{next(counter)}"
-        if out["type"] == "record":
-            out["fields"] = [{**f, "type": walk(f["type"])} for f in out["fields"]]
-        elif out["type"] == "array":
-            out["items"] = walk(out["items"])
-        elif out["type"] == "map":
-            out["values"] = walk(out["values"])
-        return out
+    def name(t: dict[str, Any]) -> dict[str, Any]:
+        if t.get("name") == "?":
+            t["name"] = f"{t['type'].capitalize()}{next(counter)}"
+        return t
 
-    return walk(schema)
+    return each_named(schema, name)
 
 
 def values_of(t: AvroType) -> st.SearchStrategy[Any]:
