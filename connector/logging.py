@@ -61,6 +61,20 @@ def json_mode() -> bool:
     return _mode["json"]
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when a record is emitted, not as it was when logging was
+    configured: an embedding program (or a test runner) may swap it and close the old one, and
+    writing to a closed stream prints a traceback instead of the log line."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass  # always sys.stderr
+
+
 def configure(level: str = "INFO", json: bool = False) -> None:
     """Route logs to stderr: human-readable on a terminal, JSON lines otherwise."""
     _mode["json"] = json
@@ -79,7 +93,7 @@ def configure(level: str = "INFO", json: bool = False) -> None:
     # Tracebacks without local variables: a local may hold a secret the mask cannot know.
     exceptions: list[structlog.types.Processor] = [structlog.processors.ExceptionRenderer(
         structlog.tracebacks.ExceptionDictTransformer(show_locals=False))] if json else []
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *exceptions,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
 import time
 
 import pytest
@@ -90,3 +92,16 @@ def test_librdkafka_retries_are_summarised(capsys: pytest.CaptureFixture[str]) -
     refused = [e for e in lines if "Connection refused" in str(e["event"])]
     assert len(refused) == 1, lines  # librdkafka retried every 10-20 ms meanwhile
     assert "Connection refused" in str(last_kafka_line())
+
+
+def test_logs_follow_stderr_when_it_is_swapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logging configured while stderr was another stream (since closed) writes to the current
+    stderr: no "--- Logging error ---" traceback, the line itself arrives."""
+    old, new = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", old)
+    configure("INFO", json=True)
+    old.close()
+    monkeypatch.setattr(sys, "stderr", new)
+    structlog.get_logger("t").info("still heard")
+    [event] = _json_lines(new.getvalue())
+    assert event["event"] == "still heard"
