@@ -15,6 +15,7 @@ numbers are drawn, so the shard keeps it as part of its state (and in its snapsh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,6 +24,11 @@ from connector.engine.plan import ONE
 
 # From this chance of the dominant state on, drawing u for each of its users is as cheap.
 _DIRECT_FROM = ONE // 4
+# Counting states one comparison each beats np.bincount (which widens int8 to intp) up to here.
+_COUNT_EACH_UP_TO = 16
+# Row s of the cumulative thresholds is offset by s * _ROW_GAP in one sorted table (its values
+# are at most ONE + 1, an empty slot's).
+_ROW_GAP = ONE + 2
 
 
 def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
@@ -48,6 +54,47 @@ def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray
             order = np.argsort(rows, kind="stable")
             rows, draws = rows[order], draws[order]
     return rows, draws
+
+
+def most_populous(states: np.ndarray, count: int) -> int:
+    """The state (of `count`) with the most rows, the lowest of those tied."""
+    if count > _COUNT_EACH_UP_TO:
+        return int(np.argmax(np.bincount(states, minlength=count)))
+    return int(np.argmax([np.count_nonzero(states == s) for s in range(count)]))
+
+
+def by_transition(cum: np.ndarray, slot_transition: np.ndarray,
+                  picked: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]
+                  ) -> list[tuple[int, list[tuple[int, np.ndarray]]]]:
+    """The transition each mover takes, for the movers of several shards at once (their per-call
+    numpy cost paid once, not per shard). `picked[k]` is shard k's (rows, their states, draws);
+    the answer is, by ascending transition index, (index, [(k, rows of shard k)]) with k and
+    rows ascending.
+
+    A mover in state s with draw u takes slot j = #{j: cum[s, j] <= u} (u < total(s), so j is
+    a real slot). All rows' thresholds, row s offset by s * _ROW_GAP, form one sorted table in
+    which one searchsorted finds s * width + j, the flat index of (s, j)."""
+    sizes = [rows.shape[0] for rows, _, _ in picked]
+    if not sum(sizes):
+        return []
+    rows = np.concatenate([r for r, _, _ in picked])
+    states = np.concatenate([s for _, s, _ in picked]).astype(np.int64)
+    draws = np.concatenate([d for _, _, d in picked])
+    table = (cum + np.arange(cum.shape[0], dtype=np.int64)[:, None] * _ROW_GAP).ravel()
+    chosen = slot_transition.ravel()[np.searchsorted(table, states * _ROW_GAP + draws,
+                                                     side="right")]
+    shards = len(picked)
+    key = chosen.astype(np.int64) * shards + np.repeat(np.arange(shards), sizes)
+    order = np.argsort(key, kind="stable")  # stable: rows stay ascending within a group
+    key, rows = key[order], rows[order]
+    starts = [0, *(np.flatnonzero(key[1:] != key[:-1]) + 1).tolist(), key.shape[0]]
+    grouped: list[tuple[int, list[tuple[int, np.ndarray]]]] = []
+    for group_key, lo, hi in zip(key[starts[:-1]].tolist(), starts, starts[1:], strict=False):
+        index, k = divmod(group_key, shards)
+        if not grouped or grouped[-1][0] != index:
+            grouped.append((index, []))
+        grouped[-1][1].append((k, rows[lo:hi]))
+    return grouped
 
 
 def _bernoulli_rows(gen: np.random.Generator, n: int, p: float) -> np.ndarray:

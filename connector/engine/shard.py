@@ -16,7 +16,7 @@ from connector.core.batch import EventColumns, Moves, TickBatch
 from connector.engine import rng
 from connector.engine.errors import TransitionValueError
 from connector.engine.identity import run_fingerprint
-from connector.engine.movers import pick_movers
+from connector.engine.movers import by_transition, most_populous, pick_movers
 from connector.engine.plan import EnginePlan
 from connector.engine.population import Population
 from connector.engine.rows import ShardRows
@@ -78,22 +78,14 @@ class ShardEngine:
         """Simulate tick `self.tick` and advance; `build_events=False` replays silently."""
         return step_shards([self], build_events)[0]
 
-    def pick_transitions(self, cum: np.ndarray, totals: np.ndarray
-                         ) -> list[tuple[int, np.ndarray]]:
-        """This tick's movers: (transition index, rows) in transition order, rows ascending."""
+    def pick_movers(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This tick's movers: (rows ascending, their states, their draws u), see movers.py."""
         states = self.population.state[:self.population.size]
         if self.tick % DOMINANT_REFRESH_TICKS == 0 or self._dominant < 0:
-            self._dominant = int(np.argmax(np.bincount(states, minlength=len(totals))))
+            self._dominant = most_populous(states, len(totals))
         gen = rng.stream(self.settings.seed, self.shard, rng.STEP, self.tick)
         moved, draws = pick_movers(gen, states, totals, self._dominant)
-        if not moved.size:
-            return []
-        moved_states = states[moved]
-        slot = (draws[:, None] >= cum[moved_states]).sum(axis=1)
-        chosen = self.plan.slot_transition[moved_states, slot]
-        order = np.argsort(chosen, kind="stable")
-        starts = np.flatnonzero(np.diff(chosen[order])) + 1
-        return [(int(chosen[group[0]]), moved[group]) for group in np.split(order, starts)]
+        return moved, states[moved], draws
 
     def arrive(self, tick: int) -> None:
         rate = self.plan.arrivals_per_tick / self.settings.shards
@@ -170,13 +162,9 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
     # One error-state context per step rather than one per expression evaluated in it.
     with np.errstate(all="ignore"):
         cum, totals = plan.thresholds(time_ms)
-        movers: dict[int, list[tuple[int, np.ndarray]]] = {}
-        for k, engine in enumerate(engines):
-            for index, rows in engine.pick_transitions(cum, totals):
-                movers.setdefault(index, []).append((k, rows))
-        for index in sorted(movers):
+        picked = [engine.pick_movers(totals) for engine in engines]
+        for index, parts in by_transition(cum, plan.slot_transition, picked):
             t = plan.transitions[index]
-            parts = movers[index]
             groups = [parts] if t.row_wise else [[p] for p in parts]
             for group in groups:
                 together = ShardRows([engines[k] for k, _ in group], [r for _, r in group],
