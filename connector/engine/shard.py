@@ -19,7 +19,7 @@ from connector.engine.identity import run_fingerprint
 from connector.engine.movers import by_transition, most_populous, pick_movers
 from connector.engine.plan import EnginePlan
 from connector.engine.population import Population
-from connector.engine.rows import ShardRows
+from connector.engine.rows import ShardRows, user_ids_of
 from connector.engine.settings import SimulationSettings
 from connector.engine.transition import LazyColumns, apply_transition
 from connector.model import expr as ex
@@ -40,13 +40,14 @@ class ShardEngine:
         self._dominant = -1  # most populous state (movers.py), refreshed every few ticks
         self.sequences: dict[str, int] = {}  # sequence(name): how many numbers were handed out
         self._fingerprint = run_fingerprint(plan.model, settings)
+        self._state_names = np.asarray(plan.state_names, dtype=object)
         n = settings.initial_users(shard)
         self.population = Population(plan.state_dtype, plan.attributes, plan.uses_sessions, n)
         self._create(n, tick=-1, state=None)
 
     # -- identity -------------------------------------------------------------------------
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
-        return (self.shard + self.settings.shards * rows.astype(np.int64)).astype(np.int64)
+        return user_ids_of(self.shard, self.settings.shards, rows)
 
     def column(self, name: str, rows: np.ndarray) -> np.ndarray:
         """An attribute or `state` (as names) of these rows; names derived from the user id are
@@ -56,7 +57,7 @@ class ShardEngine:
         if name in pop.attributes:
             values = pop.attributes[name][rows]
         elif name == "state":
-            values = np.asarray(self.plan.state_names, dtype=object)[pop.state[rows]]
+            values = self._state_names[pop.state[rows]]
         else:
             raise KeyError(name)
         return values

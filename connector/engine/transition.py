@@ -116,8 +116,10 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
                   else times.astype(np.int64))
     # Columns rather than scalars, so record fields that are bare names need no evaluation.
+    names = np.empty(count, dtype=object)
+    names.fill(t.name)  # np.full would convert t.name to a new str per row
     after = LazyColumns(rows, {**fixed, **variables, "time": timestamps, "user_id": user_ids,
-                            "transition": np.full(count, t.name, dtype=object)})
+                            "transition": names})
     if closing is not None:
         after.set("session_id", session_ids(user_ids, closing))
     if left is not None:
