@@ -29,6 +29,8 @@ _COUNT_EACH_UP_TO = 16
 # Row s of the cumulative thresholds is offset by s * _ROW_GAP in one sorted table (its values
 # are at most ONE + 1, an empty slot's).
 _ROW_GAP = ONE + 2
+# Group keys (transition, shard) below this sort several times faster as uint16.
+_RADIX_KEYS = 1 << 16
 
 
 def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
@@ -85,6 +87,8 @@ def by_transition(cum: np.ndarray, slot_transition: np.ndarray,
                                                      side="right")]
     shards = len(picked)
     key = chosen.astype(np.int64) * shards + np.repeat(np.arange(shards), sizes)
+    if (int(slot_transition.max()) + 1) * shards <= _RADIX_KEYS:
+        key = key.astype(np.uint16)  # numpy's stable sort of 16-bit keys is a radix sort
     order = np.argsort(key, kind="stable")  # stable: rows stay ascending within a group
     key, rows = key[order], rows[order]
     starts = [0, *(np.flatnonzero(key[1:] != key[:-1]) + 1).tolist(), key.shape[0]]
@@ -108,8 +112,8 @@ def _bernoulli_rows(gen: np.random.Generator, n: int, p: float) -> np.ndarray:
     while True:
         positions = last + np.cumsum(gen.geometric(p, size=chunk))
         if positions[-1] >= n:
-            found.append(positions[positions < n])
+            found.append(positions[:np.searchsorted(positions, n)])  # positions ascend
             break
         found.append(positions)
         last = int(positions[-1])
-    return (found[0] if len(found) == 1 else np.concatenate(found)).astype(np.intp)
+    return (found[0] if len(found) == 1 else np.concatenate(found)).astype(np.intp, copy=False)

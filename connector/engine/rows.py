@@ -59,7 +59,7 @@ class ShardRows:
                 shard: int | np.ndarray = self.engines[0].shard
             else:  # one column op for all the shards rather than one per shard
                 shard = np.repeat(np.array([e.shard for e in self.engines], dtype=np.int64),
-                                  np.diff(self.bounds))
+                                  [r.shape[0] for r in self.rows])
             shards = self.engines[0].settings.shards if self.engines else 1
             self._user_ids = user_ids_of(shard, shards, self.concat(self.rows) if self.rows
                                          else np.zeros(0, dtype=np.intp))

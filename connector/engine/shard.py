@@ -155,7 +155,8 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
     if not engines:
         return []
     plan, settings, tick = engines[0].plan, engines[0].settings, engines[0].tick
-    if any(e.tick != tick or e.plan is not plan or e.settings != settings for e in engines):
+    if any(e.tick != tick or e.plan is not plan or
+           (e.settings is not settings and e.settings != settings) for e in engines):
         raise ValueError("step_shards needs shards of one run at the same tick")
     time_ms = settings.tick_time_ms(tick)
     events: list[list[EventColumns]] = [[] for _ in engines]
