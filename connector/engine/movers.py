@@ -34,8 +34,10 @@ _RADIX_KEYS = 1 << 16
 
 
 def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
-                dominant: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows that move, ascending; each one's u, with u < total of its state)."""
+                dominant: int, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(rows that move, ascending; each one's u, with u < total of its state). Not `ordered`:
+    the dominant state's movers ascending, then the other states' ascending (by_transition
+    orders them)."""
     total = int(totals[dominant])
     if total >= _DIRECT_FROM:
         rows = np.flatnonzero(states == dominant)
@@ -53,8 +55,9 @@ def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray
         if moving.any():
             rows = np.concatenate((rows, others[moving]))
             draws = np.concatenate((draws, other_draws[moving]))
-            order = np.argsort(rows, kind="stable")
-            rows, draws = rows[order], draws[order]
+            if ordered:
+                order = np.argsort(rows, kind="stable")
+                rows, draws = rows[order], draws[order]
     return rows, draws
 
 
@@ -69,9 +72,9 @@ def by_transition(cum: np.ndarray, slot_transition: np.ndarray,
                   picked: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]
                   ) -> list[tuple[int, list[tuple[int, np.ndarray]]]]:
     """The transition each mover takes, for the movers of several shards at once (their per-call
-    numpy cost paid once, not per shard). `picked[k]` is shard k's (rows, their states, draws);
-    the answer is, by ascending transition index, (index, [(k, rows of shard k)]) with k and
-    rows ascending.
+    numpy cost paid once, not per shard). `picked[k]` is shard k's (distinct rows in any order,
+    their states, draws); the answer is, by ascending transition index, (index, [(k, rows of
+    shard k)]) with k and rows ascending.
 
     A mover in state s with draw u takes slot j = #{j: cum[s, j] <= u} (u < total(s), so j is
     a real slot). All rows' thresholds, row s offset by s * _ROW_GAP, form one sorted table in
@@ -91,7 +94,12 @@ def by_transition(cum: np.ndarray, slot_transition: np.ndarray,
         key = key.astype(np.uint16)  # numpy's stable sort of 16-bit keys is a radix sort
     order = np.argsort(key, kind="stable")  # stable: rows stay ascending within a group
     key, rows = key[order], rows[order]
-    starts = [0, *(np.flatnonzero(key[1:] != key[:-1]) + 1).tolist(), key.shape[0]]
+    same = key[1:] == key[:-1]
+    starts = [0, *(np.flatnonzero(~same) + 1).tolist(), key.shape[0]]
+    unordered = np.flatnonzero((rows[1:] < rows[:-1]) & same)
+    if unordered.size:  # movers from several states (the dominant one and others) in a group
+        for group in np.unique(np.searchsorted(starts, unordered + 1, side="right") - 1).tolist():
+            rows[starts[group]:starts[group + 1]].sort()
     grouped: list[tuple[int, list[tuple[int, np.ndarray]]]] = []
     for group_key, lo, hi in zip(key[starts[:-1]].tolist(), starts, starts[1:], strict=False):
         index, k = divmod(group_key, shards)

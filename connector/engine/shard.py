@@ -80,12 +80,12 @@ class ShardEngine:
         return step_shards([self], build_events)[0]
 
     def pick_movers(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """This tick's movers: (rows ascending, their states, their draws u), see movers.py."""
+        """This tick's movers: (rows, their states, their draws u), see movers.py."""
         states = self.population.state[:self.population.size]
         if self.tick % DOMINANT_REFRESH_TICKS == 0 or self._dominant < 0:
             self._dominant = most_populous(states, len(totals))
         gen = rng.stream(self.settings.seed, self.shard, rng.STEP, self.tick)
-        moved, draws = pick_movers(gen, states, totals, self._dominant)
+        moved, draws = pick_movers(gen, states, totals, self._dominant, ordered=False)
         return moved, states[moved], draws
 
     def arrive(self, tick: int) -> None:

@@ -120,6 +120,10 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     names.fill(t.name)  # np.full would convert t.name to a new str per row
     after = LazyColumns(rows, {**fixed, **variables, "time": timestamps, "user_id": user_ids,
                             "transition": names})
+    attributes = engine.population.attributes
+    for name, values in new_values:  # just written: gathering them again would read the same
+        if name not in variables and values.dtype == attributes[name].dtype:
+            after.set(name, values)
     if closing is not None:
         after.set("session_id", session_ids(user_ids, closing))
     if left is not None:
