@@ -66,10 +66,10 @@ def test_transitions_of_all_shards_at_once_match_each_shard_alone() -> None:
     cum = np.rint(np.cumsum(chances, axis=1) * ONE).astype(np.int64)
     cum[slot_transition < 0] = ONE + 1
     totals = np.where(slot_transition >= 0, cum, 0).max(axis=1)
-    picked = []
+    picked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for _ in range(5):
         rows = gen.permutation(10_000)[:gen.integers(0, 3_000)]
-        states = gen.integers(0, 3, rows.shape[0]).astype(np.int8)
+        states = np.asarray(gen.integers(0, 3, size=rows.shape[0]), dtype=np.int8)
         draws = (gen.random(rows.shape[0]) * totals[states]).astype(np.int64)
         picked.append((rows, states, draws))
     expected: dict[int, list[tuple[int, list[int]]]] = {}
