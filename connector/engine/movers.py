@@ -34,10 +34,11 @@ _RADIX_KEYS = 1 << 16
 
 
 def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
-                dominant: int, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                dominant: int, ordered: bool = True, others: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     """(rows that move, ascending; each one's u, with u < total of its state). Not `ordered`:
     the dominant state's movers ascending, then the other states' ascending (by_transition
-    orders them)."""
+    orders them). `others`: the rows not in the dominant state, ascending, if known."""
     total = int(totals[dominant])
     if total >= _DIRECT_FROM:
         rows = np.flatnonzero(states == dominant)
@@ -48,7 +49,8 @@ def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray
         rows = _bernoulli_rows(gen, states.shape[0], total / ONE)
         rows = rows[states[rows] == dominant]
         draws = gen.integers(0, max(total, 1), size=rows.shape[0], dtype=np.int64)
-    others = np.flatnonzero(states != dominant)
+    if others is None:
+        others = np.flatnonzero(states != dominant)
     if others.size:
         other_draws = rng.uniform_u32(gen, others.shape[0]).astype(np.int64)
         moving = other_draws < np.take(totals, states[others])

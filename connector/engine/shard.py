@@ -38,6 +38,14 @@ class ShardEngine:
         self.shard = shard
         self.tick = 0
         self._dominant = -1  # most populous state (movers.py), refreshed every few ticks
+        # The rows in other states, kept up to date from the state writes rather than found by
+        # a scan of all rows each tick: as of the last pick (None: unknown, scan), plus the
+        # rows that left the dominant state since.
+        self._others: np.ndarray | None = None
+        self._entered: list[np.ndarray] = []
+        # The source states of each transition.
+        self._sources = [frozenset(np.flatnonzero((plan.slot_transition == i).any(axis=1)).tolist())
+                         for i in range(len(plan.transitions))]
         self.sequences: dict[str, int] = {}  # sequence(name): how many numbers were handed out
         self._fingerprint = run_fingerprint(plan.model, settings)
         self._state_names = np.asarray(plan.state_names, dtype=object)
@@ -83,10 +91,36 @@ class ShardEngine:
         """This tick's movers: (rows, their states, their draws u), see movers.py."""
         states = self.population.state[:self.population.size]
         if self.tick % DOMINANT_REFRESH_TICKS == 0 or self._dominant < 0:
-            self._dominant = most_populous(states, len(totals))
+            dominant = most_populous(states, len(totals))
+            if dominant != self._dominant:
+                self._dominant, self._others = dominant, None
+        others = self._others_now(states)
         gen = rng.stream(self.settings.seed, self.shard, rng.STEP, self.tick)
-        moved, draws = pick_movers(gen, states, totals, self._dominant, ordered=False)
+        moved, draws = pick_movers(gen, states, totals, self._dominant, ordered=False,
+                                   others=others)
         return moved, states[moved], draws
+
+    def _others_now(self, states: np.ndarray) -> np.ndarray:
+        """The rows not in the dominant state, ascending (as np.flatnonzero would find them)."""
+        others = self._others
+        if others is None:
+            others = np.flatnonzero(states != self._dominant)
+        else:
+            others = others[states[others] != self._dominant]  # those that went back
+            if self._entered:
+                others = np.sort(np.concatenate([others, *self._entered]))
+        self._others, self._entered = others, []
+        return others
+
+    def set_state(self, rows: np.ndarray, state: int, transition: int) -> None:
+        """Move these rows, all taking `transition`, to `state` (noting those that leave the
+        dominant state: a row moves once per tick, so they were in it at the last pick)."""
+        if self._others is not None and state != self._dominant:
+            sources = self._sources[transition]
+            if self._dominant in sources:
+                self._entered.append(rows if len(sources) == 1 else
+                                     rows[self.population.state[rows] == self._dominant])
+        self.population.state[rows] = state
 
     def arrive(self, tick: int) -> None:
         rate = self.plan.arrivals_per_tick / self.settings.shards
@@ -111,6 +145,8 @@ class ShardEngine:
             pop.state[rows_slice] = plan.initial_states[pick]
         else:
             pop.state[rows_slice] = state
+        if self._others is not None:
+            self._entered.append(rows[pop.state[rows_slice] != self._dominant])
         fixed: dict[str, object] = {"tick": max(tick, 0), "user_id": self.user_ids(rows),
                                     "time": settings.tick_time_ms(max(tick, 0))}
         created = ShardRows([self], [rows], [0])
@@ -140,6 +176,7 @@ class ShardEngine:
         assert isinstance(tick, int) and isinstance(dominant, int)
         assert isinstance(sequences, dict)
         self.tick, self._dominant = tick, dominant
+        self._others, self._entered = None, []
         self.sequences = {str(k): int(v) for k, v in sequences.items()}
 
     def fingerprint(self) -> str:

@@ -215,7 +215,7 @@ def _write(t: CompiledTransition, rows: ShardRows,
         for name, values in new_values:
             pop.attributes[name][mine] = values[part]
         if t.target >= 0:
-            pop.state[mine] = t.target
+            engine.set_state(mine, t.target, t.index)
         if t.session == SESSION_OPEN and pop.session is not None and \
                 pop.session_count is not None:
             pop.session_count[mine] += 1
