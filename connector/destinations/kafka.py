@@ -4,9 +4,11 @@ Per commit: begin -> every written event (Confluent wire format, key = the topic
 the user id), partition = murmur2(key) like the Java client (null keys: serde/records.py),
 timestamp = event time, the topic's headers) -> one offset record per shard (and snapshot chunks
 when due) -> commit. A read_committed consumer sees whole ticks or nothing.
-A transaction of several ticks is not held back until its commit: each tick's events are
-encoded and produced into the open transaction once the next tick is written, so librdkafka
-sends them while the task steps on.
+A transaction of several ticks is not held back until its commit: once `SEND_EVENTS` events
+are staged, they are encoded and produced into the open transaction at the next tick's first
+write, so librdkafka sends them while the task steps on. Encoding a few ticks per call rather
+than one amortises the encoders' fixed cost per call (~40 % less per event at 1e6 users,
+bench/kafka.py); the order of records within each partition is the same either way.
 On start the task's transactional id is fenced (init_transactions) together with the ids of
 earlier `tasks.max` generations, and only then are committed offsets read.
 """
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import operator
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import repeat
 from typing import Any, TypeVar
 
 import structlog
@@ -37,10 +41,15 @@ from connector.kafka.errors import (
 )
 from connector.kafka.fencing import TaskIdentity, earlier_owners, fence
 from connector.kafka.log import read_latest
-from connector.serde.records import KafkaTopicPlan, Records, kafka_records
+from connector.serde.records import Header, KafkaTopicPlan, Records, kafka_records
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R")
+
+# Staged events are encoded and produced at a tick boundary once there are this many (or at the
+# commit): enough rows per encoder call to amortise its fixed cost, little enough to keep
+# librdkafka sending while the task steps on.
+SEND_EVENTS = 16_384
 
 
 class KafkaDestination:
@@ -55,9 +64,11 @@ class KafkaDestination:
         self.shard_count = shard_count
         self.topics = topics
         # No `partitioner`: every record is given its partition (serde/records.py), so
-        # librdkafka's would never run.
+        # librdkafka's would never run. Delivery reports only for errors: no record has a
+        # callback, and a failed delivery fails the transaction's commit anyway.
         self.producer_conf = {
             "enable.idempotence": True, "acks": "all", "linger.ms": 20,
+            "delivery.report.only.error": True,
             "batch.size": 1_000_000, "compression.type": "lz4",
             "queue.buffering.max.messages": 2_000_000, "queue.buffering.max.kbytes": 1_048_576,
             "transaction.timeout.ms": 60_000,
@@ -78,6 +89,7 @@ class KafkaDestination:
         self._in_flight: Future[None] | None = None
         self._open = False  # a transaction has begun and not been committed
         self._staged_tick: int | None = None  # the tick of the events staged last
+        self._staged_events = 0
         self.encode_seconds = 0.0  # time spent encoding records (for /metrics)
 
     # -- start-up -------------------------------------------------------------------------
@@ -115,18 +127,20 @@ class KafkaDestination:
         self._fingerprint, self._start_ms = fingerprint, start_ms
         self._staged.clear()
         self._staged_tick = None
+        self._staged_events = 0
         self._encoded = []
 
     # -- the transaction ------------------------------------------------------------------
     def write(self, batch: TickBatch) -> None:
-        """Stage a shard-tick's events; the first write of a new tick sends the previous
-        tick's into the open transaction (beginning one if needed)."""
-        if self._staged_tick is not None and batch.tick != self._staged_tick and self._staged:
+        """Stage a shard-tick's events; the first write of a new tick sends what is staged
+        into the open transaction (beginning one if needed) once it is `SEND_EVENTS` events."""
+        if batch.tick != self._staged_tick and self._staged_events >= SEND_EVENTS:
             self._send()
         self._staged_tick = batch.tick
         for events in batch.events:
             if len(events):
                 self._staged[events.topic].append(((batch.shard, batch.tick), events))
+                self._staged_events += len(events)
 
     def write_encoded(self, records: Records) -> None:
         """Stage records encoded elsewhere (DOGE's sinks in `connector.doge`, whose keys and
@@ -159,6 +173,7 @@ class KafkaDestination:
         finally:
             self.encode_seconds += time.monotonic() - started
             self._staged.clear()
+            self._staged_events = 0
             self._encoded = []
         if not self._open:
             self.flush()  # one transaction at a time: the previous one must be committed
@@ -191,17 +206,38 @@ class KafkaDestination:
             self._abort(producer, exc)
 
     def _produce_events(self, producer: Producer, records: Records) -> None:
-        produce, topic = producer.produce, records.topic
         if records.headers is not None:
             self._produce_with_headers(producer, records)
             return
-        # Positional for speed: (topic, value, key, partition, callback, on_delivery, timestamp).
-        for value, key, part, ts in records:
+        produce, topic = producer.produce, records.topic
+        values = iter(records.values)
+        # produce() called by map, positional: (topic, value, key, partition, callback,
+        # on_delivery, timestamp); no Python bytecode per record (~10 % less main-thread time).
+        calls = map(produce, repeat(topic), values, records.keys, records.partitions,
+                    repeat(None), repeat(None), records.timestamps)
+        while True:
             try:
-                produce(topic, value, key, part, None, None, ts)
+                deque(calls, maxlen=0)
+                return
             except BufferError:
-                producer.poll(0.05)  # the local queue is full: let librdkafka drain it
-                produce(topic, value, key, part, None, None, ts)
+                # The local queue is full: the record that did not fit is the one before what
+                # is left of `values`; once librdkafka drains, it goes first, then the rest.
+                i = len(records.values) - operator.length_hint(values) - 1
+                self._produce_when_room(producer, topic, records.values[i], records.keys[i],
+                                        records.partitions[i], records.timestamps[i])
+
+    @staticmethod
+    def _produce_when_room(producer: Producer, topic: str, value: bytes, key: bytes | None,
+                           partition: int = -1, timestamp: int = 0,
+                           headers: list[Header] | None = None) -> None:
+        """produce(), polling while the local queue is full (-1: the partitioner's choice,
+        0: the time of producing, as produce() takes them)."""
+        while True:
+            try:
+                producer.produce(topic, value, key, partition, None, None, timestamp, headers)
+                return
+            except BufferError:
+                producer.poll(0.05)
 
     def _produce_with_headers(self, producer: Producer, records: Records) -> None:
         produce, topic = producer.produce, records.topic
@@ -210,8 +246,7 @@ class KafkaDestination:
             try:
                 produce(topic, value, key, part, None, None, ts, headers)
             except BufferError:
-                producer.poll(0.05)
-                produce(topic, value, key, part, None, None, ts, headers)
+                self._produce_when_room(producer, topic, value, key, part, ts, headers)
 
     def _produce_offsets(self, producer: Producer, checkpoints: dict[int, ShardCheckpoint]
                          ) -> None:
@@ -220,14 +255,16 @@ class KafkaDestination:
             if cp.snapshot is not None and cp.snapshot_tick is not None:
                 parts = store.chunks(cp.snapshot, cp.snapshot_tick, self.chunk_bytes)
                 for i, part in enumerate(parts):
-                    producer.produce(self.snapshots_topic, part, store.chunk_key(name, shard, i))
+                    self._produce_when_room(producer, self.snapshots_topic, part,
+                                            store.chunk_key(name, shard, i))
                 self._snapshots[shard] = (cp.snapshot_tick, len(parts),
                                           hashlib.sha256(cp.snapshot).hexdigest())
             snap = self._snapshots.get(shard)
             value = store.offset_value(cp, self._fingerprint, self._start_ms,
                                        snap[0] if snap else None, snap[1] if snap else 0,
                                        snap[2] if snap else None, task)
-            producer.produce(self.offsets_topic, value, store.offset_key(name, shard))
+            self._produce_when_room(producer, self.offsets_topic, value,
+                                    store.offset_key(name, shard))
 
     def _abort(self, producer: Producer, exc: KafkaException) -> None:
         self._open = False

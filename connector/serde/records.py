@@ -101,19 +101,19 @@ def kafka_records(plan: KafkaTopicPlan, events: Sequence[EventColumns],
     timestamps = _joined([e.timestamps for e in events])
     n = int(user_ids.shape[0])
     given = [e.keys for e in events if e.keys is not None]
-    key_values: list[bytes | None]
+    key_values: Sequence[bytes | None]
     if not given:
-        cached, parts = plan.user_keys.lookup(user_ids, plan.partitions)
-        key_values = list(cached)
+        key_values, parts = plan.user_keys.lookup(user_ids, plan.partitions)
     else:
         encoded, present = plan.keys.encode_column(concat(given))
         if present is None:
             key_values = list(encoded.values())
             parts = partitions(encoded, plan.partitions)
         else:
-            key_values = [None] * n
+            some: list[bytes | None] = [None] * n
             for row, key in zip(present.tolist(), encoded.values(), strict=True):
-                key_values[row] = key
+                some[row] = key
+            key_values = some
             parts = _round_robin(events, origins, plan.partitions)
             parts[present] = partitions(encoded, plan.partitions)
     return Records(plan.kafka_topic, values, key_values, parts.tolist(), timestamps.tolist(),

@@ -25,6 +25,7 @@ class UserKeys:
     def __init__(self, keys: KeySerializer) -> None:
         self.keys = keys
         self._bytes = np.empty(0, dtype=object)  # id -> key bytes (None: not yet)
+        self._known = np.zeros(0, dtype=bool)  # id -> whether _bytes holds its key
         self._parts: dict[int, npt.NDArray[np.int16]] = {}  # count -> id -> partition (-1)
 
     def lookup(self, user_ids: npt.NDArray[np.int64], count: int
@@ -37,16 +38,15 @@ class UserKeys:
             encoded = self.keys.encode(ids)
             return list(encoded.values()), partitions(encoded, count)
         self._grow(int(ids.max()) + 1, count)
-        table = self._bytes
-        values = table[ids]
-        missing = values == None  # noqa: E711 (elementwise: which ids have no key yet)
-        parts = self._parts[count]
+        table, known, parts = self._bytes, self._known, self._parts[count]
+        missing = ~known[ids]  # a bool gather, not a comparison of objects with None
         if missing.any():
             new = np.unique(ids[missing])
             encoded = self.keys.encode(new)
             table[new] = list(encoded.values())
+            known[new] = True
             parts[new] = partitions(encoded, count)  # hashed from the encoded buffer, not re-joined
-            values = table[ids]
+        values = table[ids]
         part = parts[ids]
         unknown = part < 0
         if unknown.any():
@@ -62,6 +62,7 @@ class UserKeys:
             table = np.empty(capacity, dtype=object)
             table[:old] = self._bytes
             self._bytes = table
+            self._known = np.concatenate([self._known, np.zeros(capacity - old, dtype=bool)])
             for c, parts in list(self._parts.items()):
                 self._parts[c] = np.concatenate([parts, np.full(capacity - old, -1, np.int16)])
         if count not in self._parts:

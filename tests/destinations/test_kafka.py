@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import Simulation, prepare
 from connector.runtime.task import kafka_destination
 from connector.runtime.worker_config import worker_config_from
+from connector.serde.records import kafka_records
 from tests.runtime.harness import KafkaRun
 from tests.runtime.reading import ReadRecord, partitions_of, read_all
 
@@ -32,13 +34,14 @@ def kafka_run(tmp_path: Path, kafka_bootstrap: str, registry_url: str) -> KafkaR
     return KafkaRun(tmp_path, kafka_bootstrap, registry_url)
 
 
-def _open(run: KafkaRun) -> tuple[KafkaDestination, Simulation, list[str]]:
+def _open(run: KafkaRun, **worker_values: str
+          ) -> tuple[KafkaDestination, Simulation, list[str]]:
     """A 1-task destination for the banking connector, topics created as the worker does."""
     connector = run.connector(tasks_max=1, shards=2, users=2000)
     worker = worker_config_from({
         "bootstrap.servers": run.bootstrap, "schema.registry.url": run.registry,
         "group.id": f"g{run.uid}", "offset.storage.topic": f"{run.prefix}offsets",
-        "snapshot.storage.topic": f"{run.prefix}snapshots"}, None)
+        "snapshot.storage.topic": f"{run.prefix}snapshots", **worker_values}, None)
     sim = prepare(parse_connector(connector, None, run.tmp))
     topics = [sim.config.kafka_topic(t) for t in sim.model.schemas]
     ensure_topics(worker.client("admin"), {
@@ -111,6 +114,36 @@ def test_commit_is_visible_to_read_committed_once_flushed(kafka_run: KafkaRun) -
         assert {s: c.next_tick for s, c in committed.shards.items()} == {0: 30, 1: 30}
     finally:
         destination.close()
+
+
+def test_a_full_local_queue_loses_duplicates_and_reorders_nothing(kafka_run: KafkaRun) -> None:
+    """With a producer queue far smaller than a send (produce() raises BufferError again and
+    again), every partition still holds exactly the records of the staged events, in order."""
+    destination, sim, topics = _open(kafka_run, **{
+        "producer.queue.buffering.max.messages": "5", "producer.linger.ms": "0"})
+    try:
+        staged = _write_ticks(destination, sim, 30)
+        destination.commit({0: ShardCheckpoint(30), 1: ShardCheckpoint(30)})
+        destination.flush()
+    finally:
+        destination.close()
+    settings = sim.settings(resolve_start_ms(sim.config))
+    engines = [sim.shard(settings, s) for s in (0, 1)]
+    expected: dict[tuple[str, int], list[tuple[bytes, bytes, int]]] = defaultdict(list)
+    for _ in range(30):
+        for engine in engines:
+            batch = engine.step()
+            for events in batch.events:
+                if len(events):
+                    plan = destination.topics[events.topic]
+                    records = kafka_records(plan, [events], [(batch.shard, batch.tick)])
+                    for value, key, part, ts in records:
+                        expected[(plan.kafka_topic, part)].append((key or b"", value, ts))
+    got: dict[tuple[str, int], list[tuple[bytes, bytes, int]]] = defaultdict(list)
+    for r in _settled_read(kafka_run.bootstrap, topics):
+        got[(r.topic, r.partition)].append((r.key, r.value, r.timestamp))
+    assert staged > 10 * int(destination.producer_conf["queue.buffering.max.messages"])
+    assert got == expected
 
 
 def test_a_failed_background_commit_raises_at_flush_and_shows_nothing(
