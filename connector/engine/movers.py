@@ -15,6 +15,7 @@ numbers are drawn, so the shard keeps it as part of its state (and in its snapsh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,11 +24,21 @@ from connector.engine.plan import ONE
 
 # From this chance of the dominant state on, drawing u for each of its users is as cheap.
 _DIRECT_FROM = ONE // 4
+# Counting states one comparison each beats np.bincount (which widens int8 to intp) up to here.
+_COUNT_EACH_UP_TO = 16
+# Row s of the cumulative thresholds is offset by s * _ROW_GAP in one sorted table (its values
+# are at most ONE + 1, an empty slot's).
+_ROW_GAP = ONE + 2
+# Group keys (transition, shard) below this sort several times faster as uint16.
+_RADIX_KEYS = 1 << 16
 
 
 def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
-                dominant: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows that move, ascending; each one's u, with u < total of its state)."""
+                dominant: int, ordered: bool = True, others: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(rows that move, ascending; each one's u, with u < total of its state). Not `ordered`:
+    the dominant state's movers ascending, then the other states' ascending (by_transition
+    orders them). `others`: the rows not in the dominant state, ascending, if known."""
     total = int(totals[dominant])
     if total >= _DIRECT_FROM:
         rows = np.flatnonzero(states == dominant)
@@ -38,16 +49,66 @@ def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray
         rows = _bernoulli_rows(gen, states.shape[0], total / ONE)
         rows = rows[states[rows] == dominant]
         draws = gen.integers(0, max(total, 1), size=rows.shape[0], dtype=np.int64)
-    others = np.flatnonzero(states != dominant)
+    if others is None:
+        others = np.flatnonzero(states != dominant)
     if others.size:
         other_draws = rng.uniform_u32(gen, others.shape[0]).astype(np.int64)
         moving = other_draws < np.take(totals, states[others])
         if moving.any():
             rows = np.concatenate((rows, others[moving]))
             draws = np.concatenate((draws, other_draws[moving]))
-            order = np.argsort(rows, kind="stable")
-            rows, draws = rows[order], draws[order]
+            if ordered:
+                order = np.argsort(rows, kind="stable")
+                rows, draws = rows[order], draws[order]
     return rows, draws
+
+
+def most_populous(states: np.ndarray, count: int) -> int:
+    """The state (of `count`) with the most rows, the lowest of those tied."""
+    if count > _COUNT_EACH_UP_TO:
+        return int(np.argmax(np.bincount(states, minlength=count)))
+    return int(np.argmax([np.count_nonzero(states == s) for s in range(count)]))
+
+
+def by_transition(cum: np.ndarray, slot_transition: np.ndarray,
+                  picked: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]
+                  ) -> list[tuple[int, list[tuple[int, np.ndarray]]]]:
+    """The transition each mover takes, for the movers of several shards at once (their per-call
+    numpy cost paid once, not per shard). `picked[k]` is shard k's (distinct rows in any order,
+    their states, draws); the answer is, by ascending transition index, (index, [(k, rows of
+    shard k)]) with k and rows ascending.
+
+    A mover in state s with draw u takes slot j = #{j: cum[s, j] <= u} (u < total(s), so j is
+    a real slot). All rows' thresholds, row s offset by s * _ROW_GAP, form one sorted table in
+    which one searchsorted finds s * width + j, the flat index of (s, j)."""
+    sizes = [rows.shape[0] for rows, _, _ in picked]
+    if not sum(sizes):
+        return []
+    rows = np.concatenate([r for r, _, _ in picked])
+    states = np.concatenate([s for _, s, _ in picked]).astype(np.int64)
+    draws = np.concatenate([d for _, _, d in picked])
+    table = (cum + np.arange(cum.shape[0], dtype=np.int64)[:, None] * _ROW_GAP).ravel()
+    chosen = slot_transition.ravel()[np.searchsorted(table, states * _ROW_GAP + draws,
+                                                     side="right")]
+    shards = len(picked)
+    key = chosen.astype(np.int64) * shards + np.repeat(np.arange(shards), sizes)
+    if (int(slot_transition.max()) + 1) * shards <= _RADIX_KEYS:
+        key = key.astype(np.uint16)  # numpy's stable sort of 16-bit keys is a radix sort
+    order = np.argsort(key, kind="stable")  # stable: rows stay ascending within a group
+    key, rows = key[order], rows[order]
+    same = key[1:] == key[:-1]
+    starts = [0, *(np.flatnonzero(~same) + 1).tolist(), key.shape[0]]
+    unordered = np.flatnonzero((rows[1:] < rows[:-1]) & same)
+    if unordered.size:  # movers from several states (the dominant one and others) in a group
+        for group in np.unique(np.searchsorted(starts, unordered + 1, side="right") - 1).tolist():
+            rows[starts[group]:starts[group + 1]].sort()
+    grouped: list[tuple[int, list[tuple[int, np.ndarray]]]] = []
+    for group_key, lo, hi in zip(key[starts[:-1]].tolist(), starts, starts[1:], strict=False):
+        index, k = divmod(group_key, shards)
+        if not grouped or grouped[-1][0] != index:
+            grouped.append((index, []))
+        grouped[-1][1].append((k, rows[lo:hi]))
+    return grouped
 
 
 def _bernoulli_rows(gen: np.random.Generator, n: int, p: float) -> np.ndarray:
@@ -61,8 +122,8 @@ def _bernoulli_rows(gen: np.random.Generator, n: int, p: float) -> np.ndarray:
     while True:
         positions = last + np.cumsum(gen.geometric(p, size=chunk))
         if positions[-1] >= n:
-            found.append(positions[positions < n])
+            found.append(positions[:np.searchsorted(positions, n)])  # positions ascend
             break
         found.append(positions)
         last = int(positions[-1])
-    return (found[0] if len(found) == 1 else np.concatenate(found)).astype(np.intp)
+    return (found[0] if len(found) == 1 else np.concatenate(found)).astype(np.intp, copy=False)

@@ -96,13 +96,15 @@ class EnginePlan:
     def thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """Cumulative uint32-scaled thresholds (states, max_out) and their totals at this time.
 
-        Every shard asks for the same tick in turn: the last answer is kept."""
+        The last answer is kept: every shard asks for the same tick, and without profiles the
+        answer is the same at any time."""
+        key = time_ms if self.profiles else None
         cached = self._last_thresholds
-        if cached and cached[0] == time_ms:
+        if cached and cached[0] == key:
             hit: tuple[np.ndarray, np.ndarray] = cached[1]
             return hit
         result = self._thresholds(time_ms)
-        cached[:] = [time_ms, result]
+        cached[:] = [key, result]
         return result
 
     def chances(self, time_ms: int) -> np.ndarray:

@@ -9,6 +9,7 @@ results are split back per shard, so a shard's events are the same whatever it i
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -27,7 +28,7 @@ class ShardRows:
         self.engines = engines
         self.rows = rows
         self.owners = owners  # index of each part in the caller's list of shards
-        self.bounds = np.cumsum([0, *(r.shape[0] for r in rows)]).tolist()
+        self.bounds: list[int] = list(accumulate((r.shape[0] for r in rows), initial=0))
         self.size: int = self.bounds[-1]
         self._user_ids: np.ndarray | None = None
 
@@ -54,7 +55,14 @@ class ShardRows:
 
     def user_ids(self) -> np.ndarray:
         if self._user_ids is None:
-            self._user_ids = self._each(lambda e, r: e.user_ids(r))
+            if len(self.engines) == 1:
+                shard: int | np.ndarray = self.engines[0].shard
+            else:  # one column op for all the shards rather than one per shard
+                shard = np.repeat(np.array([e.shard for e in self.engines], dtype=np.int64),
+                                  [r.shape[0] for r in self.rows])
+            shards = self.engines[0].settings.shards if self.engines else 1
+            self._user_ids = user_ids_of(shard, shards, self.concat(self.rows) if self.rows
+                                         else np.zeros(0, dtype=np.intp))
         return self._user_ids
 
     def split(self, column: np.ndarray) -> list[np.ndarray]:
@@ -101,6 +109,13 @@ class ShardRows:
             return gens[0]
         # Stands in for a Generator for the draws the builtin random functions make.
         return cast(np.random.Generator, SegmentedGenerator(gens, bounds or self.bounds))
+
+
+def user_ids_of(shard: int | np.ndarray, shards: int, rows: np.ndarray) -> np.ndarray:
+    """The ids of rows of `shard` (of each row's shard, given an array): shard + shards * row."""
+    ids: np.ndarray = rows.astype(np.int64) * shards
+    ids += shard
+    return ids
 
 
 def session_ids(user_ids: np.ndarray, numbers: np.ndarray) -> np.ndarray:

@@ -16,10 +16,10 @@ from connector.core.batch import EventColumns, Moves, TickBatch
 from connector.engine import rng
 from connector.engine.errors import TransitionValueError
 from connector.engine.identity import run_fingerprint
-from connector.engine.movers import pick_movers
+from connector.engine.movers import by_transition, most_populous, pick_movers
 from connector.engine.plan import EnginePlan
 from connector.engine.population import Population
-from connector.engine.rows import ShardRows
+from connector.engine.rows import ShardRows, user_ids_of
 from connector.engine.settings import SimulationSettings
 from connector.engine.transition import LazyColumns, apply_transition
 from connector.model import expr as ex
@@ -38,15 +38,24 @@ class ShardEngine:
         self.shard = shard
         self.tick = 0
         self._dominant = -1  # most populous state (movers.py), refreshed every few ticks
+        # The rows in other states, kept up to date from the state writes rather than found by
+        # a scan of all rows each tick: as of the last pick (None: unknown, scan), plus the
+        # rows that left the dominant state since.
+        self._others: np.ndarray | None = None
+        self._entered: list[np.ndarray] = []
+        # The source states of each transition.
+        self._sources = [frozenset(np.flatnonzero((plan.slot_transition == i).any(axis=1)).tolist())
+                         for i in range(len(plan.transitions))]
         self.sequences: dict[str, int] = {}  # sequence(name): how many numbers were handed out
         self._fingerprint = run_fingerprint(plan.model, settings)
+        self._state_names = np.asarray(plan.state_names, dtype=object)
         n = settings.initial_users(shard)
         self.population = Population(plan.state_dtype, plan.attributes, plan.uses_sessions, n)
         self._create(n, tick=-1, state=None)
 
     # -- identity -------------------------------------------------------------------------
     def user_ids(self, rows: np.ndarray) -> np.ndarray:
-        return (self.shard + self.settings.shards * rows.astype(np.int64)).astype(np.int64)
+        return user_ids_of(self.shard, self.settings.shards, rows)
 
     def column(self, name: str, rows: np.ndarray) -> np.ndarray:
         """An attribute or `state` (as names) of these rows; names derived from the user id are
@@ -56,7 +65,7 @@ class ShardEngine:
         if name in pop.attributes:
             values = pop.attributes[name][rows]
         elif name == "state":
-            values = np.asarray(self.plan.state_names, dtype=object)[pop.state[rows]]
+            values = self._state_names[pop.state[rows]]
         else:
             raise KeyError(name)
         return values
@@ -78,22 +87,40 @@ class ShardEngine:
         """Simulate tick `self.tick` and advance; `build_events=False` replays silently."""
         return step_shards([self], build_events)[0]
 
-    def pick_transitions(self, cum: np.ndarray, totals: np.ndarray
-                         ) -> list[tuple[int, np.ndarray]]:
-        """This tick's movers: (transition index, rows) in transition order, rows ascending."""
+    def pick_movers(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This tick's movers: (rows, their states, their draws u), see movers.py."""
         states = self.population.state[:self.population.size]
         if self.tick % DOMINANT_REFRESH_TICKS == 0 or self._dominant < 0:
-            self._dominant = int(np.argmax(np.bincount(states, minlength=len(totals))))
+            dominant = most_populous(states, len(totals))
+            if dominant != self._dominant:
+                self._dominant, self._others = dominant, None
+        others = self._others_now(states)
         gen = rng.stream(self.settings.seed, self.shard, rng.STEP, self.tick)
-        moved, draws = pick_movers(gen, states, totals, self._dominant)
-        if not moved.size:
-            return []
-        moved_states = states[moved]
-        slot = (draws[:, None] >= cum[moved_states]).sum(axis=1)
-        chosen = self.plan.slot_transition[moved_states, slot]
-        order = np.argsort(chosen, kind="stable")
-        starts = np.flatnonzero(np.diff(chosen[order])) + 1
-        return [(int(chosen[group[0]]), moved[group]) for group in np.split(order, starts)]
+        moved, draws = pick_movers(gen, states, totals, self._dominant, ordered=False,
+                                   others=others)
+        return moved, states[moved], draws
+
+    def _others_now(self, states: np.ndarray) -> np.ndarray:
+        """The rows not in the dominant state, ascending (as np.flatnonzero would find them)."""
+        others = self._others
+        if others is None:
+            others = np.flatnonzero(states != self._dominant)
+        else:
+            others = others[states[others] != self._dominant]  # those that went back
+            if self._entered:
+                others = np.sort(np.concatenate([others, *self._entered]))
+        self._others, self._entered = others, []
+        return others
+
+    def set_state(self, rows: np.ndarray, state: int, transition: int) -> None:
+        """Move these rows, all taking `transition`, to `state` (noting those that leave the
+        dominant state: a row moves once per tick, so they were in it at the last pick)."""
+        if self._others is not None and state != self._dominant:
+            sources = self._sources[transition]
+            if self._dominant in sources:
+                self._entered.append(rows if len(sources) == 1 else
+                                     rows[self.population.state[rows] == self._dominant])
+        self.population.state[rows] = state
 
     def arrive(self, tick: int) -> None:
         rate = self.plan.arrivals_per_tick / self.settings.shards
@@ -118,6 +145,8 @@ class ShardEngine:
             pop.state[rows_slice] = plan.initial_states[pick]
         else:
             pop.state[rows_slice] = state
+        if self._others is not None:
+            self._entered.append(rows[pop.state[rows_slice] != self._dominant])
         fixed: dict[str, object] = {"tick": max(tick, 0), "user_id": self.user_ids(rows),
                                     "time": settings.tick_time_ms(max(tick, 0))}
         created = ShardRows([self], [rows], [0])
@@ -147,6 +176,7 @@ class ShardEngine:
         assert isinstance(tick, int) and isinstance(dominant, int)
         assert isinstance(sequences, dict)
         self.tick, self._dominant = tick, dominant
+        self._others, self._entered = None, []
         self.sequences = {str(k): int(v) for k, v in sequences.items()}
 
     def fingerprint(self) -> str:
@@ -162,7 +192,8 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
     if not engines:
         return []
     plan, settings, tick = engines[0].plan, engines[0].settings, engines[0].tick
-    if any(e.tick != tick or e.plan is not plan or e.settings != settings for e in engines):
+    if any(e.tick != tick or e.plan is not plan or
+           (e.settings is not settings and e.settings != settings) for e in engines):
         raise ValueError("step_shards needs shards of one run at the same tick")
     time_ms = settings.tick_time_ms(tick)
     events: list[list[EventColumns]] = [[] for _ in engines]
@@ -170,13 +201,9 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
     # One error-state context per step rather than one per expression evaluated in it.
     with np.errstate(all="ignore"):
         cum, totals = plan.thresholds(time_ms)
-        movers: dict[int, list[tuple[int, np.ndarray]]] = {}
-        for k, engine in enumerate(engines):
-            for index, rows in engine.pick_transitions(cum, totals):
-                movers.setdefault(index, []).append((k, rows))
-        for index in sorted(movers):
+        picked = [engine.pick_movers(totals) for engine in engines]
+        for index, parts in by_transition(cum, plan.slot_transition, picked):
             t = plan.transitions[index]
-            parts = movers[index]
             groups = [parts] if t.row_wise else [[p] for p in parts]
             for group in groups:
                 together = ShardRows([engines[k] for k, _ in group], [r for _, r in group],

@@ -116,8 +116,14 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     timestamps = (np.full(count, times, dtype=np.int64) if isinstance(times, int)
                   else times.astype(np.int64))
     # Columns rather than scalars, so record fields that are bare names need no evaluation.
+    names = np.empty(count, dtype=object)
+    names.fill(t.name)  # np.full would convert t.name to a new str per row
     after = LazyColumns(rows, {**fixed, **variables, "time": timestamps, "user_id": user_ids,
-                            "transition": np.full(count, t.name, dtype=object)})
+                            "transition": names})
+    attributes = engine.population.attributes
+    for name, values in new_values:  # just written: gathering them again would read the same
+        if name not in variables and values.dtype == attributes[name].dtype:
+            after.set(name, values)
     if closing is not None:
         after.set("session_id", session_ids(user_ids, closing))
     if left is not None:
@@ -162,12 +168,13 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
             fields[f.name] = _split(rows, column)
         keys, headers = _keys_and_headers(emit, rows, attrs.evolve(scope, columns=Overlay(
             after, raw))) if extras else (None, [])
+        columns = list(fields.items())
         for k, owner in enumerate(rows.owners):
             events[owner].append(EventColumns(
                 emit.topic, t.name, ids_parts[k], time_parts[k],
-                {name: parts[k] for name, parts in fields.items()},
+                {name: parts[k] for name, parts in columns},
                 None if keys is None else keys[k],
-                tuple((name, parts[k]) for name, parts in headers)))
+                tuple([(name, parts[k]) for name, parts in headers]) if headers else ()))
 
 
 def _keys_and_headers(emit: CompiledEmit, rows: ShardRows, scope: Scope
@@ -208,7 +215,7 @@ def _write(t: CompiledTransition, rows: ShardRows,
         for name, values in new_values:
             pop.attributes[name][mine] = values[part]
         if t.target >= 0:
-            pop.state[mine] = t.target
+            engine.set_state(mine, t.target, t.index)
         if t.session == SESSION_OPEN and pop.session is not None and \
                 pop.session_count is not None:
             pop.session_count[mine] += 1

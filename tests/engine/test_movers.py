@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from connector.engine.movers import pick_movers
+from connector.engine.movers import by_transition, pick_movers
 from connector.engine.plan import ONE
 from tests.engine.stats import binomial_bounds, chi_square, chi_square_critical
 
@@ -53,3 +53,31 @@ def test_mover_draws_are_uniform_below_the_total(dominant: int) -> None:
     observed = np.bincount(draws * 20 // total, minlength=20).tolist()
     expected = [draws.shape[0] / 20] * 20
     assert chi_square(observed, expected) < chi_square_critical(19)
+
+
+def test_transitions_of_all_shards_at_once_match_each_shard_alone() -> None:
+    """by_transition gives each shard's movers the slot their draw falls in (the per-row
+    threshold count), grouped by transition then shard, rows ascending whatever order the
+    rows came in (several states sharing a transition included)."""
+    gen = np.random.default_rng(5)
+    # 3 states x 3 slots; transition 1 leaves both states 0 and 2, state 1's last slot is empty.
+    slot_transition = np.array([[0, 1, 2], [3, 4, -1], [1, 5, 6]], dtype=np.int32)
+    chances = np.array([[0.1, 0.0, 0.3], [0.2, 0.5, 0.0], [0.25, 0.25, 0.5]])
+    cum = np.rint(np.cumsum(chances, axis=1) * ONE).astype(np.int64)
+    cum[slot_transition < 0] = ONE + 1
+    totals = np.where(slot_transition >= 0, cum, 0).max(axis=1)
+    picked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for _ in range(5):
+        rows = gen.permutation(10_000)[:gen.integers(0, 3_000)]
+        states = np.asarray(gen.integers(0, 3, size=rows.shape[0]), dtype=np.int8)
+        draws = (gen.random(rows.shape[0]) * totals[states]).astype(np.int64)
+        picked.append((rows, states, draws))
+    expected: dict[int, list[tuple[int, list[int]]]] = {}
+    for k, (rows, states, draws) in enumerate(picked):
+        slot = (draws[:, None] >= cum[states]).sum(axis=1)
+        chosen = slot_transition[states, slot]
+        for index in sorted(set(chosen.tolist())):
+            expected.setdefault(index, []).append((k, sorted(rows[chosen == index].tolist())))
+    got = by_transition(cum, slot_transition, picked)
+    assert [(i, [(k, r.tolist()) for k, r in parts]) for i, parts in got] == \
+        sorted(expected.items())
