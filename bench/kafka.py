@@ -1,7 +1,7 @@
 """Kafka benchmark: doge-connect end to end into the local broker, against a ceiling and DOGE.
 
     source .cache/infra/env   # scripts/infra.sh up
-    .venv/bin/python bench/kafka.py [--users 1e6] [--warmup 10] [--ticks 300] [--repeat 3]
+    .venv/bin/python bench/kafka.py [--users 1e6] [--warmup 10] [--ticks 500] [--repeat 3]
                                     [--profile] [--producer linger.ms=1] [--skip doge,2tasks]
                                     [--boundary-ticks 1]
 
@@ -16,7 +16,7 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
   KafkaDestination, a Runner resumes (fences, reads offsets) and steps every shard (each
   commit_transaction overlapping the next tick, as in production). Topics are
   created first as the worker does. Measured over `--ticks` ticks after `--warmup` ticks; with
-  the defaults the window includes three periodic snapshot rounds (snapshot.interval.ticks=100)
+  the defaults the window includes a periodic snapshot round (snapshot.interval.ticks=500)
   and lasts a few of the interval boundary's transactions: a window of one would count the wait
   for its last commit, which a backfill pays once, as a tenth of the run.
 * ceiling: a bare confluent-kafka `produce()` loop over the engine's real encoded values, keys,
@@ -594,7 +594,7 @@ def breakdown(r: dict[str, Any]) -> list[str]:
 def main() -> None:
     parser = infra_parser(__doc__)
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--ticks", type=int, default=300)
+    parser.add_argument("--ticks", type=int, default=500)
     parser.add_argument("--boundary", default="interval", choices=BOUNDARIES,
                         help="transaction.boundary of ours (the default: interval)")
     parser.add_argument("--boundary-ticks", type=int, default=20,
