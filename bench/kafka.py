@@ -21,8 +21,9 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
   for its last commit, which a backfill pays once, as a tenth of the run.
 * ceiling: a bare confluent-kafka `produce()` loop over the engine's real encoded values, keys,
   partitions and timestamps for the same ticks (built before timing), with the task producer's
-  settings (KafkaDestination.producer_conf without the transactional ones), flushed at the end;
-  the best of `--repeat` tries (the ceiling is the least noisy figure the machine allows).
+  settings (KafkaDestination.producer_conf without the transactional ones), flushed at the end.
+  Rounds alternate: ours, the bare loop, ours with one transaction per tick, the bare loop with
+  one per tick, `--repeat` times, so that each pair met the broker in the same state.
 * the same bare loop with one transaction per tick (and one offset-sized record per shard in
   each): what the broker's transaction round trips alone allow one producer; ours can only
   approach it, as each of its ticks must also be simulated and encoded.
@@ -61,6 +62,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -663,28 +665,33 @@ def spread(rates: list[float]) -> str:
             f"{max(rates) / 1e3:8.1f}")
 
 
-def ours_rounds(args: argparse.Namespace, boundary: str) -> list[dict[str, Any]]:
-    """The 1-task run `--repeat` times, each its own connector and topics."""
-    return [run_tasks(argparse.Namespace(**{**vars(args), "boundary": boundary, "round": r}),
-                      1)[0] for r in range(args.repeat)]
+def ours_round(args: argparse.Namespace, boundary: str, round_: int) -> dict[str, Any]:
+    """One 1-task run, its own connector and topics."""
+    return run_tasks(argparse.Namespace(**{**vars(args), "boundary": boundary, "round": round_}),
+                     1)[0]
 
 
 def report(args: argparse.Namespace, skip: set[str]) -> None:
-    """Run every measurement and print the results."""
-    rates: dict[str, list[float]] = {}
-    runs = ours_rounds(args, args.boundary)
-    one = runs[0]
-    rates["ours"] = [rate(r) for r in runs]
-    if "tick" not in skip and args.boundary != "tick":
-        rates["ours, tick"] = [rate(r) for r in ours_rounds(args, "tick")]
-    print(f"producer settings: {json.dumps(one['producer_conf'], sort_keys=True)}")
+    """Run every measurement and print the results. Ours and the bare loops take turns, round
+    by round, so that each ratio compares runs that met the broker in the same state (right after
+    topic creation, or while it cleans up the previous run's segments, every run is slower)."""
+    rates: dict[str, list[float]] = defaultdict(list)
+    runs: list[dict[str, Any]] = []
     sizes = None
-    if "ceiling" not in skip:
-        ceiling = run_child(args, "ceiling")
-        sizes = (ceiling["value_bytes"] + ceiling["key_bytes"]) / ceiling["events"]
-        rates["ceiling"] = [ceiling["events"] / sec for sec in ceiling["runs"]]
-        txn = [run_child(args, "txn-ceiling") for _ in range(args.repeat)]
-        rates["bare txn loop, tick"] = [rate(r) for r in txn]
+    once = argparse.Namespace(**{**vars(args), "repeat": 1})
+    for r in range(args.repeat):
+        runs.append(ours_round(args, args.boundary, r))
+        rates["ours"].append(rate(runs[-1]))
+        if "ceiling" not in skip:
+            ceiling = run_child(once, "ceiling")
+            sizes = (ceiling["value_bytes"] + ceiling["key_bytes"]) / ceiling["events"]
+            rates["ceiling"].append(ceiling["events"] / ceiling["seconds"])
+        if "tick" not in skip and args.boundary != "tick":
+            rates["ours, tick"].append(rate(ours_round(args, "tick", r)))
+        if "ceiling" not in skip:
+            rates["bare txn loop, tick"].append(rate(run_child(args, "txn-ceiling")))
+    one = runs[0]
+    print(f"producer settings: {json.dumps(one['producer_conf'], sort_keys=True)}")
     events = statistics.median(r["events"] for r in runs)
     if "java" not in skip:
         rates.update(java_producer(args, int(events), round(sizes or 27)))
@@ -717,8 +724,12 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
 
     def ratio(name: str, ref: str, target: str) -> None:
         if ref in median and name in median:
+            paired = ""
+            if len(rates[name]) == len(rates[ref]) > 1:  # rounds that took turns
+                paired = "   per round " + " ".join(
+                    f"{a / b:.2f}" for a, b in zip(rates[name], rates[ref], strict=True))
             print(f"{labels[name] + ' / ' + labels[ref]:<110} {median[name] / median[ref]:7.2f}x"
-                  f"   {target}")
+                  f"   {target}{paired}")
 
     print("ratios of medians:")
     ratio("ours", "ceiling", "(target >= 0.5x)")
