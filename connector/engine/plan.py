@@ -92,6 +92,12 @@ class EnginePlan:
     # Python code run for a transition's movers (hooks.py), by transition index; in-process only.
     hooks: Mapping[int, MoverHook] = attrs.field(factory=dict, eq=False)
     _last_thresholds: list[Any] = attrs.field(factory=list, eq=False, repr=False)
+    # The states each transition leaves from, by transition index (derived, once per plan).
+    transition_sources: tuple[frozenset[int], ...] = attrs.field(
+        init=False, eq=False, repr=False, default=attrs.Factory(
+            lambda self: tuple(frozenset(np.flatnonzero((self.slot_transition == i).any(axis=1))
+                                         .tolist()) for i in range(len(self.transitions))),
+            takes_self=True))
 
     def thresholds(self, time_ms: int) -> tuple[np.ndarray, np.ndarray]:
         """Cumulative uint32-scaled thresholds (states, max_out) and their totals at this time.

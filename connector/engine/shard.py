@@ -43,9 +43,6 @@ class ShardEngine:
         # rows that left the dominant state since.
         self._others: np.ndarray | None = None
         self._entered: list[np.ndarray] = []
-        # The source states of each transition.
-        self._sources = [frozenset(np.flatnonzero((plan.slot_transition == i).any(axis=1)).tolist())
-                         for i in range(len(plan.transitions))]
         self.sequences: dict[str, int] = {}  # sequence(name): how many numbers were handed out
         self._fingerprint = run_fingerprint(plan.model, settings)
         self._state_names = np.asarray(plan.state_names, dtype=object)
@@ -116,7 +113,7 @@ class ShardEngine:
         """Move these rows, all taking `transition`, to `state` (noting those that leave the
         dominant state: a row moves once per tick, so they were in it at the last pick)."""
         if self._others is not None and state != self._dominant:
-            sources = self._sources[transition]
+            sources = self.plan.transition_sources[transition]
             if self._dominant in sources:
                 self._entered.append(rows if len(sources) == 1 else
                                      rows[self.population.state[rows] == self._dominant])

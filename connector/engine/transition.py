@@ -168,11 +168,10 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
             fields[f.name] = _split(rows, column)
         keys, headers = _keys_and_headers(emit, rows, attrs.evolve(scope, columns=Overlay(
             after, raw))) if extras else (None, [])
-        columns = list(fields.items())
         for k, owner in enumerate(rows.owners):
             events[owner].append(EventColumns(
                 emit.topic, t.name, ids_parts[k], time_parts[k],
-                {name: parts[k] for name, parts in columns},
+                {name: parts[k] for name, parts in fields.items()},
                 None if keys is None else keys[k],
                 tuple([(name, parts[k]) for name, parts in headers]) if headers else ()))
 
