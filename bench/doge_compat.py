@@ -4,7 +4,9 @@ by DOGE 1.0.4's own loop and by connector.doge, with the YAML model's engine bes
 DOGE 1.0.4 is installed from PyPI into its own virtualenv (.cache/doge-datagen-venv): its pinned
 dependencies (confluent-kafka 1.8.2, fastavro 1.4.10...) have no wheels for Python >= 3.11, so the
 package goes in with --no-deps and current versions of the two libraries its __init__ imports
-(SQLAlchemy 1.4, confluent-kafka). Its stepping loop (`__tick`) needs neither. If that install
+(SQLAlchemy 1.4, confluent-kafka with the extras its Avro sink imports: since 2.16.1 the
+schema-registry client needs certifi, httpx... which plain `confluent-kafka` no longer pulls in).
+Its stepping loop (`__tick`) needs neither. If that install
 fails, bench/doge_reference.py's loop (written from the article) stands in, and it says so.
 
 All three run the same script (bench/doge_seed.py, sinks keeping records in memory), each
@@ -35,7 +37,7 @@ from connector.doge.subjects import SubjectStore
 from connector.engine.shard import step_shards
 
 VENV = ROOT / ".cache" / "doge-datagen-venv"
-DOGE_PACKAGES = (["--no-deps", "doge-datagen==1.0.4"], ["sqlalchemy<2", "confluent-kafka"])
+DOGE_PACKAGES = (["--no-deps", "doge-datagen==1.0.4"], ["sqlalchemy<2", "confluent-kafka[avro,schemaregistry]"])
 
 
 def doge_python() -> Path | None:
