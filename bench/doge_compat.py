@@ -37,7 +37,8 @@ from connector.doge.subjects import SubjectStore
 from connector.engine.shard import step_shards
 
 VENV = ROOT / ".cache" / "doge-datagen-venv"
-DOGE_PACKAGES = (["--no-deps", "doge-datagen==1.0.4"], ["sqlalchemy<2", "confluent-kafka[avro,schemaregistry]"])
+DOGE_PACKAGES = (["--no-deps", "doge-datagen==1.0.4"],
+                 ["sqlalchemy<2", "confluent-kafka[avro,schemaregistry]"])
 
 
 def doge_python() -> Path | None:

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from confluent_kafka.admin import AdminClient
 
-from bench.kafka import MARK, MODEL, PARTITIONS, SHARDS, infra_parser, model_topics, read_mark
+from bench.kafka_setup import MARK, MODEL, PARTITIONS, SHARDS, infra_parser, model_topics, read_mark
 from connector.core.sharding import shards_of_task
 from connector.destinations import kafka as kafka_module
 from connector.kafka.topics import COMPACT, ensure_topics

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
-from bench.kafka import infra_env
+from bench.kafka_setup import infra_env
 from connector.kafka.topics import ensure_topics
 
 
