@@ -3,10 +3,12 @@ by DOGE 1.0.4's own loop and by connector.doge, with the YAML model's engine bes
 
 DOGE 1.0.4 is installed from PyPI into its own virtualenv (.cache/doge-datagen-venv): its pinned
 dependencies (confluent-kafka 1.8.2, fastavro 1.4.10...) have no wheels for Python >= 3.11, so the
-package goes in with --no-deps and current versions of the two libraries its __init__ imports
-(SQLAlchemy 1.4, confluent-kafka with the extras its Avro sink imports: since 2.16.1 the
-schema-registry client needs certifi, httpx... which plain `confluent-kafka` no longer pulls in).
-Its stepping loop (`__tick`) needs neither. If that install
+package goes in with --no-deps and newer versions of the two libraries its __init__ imports:
+SQLAlchemy 1.4 and confluent-kafka 2.13 with the extras its Avro sink imports (the registry
+client's certifi, httpx...). Not 2.14 or later: their AvroSerializer looks each subject up
+through Confluent's schema-associations API first, which our registry lacks (the request hung);
+2.13 serializes as the 1.8 DOGE pinned did (topic name strategy). Its stepping loop (`__tick`)
+needs neither library. If that install
 fails, bench/doge_reference.py's loop (written from the article) stands in, and it says so.
 
 All three run the same script (bench/doge_seed.py, sinks keeping records in memory), each
@@ -38,13 +40,16 @@ from connector.engine.shard import step_shards
 
 VENV = ROOT / ".cache" / "doge-datagen-venv"
 DOGE_PACKAGES = (["--no-deps", "doge-datagen==1.0.4"],
-                 ["sqlalchemy<2", "confluent-kafka[avro,schemaregistry]"])
+                 ["sqlalchemy<2", "confluent-kafka[avro,schemaregistry]>=2.13,<2.14"])
+# Installed and the confluent-kafka it needs (an older virtualenv is brought in line).
+_CHECK = ("import doge_datagen, confluent_kafka, sys; "
+          "sys.exit(0 if confluent_kafka.__version__.startswith('2.13.') else 1)")
 
 
 def doge_python() -> Path | None:
     """The Python of a virtualenv with DOGE 1.0.4 installed from PyPI, or None if that fails."""
     python = VENV / "bin" / "python"
-    check = [str(python), "-c", "import doge_datagen"]
+    check = [str(python), "-c", _CHECK]
     if python.exists() and subprocess.run(check, check=False, capture_output=True).returncode == 0:
         return python
     try:
