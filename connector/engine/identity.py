@@ -10,6 +10,7 @@ import attrs
 
 from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
+from connector.model.expr.ast import Binary, Call, Node, walk
 from connector.model.expr.pools import identity as pool_identity
 from connector.model.expr.valuefns import pools_of
 from connector.model.spec import OMIT_IF_DEFAULT
@@ -22,6 +23,10 @@ ENGINE_OUTPUT_VERSION = 2
 # timestamp-micros/-nanos fields once held milliseconds; since they hold their own units, a run of
 # a model with such fields is a new run (other models' fingerprints, and output, are unchanged).
 _SCALED_TIMES = "timestamps-in-schema-units"
+# lognormal(), '**' and round(x, n) once used numpy's exp/pow, whose AVX-512 kernels round some
+# values differently from other CPUs; since they use the C library's (model/expr/portable.py), a
+# run of a model calling them is a new run (other models' fingerprints, and output, unchanged).
+_PORTABLE_MATH = "c-library-exp-pow"
 
 
 def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
@@ -33,8 +38,16 @@ def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
         payload["values"] = pool_identity(pools)
     if any(f.units_per_ms != 1 for s in model.schemas.values() for f in s.fields):
         payload["fix"] = _SCALED_TIMES
+    if any(_uses_exp_or_pow(e.node) for e in all_expressions(model)):
+        payload["math"] = _PORTABLE_MATH
     encoded = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
+
+
+def _uses_exp_or_pow(tree: Node) -> bool:
+    return any((isinstance(n, Call) and (n.name == "lognormal" or
+                                          (n.name == "round" and len(n.args) == 2))) or
+               (isinstance(n, Binary) and n.op == "**") for n in walk(tree))
 
 
 def _kept(attribute: attrs.Attribute[Any], value: Any) -> bool:

@@ -69,3 +69,15 @@ def test_another_faker_version_or_pool_changes_the_fingerprint(
     monkeypatch.setattr(pools, "pool", lambda name, locale: changed if name == "first_ascii"
                         else _ORIGINAL_POOL(name, locale))
     assert identity.run_fingerprint(model, SETTINGS) != before
+
+
+def test_only_models_calling_exp_or_pow_are_new_runs_after_the_portable_math(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """lognormal() (iot) changed bytes on AVX-512 hosts when it moved to the C library's exp: its
+    runs get a new fingerprint, a model without exp or pow (banking) keeps its own."""
+    iot = load_model(MODEL.parent / "iot.yaml")
+    banking = load_model(MODEL)
+    before = (identity.run_fingerprint(iot, SETTINGS), identity.run_fingerprint(banking, SETTINGS))
+    monkeypatch.setattr(identity, "_PORTABLE_MATH", "another")
+    assert identity.run_fingerprint(iot, SETTINGS) != before[0]
+    assert identity.run_fingerprint(banking, SETTINGS) == before[1]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from connector.model.expr import portable
 from connector.model.expr.errors import ValueLimitError
 from connector.model.expr.types import Value
 from connector.model.limits import MAX_STRING_CHARS
@@ -92,12 +93,12 @@ def compare_text(fn: Callable[[Value, Value], Value], a: Value, b: Value) -> Val
 
 def power(a: Value, b: Value) -> Value:
     """'**' is always DOUBLE (so negative exponents need no special case)."""
-    return np.power(f64(a), f64(b))
+    return portable.power(f64(a), f64(b))
 
 
 def round_digits(x: Value, digits: Value) -> Value:
     """round(x, n) as DOUBLE: half away from zero at n decimal places (n may be negative)."""
-    scale = np.power(10.0, np.clip(digits, -308, 308))
+    scale = portable.power(10.0, np.clip(digits, -308, 308))
     scaled = f64(x) * scale
     rounded = round_half_away(scaled) / scale
     # Where scaling overflowed the value has no digits to drop at that precision.

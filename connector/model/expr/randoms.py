@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from connector.model.expr import portable
 from connector.model.expr.ops import f64
 from connector.model.expr.types import Value
 
@@ -38,7 +39,7 @@ def normal(gen: np.random.Generator, size: int, mean: Value, sd: Value) -> Value
 
 def lognormal(gen: np.random.Generator, size: int, mu: Value, sigma: Value) -> Value:
     """exp(normal(mu, sigma)); mu and sigma are of the underlying normal, sigma < 0 counts as 0."""
-    return np.exp(mu + np.maximum(sigma, 0.0) * gen.standard_normal(size))
+    return portable.exp(mu + np.maximum(sigma, 0.0) * gen.standard_normal(size))
 
 
 def exponential(gen: np.random.Generator, size: int, mean: Value) -> Value:
