@@ -96,9 +96,13 @@ def power(a: Value, b: Value) -> Value:
     return portable.power(f64(a), f64(b))
 
 
+# 10.0**n for n in -308..308, from the C library once (portable.py): a gather per row, not a pow.
+_POW10 = portable.power(10.0, np.arange(-308, 309, dtype=np.float64))
+
+
 def round_digits(x: Value, digits: Value) -> Value:
     """round(x, n) as DOUBLE: half away from zero at n decimal places (n may be negative)."""
-    scale = portable.power(10.0, np.clip(digits, -308, 308))
+    scale = _POW10[np.clip(digits, -308, 308) + 308]
     scaled = f64(x) * scale
     rounded = round_half_away(scaled) / scale
     # Where scaling overflowed the value has no digits to drop at that precision.
