@@ -10,8 +10,8 @@ import attrs
 
 from connector.core.types import ValueType
 from connector.engine.settings import SimulationSettings
-from connector.model.expr.ast import Binary, Call, Node, walk
 from connector.model.expr.pools import identity as pool_identity
+from connector.model.expr.portable import calls_portable_math
 from connector.model.expr.valuefns import pools_of
 from connector.model.spec import OMIT_IF_DEFAULT
 from connector.model.validate import ValidatedModel, all_expressions
@@ -38,16 +38,10 @@ def run_fingerprint(model: ValidatedModel, settings: SimulationSettings) -> str:
         payload["values"] = pool_identity(pools)
     if any(f.units_per_ms != 1 for s in model.schemas.values() for f in s.fields):
         payload["fix"] = _SCALED_TIMES
-    if any(_uses_exp_or_pow(e.node) for e in all_expressions(model)):
+    if any(calls_portable_math(e.node) for e in all_expressions(model)):
         payload["math"] = _PORTABLE_MATH
     encoded = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()[:32]
-
-
-def _uses_exp_or_pow(tree: Node) -> bool:
-    return any((isinstance(n, Call) and (n.name == "lognormal" or
-                                          (n.name == "round" and len(n.args) == 2))) or
-               (isinstance(n, Binary) and n.op == "**") for n in walk(tree))
 
 
 def _kept(attribute: attrs.Attribute[Any], value: Any) -> bool:

@@ -7,6 +7,7 @@ import binascii
 import hmac
 
 from connector.errors import Problem, UserError
+from connector.runtime.worker_config import basic_auth_problem
 
 REALM = 'Basic realm="doge-connect", charset="UTF-8"'
 UNAUTHORIZED = "User cannot access the resource."  # Connect's BasicAuthSecurityRestExtension text
@@ -16,10 +17,9 @@ class BasicAuth:
     """Checks `Authorization: Basic ...` against one `user:password`."""
 
     def __init__(self, user_info: str) -> None:
-        user, sep, _ = user_info.partition(":")
-        if not sep or not user:
-            raise UserError([Problem("expected user:password for the REST API's basic "
-                                     "authentication", path="rest.basic.auth.user.info")])
+        problem = basic_auth_problem(user_info)
+        if problem is not None:
+            raise UserError([Problem(problem, path="rest.basic.auth.user.info")])
         self._expected = user_info.encode("utf-8")
 
     def allows(self, header: str | None) -> bool:

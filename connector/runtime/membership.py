@@ -12,9 +12,24 @@ import threading
 from typing import Any, Protocol
 
 import structlog
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from connector.errors import Problem, UserError
 
 log = structlog.get_logger(__name__)
+
+# What the group coordinator answers when it will never let this worker in as configured: the
+# worker setting to change, and how. librdkafka retries these forever, silently.
+REFUSED = {
+    KafkaError.INVALID_SESSION_TIMEOUT: (
+        "session.timeout.ms", "set it within the broker's group.min.session.timeout.ms and "
+        "group.max.session.timeout.ms (6000 and 1800000 by default)"),
+    KafkaError.GROUP_AUTHORIZATION_FAILED: (
+        "group.id", "grant this worker's principal READ on the group '<group.id>-workers'"),
+    KafkaError.INVALID_GROUP_ID: ("group.id", "set a non-empty group.id"),
+    KafkaError.TOPIC_AUTHORIZATION_FAILED: (
+        "slots.topic", "grant this worker's principal DESCRIBE and READ on the slots topic"),
+}
 
 
 class Membership(Protocol):
@@ -54,7 +69,9 @@ class GroupMembership:
     """A consumer group over the slots topic; assignments arrive through rebalance callbacks."""
 
     def __init__(self, topic: str, group_id: str, consumer_conf: dict[str, Any],
-                 session_timeout_ms: int, heartbeat_ms: int) -> None:
+                 session_timeout_ms: int, heartbeat_ms: int, file: str | None = None) -> None:
+        self._file = file  # the worker config, named in errors
+        self._warned: set[int] = set()  # error codes logged already (the client retries them)
         self._lock = threading.Lock()
         self._owned: set[int] | None = None
         self._generation = 0
@@ -87,8 +104,23 @@ class GroupMembership:
             self._generation += 1
 
     def poll(self) -> None:
-        if not self._closed:
-            self._consumer.poll(0)
+        """Serve the group protocol. UserError when the coordinator refuses this worker's
+        settings (the client would retry forever and the worker never get a slot)."""
+        if self._closed:
+            return
+        event = self._consumer.poll(0)  # the slots topic holds no records: only errors come
+        error = event.error() if event is not None else None
+        if error is None:
+            return
+        refused = REFUSED.get(error.code())
+        if refused is not None:
+            key, fix = refused
+            raise UserError([Problem(f"the Kafka group coordinator refuses this worker: "
+                                     f"{error.str()}; {fix}", file=self._file, path=key)])
+        if error.code() not in self._warned:
+            self._warned.add(error.code())
+            log.warning("group membership: the Kafka client reports an error; it retries",
+                        error=error.str())
 
     def owned_slots(self) -> set[int] | None:
         with self._lock:

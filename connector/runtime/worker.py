@@ -126,7 +126,7 @@ class Worker:
             self.ops.cluster_level = kafka_configs.put_level
             membership = GroupMembership(
                 c.get("slots.topic"), c.get("group.id"), consumer,
-                c.integer("session.timeout.ms"), c.integer("heartbeat.interval.ms"))
+                c.integer("session.timeout.ms"), c.integer("heartbeat.interval.ms"), c.file)
         self._closers = [membership, configs, statuses]
         offsets = offset_store(c)
         host = c.optional("rest.host.name") or socket.gethostname()

@@ -124,9 +124,11 @@ WORKER_CONFIG = ConfigDef((
     ConfigKey("snapshot.chunk.bytes", INT, "900000", "Largest snapshot record (below the "
               "broker's message size).", LOW, minimum=1),
     ConfigKey("session.timeout.ms", INT, "10000", "Distributed mode: how fast a dead or paused "
-              "worker's tasks move.", minimum=1),
-    ConfigKey("heartbeat.interval.ms", INT, "2000", "Distributed mode: group heartbeats.", LOW,
-              minimum=1),
+              "worker's tasks move; within the broker's `group.min.session.timeout.ms` and "
+              "`group.max.session.timeout.ms` (a worker the broker refuses stops with an "
+              "error).", minimum=1),
+    ConfigKey("heartbeat.interval.ms", INT, "2000", "Distributed mode: group heartbeats; less "
+              "than `session.timeout.ms`.", LOW, minimum=1),
     ConfigKey("cluster.slots", INT, "64", "Distributed mode: task slots assigned by Kafka's "
               "group protocol.", LOW, minimum=1),
     ConfigKey("slots.topic", STR, "doge-slots", "Distributed mode: the (empty) topic whose "
@@ -258,6 +260,30 @@ def log_level_of(values: Mapping[str, str]) -> str:
     return WORKER_CONFIG["log.level"].choice(values.get("log.level", "INFO")) or "INFO"
 
 
+def basic_auth_problem(user_info: str) -> str | None:
+    """What is wrong with a `user:password` for HTTP basic auth (never quoting it), if any."""
+    user, sep, _ = user_info.partition(":")
+    if not sep or not user:
+        return "expected user:password for the REST API's basic authentication"
+    return None
+
+
+def _group_timing_problems(values: Mapping[str, str], file: str | None) -> list[Problem]:
+    """Kafka's rule for group members: heartbeats more often than the session times out (else
+    the group drops the worker between two heartbeats, and its tasks move back and forth)."""
+    keys = ("heartbeat.interval.ms", "session.timeout.ms")
+    if not any(k in values for k in keys):
+        return []
+    heartbeat, session = (WORKER_CONFIG[k].whole_number(values.get(k) or _default(k) or "")
+                          for k in keys)
+    if isinstance(heartbeat, int) and isinstance(session, int) and heartbeat >= session:
+        return [Problem(f"expected less than session.timeout.ms ({session}), got {heartbeat} "
+                        "(a worker heartbeating less often than its session lasts is dropped "
+                        "from the group between two heartbeats; Kafka's own default is a third "
+                        "of it)", file=file, path="heartbeat.interval.ms")]
+    return []
+
+
 def _default(key: str) -> str | None:
     return WORKER_CONFIG[key].default if key in WORKER_CONFIG else None
 
@@ -325,6 +351,11 @@ def _checked(values: dict[str, str], raw: dict[str, str], providers: Providers,
             flag = spec.boolean(values[spec.name])
             if isinstance(flag, str):
                 problems.append(Problem(flag, file=file, path=spec.name))
+    problems += _group_timing_problems(values, file)
+    user_info = values.get("rest.basic.auth.user.info")
+    auth = basic_auth_problem(user_info) if user_info is not None else None
+    if auth is not None:
+        problems.append(Problem(auth, file=file, path="rest.basic.auth.user.info"))
     if problems:
         raise UserError(problems)
     return WorkerConfig(values, file, raw if raw != values else None, tuple(warnings), providers)

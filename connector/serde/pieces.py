@@ -215,18 +215,22 @@ def utf8_join(items: list[str]) -> tuple[bytes, I64]:
 
 
 def string_pieces(values: npt.NDArray[np.object_]) -> list[Piece]:
-    """Avro string of an object column of `str`: length prefix, body. One join and one UTF-8
-    encode with a NUL after each value: where the NULs fall gives the byte lengths (no `len`
-    nor encode per value); a column whose values hold NULs themselves is measured value by
-    value."""
+    """Avro string of an object column of `str`: length prefix, body."""
+    body = string_body(values)
+    return [long_piece(body.row_lens()), body]
+
+
+def string_body(values: npt.NDArray[np.object_]) -> Piece:
+    """The UTF-8 of an object column of `str`, as a piece. One join and one UTF-8 encode with a
+    NUL after each value: where the NULs fall gives the byte lengths (no `len` nor encode per
+    value); a column whose values hold NULs themselves is measured value by value."""
     n = int(values.shape[0])
     items = values.tolist()
     data = np.frombuffer(("\0".join(items) + "\0").encode("utf-8"), dtype=np.uint8)
     ends = np.flatnonzero(data == 0)  # join rejects non-str
     if ends.shape[0] != n:
-        return bytes_pieces(*utf8_join(items))
-    body = separated_piece(data, ends)
-    return [long_piece(body.row_lens()), body]
+        return ragged_piece(*utf8_join(items))
+    return separated_piece(data, ends)
 
 
 def _narrow(widest: int, total: int, n: int) -> bool:

@@ -177,15 +177,15 @@ def _scalar_value(field: ProtoField, t: AvroType, col: Column, path: str
         return tag(field.number, VARINT), P.varint(ints.view(np.uint64)), ints != 0
     kind = field.scalar
     if kind in ("string", "bytes"):
-        items = values.tolist()
         if t.kind is Kind.STRING:
-            flat, lens = P.utf8_join(items)
-        else:
-            flat = b"".join(items)
-            lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
-            if t.kind is Kind.FIXED and lens.size and not (lens == t.size).all():
-                raise EncodeError(path, f"a fixed of {t.size} bytes got a value of "
-                                  f"{int(lens[lens != t.size][0])} bytes")
+            body = P.string_body(values)
+            return tag(field.number, LEN), body, body.row_lens() > 0
+        items = values.tolist()
+        flat = b"".join(items)
+        lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+        if t.kind is Kind.FIXED and lens.size and not (lens == t.size).all():
+            raise EncodeError(path, f"a fixed of {t.size} bytes got a value of "
+                              f"{int(lens[lens != t.size][0])} bytes")
         return tag(field.number, LEN), P.ragged_piece(flat, lens), lens > 0
     if kind in _FIXED:
         wire, dtype = _FIXED[kind]

@@ -158,3 +158,36 @@ def test_validators_of_the_table_bound_the_numbers() -> None:
         "expected from 1 to 4096 shards, got 4097")
     assert CONNECTOR_CONFIG["users"].whole_number("1e9") == (
         "expected a whole number (digits 0-9), got '1e9'; write it in digits: 1000000000")
+
+
+@pytest.mark.parametrize("given", [{"heartbeat.interval.ms": "10000"},
+                                   {"session.timeout.ms": "2000"},
+                                   {"session.timeout.ms": "6000", "heartbeat.interval.ms": "7000"}])
+def test_worker_heartbeat_not_below_the_session_timeout_is_refused(given: dict[str, str]) -> None:
+    """A worker that would heartbeat less often than its group session lasts (dropped from the
+    group between two heartbeats, its tasks moving back and forth) is refused at load, naming
+    the file and heartbeat.interval.ms, either key given alone against the other's default."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "x", **given}, "w.properties")
+    [problem] = info.value.problems
+    assert (problem.file, problem.path) == ("w.properties", "heartbeat.interval.ms")
+    assert problem.message.startswith("expected less than session.timeout.ms (")
+
+
+def test_worker_heartbeat_below_the_session_timeout_is_taken() -> None:
+    """A heartbeat a third of the session (Kafka's own ratio) loads."""
+    config = worker_config_from({"bootstrap.servers": "x", "session.timeout.ms": "6000",
+                                 "heartbeat.interval.ms": "2000"}, None)
+    assert config.integer("heartbeat.interval.ms") == 2000
+
+
+@pytest.mark.parametrize("user_info", ["adminsecret-no-colon", ":secret-without-user"])
+def test_worker_basic_auth_without_user_and_password_is_refused_at_load(user_info: str) -> None:
+    """rest.basic.auth.user.info that is not user:password is refused when the worker config is
+    loaded (not only once the REST API starts), naming the file and key, never the value."""
+    with pytest.raises(UserError) as info:
+        worker_config_from({"bootstrap.servers": "x", "rest.basic.auth.user.info": user_info},
+                           "w.properties")
+    [problem] = info.value.problems
+    assert (problem.file, problem.path) == ("w.properties", "rest.basic.auth.user.info")
+    assert "secret" not in str(info.value)

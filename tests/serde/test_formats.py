@@ -138,6 +138,21 @@ def test_protobuf_is_what_protobuf_writes(seed: int, n: int) -> None:
     assert [v[6:] for v in framed] == list(batch)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_ALPHABETS).flatmap(lambda a: st.lists(st.text(a), min_size=48,
+                                                               max_size=120)),
+       st.sampled_from(["", "x" * 300]))
+def test_protobuf_strings_are_what_protobuf_writes(values: list[str], wide: str) -> None:
+    """Any text column (NULs, non-ASCII, empty values left out as proto3's default, one value
+    far wider than the rest) is what protobuf's SerializeToString writes."""
+    values = [*values, wide]
+    schema = schema_from_dict({"type": "record", "name": "S", "fields": [
+        {"name": "s", "type": "string"}]})
+    cls = message_class(schema)
+    batch = ProtobufEncoder(schema).encode({"s": np.array(values, dtype=object)})
+    assert list(batch) == [protobuf_reference(cls, schema, {"s": v}) for v in values]
+
+
 @pytest.mark.parametrize("name", ["balance", "telemetry", "auth_events", "clickstream", "loan"])
 def test_every_example_schema_compiles_as_proto(name: str) -> None:
     """protoc accepts the .proto derived from each example schema."""

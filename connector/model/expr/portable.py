@@ -13,7 +13,19 @@ import math
 
 import numpy as np
 
+from connector.model.expr.ast import Binary, Call, Node, walk
 from connector.model.expr.types import Value
+
+
+def calls_portable_math(tree: Node) -> bool:
+    """Whether an expression reaches exp or pow here: `lognormal()` (randoms.py), `**` and
+    `round(x, n)` (ops.py). A run of a model that does is fingerprinted apart from runs made
+    when numpy's CPU-dependent kernels computed them (engine/identity.py); a new caller of this
+    module belongs in this list."""
+    return any((isinstance(n, Call) and (n.name == "lognormal" or
+                                          (n.name == "round" and len(n.args) == 2))) or
+               (isinstance(n, Binary) and n.op == "**") for n in walk(tree))
+
 
 # Above this exp overflows (math.exp raises; IEEE gives +inf).
 _EXP_MAX = 709.782712893384
