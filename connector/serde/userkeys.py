@@ -3,9 +3,16 @@
 A user's key bytes and its partition are a pure function of (user id, key serializer, partition
 count), so they are computed the first time a user emits and looked up by id after that: a
 numpy gather instead of rendering digits and hashing them for every record of every commit
-(~20x faster per record at 1e6 users, bench/kafka.py). The tables grow with the highest id seen,
-one pointer and one byte per id plus the key objects of users that emitted (~50 bytes per user);
-ids at or beyond `LIMIT` are not kept (a population that large is encoded per record instead).
+(~20x faster per record at 1e6 users, bench/kafka.py).
+
+The keys are kept in one fixed-width byte table (numpy `S<width>`: a user's key padded with
+NULs, which `tolist` strips again), ~7 bytes per user for the default string keys, rather than
+one bytes object per user (~60 bytes, scattered over the heap: gathering them was
+memory-latency bound, ~230 ns a record among the engine's work against ~110 for the table,
+and so was produce() reading them). A key ending in a NUL byte (an 8-byte `bytes` key of a
+multiple of 256, a varint of 0) would lose it, so a serializer that writes one switches its
+table to objects. Ids at or beyond `LIMIT` are not kept (a population that large is encoded per
+record instead).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import numpy.typing as npt
 from connector.serde.keys import KeySerializer
 from connector.serde.partitioner import partitions
 
-LIMIT = 1 << 22  # ids kept: ~200 MB at most for key objects and tables
+LIMIT = 1 << 22  # ids kept: tens of MB for the tables (~200 MB with key objects)
 
 
 class UserKeys:
@@ -24,8 +31,9 @@ class UserKeys:
 
     def __init__(self, keys: KeySerializer) -> None:
         self.keys = keys
-        self._bytes = np.empty(0, dtype=object)  # id -> key bytes (None: not yet)
-        self._known = np.zeros(0, dtype=bool)  # id -> whether _bytes holds its key
+        # id -> key bytes: fixed width while no key ends with NUL, else objects (None: not yet)
+        self._table: np.ndarray = np.zeros(0, dtype="S1")
+        self._known = np.zeros(0, dtype=bool)  # id -> whether _table holds its key
         self._parts: dict[int, npt.NDArray[np.int16]] = {}  # count -> id -> partition (-1)
 
     def lookup(self, user_ids: npt.NDArray[np.int64], count: int
@@ -38,32 +46,43 @@ class UserKeys:
             encoded = self.keys.encode(ids)
             return list(encoded.values()), partitions(encoded, count)
         self._grow(int(ids.max()) + 1, count)
-        table, known, parts = self._bytes, self._known, self._parts[count]
-        missing = ~known[ids]  # a bool gather, not a comparison of objects with None
+        missing = ~self._known[ids]  # a bool gather, not a comparison of objects with None
         if missing.any():
             new = np.unique(ids[missing])
             encoded = self.keys.encode(new)
-            table[new] = list(encoded.values())
-            known[new] = True
-            parts[new] = partitions(encoded, count)  # hashed from the encoded buffer, not re-joined
-        values = table[ids]
+            self._store(new, list(encoded.values()))
+            self._parts[count][new] = partitions(encoded, count)  # hashed from the buffer
+        parts = self._parts[count]
         part = parts[ids]
         unknown = part < 0
         if unknown.any():
             new = np.unique(ids[unknown])
-            parts[new] = partitions(table[new].tolist(), count)
+            parts[new] = partitions(self._table[new].tolist(), count)
             part = parts[ids]
-        return values.tolist(), part.astype(np.int32)
+        values: list[bytes] = self._table[ids].tolist()
+        return values, part.astype(np.int32)
+
+    def _store(self, ids: npt.NDArray[np.int64], keys: list[bytes]) -> None:
+        table = self._table
+        if table.dtype.kind == "S":
+            widest = max(map(len, keys))
+            if not all(keys) or any(k[-1] == 0 for k in keys):
+                table = table.astype(object)  # tolist would strip a trailing NUL: objects
+            elif widest > table.dtype.itemsize:
+                table = table.astype(f"S{widest}")
+            self._table = table
+        table[ids] = keys
+        self._known[ids] = True
 
     def _grow(self, size: int, count: int) -> None:
-        old = self._bytes.shape[0]
+        old = self._table.shape[0]
         if size > old:
             capacity = min(LIMIT, max(size, 2 * old, 1024))
-            table = np.empty(capacity, dtype=object)
-            table[:old] = self._bytes
-            self._bytes = table
+            table = np.zeros(capacity, dtype=self._table.dtype)
+            table[:old] = self._table
+            self._table = table
             self._known = np.concatenate([self._known, np.zeros(capacity - old, dtype=bool)])
             for c, parts in list(self._parts.items()):
                 self._parts[c] = np.concatenate([parts, np.full(capacity - old, -1, np.int16)])
         if count not in self._parts:
-            self._parts[count] = np.full(self._bytes.shape[0], -1, np.int16)
+            self._parts[count] = np.full(self._table.shape[0], -1, np.int16)

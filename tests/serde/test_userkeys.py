@@ -41,3 +41,25 @@ def test_empty_lookup() -> None:
     """No ids: no keys."""
     got_keys, got_parts = UserKeys(KeySerializer()).lookup(np.zeros(0, dtype=np.int64), 3)
     assert got_keys == [] and got_parts.shape == (0,)
+
+
+def test_keys_ending_in_nul_keep_their_bytes() -> None:
+    """8-byte keys of ids that are multiples of 256 end in a NUL byte; looked up after keys
+    that do not (the table then holds objects), each is still exactly the encoded key."""
+    keys = KeySerializer(KeyFormat.BYTES)
+    table = UserKeys(keys)
+    for ids in (np.array([1, 2, 3]), np.array([256, 3, 512, 7]), np.array([1, 256, 1023])):
+        got_keys, got_parts = table.lookup(ids.astype(np.int64), 6)
+        assert (got_keys, got_parts.tolist()) == _direct(keys, ids.astype(np.int64), 6)
+        assert all(len(k) == 8 for k in got_keys)
+
+
+def test_string_keys_widen_as_ids_grow_and_stay_compact() -> None:
+    """Digit keys of growing ids (1, then 7 digits) come back whole, from a byte table a few
+    bytes per id wide rather than one object per user."""
+    keys = KeySerializer()
+    table = UserKeys(keys)
+    for ids in (np.arange(10), np.array([5, 999_999, 12]), np.arange(0, 1_000_000, 997)):
+        got_keys, got_parts = table.lookup(ids.astype(np.int64), 6)
+        assert (got_keys, got_parts.tolist()) == _direct(keys, ids.astype(np.int64), 6)
+    assert table._table.dtype == np.dtype("S6")
