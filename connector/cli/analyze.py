@@ -13,8 +13,9 @@ import click
 
 from connector.analysis import Analyser, Analysis, AnalysisSettings, solve_users
 from connector.analysis.chain import Verdict
+from connector.cli.functions import load_functions, plugin_option
 from connector.cli.inputs import load_target, overrides_from, run_options
-from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
+from connector.cli.main import cli, friendly_errors
 from connector.errors import Problem, UserError
 from connector.runtime.config import ConnectorConfig, resolve_start_ms
 from connector.runtime.simulation import Simulation, prepare

@@ -1,15 +1,11 @@
-"""The `doge` console script: every sub-command registered on the group, then run."""
+"""The `doge` console script (sub-commands are imported as they run: connector.cli.main)."""
 
 from __future__ import annotations
 
 import faulthandler
 import signal
 
-from connector.cli import analyze, graph, preview, quickstarts, run, validate, worker
 from connector.cli.main import cli
-
-# Each registers itself on `cli` when imported.
-COMMANDS = (analyze, graph, preview, quickstarts, run, validate, worker)
 
 
 def main() -> None:

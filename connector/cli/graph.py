@@ -14,8 +14,9 @@ import click
 from connector.analysis import Analyser
 from connector.analysis.graph import to_dot, to_mermaid
 from connector.cli.analyze import settings_for
+from connector.cli.functions import load_functions, plugin_option
 from connector.cli.inputs import load_target, overrides_from, run_options
-from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
+from connector.cli.main import cli, friendly_errors
 from connector.errors import Problem, UserError
 from connector.runtime.simulation import prepare
 

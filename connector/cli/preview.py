@@ -12,8 +12,9 @@ import attrs
 import click
 import numpy as np
 
+from connector.cli.functions import load_functions, plugin_option
 from connector.cli.inputs import load_target, overrides_from, run_options
-from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
+from connector.cli.main import cli, friendly_errors
 from connector.core.batch import TickBatch
 from connector.core.columns import take, to_python
 from connector.engine.shard import ShardEngine, step_shards

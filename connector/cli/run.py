@@ -13,8 +13,9 @@ from typing import Any
 
 import click
 
+from connector.cli.functions import load_functions, plugin_option
 from connector.cli.inputs import load_target, overrides_from, run_options
-from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
+from connector.cli.main import cli, friendly_errors
 from connector.cli.progress import LiveProgress, PlainProgress, Reporter
 from connector.cli.summary import finished, summary
 from connector.destinations.base import Destination

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from connector.cli.main import cli, friendly_errors, load_functions, plugin_option
+from connector.cli.functions import load_functions, plugin_option
+from connector.cli.main import cli, friendly_errors
 from connector.engine.plan import build_plan
 from connector.errors import Problem, UserError
 from connector.model.sizing import population_problem

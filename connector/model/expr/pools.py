@@ -8,6 +8,9 @@ a Faker seeded from the pool's name and locale (never from wall time), so a pool
 every process; expressions index pools with their call site's random stream (`pool[indices]`).
 Values are kept with Faker's frequencies (a common first name appears in the pool more often).
 
+Faker is imported when the first pool or locale list is asked for (~0.1 s at import, paid by every
+`doge` command and task otherwise, whether its model fakes values or not).
+
 Faker's output for a seed can change between its versions: setup.cfg pins it, and `identity()`
 (library, version, pool size and a digest of the pools' contents) goes into the run fingerprint,
 so a run is never resumed with other values.
@@ -17,20 +20,36 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import re
 import threading
 from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import faker
-import faker.config
-import faker.decode
 import numpy as np
+
+if TYPE_CHECKING:
+    import faker
 
 POOL_SIZE = 4096
 DEFAULT_LOCALE = "en_US"
-LOCALES: tuple[str, ...] = tuple(sorted(faker.config.AVAILABLE_LOCALES))
 
-_Draw = Callable[[faker.Faker], str]
+@functools.cache
+def _library() -> ModuleType:
+    """The faker package, with the submodules used here, imported on first use."""
+    for submodule in ("faker.config", "faker.decode"):
+        importlib.import_module(submodule)
+    return importlib.import_module("faker")
+
+
+@functools.cache
+def locales() -> tuple[str, ...]:
+    """The locales Faker has, sorted."""
+    return tuple(sorted(_library().config.AVAILABLE_LOCALES))
+
+
+_Draw = Callable[["faker.Faker"], str]
 _NOT_ASCII_WORD = r"[^a-z]"
 
 
@@ -43,7 +62,7 @@ def _romanized(kind: str) -> _Draw:
             name = getattr(f, f"{kind}_romanized_name")()
         except AttributeError:
             name = getattr(f, f"{kind}_name")()
-        return re.sub(_NOT_ASCII_WORD, "", faker.decode.unidecode(name).lower())
+        return re.sub(_NOT_ASCII_WORD, "", _library().decode.unidecode(name).lower())
 
     return draw
 
@@ -81,7 +100,8 @@ _LOCK = threading.Lock()
 
 @functools.cache
 def _faker(locale: str) -> faker.Faker:
-    return faker.Faker(locale)
+    made: faker.Faker = _library().Faker(locale)
+    return made
 
 
 def _seed(name: str, locale: str) -> int:
@@ -121,5 +141,5 @@ def identity(pools: Iterable[tuple[str, str]]) -> dict[str, object]:
     for name, locale in names:
         digest.update(f"{name}|{locale}\n".encode())
         digest.update("\x00".join(pool(name, locale).tolist()).encode())
-    return {"library": f"faker {faker.VERSION}", "pool_size": POOL_SIZE,
+    return {"library": f"faker {_library().VERSION}", "pool_size": POOL_SIZE,
             "pools": [f"{n}/{loc}" for n, loc in names], "digest": digest.hexdigest()}

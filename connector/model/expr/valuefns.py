@@ -25,7 +25,7 @@ from connector.model.expr.callspec import Builtin, LiteralTextError, literal_tex
 from connector.model.expr.errors import ExprError
 from connector.model.expr.fakes import KINDS, FakeDraw
 from connector.model.expr.formatting import Template, blake2b_hex, check_spec, parse_template
-from connector.model.expr.pools import DEFAULT_LOCALE, LOCALES
+from connector.model.expr.pools import DEFAULT_LOCALE, locales
 from connector.model.expr.regexgen import RegexDraw, compile_regex
 from connector.model.expr.timeformat import TimeFormat, parse_pattern
 from connector.model.expr.typed import TApply, TNode, TRandom, nodes
@@ -59,8 +59,8 @@ def _close(word: str, known: Iterable[str]) -> str:
 def _locale_hint(locale: str) -> str:
     """The locales of the same language (de_XX: de_AT, de_CH, ...), else the closest name."""
     language = locale.split("_", maxsplit=1)[0].lower()
-    same = [loc for loc in LOCALES if loc.split("_")[0] == language]
-    return f" (locales of {language!r}: {', '.join(same)})" if same else _close(locale, LOCALES)
+    same = [loc for loc in locales() if loc.split("_")[0] == language]
+    return f" (locales of {language!r}: {', '.join(same)})" if same else _close(locale, locales())
 
 
 def _fake(call: Call, args: tuple[TNode, ...], site: int | None) -> TNode:
@@ -71,7 +71,7 @@ def _fake(call: Call, args: tuple[TNode, ...], site: int | None) -> TNode:
     locale = DEFAULT_LOCALE
     if len(args) == 2:
         locale = literal_text(call, 1, "the locale", "fake('name', 'de_DE')")
-        if locale not in LOCALES:
+        if locale not in locales():
             raise ExprError(f"unknown locale {_shown(locale)}{_locale_hint(locale)}; "
                             f"locales are Faker's, like en_US, de_DE, fr_FR, ja_JP, pt_BR",
                             call.args[1].column)
