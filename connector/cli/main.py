@@ -104,12 +104,16 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names), default=0)
-        # Listed unloaded: a bare Command carries the summary through click's own shortening.
-        rows = [(name, (self.commands.get(name) or click.Command(name, help=COMMANDS[name].summary)
-                        ).get_short_help_str(limit)) for name in names]
+        rows = [(name, self._listed(name).get_short_help_str(limit)) for name in names]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def _listed(self, name: str) -> click.Command:
+        """What the help lists for `name`: a bare Command carrying the table's summary (through
+        click's own shortening), loaded or not; a command added elsewhere as it is."""
+        entry = COMMANDS.get(name)
+        return self.commands[name] if entry is None else click.Command(name, help=entry.summary)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -18,13 +18,16 @@ _HEAVY = ("numpy", "confluent_kafka", "psycopg", "faker", "connector.engine",
 
 
 def test_help_lists_every_command_with_its_summary() -> None:
-    """`doge --help` names each command with the start of its one-line summary."""
+    """`doge --help` names each command with the start of its one-line summary, the same
+    whether or not a command has been loaded."""
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0, result.output
     listed = result.output.split("Commands:")[1]
     for name, entry in COMMANDS.items():
         line = next(x for x in listed.splitlines() if x.split()[:1] == [name])
         assert entry.summary.split()[0] in line
+    assert CliRunner().invoke(cli, ["run", "--help"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["--help"]).output == result.output
 
 
 def test_every_listed_command_is_the_module_s_command() -> None:
