@@ -30,8 +30,8 @@ REPLAY = ROOT / "bench/java/ReplayProducer.java"
 Message = tuple[str, bytes, bytes | None, int, int]  # topic, value, key, partition, timestamp
 
 # Our producer settings in the Java client's names (KafkaDestination.producer_conf: acks=all,
-# idempotence, linger 20 ms, 1 MB batches, lz4, a 1 GiB buffer).
-JAVA_PROPS = ("acks=all", "enable.idempotence=true", "linger.ms=20", "batch.size=1000000",
+# idempotence, linger 5 ms, 1 MB batches, lz4, a 1 GiB buffer).
+JAVA_PROPS = ("acks=all", "enable.idempotence=true", "linger.ms=5", "batch.size=1000000",
               "compression.type=lz4", "buffer.memory=1073741824")
 
 

@@ -22,6 +22,11 @@ class Destination(Protocol):
     def write(self, batch: TickBatch) -> None:
         """Stage one shard-tick's events in the open transaction."""
 
+    def send_ahead(self) -> None:
+        """Nothing is written until the next tick is due: start handing what is staged to the
+        destination now, still uncommitted (a paced tick's commit then waits less). A
+        destination whose commit is local work may do nothing."""
+
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         """Make staged events and these checkpoints durable together, or neither. It may finish
         in the background: then it is durable once `flush` or the next `commit` has returned,

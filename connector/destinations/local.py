@@ -209,6 +209,9 @@ class LocalDirectory:
                 start = i
         return b"".join(blocks)
 
+    def send_ahead(self) -> None:
+        """The commit appends to local files: nothing to send ahead."""
+
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         for topic, staged in self._staged.items():
             if staged and self.fmt == "parquet":

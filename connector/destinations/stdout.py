@@ -49,6 +49,9 @@ class StdoutLines:
                 self._staged.append(f'{{"topic":{topic},"key":{key},"timestamp":{ts},'
                                     f'"value":{value}{extra}}}\n')
 
+    def send_ahead(self) -> None:
+        """The commit prints: nothing to send ahead."""
+
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         self.stream.write("".join(self._staged))
         self.stream.flush()

@@ -73,6 +73,7 @@ class Runner:
         self.start_ms = 0
         # A paced run steps a tick while it waits for it to be due (only its writing and commit
         # follow the due time); a stop during that wait keeps the batches here for the next run.
+        # A tick stepped and written before it is due: (tick, its batches)
         self._ahead: tuple[int, list[TickBatch]] | None = None
 
     def stop(self) -> None:
@@ -135,17 +136,23 @@ class Runner:
                 self._commit(last_snapshot, force_snapshot=False)
                 pending, boundary_started = 0, time.monotonic()
             if not pending and self._ahead is None and pacer.due_in(tick) > 0:
-                # Step now, write once due: the commit of a paced tick then waits only for its
-                # encoding and the broker. Only with nothing pending, so that a checkpoint never
-                # sees an engine ahead of what is written.
+                # Step and send now, commit once due: the commit of a paced tick then waits
+                # only for the broker's commit (uncommitted, the events stay invisible until
+                # their time). Only with nothing pending, so that a checkpoint never sees an
+                # engine ahead of what is written; a stop while waiting discards them.
                 self._ahead = (tick, self._step(tick))
+                for batch in self._ahead[1]:
+                    self.destination.write(batch)
+                self.destination.send_ahead()
             self.stats.lag_seconds = pacer.wait_for(tick, lambda: self.stopping)
             if self.stopping:
                 break
+            written = self._ahead is not None
             batches = self._ahead[1] if self._ahead is not None else self._step(tick)
             self._ahead = None
             for batch in batches:
-                self.destination.write(batch)
+                if not written:
+                    self.destination.write(batch)
                 self.stats.add(batch)
             self.next_tick = tick + 1
             self.stats.ticks_done += 1

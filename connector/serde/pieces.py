@@ -179,7 +179,7 @@ def ragged_piece(flat: bytes, lens: I64) -> Piece:
     data = np.frombuffer(flat, dtype=np.uint8)
     widest = int(lens.max()) if n else 0
     if _narrow(widest, int(data.shape[0]), n):
-        return Piece(n, block=_ragged_to_block(data, lens, widest), lens=lens)
+        return Piece(n, block=ragged_block(data, lens, widest), lens=lens)
     return Piece(n, flat=data, lens=lens)
 
 
@@ -192,7 +192,7 @@ def separated_piece(data: U8, ends: I64) -> Piece:
     n = int(ends.shape[0])
     widest = int(spans.max()) if n else 1
     if _narrow(widest - 1, int(data.shape[0]) - n, n):
-        return Piece(n, block=_ragged_to_block(data, spans, widest), lens=lens)
+        return Piece(n, block=ragged_block(data, spans, widest), lens=lens)
     return Piece(n, flat=np.delete(data, ends), lens=lens)
 
 
@@ -370,7 +370,8 @@ def _scatter(out: U8, dst: I64, flat: U8, lens: I64) -> None:
     out[index] = flat
 
 
-def _ragged_to_block(flat: U8, lens: I64, width: int) -> U8:
+def ragged_block(flat: U8, lens: I64, width: int) -> U8:
+    """Values joined in `flat` as the rows of a (n, width) block, each padded with NULs."""
     n = int(lens.shape[0])
     block = np.zeros((n, max(width, 1)), dtype=np.uint8)
     # A boolean mask assigns in row-major order: row i's first lens[i] bytes, rows in order

@@ -46,7 +46,7 @@ from connector.serde.protoplan import (
 )
 from connector.serde.protowire import I32, I64, LEN, VARINT, decimal_pieces, tag
 from connector.serde.scalars import enum_index, nulls, scalar_values
-from connector.serde.shapes import EncodeError, field_column
+from connector.serde.shapes import EncodeError, binary_values, field_column
 from connector.serde.wire import header
 
 _FIXED = {"double": (I64, "<f8"), "float": (I32, "<f4")}
@@ -180,12 +180,7 @@ def _scalar_value(field: ProtoField, t: AvroType, col: Column, path: str
         if t.kind is Kind.STRING:
             body = P.string_body(values)
             return tag(field.number, LEN), body, body.row_lens() > 0
-        items = values.tolist()
-        flat = b"".join(items)
-        lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
-        if t.kind is Kind.FIXED and lens.size and not (lens == t.size).all():
-            raise EncodeError(path, f"a fixed of {t.size} bytes got a value of "
-                              f"{int(lens[lens != t.size][0])} bytes")
+        flat, lens = binary_values(t, values, path)
         return tag(field.number, LEN), P.ragged_piece(flat, lens), lens > 0
     if kind in _FIXED:
         wire, dtype = _FIXED[kind]

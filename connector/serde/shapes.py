@@ -130,15 +130,22 @@ def _scalar_pieces(t: AvroType, column: np.ndarray, path: str) -> list[P.Piece]:
         return [P.fixed_piece(values, "u1")]
     if kind is Kind.STRING:
         return P.string_pieces(values)
-    items = values.tolist()  # bytes or fixed, as bytes
-    lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    flat, lens = binary_values(t, values, path)
     if kind is Kind.FIXED:
-        if lens.size and not (lens == t.size).all():
-            bad = int(lens[lens != t.size][0])
-            raise EncodeError(path, f"a fixed of {t.size} bytes got a value of {bad} bytes")
-        data = np.frombuffer(b"".join(items), dtype=np.uint8)
-        return [P.Piece(len(items), block=data.reshape(len(items), t.size))]
-    return P.bytes_pieces(b"".join(items), lens)
+        data = np.frombuffer(flat, dtype=np.uint8)
+        return [P.Piece(len(lens), block=data.reshape(len(lens), t.size))]
+    return P.bytes_pieces(flat, lens)
+
+
+def binary_values(t: AvroType, values: np.ndarray, path: str) -> tuple[bytes, P.I64]:
+    """The bytes or fixed values of a column joined, and each one's length (a fixed's checked
+    to be its size)."""
+    items = values.tolist()
+    lens = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    if t.kind is Kind.FIXED and lens.size and not (lens == t.size).all():
+        bad = int(lens[lens != t.size][0])
+        raise EncodeError(path, f"a fixed of {t.size} bytes got a value of {bad} bytes")
+    return b"".join(items), lens
 
 
 def _union_pieces(t: AvroType, column: Column, n: int, path: str) -> list[P.Piece]:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from connector.serde.encoder import EncodedBatch
 from connector.serde.keys import KeySerializer
 from connector.serde.partitioner import partitions
+from connector.serde.pieces import ragged_block
 
 LIMIT = 1 << 22  # ids kept: tens of MB for the tables (~200 MB with key objects)
 
@@ -50,7 +52,7 @@ class UserKeys:
         if missing.any():
             new = np.unique(ids[missing])
             encoded = self.keys.encode(new)
-            self._store(new, list(encoded.values()))
+            self._store(new, encoded)
             self._parts[count][new] = partitions(encoded, count)  # hashed from the buffer
         parts = self._parts[count]
         part = parts[ids]
@@ -62,16 +64,23 @@ class UserKeys:
         values: list[bytes] = self._table[ids].tolist()
         return values, part.astype(np.int32)
 
-    def _store(self, ids: npt.NDArray[np.int64], keys: list[bytes]) -> None:
+    def _store(self, ids: npt.NDArray[np.int64], encoded: EncodedBatch) -> None:
+        """Keep the keys of `ids`, from their encoded batch (no bytes object per key while the
+        table is fixed-width: the batch's buffer is padded into rows in one step)."""
+        lens = encoded.lengths
+        data = np.frombuffer(encoded.buffer, dtype=np.uint8)
+        widest = int(lens.max())
         table = self._table
         if table.dtype.kind == "S":
-            widest = max(map(len, keys))
-            if not all(keys) or any(k[-1] == 0 for k in keys):
+            if not lens.all() or not data[encoded.offsets[1:] - 1].all():
                 table = table.astype(object)  # tolist would strip a trailing NUL: objects
             elif widest > table.dtype.itemsize:
                 table = table.astype(f"S{widest}")
             self._table = table
-        table[ids] = keys
+        if table.dtype.kind == "S":
+            table[ids] = ragged_block(data, lens, widest).view(f"S{widest}").ravel()
+        else:
+            table[ids] = list(encoded.values())
         self._known[ids] = True
 
     def _grow(self, size: int, count: int) -> None:

@@ -27,6 +27,8 @@ class Recording:
 
     staged: list[int] = attrs.Factory(list)
     commits: list[list[int]] = attrs.Factory(list)
+    sent_ahead: list[tuple[list[int], float]] = attrs.Factory(list)  # staged, time of call
+    clock: FakeClock | None = None
 
     def committed(self) -> Committed | None:
         return None
@@ -37,6 +39,9 @@ class Recording:
     def write(self, batch: TickBatch) -> None:
         if batch.tick not in self.staged:
             self.staged.append(batch.tick)
+
+    def send_ahead(self) -> None:
+        self.sent_ahead.append((list(self.staged), self.clock.now if self.clock else 0.0))
 
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         self.commits.append(self.staged)
@@ -102,6 +107,26 @@ def test_backfill_commits_once_per_interval(tmp_path: Path) -> None:
     assert _run(config) == [list(range(40))]
 
 
+def test_paced_run_sends_each_tick_before_it_is_due(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A realtime run hands each tick's events to the destination (uncommitted) before the
+    tick is due, and commits them only once it is: the commit waits for less."""
+    clock = FakeClock(1_704_067_200.0)
+    monkeypatch.setattr(runner_module, "Pacer",
+                        functools.partial(Pacer, clock=clock.time, sleep=clock.sleep))
+    config = _config(tmp_path, ticks=6, pace="realtime", tick_ms=1000,
+                     transaction_boundary_interval_ms=3_600_000)
+    destination = Recording(clock=clock)
+    runner = Runner(prepare(config), destination, [0, 1])
+    runner.resume()
+    runner.run()
+    assert destination.commits == [[t] for t in range(6)]
+    sent = {staged[0]: at for staged, at in destination.sent_ahead if len(staged) == 1}
+    assert set(sent) >= set(range(1, 6))
+    for tick, at in sent.items():  # due when the tick's event time has passed
+        assert at < (runner.start_ms + (tick + 1) * config.tick_ms) / 1000
+
+
 def test_paced_run_commits_each_tick_when_due(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A realtime run commits every tick before waiting for the next, however long the
@@ -155,7 +180,7 @@ def test_paced_run_stopped_while_a_stepped_tick_waits(tmp_path: Path,
     runner.resume()
     runner.run()
     assert paced.commits == [[0], [1], [2]]
-    assert runner._ahead is not None and runner._ahead[0] == 3  # stepped, not written
+    assert runner._ahead is not None and runner._ahead[0] == 3  # stepped, not committed
     runner.stopping = False
     runner.run()
     assert paced.written == backfill.written

@@ -147,6 +147,9 @@ class PostgresDestination:
             if events.transition in self.final_transitions:
                 self._finished.append(events.user_ids)
 
+    def send_ahead(self) -> None:
+        """Nothing sent ahead: the commit COPYs the staged rows in one database transaction."""
+
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         """Staged rows and checkpoints in one transaction. Everything but the final COMMIT's
         round trip (the server's WAL flush) happens here; that one completes in the background,
