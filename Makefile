@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: run test lint infra-up infra-down bench clean
 
-$(RUN_STAMP): setup.cfg pyproject.toml
+$(RUN_STAMP): setup.cfg pyproject.toml setup.py connector/kafka/_produce.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e .

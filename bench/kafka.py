@@ -182,7 +182,7 @@ def breakdown(r: dict[str, Any]) -> list[str]:
     parts = [("engine step (all shards)", step), ("encode values", encode),
              ("keys + partitions + records", prepare - encode),
              ("wait for the previous commit_transaction", wait),
-             ("produce() loop", produce),
+             ("produce into librdkafka", produce),
              ("rest (runner, offsets, begin, snapshots)", wall - step - prepare - wait - produce)]
     lines = [f"    {'per tick, ms':<46} {'ms':>7} {'share':>6}"]
     for name, seconds in parts:
@@ -297,6 +297,8 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
             ceiling = run_child(once, "ceiling")
             sizes = (ceiling["value_bytes"] + ceiling["key_bytes"]) / ceiling["events"]
             rates["ceiling"].append(ceiling["events"] / ceiling["seconds"])
+            if ceiling["native_seconds"]:
+                rates["native ceiling"].append(ceiling["events"] / ceiling["native_seconds"])
         if classpath and replayed:
             rates["java replay txn"].append(replay(classpath, args.bootstrap, replayed,
                                                    args.interval_ms, f"bench{args.uid}-jrep-{r}"))
@@ -325,6 +327,7 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
         "ours": f"ours, 1 task, transaction.boundary={args.boundary} (committed)",
         "ours, tick": "ours, 1 task, one transaction per tick (committed)",
         "ceiling": "bare produce() loop, no transactions",
+        "native ceiling": "bare loop of the task's C produce path, no transactions",
         "bare txn loop, tick": "bare produce() loop, one transaction per tick",
         "java": "Java ProducerPerformance, acks=all",
         "java txn": f"Java ProducerPerformance, transactions of {args.interval_ms} ms",
@@ -353,6 +356,8 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
 
     print("ratios of medians:")
     ratio("ours", "ceiling", "(target >= 0.5x)")
+    ratio("ours", "native ceiling", "(against the path the task itself uses)")
+    ratio("native ceiling", "java replay", "(C path / Java client, same records)")
     ratio("ours", "java txn", "(target >= 0.8x, stretch 1.0x)")
     ratio("ours", "java replay txn", "(the same target, against our own records)")
     ratio("ours", "java", "")

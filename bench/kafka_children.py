@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 from confluent_kafka import Producer
 
 from bench.java_producer import Message, write_records
@@ -27,7 +28,9 @@ from bench.kafka_setup import (
     worker_values,
 )
 from connector.core.sharding import shards_of_task
+from connector.destinations.kafka import KafkaDestination
 from connector.engine.shard import step_shards
+from connector.kafka import native
 from connector.logging import configure
 from connector.runtime import runner as runner_module
 from connector.runtime.config import parse_connector, resolve_start_ms
@@ -35,7 +38,7 @@ from connector.runtime.runner import Runner
 from connector.runtime.simulation import prepare
 from connector.runtime.task import kafka_destination
 from connector.runtime.worker_config import worker_config_from
-from connector.serde.records import kafka_records
+from connector.serde.records import Records, kafka_records
 
 
 # -- child: one task, the production path ------------------------------------------------------
@@ -51,7 +54,7 @@ class Timings:
         self.prepare: list[float] = []  # _prepare: encode values, keys, partitions
         self.encode: list[float] = []  # RecordEncoder.encode (values) only
         self.wait: list[float] = []  # flush: waiting for the previous transaction's commit
-        self.events_produce: list[float] = []  # _produce_events: the produce() loop
+        self.events_produce: list[float] = []  # _produce_events: records into librdkafka
         self.step: list[float] = []  # step_shards of one tick (every shard of the task)
         self.snapshot_commits: list[int] = []  # indexes of commits that carried snapshots
         self._sums = dict.fromkeys(("produce", "encode", "prepare", "wait", "step"), 0.0)
@@ -193,19 +196,25 @@ def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[
     return destination, ticks[:1], ticks[1:]
 
 
-def encoded_messages(destination: Any, ticks: list[list[Any]], topic_prefix: str
-                     ) -> list[Message]:
+def encoded_records(destination: Any, ticks: list[list[Any]], topic_prefix: str
+                    ) -> list[Records]:
     """Exactly what KafkaDestination produces for these ticks (one encode per topic per tick)."""
-    out: list[Message] = []
+    out: list[Records] = []
     for events in ticks:
         by_topic: dict[str, list[Any]] = {}
         for e in events:
             by_topic.setdefault(e.topic, []).append(e)
         for topic, staged in by_topic.items():
-            kt = topic_prefix + topic
-            out.extend((kt, v, k, p, ts) for v, k, p, ts in
-                       kafka_records(destination.topics[topic], staged))
+            records = kafka_records(destination.topics[topic], staged)
+            out.append(attrs.evolve(records, topic=topic_prefix + topic))
     return out
+
+
+def encoded_messages(destination: Any, ticks: list[list[Any]], topic_prefix: str
+                     ) -> list[Message]:
+    """The same, record by record."""
+    return [(r.topic, v, k, p, ts) for r in encoded_records(destination, ticks, topic_prefix)
+            for v, k, p, ts in r]
 
 
 def plain_conf(destination: Any) -> dict[str, Any]:
@@ -226,23 +235,33 @@ def produce_all(producer: Any, batch: list[Message]) -> None:
 
 
 def child_ceiling(args: argparse.Namespace) -> None:
+    """The engine's records, pre-built, into a plain producer: one produce() per record, and
+    (where it is available) the task's C path, one call per topic per tick."""
     destination, warm, measured = engine_output(args)
     warm_msgs = encoded_messages(destination, warm, prefix(args, "ceil-"))
     msgs = encoded_messages(destination, measured, prefix(args, "ceil-"))
+    batches = encoded_records(destination, measured, prefix(args, "ceil-"))
     producer = Producer(plain_conf(destination))
 
-    def send(batch: list[Message]) -> float:
+    def send(produce: Callable[[], None]) -> float:
         t0 = time.perf_counter()
-        produce_all(producer, batch)
+        produce()
         left = producer.flush(60)
         if left:
             raise RuntimeError(f"{left} messages not delivered")
         return time.perf_counter() - t0
 
-    send(warm_msgs)  # connections, metadata, producer id
-    runs = [send(msgs) for _ in range(args.repeat)]
+    def natively() -> None:
+        for records in batches:
+            KafkaDestination._produce_natively(producer, records)
+
+    send(lambda: produce_all(producer, warm_msgs))  # connections, metadata, producer id
+    runs = [send(lambda: produce_all(producer, msgs)) for _ in range(args.repeat)]
+    native_runs = ([send(natively) for _ in range(args.repeat)]
+                   if native.available(producer) else [])
     print(MARK + json.dumps({
         "events": len(msgs), "seconds": min(runs), "runs": runs,
+        "native_seconds": min(native_runs) if native_runs else None,
         "value_bytes": sum(len(m[1]) for m in msgs),
         "key_bytes": sum(len(m[2] or b"") for m in msgs),
         "producer_conf": {k: v for k, v in plain_conf(destination).items()

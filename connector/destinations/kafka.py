@@ -26,10 +26,11 @@ from itertools import repeat
 from typing import Any, TypeVar
 
 import structlog
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from connector.core.batch import EventColumns, TickBatch
 from connector.destinations.base import Committed, ShardCheckpoint
+from connector.kafka import native
 from connector.kafka import offsets as store
 from connector.kafka.errors import (
     Outcome,
@@ -82,6 +83,7 @@ class KafkaDestination:
         self.chunk_bytes = chunk_bytes
         self.timeout_s = timeout_s
         self._producer: Producer | None = None
+        self._native = False  # whether records go in by one C call a batch (kafka/native.py)
         # Per topic: staged emits and the (shard, tick) of each (null keys are placed by it).
         self._staged: dict[str, list[tuple[tuple[int, int], EventColumns]]] = defaultdict(list)
         self._encoded: list[Records] = []  # records the caller encoded itself
@@ -106,6 +108,10 @@ class KafkaDestination:
               earlier_owners(self.identity, generations, self.shard_count, self.shards),
               self.timeout_s)
         self._producer = Producer(self.producer_conf)
+        why_not = native.unavailable(self._producer)
+        self._native = why_not is None
+        if why_not is not None:
+            log.info("kafka.records_one_by_one", reason=why_not)
         self._open = False
         self._call(self._producer.init_transactions, self.timeout_s)
         name = self.identity.connector
@@ -221,6 +227,9 @@ class KafkaDestination:
         if records.headers is not None:
             self._produce_with_headers(producer, records)
             return
+        if self._native:
+            self._produce_natively(producer, records)
+            return
         produce, topic = producer.produce, records.topic
         values = iter(records.values)
         # produce() called by map, positional: (topic, value, key, partition, callback,
@@ -237,6 +246,18 @@ class KafkaDestination:
                 i = len(records.values) - operator.length_hint(values) - 1
                 self._produce_when_room(producer, topic, records.values[i], records.keys[i],
                                         records.partitions[i], records.timestamps[i])
+
+    @staticmethod
+    def _produce_natively(producer: Producer, records: Records) -> None:
+        """All records in C calls, polling while the local queue is full."""
+        first = 0
+        while True:
+            first, error = native.produce(producer, records, first)
+            if first == len(records):
+                return
+            if error != KafkaError._QUEUE_FULL:
+                raise KafkaException(KafkaError(error))
+            producer.poll(0.05)
 
     @staticmethod
     def _produce_when_room(producer: Producer, topic: str, value: bytes, key: bytes | None,

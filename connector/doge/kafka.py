@@ -97,7 +97,7 @@ class KafkaChannel:
         for topic, (keys, values, stamps) in self._staged.items():
             if keys:
                 parts = partitions(keys, self._partitions[topic]).tolist()
-                destination.write_encoded(Records(topic, values, keys, parts, stamps))
+                destination.write_encoded(Records.from_lists(topic, values, keys, parts, stamps))
         self._staged.clear()
         destination.commit({0: ShardCheckpoint(tick + 1, None, None)})
 

@@ -13,16 +13,20 @@ by batch timing, which no run repeats; this spreads them as evenly and depends o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from connector.core.batch import EventColumns, concat_fields
 from connector.core.columns import concat
 from connector.errors import Problem, UserError
 from connector.model.spec import KeyKind
 from connector.model.validate import ValidatedModel
+from connector.serde.encoder import EncodedBatch
+from connector.serde.keybatch import KeyBatch
 from connector.serde.keys import RECORD_KEY_FORMATS, STRING_KEY_FORMATS, KeyFormat, KeySerializer
 from connector.serde.partitioner import partitions
 from connector.serde.userkeys import UserKeys
@@ -47,14 +51,43 @@ class KafkaTopicPlan:
 
 @attrs.frozen
 class Records:
-    """One topic's records, ready for produce()."""
+    """One topic's records, columnar (what connector/kafka/native.py produces in one call), with
+    each column as a list of Python objects on demand (what `Producer.produce` takes)."""
 
     topic: str
-    values: Sequence[bytes]
-    keys: Sequence[bytes | None]
-    partitions: Sequence[int]
-    timestamps: Sequence[int]
+    value_batch: EncodedBatch
+    key_batch: KeyBatch
+    partition_array: npt.NDArray[np.int32] = attrs.field(eq=False)
+    timestamp_array: npt.NDArray[np.int64] = attrs.field(eq=False)
     headers: Sequence[list[Header]] | None = None  # None: no record has headers
+
+    @classmethod
+    def from_lists(cls, topic: str, values: Sequence[bytes], keys: Sequence[bytes | None],
+                   partitions: Sequence[int], timestamps: Sequence[int]) -> Records:
+        """Records that exist one by one (encoded elsewhere)."""
+        return cls(topic, EncodedBatch.from_values(values), KeyBatch.from_values(keys),
+                   np.asarray(partitions, dtype=np.int32), np.asarray(timestamps, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.value_batch)
+
+    @functools.cached_property
+    def values(self) -> Sequence[bytes]:
+        return self.value_batch.values()
+
+    @functools.cached_property
+    def keys(self) -> Sequence[bytes | None]:
+        return self.key_batch.values()
+
+    @functools.cached_property
+    def partitions(self) -> list[int]:
+        parts: list[int] = self.partition_array.tolist()
+        return parts
+
+    @functools.cached_property
+    def timestamps(self) -> list[int]:
+        stamps: list[int] = self.timestamp_array.tolist()
+        return stamps
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes | None, int, int]]:
         """(value, key, partition, timestamp) of each record."""
@@ -96,28 +129,25 @@ def kafka_records(plan: KafkaTopicPlan, events: Sequence[EventColumns],
     """The records of several emits to one topic (one encode call), in their order.
 
     `origins[i]` is the (shard, tick) of `events[i]` (for null keys; default (0, 0))."""
-    values = plan.encoder.encode(concat_fields(list(events))).values()
+    values = plan.encoder.encode(concat_fields(list(events)))
     user_ids = _joined([e.user_ids for e in events])
     timestamps = _joined([e.timestamps for e in events])
     n = int(user_ids.shape[0])
     given = [e.keys for e in events if e.keys is not None]
-    key_values: Sequence[bytes | None]
+    keys: KeyBatch
     if not given:
-        key_values, parts = plan.user_keys.lookup(user_ids, plan.partitions)
+        keys, parts = plan.user_keys.lookup(user_ids, plan.partitions)
     else:
         encoded, present = plan.keys.encode_column(concat(given))
         if present is None:
-            key_values = list(encoded.values())
+            keys = KeyBatch.from_encoded(encoded)
             parts = partitions(encoded, plan.partitions)
         else:
-            some: list[bytes | None] = [None] * n
-            for row, key in zip(present.tolist(), encoded.values(), strict=True):
-                some[row] = key
-            key_values = some
+            keys = KeyBatch.from_encoded(encoded).scattered(present, n)
             parts = _round_robin(events, origins, plan.partitions)
             parts[present] = partitions(encoded, plan.partitions)
-    return Records(plan.kafka_topic, values, key_values, parts.tolist(), timestamps.tolist(),
-                   _headers(events, n))
+    return Records(plan.kafka_topic, values, keys, parts.astype(np.int32, copy=False),
+                   timestamps.astype(np.int64, copy=False), _headers(events, n))
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:

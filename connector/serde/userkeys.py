@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from connector.serde.encoder import EncodedBatch
+from connector.serde.keybatch import KeyBatch
 from connector.serde.keys import KeySerializer
 from connector.serde.partitioner import partitions
 from connector.serde.pieces import ragged_block
@@ -36,17 +37,18 @@ class UserKeys:
         # id -> key bytes: fixed width while no key ends with NUL, else objects (None: not yet)
         self._table: np.ndarray = np.zeros(0, dtype="S1")
         self._known = np.zeros(0, dtype=bool)  # id -> whether _table holds its key
+        self._lengths = np.zeros(0, dtype=np.int16)  # id -> its key's length (keys are short)
         self._parts: dict[int, npt.NDArray[np.int16]] = {}  # count -> id -> partition (-1)
 
     def lookup(self, user_ids: npt.NDArray[np.int64], count: int
-               ) -> tuple[list[bytes], npt.NDArray[np.int32]]:
-        """(key bytes, partition) of each user id."""
+               ) -> tuple[KeyBatch, npt.NDArray[np.int32]]:
+        """(keys, partition) of each user id."""
         ids = np.asarray(user_ids, dtype=np.int64)
         if ids.size == 0:
-            return [], np.zeros(0, dtype=np.int32)
+            return KeyBatch.from_values([]), np.zeros(0, dtype=np.int32)
         if int(ids.max()) >= LIMIT or int(ids.min()) < 0:
             encoded = self.keys.encode(ids)
-            return list(encoded.values()), partitions(encoded, count)
+            return KeyBatch.from_encoded(encoded), partitions(encoded, count)
         self._grow(int(ids.max()) + 1, count)
         missing = ~self._known[ids]  # a bool gather, not a comparison of objects with None
         if missing.any():
@@ -61,8 +63,10 @@ class UserKeys:
             new = np.unique(ids[unknown])
             parts[new] = partitions(self._table[new].tolist(), count)
             part = parts[ids]
-        values: list[bytes] = self._table[ids].tolist()
-        return values, part.astype(np.int32)
+        rows = self._table[ids]
+        if rows.dtype.kind == "S":
+            return KeyBatch.from_rows(rows, self._lengths[ids]), part.astype(np.int32)
+        return KeyBatch.from_values(rows.tolist()), part.astype(np.int32)
 
     def _store(self, ids: npt.NDArray[np.int64], encoded: EncodedBatch) -> None:
         """Keep the keys of `ids`, from their encoded batch (no bytes object per key while the
@@ -72,13 +76,15 @@ class UserKeys:
         widest = int(lens.max())
         table = self._table
         if table.dtype.kind == "S":
-            if not lens.all() or not data[encoded.offsets[1:] - 1].all():
+            if not lens.all() or not data[encoded.offsets[1:] - 1].all() or \
+                    widest > np.iinfo(np.int16).max:
                 table = table.astype(object)  # tolist would strip a trailing NUL: objects
             elif widest > table.dtype.itemsize:
                 table = table.astype(f"S{widest}")
             self._table = table
         if table.dtype.kind == "S":
             table[ids] = ragged_block(data, lens, widest).view(f"S{widest}").ravel()
+            self._lengths[ids] = lens
         else:
             table[ids] = list(encoded.values())
         self._known[ids] = True
@@ -91,6 +97,8 @@ class UserKeys:
             table[:old] = self._table
             self._table = table
             self._known = np.concatenate([self._known, np.zeros(capacity - old, dtype=bool)])
+            self._lengths = np.concatenate([self._lengths,
+                                            np.zeros(capacity - old, dtype=np.int16)])
             for c, parts in list(self._parts.items()):
                 self._parts[c] = np.concatenate([parts, np.full(capacity - old, -1, np.int16)])
         if count not in self._parts:
