@@ -28,11 +28,14 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
 * the same bare loop with one transaction per tick (and one offset-sized record per shard in
   each): what the broker's transaction round trips alone allow one producer; ours can only
   approach it, as each of its ticks must also be simulated and encoded.
-* Kafka's Java producer (bench/java_producer.py): ProducerPerformance (one repeated payload of
-  our mean record size, no key, one topic), plain and with transactions of our interval, after
-  the rounds; and ReplayProducer, the Java client sending exactly our records (topics,
-  partitions, keys, values, timestamps of the measured ticks) with our settings, plain and with
-  transactions of our interval, in every round beside ours.
+* Kafka's Java producer (bench/java_producer.py), in every round beside ours: ReplayProducer,
+  the Java client sending exactly our records (topics, partitions, keys, values, timestamps of
+  the measured ticks) with our settings, then ProducerPerformance (one repeated payload of our
+  mean record size, no key, one topic, as many records as ours committed in the round), each
+  with transactions of our interval and plain. In the same round as ours, not after all of
+  them: the first round meets a broker still settling (one run: ours 415 against 562 and 598
+  k events/s in rounds 2 and 3, the bare loop 492 against 617 and 646), and
+  ProducerPerformance measured only after the rounds never met it.
 * DOGE-style: what the seed's Kafka Avro sink does per event, over the same events (stepped by our
   engine before timing, so no simulation cost is counted): a dict per event, a
   SerializationContext per field, StringSerializer key, confluent-kafka AvroSerializer value
@@ -286,6 +289,8 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
     once = argparse.Namespace(**{**vars(args), "repeat": 1})
     classpath = java_classpath() if "java" not in skip else None
     replayed = Path(run_child(once, "records")["path"]) if classpath else None
+    if "java" not in skip and classpath is None:
+        print("Java producer: kafka-tools could not be fetched; skipped")
     if "ceiling" not in skip:
         # Not counted: a broker JVM just started (or just cleaning up) runs the first minute of
         # any measurement ~30 % slower; one bare loop's ~2 M records get it past that.
@@ -303,15 +308,15 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
             rates["java replay txn"].append(replay(classpath, args.bootstrap, replayed,
                                                    args.interval_ms, f"bench{args.uid}-jrep-{r}"))
             rates["java replay"].append(replay(classpath, args.bootstrap, replayed, 0, "-"))
+            for kind, rate_ in java_round(args, classpath, r, runs[-1]["events"],
+                                          round(sizes or 27)).items():
+                rates[kind].append(rate_)
         if "tick" not in skip and args.boundary != "tick":
             rates["ours, tick"].append(rate(ours_round(args, "tick", r)))
         if "ceiling" not in skip:
             rates["bare txn loop, tick"].append(rate(run_child(args, "txn-ceiling")))
     one = runs[0]
     print(f"producer settings: {json.dumps(one['producer_conf'], sort_keys=True)}")
-    events = statistics.median(r["events"] for r in runs)
-    if "java" not in skip:
-        rates.update(java_producer(args, int(events), round(sizes or 27)))
     doge_label = ""
     if "doge" not in skip:
         rates["DOGE 1.0.4 end to end"], doge_label = doge_end_to_end(args)
@@ -382,19 +387,15 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
         print("\n".join(breakdown(two[0])))
 
 
-def java_producer(args: argparse.Namespace, records: int, size: int) -> dict[str, list[float]]:
-    """ProducerPerformance, plain and with transactions of our interval, `--repeat` times."""
-    classpath = java_classpath()
-    if classpath is None:
-        print("Java ProducerPerformance: kafka-tools could not be fetched; skipped")
-        return {}
-    out: dict[str, list[float]] = {"java": [], "java txn": []}
-    for i in range(args.repeat):
-        for kind, values in out.items():
-            values.append(producer_performance(
-                classpath, args.bootstrap, prefix(args, "java"), records, size,
-                args.interval_ms if kind == "java txn" else 0, f"bench{args.uid}-java-{i}"))
-    return out
+def java_round(args: argparse.Namespace, classpath: str, round_: int, records: int, size: int
+               ) -> dict[str, float]:
+    """ProducerPerformance with transactions of our interval, then plain: as many records as
+    ours committed in this round, of our mean size; run in the same round as ours, so that
+    each pair met the broker in the same state."""
+    return {kind: producer_performance(classpath, args.bootstrap, prefix(args, "java"), records,
+                                       size, args.interval_ms if kind == "java txn" else 0,
+                                       f"bench{args.uid}-java-{round_}")
+            for kind in ("java txn", "java")}
 
 
 def doge_end_to_end(args: argparse.Namespace) -> tuple[list[float], str]:
