@@ -13,7 +13,7 @@
 #
 # The cluster: superuser `postgres` (peer-less local socket, trust, for this script only), test role
 # `doge` (password POSTGRES_TEST_PASSWORD, CREATEDB and CREATEROLE so that tests make their own
-# databases and roles), database `doge` owned by it. TCP connections need a password
+# databases and roles, pg_signal_backend so that they can drop them), database `doge` owned by it. TCP connections need a password
 # (scram-sha-256), so wrong-password tests meet a real refusal.
 #
 # Environment:
@@ -152,6 +152,12 @@ provision() {
   admin_sql "DO \$\$BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'doge') THEN
       CREATE ROLE doge LOGIN CREATEDB CREATEROLE;
+    END IF;
+    -- Tests drop their databases WITH (FORCE), which ends every session on them, an
+    -- autovacuum worker's too: it runs as no role, so without pg_signal_backend the drop
+    -- fails now and then ('must be a member of the role whose process is being terminated').
+    IF NOT pg_has_role('doge', 'pg_signal_backend', 'MEMBER') THEN
+      GRANT pg_signal_backend TO doge;
     END IF;
   END\$\$; ALTER ROLE doge PASSWORD '$password';" >/dev/null
   if [ -z "$(admin_sql "SELECT 1 FROM pg_database WHERE datname = 'doge'")" ]; then
