@@ -13,8 +13,8 @@
 #
 # The cluster: superuser `postgres` (peer-less local socket, trust, for this script only), test role
 # `doge` (password POSTGRES_TEST_PASSWORD, CREATEDB and CREATEROLE so that tests make their own
-# databases and roles, pg_signal_backend so that they can drop them), database `doge` owned by it. TCP connections need a password
-# (scram-sha-256), so wrong-password tests meet a real refusal.
+# databases and roles, pg_signal_backend so that they can drop them), database `doge` owned by
+# it. TCP connections need a password (scram-sha-256), so wrong-password tests meet a real refusal.
 #
 # Environment:
 #   POSTGRES_PORT=15432                TCP port on 127.0.0.1 (the socket lives in .cache/infra/run/)
