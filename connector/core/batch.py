@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.columns import Column, concat
+from connector.core.columns import Column, DecimalTextColumn, as_array, concat
 
 
 @attrs.frozen
@@ -19,9 +19,11 @@ class EventColumns:
     field name, each as long as `user_ids`), in the representation of `connector.core.columns`:
 
     - boolean/int/long/float/double: numpy bool/int64/float64 arrays; string, uuid and enum
-      (its symbols): object arrays of `str`; bytes and fixed: object arrays of `bytes` (a `str`
-      stands for its UTF-8 bytes); date: int64 days since the epoch; time-millis/-micros: int64
-      after midnight; timestamps: int64 in the schema's unit;
+      (its symbols): object arrays of `str` (a string field that is the user id as text: a
+      `DecimalTextColumn` of the ids, so that no `str` is made per event); bytes and fixed:
+      object arrays of `bytes` (a `str` stands for its UTF-8 bytes); date: int64 days since
+      the epoch; time-millis/-micros: int64 after midnight; timestamps: int64 in the schema's
+      unit;
     - a union of null and one such type: an object array holding `None` where the row is null;
     - a nested record: a `StructColumn` (one such column per field, recursively);
     - an array: a `ListColumn` (n + 1 offsets and one flat column of the items of all rows);
@@ -53,6 +55,8 @@ class EventColumns:
     def array(self, name: str) -> np.ndarray:
         """A field held as one numpy array (a scalar or nullable scalar field)."""
         column = self.fields[name]
+        if isinstance(column, DecimalTextColumn):
+            return as_array(column)
         if not isinstance(column, np.ndarray):
             raise TypeError(f"field {name!r} is a {type(column).__name__}, not an array")
         return column

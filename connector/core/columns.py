@@ -7,6 +7,7 @@ per record:
 | --- | --- |
 | boolean, int, long, float, double | numpy array: bool, int64 (int too), float64 |
 | string, uuid, enum | object array of `str` (an enum holds its symbols) |
+| string holding the decimal text of integers | `DecimalTextColumn` of int64 (the user id) |
 | bytes, fixed | object array of `bytes` (a `str` stands for its UTF-8 bytes) |
 | date | int64 days since 1970-01-01 |
 | time-millis, time-micros | int64 milliseconds / microseconds after midnight |
@@ -17,6 +18,10 @@ per record:
 | array | `ListColumn`: n + 1 offsets and one flat column of all rows' items |
 | map | `MapColumn`: n + 1 offsets, one flat column of keys (str) and one of values |
 | any other union (records, arrays, maps, two or more non-null types) | `UnionColumn` |
+
+A `DecimalTextColumn` stands for the `str` of each number without making one `str` object per
+row: encoders that write text write its digits straight from the numbers, and every other
+consumer reads it through `to_python` / `as_array`, which make the strings.
 
 `to_python` is the one conversion of rows into plain Python values (dicts, lists, str, int,
 float, bool, bytes, Decimal, None): for fastavro's record-by-record path, JSON and PostgreSQL.
@@ -105,7 +110,18 @@ class DecimalColumn:
         return int(self.unscaled.shape[0])
 
 
-Column: TypeAlias = np.ndarray | StructColumn | ListColumn | MapColumn | UnionColumn | DecimalColumn
+@attrs.frozen
+class DecimalTextColumn:
+    """Strings that are the decimal text of int64 numbers: row i is `str(numbers[i])`."""
+
+    numbers: I64
+
+    def __len__(self) -> int:
+        return int(self.numbers.shape[0])
+
+
+Column: TypeAlias = (np.ndarray | StructColumn | ListColumn | MapColumn | UnionColumn
+                     | DecimalColumn | DecimalTextColumn)
 
 
 def column_length(column: Column) -> int:
@@ -148,6 +164,8 @@ def to_python(column: Column, *, tagged: bool = False) -> list[Any]:
     if isinstance(column, DecimalColumn):
         exponent = -column.scale
         return [decimal.Decimal(u).scaleb(exponent, _EXACT) for u in column.unscaled.tolist()]
+    if isinstance(column, DecimalTextColumn):
+        return list(map(str, column.numbers.tolist()))
     raise TypeError(f"not a column: {type(column).__name__}")
 
 
@@ -187,6 +205,8 @@ def slice_rows(column: Column, start: int, stop: int) -> Column:
         return UnionColumn(branch[start:stop], column.names, tuple(parts))
     if isinstance(column, DecimalColumn):
         return DecimalColumn(column.unscaled[start:stop], column.scale)
+    if isinstance(column, DecimalTextColumn):
+        return DecimalTextColumn(column.numbers[start:stop])
     raise TypeError(f"not a column: {type(column).__name__}")
 
 
@@ -199,6 +219,11 @@ def concat(columns: Sequence[Column]) -> Column:
         columns = nonempty or columns[:1]
     if len(columns) == 1:
         return columns[0]
+    texts = [c for c in columns if isinstance(c, DecimalTextColumn)]
+    if len(texts) == len(columns):
+        return DecimalTextColumn(np.concatenate([t.numbers for t in texts]))
+    if texts:  # beside strings of another emit: all as strings
+        columns = [as_array(c) if isinstance(c, DecimalTextColumn) else c for c in columns]
     first = columns[0]
     if isinstance(first, np.ndarray):
         arrays = [_as(np.ndarray, c) for c in columns]
@@ -258,6 +283,8 @@ def take(column: Column, index: npt.ArrayLike) -> Column:
         return UnionColumn(chosen, column.names, tuple(parts))
     if isinstance(column, DecimalColumn):
         return DecimalColumn(column.unscaled[rows], column.scale)
+    if isinstance(column, DecimalTextColumn):
+        return DecimalTextColumn(column.numbers[rows])
     raise TypeError(f"not a column: {type(column).__name__}")
 
 

@@ -16,7 +16,9 @@ from connector.engine.hooks import MoverHook
 from connector.errors import Problem, UserError
 from connector.model import expr as ex
 from connector.model.avro import FieldSpec
+from connector.model.avrotypes import Kind
 from connector.model.emits import CheckedEmit, emit_expressions
+from connector.model.expr.ast import Name
 from connector.model.expr.typed import calls_plugin
 from connector.model.expr.valuefns import sequences_of
 from connector.model.limits import MAX_ARRIVALS_PER_TICK
@@ -45,6 +47,8 @@ class CompiledEmit:
     fields: tuple[tuple[FieldSpec, ex.Compiled, int | None], ...]
     path: str  # the emit's place in the model file, for errors
     fitted: frozenset[str] = frozenset()  # fields whose values fields.fit_field checks
+    # Plain string fields that are the user id as text: held as a DecimalTextColumn of the ids.
+    id_text: frozenset[str] = frozenset()
     # sequence() names its fields take numbers from, once per call: a silent replay takes them
     # too, so counters continue the same after a restart.
     sequences: tuple[str, ...] = ()
@@ -231,11 +235,21 @@ def _compile_emit(e: CheckedEmit, path: str, keys: dict[object, int]) -> Compile
         tuple((f, ex.compile_expr(c), _share_key(keys, f, c)) for f, c in e.fields),
         path,
         fitted=frozenset(f.name for f, c in e.fields if needs_fitting(f, c)),
+        id_text=frozenset(f.name for f, c in e.fields if _is_id_text(f, c)),
         sequences=tuple(n for c in emit_expressions(e) for n in sequences_of(c.tree)),
         shaped=tuple((f, compile_fill(fill)) for f, fill in e.shaped),
         key=key,
         headers=tuple((name, ex.compile_expr(c)) for name, c in e.headers),
     )
+
+
+def _is_id_text(f: FieldSpec, checked: ex.Checked) -> bool:
+    """Whether a field is exactly `user_key` (the default of a string `user_id`) in a plain
+    string: its text is the ids' decimal digits, which encoders write without a `str` each."""
+    node = checked.node
+    return (isinstance(node, Name) and node.name == "user_key" and not f.nullable
+            and f.type.kind is Kind.STRING and f.logical_type is None
+            and not needs_fitting(f, checked))
 
 
 def _share_key(keys: dict[object, int], f: FieldSpec, checked: ex.Checked) -> int | None:

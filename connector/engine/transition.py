@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 
 from connector.core.batch import EventColumns, Moves
-from connector.core.columns import Column, slice_rows
+from connector.core.columns import Column, DecimalTextColumn, slice_rows
 from connector.core.types import ValueType
 from connector.engine import rng
 from connector.engine.errors import TransitionValueError
@@ -143,6 +143,11 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
         raw: dict[str, np.ndarray] = {}  # scalar fields as evaluated, for the key and headers
         extras = emit.key is not None or bool(emit.headers)
         for f, compiled, key in emit.fields:
+            if f.name in emit.id_text:  # the ids' text, written by the encoders from the ids
+                fields[f.name] = [DecimalTextColumn(p) for p in ids_parts]
+                if extras:
+                    raw[f.name] = _evaluate(compiled, after, ctx)
+                continue
             parts = shared.get(key) if key is not None else None
             if parts is None:
                 assert f.value_type is not None  # validation fills scalar fields only

@@ -23,7 +23,7 @@ import fastavro
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.columns import Column
+from connector.core.columns import Column, DecimalTextColumn, as_array
 from connector.model.avro import AvroType, FieldSpec, LoadedSchema, parsed_schema, record_type
 from connector.model.avrotypes import Kind
 from connector.serde import pieces as P
@@ -132,7 +132,7 @@ class RecordEncoder:
             return self._encode_small(columns, n)
         parts: list[P.Piece] = [P.constant(self._header, n)] if self._header else []
         for spec in self.fields:
-            col = column_of(columns, spec, n)
+            col = column_of(columns, spec, n, text=True)
             with field_errors(spec, col):
                 try:
                     parts.extend(type_pieces(spec.type, col, n, spec.name))
@@ -178,10 +178,15 @@ def row_count(columns: Mapping[str, Column], fields: tuple[FieldSpec, ...]) -> i
     raise ValueError("cannot tell the row count: no column for any field; pass n")
 
 
-def column_of(columns: Mapping[str, Column], spec: FieldSpec, n: int) -> Column:
+def column_of(columns: Mapping[str, Column], spec: FieldSpec, n: int, *,
+              text: bool = False) -> Column:
+    """A field's column checked to hold n rows (its default if absent); a DecimalTextColumn
+    stays one only for a writer that takes it (`text`), else it becomes strings."""
     if spec.name not in columns:
         return default_column(spec, n, spec.name)
     col = columns[spec.name]
+    if isinstance(col, DecimalTextColumn) and not text:
+        col = as_array(col)
     if not isinstance(col, np.ndarray):
         if len(col) != n:
             raise EncodeError(spec.name, f"column has {len(col)} rows, expected {n}")

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from connector.core.columns import Column, to_python
+from connector.core.columns import Column, DecimalTextColumn, to_python
 from connector.model.avro import AvroType, FieldSpec, LoadedSchema
 from connector.model.avrotypes import Kind
 from connector.serde import pieces as P
@@ -68,7 +68,7 @@ class JsonEncoder:
         parts: list[P.Piece] = []
         prefix = self._prefix
         for spec, key in zip(self.fields, self._keys, strict=True):
-            col = column_of(columns, spec, n)
+            col = column_of(columns, spec, n, text=True)
             parts.append(P.constant(prefix + key.encode(), n))
             prefix = b""
             with field_errors(spec, col):
@@ -107,6 +107,9 @@ def _flat(spec: FieldSpec, col: Column) -> bool:
 
 
 def _field_pieces(spec: FieldSpec, col: Column, n: int) -> list[P.Piece]:
+    if isinstance(col, DecimalTextColumn):  # digits need no escaping: quotes around them
+        quote = P.constant(b'"', n)
+        return [quote, *P.decimal_pieces(col.numbers), quote]
     if not _flat(spec, col):
         texts = [json_text(v).encode() for v in to_python(col)]
         lens = np.fromiter(map(len, texts), dtype=np.int64, count=n)

@@ -255,7 +255,7 @@ def assemble(pieces: list[Piece], n: int) -> tuple[U8, I64]:
     offsets = np.zeros(n + 1, dtype=np.int64)
     if n == 0 or not pieces:  # no rows, or records without fields or header: all empty
         return np.zeros(0, dtype=np.uint8), offsets
-    np.cumsum(_total_lens(pieces, n), out=offsets[1:])
+    np.cumsum(total_lens(pieces, n), out=offsets[1:])
     # Runs of adjacent blocks collapse into one ragged piece with a single masked compress.
     merged: list[Piece] = []
     run: list[Piece] = []
@@ -288,7 +288,7 @@ def _compress(blocks: list[Piece], n: int) -> Piece:
     """Concatenate blocks side by side and drop each row's padding."""
     parts = [b.block for b in blocks if b.block is not None]
     matrix = parts[0] if len(parts) == 1 else np.hstack(parts)
-    lens = _total_lens(blocks, n)
+    lens = total_lens(blocks, n)
     if all(b.lens is None for b in blocks):
         return Piece(n, flat=np.ascontiguousarray(matrix).reshape(-1), lens=lens)
     return Piece(n, flat=matrix[_row_masks(blocks, n)], lens=lens)
@@ -337,7 +337,7 @@ def _used(b: Piece, lens: I64, out: npt.NDArray[np.bool_]) -> npt.NDArray[np.boo
     return np.less(np.arange(b.width), lens[:, None], out=out)
 
 
-def _total_lens(pieces: list[Piece], n: int) -> I64:
+def total_lens(pieces: list[Piece], n: int) -> I64:
     """Bytes per row over all pieces (fixed-width ones add a constant)."""
     fixed = sum(p.width for p in pieces if p.lens is None)
     varying = [p.lens for p in pieces if p.lens is not None]

@@ -19,10 +19,12 @@ import numpy.typing as npt
 from connector.core.columns import (
     Column,
     DecimalColumn,
+    DecimalTextColumn,
     ListColumn,
     MapColumn,
     StructColumn,
     UnionColumn,
+    as_array,
     decimals,
 )
 from connector.model.avrotypes import AvroType, FieldSpec, Kind
@@ -49,6 +51,11 @@ def type_pieces(t: AvroType, column: Column, n: int, path: str) -> list[P.Piece]
     kind = t.kind
     if kind is Kind.NULL or n == 0:
         return []
+    if isinstance(column, DecimalTextColumn):
+        if kind is Kind.STRING:  # the digits straight from the numbers, no str per row
+            digits = P.decimal_pieces(column.numbers)
+            return [P.long_piece(P.total_lens(digits, n)), *digits]
+        column = as_array(column)
     if kind is Kind.UNION:
         return _union_pieces(t, column, n, path)
     if kind is Kind.RECORD:

@@ -10,13 +10,16 @@ import pytest
 from connector.core.columns import (
     Column,
     DecimalColumn,
+    DecimalTextColumn,
     ListColumn,
     MapColumn,
     StructColumn,
     UnionColumn,
+    as_array,
     concat,
     list_offsets,
     slice_rows,
+    take,
     to_python,
 )
 
@@ -86,3 +89,19 @@ def test_empty_records_and_wide_decimals() -> None:
     wide[0] = 10**30 + 1
     exact = decimal.Decimal("1000000000000000000000000000.001")
     assert to_python(DecimalColumn(wide, 3)) == [exact]
+
+
+def test_decimal_text_is_the_str_of_each_number() -> None:
+    """A DecimalTextColumn reads as `str(n)` per row, and slices, takes and concatenates as its
+    strings would (beside a column of strings it becomes one)."""
+    numbers = np.array([0, -7, 42, 2**63 - 1, -(2**63), 10**9], dtype=np.int64)
+    text = DecimalTextColumn(numbers)
+    strings = [str(v) for v in numbers.tolist()]
+    assert to_python(text) == strings and as_array(text).tolist() == strings
+    assert as_array(text).dtype == object
+    assert to_python(slice_rows(text, 1, 4)) == strings[1:4]
+    assert to_python(take(text, [5, 0, 5])) == [strings[5], strings[0], strings[5]]
+    both = concat([text, DecimalTextColumn(numbers[:2])])
+    assert isinstance(both, DecimalTextColumn) and to_python(both) == strings + strings[:2]
+    mixed = concat([text, _strings("x", None)])
+    assert isinstance(mixed, np.ndarray) and mixed.tolist() == [*strings, "x", None]

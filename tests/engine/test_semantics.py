@@ -8,6 +8,7 @@ from collections import Counter
 import numpy as np
 
 from connector.core.batch import EventColumns
+from connector.core.columns import DecimalTextColumn, to_python
 from connector.engine.shard import ShardEngine
 from tests.engine.conftest import EngineFactory
 from tests.engine.stats import binomial_bounds, chi_square, chi_square_critical, poisson_bounds
@@ -101,6 +102,24 @@ def test_emitted_fields_see_post_transition_values(engines: EngineFactory) -> No
     assert (events.array("balance") + events.array("amount") == 100).all()
     assert events.array("user_id").tolist() == [str(u) for u in range(20)]
     assert (events.array("timestamp") == engine.settings.start_ms).all()
+
+
+def test_user_id_text_fields_are_the_ids_digits(engines: EngineFactory) -> None:
+    """A string user_id field is the ids' decimal text (kept as the ids, no str per event);
+    a key reading that field, and a nullable string user_id, still get `str` values."""
+    schema = {"type": "record", "name": "T", "fields": [
+        {"name": "user_id", "type": "string"},
+        {"name": "who", "type": ["null", "string"], "default": None}]}
+    model = {"states": ["a"], "topics": {"t": {"schema": schema, "key": "'k' + user_id"}},
+             "transitions": [{"name": "go", "from": "a", "to": "a", "chance": 100,
+                              "emit": [{"topic": "t", "fields": {"who": "user_key"}}]}]}
+    (engine,) = engines(model, users=300)
+    for e in engine.step().events:
+        ids = [str(u) for u in e.user_ids.tolist()]
+        assert isinstance(e.fields["user_id"], DecimalTextColumn)
+        assert to_python(e.fields["user_id"]) == ids == e.array("user_id").tolist()
+        assert e.array("who").tolist() == ids  # nullable: strings as before
+        assert isinstance(e.keys, np.ndarray) and e.keys.tolist() == ["k" + u for u in ids]
 
 
 def test_time_profile_scales_chances_by_hour(engines: EngineFactory) -> None:
