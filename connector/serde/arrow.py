@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 import pyarrow as pa
 
-from connector.core.columns import Column, to_python
+from connector.core.columns import Column, DecimalTextColumn, to_python
 from connector.model.avro import AvroType, FieldSpec, LoadedSchema
 from connector.model.avrotypes import Kind
 
@@ -78,6 +78,8 @@ def _array(column: Column, field: FieldSpec, typ: pa.DataType) -> pa.Array:
     if field.base.kind is Kind.UNION:  # several types: each value as JSON text
         return pa.array([None if v is None else json.dumps(v, default=str)
                          for v in to_python(column)], type=typ)
+    if isinstance(column, DecimalTextColumn) and pa.types.is_string(typ):
+        return pa.array(column.numbers, type=pa.int64()).cast(typ)  # Arrow writes the digits
     if not isinstance(column, np.ndarray) or field.value_type is None:
         return pa.array(to_python(column), type=typ)  # records, arrays, maps, decimals
     values = column
