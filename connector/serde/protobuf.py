@@ -24,10 +24,12 @@ import numpy.typing as npt
 
 from connector.core.columns import (
     Column,
+    DecimalTextColumn,
     ListColumn,
     MapColumn,
     StructColumn,
     UnionColumn,
+    as_array,
     list_offsets,
     take,
 )
@@ -79,7 +81,7 @@ class ProtobufEncoder:
         for field in self.layout.top.in_number_order():
             assert field.column is not None
             spec = self.specs[field.column]
-            col = column_of(columns, spec, n)
+            col = column_of(columns, spec, n, text=True)
             with field_errors(spec, col):
                 parts.extend(field_pieces(field, spec.type, col, n, spec.name))
         buffer, offsets = P.assemble(parts, n)
@@ -91,6 +93,14 @@ def field_pieces(field: ProtoField, declared: AvroType, col: Column, n: int, pat
     """Tag and value of a singular or repeated field per row (no bytes where there is none)."""
     if n == 0:
         return []
+    if isinstance(col, DecimalTextColumn):
+        if declared.kind is Kind.STRING and field.scalar == "string" and \
+                field.how in (How.SCALAR, How.OPTIONAL):
+            # The digits straight from the numbers; never empty, so written on every row.
+            digits = P.decimal_pieces(col.numbers)
+            return [P.constant(tag(field.number, LEN), n),
+                    P.varint(P.total_lens(digits, n).astype(np.uint64)), *digits]
+        col = as_array(col)
     pair = declared.nullable_of
     if pair is None:
         return _present_pieces(field, declared, col, n, path)

@@ -11,6 +11,8 @@ from connector.model.avro import schema_from_dict
 from connector.serde.arrow import to_table
 from connector.serde.encoder import SMALL_BATCH, RecordEncoder
 from connector.serde.formats import Format
+from connector.serde.protobuf import ProtobufEncoder
+from connector.serde.protofile import given_layout
 from connector.serde.values import value_encoder
 
 SCHEMA = schema_from_dict({"type": "record", "name": "Ev", "namespace": "t", "fields": [
@@ -74,3 +76,14 @@ def test_arrow_tables_hold_the_text(n: int) -> None:
     """Parquet and the Python API's tables get the same strings as from a str column."""
     text, strings = _both(n, 3)
     assert to_table(SCHEMA, text, n).equals(to_table(SCHEMA, strings, n))
+
+
+@pytest.mark.parametrize("declared", ["optional string", "string"])
+def test_given_proto_files_get_the_same_bytes(declared: str) -> None:
+    """A user's .proto (the id as an optional or a plain string, another field number)
+    gets the same messages from the ids as from their strings."""
+    text = (f'syntax = "proto3";\npackage t;\nmessage Ev {{\n  int64 amount = 1;\n'
+            f'  string note = 2;\n  {declared} user_id = 9;\n}}\n')
+    encoder = ProtobufEncoder(SCHEMA, 7, given_layout(SCHEMA, text, "ev.proto"))
+    text_columns, strings = _both(300, 5)
+    assert list(encoder.encode(text_columns)) == list(encoder.encode(strings))
