@@ -181,11 +181,13 @@ def row_count(columns: Mapping[str, Column], fields: tuple[FieldSpec, ...]) -> i
 def column_of(columns: Mapping[str, Column], spec: FieldSpec, n: int, *,
               text: bool = False) -> Column:
     """A field's column checked to hold n rows (its default if absent); a DecimalTextColumn
-    stays one only for a writer that takes it (`text`), else it becomes strings."""
+    stays one only in a plain string field of a writer that takes it (`text`), else it
+    becomes strings (the writer's type checks then apply as to any strings)."""
     if spec.name not in columns:
         return default_column(spec, n, spec.name)
     col = columns[spec.name]
-    if isinstance(col, DecimalTextColumn) and not text:
+    if isinstance(col, DecimalTextColumn) and not (
+            text and spec.type.kind is Kind.STRING and spec.logical_type is None):
         col = as_array(col)
     if not isinstance(col, np.ndarray):
         if len(col) != n:

@@ -9,7 +9,7 @@ import pytest
 from connector.core.columns import Column, DecimalTextColumn, as_array, to_python
 from connector.model.avro import schema_from_dict
 from connector.serde.arrow import to_table
-from connector.serde.encoder import SMALL_BATCH, RecordEncoder
+from connector.serde.encoder import SMALL_BATCH, EncodeError, RecordEncoder
 from connector.serde.formats import Format
 from connector.serde.protobuf import ProtobufEncoder
 from connector.serde.protofile import given_layout
@@ -87,3 +87,14 @@ def test_given_proto_files_get_the_same_bytes(declared: str) -> None:
     encoder = ProtobufEncoder(SCHEMA, 7, given_layout(SCHEMA, text, "ev.proto"))
     text_columns, strings = _both(300, 5)
     assert list(encoder.encode(text_columns)) == list(encoder.encode(strings))
+
+
+def test_numbers_text_in_a_field_of_another_type_is_checked_as_strings() -> None:
+    """Given for a long field, the ids' text is refused as strings would be (JSON does not
+    quote it into a number field)."""
+    schema = schema_from_dict({"type": "record", "name": "L", "fields": [
+        {"name": "user_id", "type": "long"}]})
+    columns: dict[str, Column] = {"user_id": DecimalTextColumn(np.arange(100, dtype=np.int64))}
+    for fmt in (Format.AVRO, Format.JSON, Format.PROTOBUF):
+        with pytest.raises(EncodeError, match="user_id"):
+            value_encoder(fmt, schema).encode(columns)
