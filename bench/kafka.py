@@ -53,7 +53,8 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
 
 Each measurement runs in its own process. Ratios use figures of this same run. Topic names carry
 a random prefix, so reruns never interfere; they are deleted at the end (unless --keep-topics).
-`--profile` prints a cProfile of the 1-task window to stderr; `--producer KEY=VALUE` overrides a
+`--profile [FILE]` prints a cProfile of the 1-task window to stderr (and saves it to FILE for
+pstats); `--producer KEY=VALUE` overrides a
 task producer setting as the worker's `producer.KEY` would. The task's own figures
 (commit_transaction percentiles, the time breakdown, CPU of its main thread and of the whole
 process) come from wrappers the bench puts around the destination's methods; product code is not
@@ -120,7 +121,7 @@ def spawn(args: argparse.Namespace, kind: str, *extra: str) -> subprocess.Popen[
 def run_tasks(args: argparse.Namespace, tasks: int) -> list[dict[str, Any]]:
     """Start `tasks` task processes, release them together after warm-up, collect results
     (each with `events_all`: the records all of them committed while measured)."""
-    extra = ["--profile"] if args.profile and tasks == 1 else []
+    extra = ["--profile", args.profile] if args.profile is not None and tasks == 1 else []
     procs = [spawn(args, "task", "--tasks", str(tasks), "--task", str(t), *extra)
              for t in range(tasks)]
     try:
@@ -211,7 +212,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="repetitions of every measurement (min/median/max)")
     parser.add_argument("--keep-topics", action="store_true", help="do not delete the topics")
-    parser.add_argument("--profile", action="store_true", help="cProfile the 1-task window")
+    parser.add_argument("--profile", nargs="?", const="", default=None, metavar="FILE",
+                        help="cProfile the 1-task window (stats also saved to FILE if given)")
     parser.add_argument("--producer", action="append", default=[], metavar="KEY=VALUE",
                         help="producer setting for the tasks (as the worker's producer.KEY)")
     parser.add_argument("--skip", default="",

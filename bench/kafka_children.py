@@ -36,7 +36,7 @@ from connector.runtime import runner as runner_module
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import prepare
-from connector.runtime.task import kafka_destination
+from connector.runtime.task import kafka_destination, settle_heap
 from connector.runtime.worker_config import worker_config_from
 from connector.serde.records import Records, kafka_records
 
@@ -128,7 +128,7 @@ def child_task(args: argparse.Namespace) -> None:
             timings.timed(getattr(runner_module, "step_shards"), "step"))  # noqa: B009
     for plan in destination.topics.values():
         setattr(plan.encoder, "encode", timings.timed(plan.encoder.encode, "encode"))  # noqa: B010
-    profile = cProfile.Profile() if args.profile else None
+    profile = cProfile.Profile() if args.profile is not None else None
     marks: dict[str, float] = {}
 
     def on_progress(runner: Runner) -> None:
@@ -137,6 +137,7 @@ def child_task(args: argparse.Namespace) -> None:
 
     runner = Runner(sim, destination, shards, on_progress=on_progress)
     runner.resume()
+    settle_heap()  # as run_task does
     topics = [plan.kafka_topic for plan in destination.topics.values()]
     try:
         runner.run(args.warmup)  # ends with every warm-up tick committed
@@ -161,6 +162,8 @@ def child_task(args: argparse.Namespace) -> None:
     marks["events1"] = committed_records(args.bootstrap, topics)
     if profile is not None:
         stats = pstats.Stats(profile, stream=sys.stderr)
+        if args.profile:
+            stats.dump_stats(args.profile)
         stats.sort_stats("tottime").print_stats(30)
         stats.sort_stats("cumulative").print_stats(40)
     result = {

@@ -47,7 +47,7 @@ from connector.logging import configure
 from connector.runtime.config import parse_connector
 from connector.runtime.runner import Runner
 from connector.runtime.simulation import prepare
-from connector.runtime.task import kafka_destination
+from connector.runtime.task import kafka_destination, settle_heap
 from connector.runtime.worker_config import worker_config_from
 
 
@@ -125,6 +125,7 @@ def child(args: argparse.Namespace) -> None:
     setattr(destination, "commit", noted_commit)  # noqa: B010
     setattr(destination, "committed", noted_committed)  # noqa: B010
     tick = runner.resume()
+    settle_heap()  # as run_task does
     say(kind="resumed", t=time.time(), tick=tick)
     try:
         runner.run()

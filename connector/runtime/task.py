@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -139,6 +140,7 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
     reporter.start()
     try:
         start = runner.resume()
+        settle_heap()
         log.info("task started", shards=shards, resume_tick=start)
         runner.run()
     finally:
@@ -151,6 +153,17 @@ def run_task(spec: TaskSpec, worker: WorkerConfig, pipe: ReportPipe) -> ExitCode
     log.info("task ended", finished=finished, tick=runner.next_tick, events=stats.events,
              commits=stats.commits, aborts=stats.aborts)
     return ExitCode.DONE
+
+
+def settle_heap() -> None:
+    """Take what start-up built (model, plans, schemas, encoders, the engines: ~90,000
+    objects for the banking model) out of the cyclic collector's sight, after collecting what
+    start-up left behind: an oldest-generation collection otherwise walks all of it, a pause
+    of 70-90 ms a few times a minute in a backfill (realtime commits wait for it), and it is
+    all kept until the task ends anyway. bench/kafka.py, 2000 ticks at 1e6 users: the longest
+    collection 71-86 ms -> 0.3-0.4 ms, collections in all 0.20-0.29 s -> 0.11-0.13 s."""
+    gc.collect()
+    gc.freeze()
 
 
 def task_destination(worker: WorkerConfig, config: ConnectorConfig, sim: Simulation, task: int,

@@ -27,6 +27,8 @@ from connector.serde.partitioner import partitions
 from connector.serde.pieces import ragged_block
 
 LIMIT = 1 << 22  # ids kept: tens of MB for the tables (~200 MB with key objects)
+UNKNOWN = -1  # the length of a key not computed yet
+WORD = 8  # table rows are padded to a multiple of 8 bytes (one word for keys up to 8)
 
 
 class UserKeys:
@@ -35,9 +37,10 @@ class UserKeys:
     def __init__(self, keys: KeySerializer) -> None:
         self.keys = keys
         # id -> key bytes: fixed width while no key ends with NUL, else objects (None: not yet)
-        self._table: np.ndarray = np.zeros(0, dtype="S1")
-        self._known = np.zeros(0, dtype=bool)  # id -> whether _table holds its key
-        self._lengths = np.zeros(0, dtype=np.int16)  # id -> its key's length (keys are short)
+        self._table: np.ndarray = np.zeros(0, dtype="S8")
+        # id -> its key's length (keys are short), UNKNOWN until _table holds its key: one
+        # gather tells both (a record costs a cache miss per table it reads)
+        self._lengths = np.zeros(0, dtype=np.int16)
         self._parts: dict[int, npt.NDArray[np.int16]] = {}  # count -> id -> partition (-1)
 
     def lookup(self, user_ids: npt.NDArray[np.int64], count: int
@@ -50,7 +53,8 @@ class UserKeys:
             encoded = self.keys.encode(ids)
             return KeyBatch.from_encoded(encoded), partitions(encoded, count)
         self._grow(int(ids.max()) + 1, count)
-        missing = ~self._known[ids]  # a bool gather, not a comparison of objects with None
+        lengths = self._lengths[ids]
+        missing = lengths == UNKNOWN
         if missing.any():
             # Not deduplicated: a repeated id is encoded and stored twice, the same bytes,
             # which costs less than np.unique's hashing (~17 % of a cold lookup).
@@ -58,6 +62,7 @@ class UserKeys:
             encoded = self.keys.encode(new)
             self._store(new, encoded)
             self._parts[count][new] = partitions(encoded, count)  # hashed from the buffer
+            lengths = self._lengths[ids]
         parts = self._parts[count]
         part = parts[ids]
         unknown = part < 0
@@ -65,10 +70,14 @@ class UserKeys:
             new = np.unique(ids[unknown])
             parts[new] = partitions(self._table[new].tolist(), count)
             part = parts[ids]
-        rows = self._table[ids]
-        if rows.dtype.kind == "S":
-            return KeyBatch.from_rows(rows, self._lengths[ids]), part.astype(np.int32)
-        return KeyBatch.from_values(rows.tolist()), part.astype(np.int32)
+        table = self._table
+        if table.dtype.kind != "S":
+            return KeyBatch.from_values(table[ids].tolist()), part.astype(np.int32)
+        if table.dtype.itemsize == WORD:  # a native gather: ~5x faster than of S7 rows
+            rows = table.view(np.uint64)[ids].view(table.dtype)
+        else:
+            rows = table[ids]
+        return KeyBatch.from_rows(rows, lengths), part.astype(np.int32)
 
     def _store(self, ids: npt.NDArray[np.int64], encoded: EncodedBatch) -> None:
         """Keep the keys of `ids`, from their encoded batch (no bytes object per key while the
@@ -82,14 +91,13 @@ class UserKeys:
                     widest > np.iinfo(np.int16).max:
                 table = table.astype(object)  # tolist would strip a trailing NUL: objects
             elif widest > table.dtype.itemsize:
-                table = table.astype(f"S{widest}")
+                table = table.astype(f"S{-(-widest // WORD) * WORD}")
             self._table = table
         if table.dtype.kind == "S":
             table[ids] = ragged_block(data, lens, widest).view(f"S{widest}").ravel()
-            self._lengths[ids] = lens
         else:
             table[ids] = list(encoded.values())
-        self._known[ids] = True
+        self._lengths[ids] = np.minimum(lens, np.iinfo(np.int16).max)  # objects: only known
 
     def _grow(self, size: int, count: int) -> None:
         old = self._table.shape[0]
@@ -98,9 +106,8 @@ class UserKeys:
             table = np.zeros(capacity, dtype=self._table.dtype)
             table[:old] = self._table
             self._table = table
-            self._known = np.concatenate([self._known, np.zeros(capacity - old, dtype=bool)])
             self._lengths = np.concatenate([self._lengths,
-                                            np.zeros(capacity - old, dtype=np.int16)])
+                                            np.full(capacity - old, UNKNOWN, np.int16)])
             for c, parts in list(self._parts.items()):
                 self._parts[c] = np.concatenate([parts, np.full(capacity - old, -1, np.int16)])
         if count not in self._parts:

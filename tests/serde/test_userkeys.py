@@ -26,10 +26,12 @@ def _keys(batch: KeyBatch) -> list[bytes | None]:
     return raw
 
 
-@pytest.mark.parametrize("key_format", [KeyFormat.STRING, KeyFormat.BYTES, KeyFormat.AVRO_LONG])
+@pytest.mark.parametrize("key_format", [KeyFormat.STRING, KeyFormat.BYTES, KeyFormat.AVRO_LONG,
+                                        KeyFormat.AVRO_STRING])
 def test_lookups_equal_encoding_each_time(key_format: KeyFormat) -> None:
     """Repeated, growing and mixed lookups (two partition counts) match a fresh encoding."""
-    keys = KeySerializer(key_format, schema_id=7 if key_format is KeyFormat.AVRO_LONG else None)
+    framed = key_format in (KeyFormat.AVRO_LONG, KeyFormat.AVRO_STRING)
+    keys = KeySerializer(key_format, schema_id=7 if framed else None)
     table = UserKeys(keys)
     rng = np.random.default_rng(3)
     for high, count in ((500, 6), (5000, 6), (5000, 4), (100_000, 6), (300, 4)):
@@ -65,11 +67,22 @@ def test_keys_ending_in_nul_keep_their_bytes() -> None:
 
 
 def test_string_keys_widen_as_ids_grow_and_stay_compact() -> None:
-    """Digit keys of growing ids (1, then 7 digits) come back whole, from a byte table a few
-    bytes per id wide rather than one object per user."""
+    """Digit keys of growing ids (1, then 6 digits) come back whole, from a byte table one
+    8-byte word per id (gathered as integers) rather than one object per user."""
     keys = KeySerializer()
     table = UserKeys(keys)
     for ids in (np.arange(10), np.array([5, 999_999, 12]), np.arange(0, 1_000_000, 997)):
         got_keys, got_parts = table.lookup(ids.astype(np.int64), 6)
         assert (_keys(got_keys), got_parts.tolist()) == _direct(keys, ids.astype(np.int64), 6)
-    assert table._table.dtype == np.dtype("S6")
+    assert table._table.dtype == np.dtype("S8")
+
+
+def test_keys_longer_than_a_word_come_back_whole() -> None:
+    """Framed string keys (5-byte header, length, digits: 7 to 12 bytes) widen the table past
+    one word as the ids grow, and every key, old and new, comes back whole."""
+    keys = KeySerializer(KeyFormat.AVRO_STRING, schema_id=7)
+    table = UserKeys(keys)
+    for ids in (np.arange(10), np.arange(0, 1_000_000, 997), np.array([3, 999_999, 0])):
+        got_keys, got_parts = table.lookup(ids.astype(np.int64), 6)
+        assert (_keys(got_keys), got_parts.tolist()) == _direct(keys, ids.astype(np.int64), 6)
+    assert table._table.dtype == np.dtype("S16")
