@@ -214,6 +214,11 @@ def concat(columns: Sequence[Column]) -> Column:
     """Columns of one shape one after another (the rows of several emits to one topic).
 
     Columns without rows are left out: an empty record column need not hold its fields."""
+    first = columns[0] if columns else None
+    if isinstance(first, np.ndarray):  # the common case first, with one cheap check a column
+        same = [c for c in columns if isinstance(c, np.ndarray) and c.dtype == first.dtype]
+        if len(same) == len(columns):
+            return np.concatenate(same) if len(same) > 1 else first
     nonempty = [c for c in columns if len(c)]
     if len(nonempty) < len(columns):
         columns = nonempty or columns[:1]

@@ -6,13 +6,13 @@ numpy gather instead of rendering digits and hashing them for every record of ev
 (~20x faster per record at 1e6 users, bench/kafka.py).
 
 The keys are kept in one fixed-width byte table (numpy `S<width>`: a user's key padded with
-NULs, which `tolist` strips again), ~7 bytes per user for the default string keys, rather than
-one bytes object per user (~60 bytes, scattered over the heap: gathering them was
-memory-latency bound, ~230 ns a record among the engine's work against ~110 for the table,
-and so was produce() reading them). A key ending in a NUL byte (an 8-byte `bytes` key of a
-multiple of 256, a varint of 0) would lose it, so a serializer that writes one switches its
-table to objects. Ids at or beyond `LIMIT` are not kept (a population that large is encoded per
-record instead).
+NULs, which `tolist` strips again), rows padded to a multiple of 8 bytes (8 a user for the
+default string keys, gathered as one uint64 each), rather than one bytes object per user (~60
+bytes, scattered over the heap: gathering them was memory-latency bound, ~230 ns a record
+among the engine's work against ~110 for the table, and so was produce() reading them). A key
+ending in a NUL byte (an 8-byte `bytes` key of a multiple of 256, a varint of 0) would lose it,
+so a serializer that writes one switches its table to objects. Ids at or beyond `LIMIT` are
+not kept (a population that large is encoded per record instead).
 """
 
 from __future__ import annotations
@@ -49,10 +49,11 @@ class UserKeys:
         ids = np.asarray(user_ids, dtype=np.int64)
         if ids.size == 0:
             return KeyBatch.from_values([]), np.zeros(0, dtype=np.int32)
-        if int(ids.max()) >= LIMIT or int(ids.min()) < 0:
+        highest = int(ids.max())
+        if highest >= LIMIT or int(ids.min()) < 0:
             encoded = self.keys.encode(ids)
             return KeyBatch.from_encoded(encoded), partitions(encoded, count)
-        self._grow(int(ids.max()) + 1, count)
+        self._grow(highest + 1, count)
         lengths = self._lengths[ids]
         missing = lengths == UNKNOWN
         if missing.any():
