@@ -53,7 +53,7 @@ def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray
         others = np.flatnonzero(states != dominant)
     if others.size:
         other_draws = rng.uniform_u32(gen, others.shape[0]).astype(np.int64)
-        moving = other_draws < np.take(totals, states[others])
+        moving = other_draws < totals[states[others]]
         if moving.any():
             rows = np.concatenate((rows, others[moving]))
             draws = np.concatenate((draws, other_draws[moving]))
@@ -120,9 +120,10 @@ def _bernoulli_rows(gen: np.random.Generator, n: int, p: float) -> np.ndarray:
     found: list[np.ndarray] = []
     last = -1
     while True:
-        positions = last + np.cumsum(gen.geometric(p, size=chunk))
+        positions = gen.geometric(p, size=chunk).cumsum()  # methods: no numpy dispatch layer
+        positions += last
         if positions[-1] >= n:
-            found.append(positions[:np.searchsorted(positions, n)])  # positions ascend
+            found.append(positions[:positions.searchsorted(n)])  # positions ascend
             break
         found.append(positions)
         last = int(positions[-1])

@@ -138,13 +138,16 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     scope = Scope(count, after, rows.bounds,
                   lambda site, bounds: rows.stream(rng.SITE, tick, site, bounds), plan.timezone,
                   rows.sequence)
+    id_texts: list[Column] | None = None  # the same for every emit of the transition
     for emit in t.emits:
         fields: dict[str, list[Column]] = {}
         raw: dict[str, np.ndarray] = {}  # scalar fields as evaluated, for the key and headers
         extras = emit.key is not None or bool(emit.headers)
         for f, compiled, key in emit.fields:
             if f.name in emit.id_text:  # the ids' text, written by the encoders from the ids
-                fields[f.name] = [DecimalTextColumn(p) for p in ids_parts]
+                if id_texts is None:
+                    id_texts = [DecimalTextColumn(p) for p in ids_parts]
+                fields[f.name] = id_texts
                 if extras:
                     raw[f.name] = _evaluate(compiled, after, ctx)
                 continue
