@@ -63,7 +63,7 @@ class UserKeys:
             encoded = self.keys.encode(new)
             self._store(new, encoded)
             self._parts[count][new] = partitions(encoded, count)  # hashed from the buffer
-            lengths = self._lengths[ids]
+            lengths[missing] = self._lengths[new]  # as stored (objects: only known)
         parts = self._parts[count]
         part = parts[ids]
         unknown = part < 0
