@@ -33,6 +33,17 @@ Message = tuple[str, bytes, bytes | None, int, int]  # topic, value, key, partit
 # idempotence, linger 5 ms, 1 MB batches, lz4, a 1 GiB buffer).
 JAVA_PROPS = ("acks=all", "enable.idempotence=true", "linger.ms=5", "batch.size=1000000",
               "compression.type=lz4", "buffer.memory=1073741824")
+# Settings that both clients spell alike: a `--producer` override of one applies to both.
+SHARED = frozenset({"acks", "linger.ms", "batch.size", "compression.type", "enable.idempotence"})
+
+
+def java_props(overrides: Iterable[str]) -> tuple[str, ...]:
+    """JAVA_PROPS with the bench's `--producer KEY=VALUE` overrides of the shared settings."""
+    props = dict(kv.partition("=")[::2] for kv in JAVA_PROPS)
+    for key, _, value in (kv.partition("=") for kv in overrides):
+        if key in SHARED:
+            props[key] = value
+    return tuple(f"{k}={v}" for k, v in props.items())
 
 
 def java_classpath() -> str | None:
@@ -53,12 +64,13 @@ def java_classpath() -> str | None:
 
 
 def producer_performance(classpath: str, bootstrap: str, topic: str, records: int, size: int,
-                         transaction_ms: int, transactional_id: str) -> float:
+                         transaction_ms: int, transactional_id: str,
+                         props: tuple[str, ...] = JAVA_PROPS) -> float:
     """ProducerPerformance's records/s (`transaction_ms` 0: no transactions)."""
     argv = ["java", "-cp", classpath, "org.apache.kafka.tools.ProducerPerformance",
             "--topic", topic, "--num-records", str(records), "--record-size", str(size),
             "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}",
-            *JAVA_PROPS]
+            *props]
     if transaction_ms:
         argv += ["--transactional-id", transactional_id,
                  "--transaction-duration-ms", str(transaction_ms)]
@@ -90,11 +102,11 @@ def _encoded(part: Iterable[Message], head: struct.Struct, record: struct.Struct
 
 
 def replay(classpath: str, bootstrap: str, path: Path, transaction_ms: int,
-           transactional_id: str) -> float:
+           transactional_id: str, props: tuple[str, ...] = JAVA_PROPS) -> float:
     """ReplayProducer's records/s over the measured records of `path` (`transaction_ms` 0:
     no transactions, flushed at the end)."""
     argv = ["java", "-Xmx4g", "-cp", classpath, str(REPLAY), str(path), str(transaction_ms),
-            transactional_id, f"bootstrap.servers={bootstrap}", *JAVA_PROPS]
+            transactional_id, f"bootstrap.servers={bootstrap}", *props]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
     lines = [line for line in done.stdout.splitlines() if "records sent" in line]
     if done.returncode or not lines:

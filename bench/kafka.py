@@ -9,7 +9,8 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
 (default: .cache/infra/env):
 
 * ours, 1 task: the banking model, Avro values framed for the registry, key.format=string,
-  transaction.boundary=interval (the default; `--boundary`), pace max, 8 shards, ONE task;
+  transaction.boundary=interval (the default; `--boundary`), pace max, 8 shards
+  (`--shards`), ONE task;
   counted as what a read_committed consumer sees; then the same with one transaction per
   tick. It runs in a child process the way a task process runs (`run_task`): the connector
   config is parsed, `kafka_destination()` registers the schemas and builds the
@@ -54,8 +55,9 @@ One run prints, against the broker and registry of DOGE_TEST_BOOTSTRAP / DOGE_TE
 Each measurement runs in its own process. Ratios use figures of this same run. Topic names carry
 a random prefix, so reruns never interfere; they are deleted at the end (unless --keep-topics).
 `--profile [FILE]` prints a cProfile of the 1-task window to stderr (and saves it to FILE for
-pstats); `--producer KEY=VALUE` overrides a
-task producer setting as the worker's `producer.KEY` would. The task's own figures
+pstats); `--producer KEY=VALUE` overrides a task producer setting as the worker's
+`producer.KEY` would, and the Java yardsticks' setting of the same name where both clients have
+it (acks, linger.ms, batch.size, compression.type, enable.idempotence). The task's own figures
 (commit_transaction percentiles, the time breakdown, CPU of its main thread and of the whole
 process) come from wrappers the bench puts around the destination's methods; product code is not
 changed for them.
@@ -80,7 +82,7 @@ sys.path.insert(0, str(ROOT))
 import confluent_kafka
 
 from bench.doge_compat import doge_python
-from bench.java_producer import java_classpath, producer_performance, replay
+from bench.java_producer import java_classpath, java_props, producer_performance, replay
 from bench.kafka_children import (
     child_ceiling,
     child_records,
@@ -113,6 +115,7 @@ def spawn(args: argparse.Namespace, kind: str, *extra: str) -> subprocess.Popen[
             "--repeat", str(args.repeat), "--boundary-ticks", str(args.boundary_ticks),
             "--boundary", args.boundary, "--interval-ms", str(args.interval_ms),
             "--value-format", args.value_format, "--round", str(args.round),
+            "--shards", str(args.shards),
             *(f"--producer={kv}" for kv in args.producer), *extra]
     return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -216,6 +219,8 @@ def main() -> None:
                         help="cProfile the 1-task window (stats also saved to FILE if given)")
     parser.add_argument("--producer", action="append", default=[], metavar="KEY=VALUE",
                         help="producer setting for the tasks (as the worker's producer.KEY)")
+    parser.add_argument("--shards", type=int, default=SHARDS,
+                        help="the connector's shards (default 8, the connector default)")
     parser.add_argument("--skip", default="",
                         help="comma list of: tick,ceiling,java,doge,2tasks,formats")
     parser.add_argument("--format-rounds", type=int, default=3,
@@ -252,7 +257,8 @@ def main() -> None:
           f"confluent-kafka: {confluent_kafka.__version__}  "
           f"librdkafka: {confluent_kafka.libversion()[0]}")
     print(f"broker: {args.bootstrap}  registry: {args.registry}  topic prefix: {prefix(args)}")
-    print(f"banking model, {args.users:,} users, {SHARDS} shards, {PARTITIONS} partitions/topic, "
+    print(f"banking model, {args.users:,} users, {args.shards} shards, {PARTITIONS} "
+          "partitions/topic, "
           f"key.format=string, transaction.boundary={args.boundary} "
           f"(interval {args.interval_ms} ms, ticks {args.boundary_ticks}), pace=max; "
           f"warm-up {args.warmup} ticks, measured {args.ticks} ticks")
@@ -307,9 +313,12 @@ def report(args: argparse.Namespace, skip: set[str]) -> None:
             if ceiling["native_seconds"]:
                 rates["native ceiling"].append(ceiling["events"] / ceiling["native_seconds"])
         if classpath and replayed:
+            props = java_props(args.producer)
             rates["java replay txn"].append(replay(classpath, args.bootstrap, replayed,
-                                                   args.interval_ms, f"bench{args.uid}-jrep-{r}"))
-            rates["java replay"].append(replay(classpath, args.bootstrap, replayed, 0, "-"))
+                                                   args.interval_ms, f"bench{args.uid}-jrep-{r}",
+                                                   props))
+            rates["java replay"].append(replay(classpath, args.bootstrap, replayed, 0, "-",
+                                               props))
             for kind, rate_ in java_round(args, classpath, r, runs[-1]["events"],
                                           round(sizes or 27)).items():
                 rates[kind].append(rate_)
@@ -396,7 +405,8 @@ def java_round(args: argparse.Namespace, classpath: str, round_: int, records: i
     each pair met the broker in the same state."""
     return {kind: producer_performance(classpath, args.bootstrap, prefix(args, "java"), records,
                                        size, args.interval_ms if kind == "java txn" else 0,
-                                       f"bench{args.uid}-java-{round_}")
+                                       f"bench{args.uid}-java-{round_}",
+                                       java_props(args.producer))
             for kind in ("java txn", "java")}
 
 

@@ -21,7 +21,6 @@ from bench.java_producer import Message, write_records
 from bench.kafka_setup import (
     MARK,
     ROOT,
-    SHARDS,
     committed_records,
     connector_data,
     prefix,
@@ -287,7 +286,7 @@ def child_txn_ceiling(args: argparse.Namespace) -> None:
     def send(batch: list[Message]) -> None:
         producer.begin_transaction()
         produce_all(producer, batch)
-        for shard in range(SHARDS):
+        for shard in range(args.shards):
             producer.produce(offsets_topic, offset_value, f"txn-ceiling/{shard}".encode())
         t0 = time.perf_counter()
         producer.commit_transaction(60)

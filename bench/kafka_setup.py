@@ -23,7 +23,7 @@ from connector.model.validate import load_model
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "config/models/banking.yaml"
 START_TIME = "2024-01-01T00:00:00Z"
-SHARDS = 8
+SHARDS = 8  # the connector default; bench/kafka.py --shards measures another count
 PARTITIONS = 6
 MARK = "BENCH "
 
@@ -59,7 +59,7 @@ def connector_data(args: argparse.Namespace, tasks: int) -> dict[str, Any]:
     return {"name": name, "config": {
         "value.format": args.value_format,
         "connector.class": "io.dogeconnect.DogeSourceConnector", "model": str(MODEL),
-        "users": str(args.users), "shards": str(SHARDS), "seed": "42", "tick.ms": "60000",
+        "users": str(args.users), "shards": str(args.shards), "seed": "42", "tick.ms": "60000",
         "start.time": START_TIME, "ticks": str(args.warmup + args.ticks + 1), "pace": "max",
         "tasks.max": str(tasks), "topic.prefix": prefix(args, kind),
         "topic.creation.default.partitions": str(PARTITIONS),
