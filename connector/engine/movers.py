@@ -14,12 +14,13 @@ numbers are drawn, so the shard keeps it as part of its state (and in its snapsh
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from connector.engine import rng
+from connector.engine import native, rng
 from connector.engine.plan import ONE
 
 # From this chance of the dominant state on, drawing u for each of its users is as cheap.
@@ -40,27 +41,80 @@ def pick_movers(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray
     the dominant state's movers ascending, then the other states' ascending (by_transition
     orders them). `others`: the rows not in the dominant state, ascending, if known."""
     total = int(totals[dominant])
+    if others is None:
+        others = np.flatnonzero(states != dominant)
     if total >= _DIRECT_FROM:
         rows = np.flatnonzero(states == dominant)
         draws = rng.uniform_u32(gen, rows.shape[0]).astype(np.int64)
         moving = draws < total
-        rows, draws = rows[moving], draws[moving]
+        rows, draws = _with_others(gen, states, totals, rows[moving], draws[moving], others)
+    elif (native_pick := _native_pick()) is not None and _fits_native(states, totals, others):
+        rows, draws = native_pick(gen.bit_generator.capsule, states, dominant, total, others,
+                                  totals, _chunk(states.shape[0], total / ONE))
     else:
-        rows = _bernoulli_rows(gen, states.shape[0], total / ONE)
-        rows = rows[states[rows] == dominant]
-        draws = gen.integers(0, max(total, 1), size=rows.shape[0], dtype=np.int64)
-    if others is None:
-        others = np.flatnonzero(states != dominant)
+        rows, draws = _numpy_pick(gen, states, totals, dominant, total, others)
+    if ordered and rows.shape[0] > 1:
+        order = np.argsort(rows, kind="stable")
+        rows, draws = rows[order], draws[order]
+    return rows, draws
+
+
+def _numpy_pick(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
+                dominant: int, total: int, others: np.ndarray, chunk: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The movers when the dominant state moves rarely (below _DIRECT_FROM): its movers by
+    geometric gaps, then the other states' (what _draws.pick does in one C call)."""
+    rows = _bernoulli_rows(gen, states.shape[0], total / ONE, chunk)
+    rows = rows[states[rows] == dominant]
+    draws = gen.integers(0, max(total, 1), size=rows.shape[0], dtype=np.int64)
+    return _with_others(gen, states, totals, rows, draws, others)
+
+
+def _with_others(gen: np.random.Generator, states: np.ndarray, totals: np.ndarray,
+                 rows: np.ndarray, draws: np.ndarray, others: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Add the movers among `others`, each drawing u directly."""
     if others.size:
         other_draws = rng.uniform_u32(gen, others.shape[0]).astype(np.int64)
         moving = other_draws < totals[states[others]]
         if moving.any():
             rows = np.concatenate((rows, others[moving]))
             draws = np.concatenate((draws, other_draws[moving]))
-            if ordered:
-                order = np.argsort(rows, kind="stable")
-                rows, draws = rows[order], draws[order]
     return rows, draws
+
+
+def _fits_native(states: np.ndarray, totals: np.ndarray, others: np.ndarray) -> bool:
+    return (states.dtype.kind in "iu" and states.flags.c_contiguous and
+            totals.dtype == np.int64 and totals.flags.c_contiguous and
+            others.dtype == np.intp and others.flags.c_contiguous)
+
+
+@functools.cache
+def _native_pick() -> Callable[..., tuple[np.ndarray, np.ndarray]] | None:
+    """_draws.pick if it is built and picks what _numpy_pick picks, else None."""
+    module = native.draws_module()
+    if module is None:
+        return None
+    pick: Callable[..., tuple[np.ndarray, np.ndarray]] = module.pick
+    check = np.random.Generator(np.random.SFC64(20_240_101))
+    for case in range(40):
+        n = int(check.choice([0, 1, 7, 300, 5000, 40_000]))
+        states = check.integers(0, 3, size=n).astype(np.int8 if case % 2 else np.int16)
+        totals = check.integers(0, ONE // 4, size=3, dtype=np.int64)
+        totals[int(check.integers(0, 3))] = int(check.choice([0, 1, 4_000, ONE // 5]))
+        dominant = int(check.integers(0, 3))
+        total = int(totals[dominant])
+        others = np.flatnonzero(states != dominant)
+        want_gen, got_gen = rng.stream(case, 1, 0, case), rng.stream(case, 1, 0, case)
+        chunk = int(check.choice([1, 3, _chunk(n, total / ONE)]))
+        want = _numpy_pick(want_gen, states, totals, dominant, total, others, chunk)
+        got = pick(got_gen.bit_generator.capsule, states, dominant, total, others, totals, chunk)
+        if not (np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1]) and
+                got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype and
+                want_gen.integers(0, 1 << 40) == got_gen.integers(0, 1 << 40)):
+            native.disagrees("mover sampling")
+            return None
+    return pick
 
 
 def most_populous(states: np.ndarray, count: int) -> int:
@@ -111,12 +165,19 @@ def by_transition(cum: np.ndarray, slot_transition: np.ndarray,
     return grouped
 
 
-def _bernoulli_rows(gen: np.random.Generator, n: int, p: float) -> np.ndarray:
-    """Each of rows 0..n-1 independently with probability p, ascending (geometric gaps)."""
+def _chunk(n: int, p: float) -> int:
+    """Gaps drawn at a time: enough to pass row n in all but ~1 in 30,000 shard-ticks."""
+    expected = n * p
+    return max(int(expected + 4 * math.sqrt(expected) + 16), 1)
+
+
+def _bernoulli_rows(gen: np.random.Generator, n: int, p: float, chunk: int | None = None
+                    ) -> np.ndarray:
+    """Each of rows 0..n-1 independently with probability p, ascending (geometric gaps,
+    `chunk` at a time: by default _chunk's)."""
     if p <= 0.0 or n == 0:
         return np.empty(0, dtype=np.intp)
-    expected = n * p
-    chunk = int(expected + 4 * math.sqrt(expected) + 16)
+    chunk = chunk or _chunk(n, p)
     found: list[np.ndarray] = []
     last = -1
     while True:

@@ -8,13 +8,14 @@ results are split back per shard, so a shard's events are the same whatever it i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from connector.engine import rng
+from connector.engine import native, rng
 
 if TYPE_CHECKING:
     from connector.engine.shard import ShardEngine
@@ -159,8 +160,45 @@ class SegmentedGenerator:
 
     def integers(self, low: Any, high: Any, size: int, dtype: Any = np.int64,
                  endpoint: bool = False) -> np.ndarray:
+        bounded = _native_bounded()
+        if bounded is not None and size == self._bounds[-1] and np.ndim(low) == 0 and \
+                np.ndim(high) == 0 and np.dtype(dtype) == np.int64:
+            # numpy's scalar path: integers in [low, high] (high - 1 unless endpoint)
+            lo, hi = int(low), int(high) - (0 if endpoint else 1)
+            if _INT64_MIN <= lo <= hi <= _INT64_MAX:
+                return bounded([g.bit_generator.capsule for g in self._gens], list(self._bounds),
+                               lo, hi - lo)
         return self._draw(size, np.random.Generator.integers, low, high, dtype=dtype,
                           endpoint=endpoint)
 
     def poisson(self, lam: Any, size: int) -> np.ndarray:
         return self._draw(size, np.random.Generator.poisson, lam)
+
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+@functools.cache
+def _native_bounded() -> Callable[..., np.ndarray] | None:
+    """_draws.bounded if it is built and draws what each shard's Generator.integers draws."""
+    module = native.draws_module()
+    if module is None:
+        return None
+    bounded: Callable[..., np.ndarray] = module.bounded
+    for case, (lo, hi, sizes) in enumerate([(0, 99, [3, 0, 50]), (-5, 5, [0, 0, 1]),
+                                            (10, 10, [4, 2]), (0, (1 << 32) - 1, [9, 9]),
+                                            (0, 1 << 40, [7, 1]), (_INT64_MIN, _INT64_MAX, [5]),
+                                            (100, 1000, [1000, 1, 333])]):
+        want_gens = [rng.stream(case, k, 1, case) for k in range(len(sizes))]
+        got_gens = [rng.stream(case, k, 1, case) for k in range(len(sizes))]
+        want = np.concatenate([g.integers(lo, hi, size=n, dtype=np.int64, endpoint=True)
+                               for g, n in zip(want_gens, sizes, strict=True)])
+        got = bounded([g.bit_generator.capsule for g in got_gens],
+                      list(accumulate(sizes, initial=0)), lo, hi - lo)
+        after = [(a.integers(0, 1 << 40), b.integers(0, 1 << 40))
+                 for a, b in zip(want_gens, got_gens, strict=True)]
+        if not np.array_equal(want, got) or got.dtype != np.int64 or \
+                any(a != b for a, b in after):
+            native.disagrees("bounded integers")
+            return None
+    return bounded
