@@ -85,7 +85,10 @@ CONNECTOR_CONFIG = ConfigDef((
               validator=limits.check_users),
     ConfigKey("shards", INT, "8", "Fixed slices of the population, each with its own random "
               "streams and offset. Part of the output's identity. Choose at least the largest "
-              "`tasks.max` you will ever use.", minimum=1, validator=limits.check_shards),
+              "`tasks.max` you will ever use. Each shard a task holds adds fixed work to each "
+              "of its ticks, so a task holding fewer shards sends more events/s (see "
+              "Performance): for the most per task, choose the `tasks.max` you will run.",
+              minimum=1, validator=limits.check_shards),
     ConfigKey("seed", LONG, "1", "Seed of every random stream.", minimum=0,
               validator=limits.check_seed),
     ConfigKey("tick.ms", LONG, "60000", "Simulated time per tick, in milliseconds.", minimum=1,
