@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import structlog
@@ -15,6 +16,7 @@ from connector.logging import last_kafka_line
 log = structlog.get_logger(__name__)
 COMPACT = {"cleanup.policy": "compact"}
 TopicWanted = dict[str, tuple[int, int, dict[str, str]]]  # name -> partitions, replication, configs
+_SETTLE_POLL_S = 0.1  # between metadata requests while a new topic settles
 
 
 def ensure_topics(admin_conf: dict[str, Any], wanted: TopicWanted, timeout_s: float = 30.0,
@@ -43,8 +45,30 @@ def ensure_topics(admin_conf: dict[str, Any], wanted: TopicWanted, timeout_s: fl
                 err = exc.args[0]
                 if err.name() != "TOPIC_ALREADY_EXISTS":
                     raise InfrastructureError(f"cannot create topic {name}: {err.str()}") from None
-    metadata = admin.list_topics(timeout=timeout_s).topics
-    return {name: len(metadata[name].partitions) for name in wanted if name in metadata}
+    return _visible(admin, list(wanted), timeout_s)
+
+
+def _visible(admin: AdminClient, names: list[str], timeout_s: float) -> dict[str, int]:
+    """name -> partitions once every topic of `names` shows in the metadata with all its
+    partitions led. A topic created moments ago (by us, or by whoever made it just before) can
+    be missing from a broker's metadata for a while, or listed without leaders; a caller that
+    then produced to it would partition by a wrong count or fail. InfrastructureError if one is
+    still not there after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        metadata = admin.list_topics(timeout=timeout_s).topics
+        ready = {name: len(metadata[name].partitions) for name in names
+                 if name in metadata and metadata[name].error is None and
+                 metadata[name].partitions and
+                 all(p.leader >= 0 for p in metadata[name].partitions.values())}
+        if len(ready) == len(names):
+            return ready
+        if time.monotonic() > deadline:
+            late = sorted(set(names) - set(ready))
+            raise InfrastructureError(
+                f"topics {late} are not available with a leader for every partition after "
+                f"{timeout_s:g} s: check the brokers' health") from None
+        time.sleep(_SETTLE_POLL_S)
 
 
 def cluster_id(admin_conf: dict[str, Any], timeout_s: float = 30.0) -> str | None:
