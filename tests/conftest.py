@@ -87,8 +87,11 @@ def topic_factory(request: pytest.FixtureRequest, kafka_bootstrap: str) -> Calla
     def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
         name = f"{stem}-{uuid.uuid4().hex[:10]}"
         admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
-        # replication_factor=-1: the broker's default.replication.factor.
-        topic = NewTopic(name, partitions, replication_factor=-1, config=config or {})
+        # replication_factor=-1: the broker's default.replication.factor. No time-based
+        # retention: tests write event times years back, and the broker's retention check
+        # (every 5 minutes) deleted the first ticks of a DOGE script mid-test (CI, stop 27).
+        topic = NewTopic(name, partitions, replication_factor=-1,
+                         config={"retention.ms": "-1", **(config or {})})
         futures = admin.create_topics([topic], operation_timeout=30, request_timeout=30)
         futures[name].result(timeout=30)
         return name
