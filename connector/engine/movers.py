@@ -84,7 +84,9 @@ def _with_others(gen: np.random.Generator, states: np.ndarray, totals: np.ndarra
 
 
 def _fits_native(states: np.ndarray, totals: np.ndarray, others: np.ndarray) -> bool:
-    return (states.dtype.kind in "iu" and states.flags.c_contiguous and
+    """Whether _draws.pick reads these arrays (it refuses others, e.g. uint64 states)."""
+    return (states.dtype.kind in "iu" and states.dtype.itemsize in (1, 2, 4) and
+            states.flags.c_contiguous and
             totals.dtype == np.int64 and totals.flags.c_contiguous and
             others.dtype == np.intp and others.flags.c_contiguous)
 
@@ -168,7 +170,7 @@ def by_transition(cum: np.ndarray, slot_transition: np.ndarray,
 def _chunk(n: int, p: float) -> int:
     """Gaps drawn at a time: enough to pass row n in all but ~1 in 30,000 shard-ticks."""
     expected = n * p
-    return max(int(expected + 4 * math.sqrt(expected) + 16), 1)
+    return int(expected + 4 * math.sqrt(expected) + 16)
 
 
 def _bernoulli_rows(gen: np.random.Generator, n: int, p: float, chunk: int | None = None
