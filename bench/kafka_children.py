@@ -27,6 +27,7 @@ from bench.kafka_setup import (
     worker_values,
 )
 from connector.core.sharding import shards_of_task
+from connector.core.staged import merge
 from connector.destinations.kafka import KafkaDestination
 from connector.engine.shard import step_shards
 from connector.kafka import native
@@ -193,7 +194,7 @@ def engine_output(args: argparse.Namespace) -> tuple[Any, list[list[Any]], list[
     engines = [sim.shard(settings, s) for s in range(config.shards)]
     for _ in range(args.warmup - 1):
         step_shards(engines, build_events=False)
-    ticks = [[e for batch in step_shards(engines) for e in batch.events if len(e)]
+    ticks = [[(batch.tick, e) for batch in step_shards(engines) for e in batch.events if len(e)]
              for _ in range(args.ticks + 1)]
     return destination, ticks[:1], ticks[1:]
 
@@ -204,10 +205,10 @@ def encoded_records(destination: Any, ticks: list[list[Any]], topic_prefix: str
     out: list[Records] = []
     for events in ticks:
         by_topic: dict[str, list[Any]] = {}
-        for e in events:
-            by_topic.setdefault(e.topic, []).append(e)
+        for tick, e in events:
+            by_topic.setdefault(e.topic, []).append((tick, e))
         for topic, staged in by_topic.items():
-            records = kafka_records(destination.topics[topic], staged)
+            records = kafka_records(destination.topics[topic], merge(staged))
             out.append(attrs.evolve(records, topic=topic_prefix + topic))
     return out
 

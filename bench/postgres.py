@@ -51,6 +51,7 @@ from psycopg import sql
 
 from connector.core.batch import EventColumns, TickBatch
 from connector.core.checkpoint import ShardCheckpoint
+from connector.core.staged import merge
 from connector.destinations.postgres import postgres_destination
 from connector.destinations.postgres.copybin import encode_rows
 from connector.destinations.postgres.destination import PostgresDestination
@@ -243,7 +244,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     plans = probe.plans
     stage = [staged(c) for c in commits]
     started = time.perf_counter()
-    encoded = [{t: b"".join(bytes(p) for p in encode_rows(plans[t].columns, s))
+    encoded = [{t: b"".join(bytes(p) for p in encode_rows(plans[t].columns, merge(s)))
                 for t, s in commit.items()} for commit in stage]
     encode_s = time.perf_counter() - started
     with psycopg.connect(url, autocommit=True) as conn:

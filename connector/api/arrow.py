@@ -13,14 +13,16 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from connector.core.batch import EventColumns, concat_fields
+from connector.core.batch import EventColumns
+from connector.core.staged import merge
 from connector.model.avro import LoadedSchema
 from connector.serde.arrow import arrow_schema
 from connector.serde.arrow import to_table as columns_table
 
 
-def to_table(schema: LoadedSchema, events: Sequence[EventColumns]) -> pa.Table:
-    """One table of several emits to one topic, rows in their order."""
-    if not events:
+def to_table(schema: LoadedSchema, staged: Sequence[tuple[int, EventColumns]]) -> pa.Table:
+    """One table of the (tick, emit) pairs of one topic, rows in committed order."""
+    if not staged:
         return arrow_schema(schema).empty_table()
-    return columns_table(schema, concat_fields(list(events)), sum(len(e) for e in events))
+    rows = merge(staged)
+    return columns_table(schema, rows.fields, len(rows))

@@ -63,11 +63,11 @@ def _batches(sim: Simulation, ticks: int, batch_ticks: int) -> Iterator[Batch]:
     schemas = sim.model.schemas
     for first in range(0, max(ticks, 1), batch_ticks):
         count = min(batch_ticks, ticks - first)
-        staged: dict[str, list[EventColumns]] = {topic: [] for topic in schemas}
+        staged: dict[str, list[tuple[int, EventColumns]]] = {topic: [] for topic in schemas}
         for _ in range(count):
             for batch in step_shards(engines):
                 for events in batch.events:
-                    staged[events.topic].append(events)
+                    staged[events.topic].append((batch.tick, events))
         yield Batch(first, count, {t: to_table(schemas[t], staged[t]) for t in schemas})
 
 

@@ -89,9 +89,8 @@ def _states(engines: list[ShardEngine], show: int) -> dict[int, str]:
 
 def _rows(batch: TickBatch, engines: list[ShardEngine], before: dict[int, str], show: int,
           all_moves: bool) -> list[Row]:
-    engine = engines[batch.shard]
-    time_ms = engine.settings.tick_time_ms(batch.tick)
-    shards = engine.settings.shards
+    time_ms = engines[0].settings.tick_time_ms(batch.tick)
+    shards = engines[0].settings.shards
     events: dict[tuple[int, str], list[tuple[str, str]]] = {}
     for e in batch.events:
         shown = np.flatnonzero(e.user_ids < show)
@@ -104,6 +103,7 @@ def _rows(batch: TickBatch, engines: list[ShardEngine], before: dict[int, str], 
     rows = []
     for m in batch.moves:
         for user in m.user_ids[m.user_ids < show].tolist():
+            engine = engines[user % shards]
             after = engine.plan.state_names[int(engine.population.state[user // shards])]
             emitted = events.get((user, m.transition))
             if emitted:

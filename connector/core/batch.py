@@ -1,4 +1,5 @@
-"""The engine's output: one shard's events of one tick, as columns (never one object per event)."""
+"""The engine's output: the events of one tick of a set of shards, as columns (never one object per
+event)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.columns import Column, DecimalTextColumn, as_array, concat
+from connector.core.columns import Column, DecimalTextColumn, as_array, slice_rows
 
 
 @attrs.frozen
 class EventColumns:
-    """What one `emit` of one transition produced in one shard-tick.
+    """What one `emit` of one transition produced in one tick, for the shards stepped together.
 
     `fields` holds one column per field of the topic's Avro value schema (all of them, keyed by
     field name, each as long as `user_ids`), in the representation of `connector.core.columns`:
@@ -48,9 +49,28 @@ class EventColumns:
     fields: Mapping[str, Column]
     keys: Column | None = None
     headers: tuple[tuple[str, np.ndarray], ...] = ()
+    shards: tuple[int, ...] = (0,)
+    bounds: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return int(self.user_ids.shape[0])
+
+    def segments(self) -> list[tuple[int, int, int]]:
+        """(shard, first row, end row) of each shard's rows."""
+        if not self.bounds:
+            return [(self.shards[0], 0, len(self))]
+        b = self.bounds
+        return [(shard, b[k], b[k + 1]) for k, shard in enumerate(self.shards)]
+
+    def of_shard(self, shard: int) -> EventColumns:
+        """Only the rows of `shard` (none if it has no rows here)."""
+        start, stop = next(((a, b) for s, a, b in self.segments() if s == shard), (0, 0))
+        return EventColumns(
+            self.topic, self.transition, self.user_ids[start:stop],
+            self.timestamps[start:stop],
+            {name: slice_rows(c, start, stop) for name, c in self.fields.items()},
+            None if self.keys is None else slice_rows(self.keys, start, stop),
+            tuple((name, v[start:stop]) for name, v in self.headers), (shard,))
 
     def array(self, name: str) -> np.ndarray:
         """A field held as one numpy array (a scalar or nullable scalar field)."""
@@ -64,22 +84,35 @@ class EventColumns:
 
 @attrs.frozen
 class Moves:
-    """The users of one shard that took one transition in one tick (its condition held), events
-    or not: what counts transitions fired, silent ones included. Ascending user ids."""
+    """The users that took one transition in one tick (its condition held), events or not:
+    what counts transitions fired, silent ones included. Grouped by shard as in EventColumns,
+    ascending user ids in each group."""
 
     transition: str
     user_ids: npt.NDArray[np.int64]
+    shards: tuple[int, ...] = (0,)
+    bounds: tuple[int, ...] = ()
 
     def __len__(self) -> int:
         return int(self.user_ids.shape[0])
 
+    def of_shard(self, shard: int) -> Moves:
+        """Only the users of `shard`."""
+        if not self.bounds:
+            return self if self.shards[0] == shard else Moves(self.transition, self.user_ids[:0],
+                                                               (shard,))
+        k = self.shards.index(shard) if shard in self.shards else -1
+        ids = self.user_ids[self.bounds[k]:self.bounds[k + 1]] if k >= 0 else self.user_ids[:0]
+        return Moves(self.transition, ids, (shard,))
+
 
 @attrs.frozen
 class TickBatch:
-    """All events of one shard in one tick, in the model's order (transition, then emit), and the
-    moves behind them (also when the tick was replayed without building events)."""
+    """All events of some shards stepped together in one tick, in the model's order (transition,
+    then emit; each emit's rows grouped by shard), and the moves behind them (also when the
+    tick was replayed without building events)."""
 
-    shard: int
+    shards: tuple[int, ...]
     tick: int
     events: tuple[EventColumns, ...]
     moves: tuple[Moves, ...] = ()
@@ -88,9 +121,8 @@ class TickBatch:
     def event_count(self) -> int:
         return sum(len(e) for e in self.events)
 
-
-def concat_fields(events: list[EventColumns]) -> Mapping[str, Column]:
-    """The fields of several emits to one topic as one set of columns (for one encode call)."""
-    if len(events) == 1:
-        return events[0].fields
-    return {name: concat([e.fields[name] for e in events]) for name in events[0].fields}
+    def of_shard(self, shard: int) -> TickBatch:
+        """What `shard` alone emitted and did (as if it had been stepped alone)."""
+        events = (e.of_shard(shard) for e in self.events if shard in e.shards)
+        return TickBatch((shard,), self.tick, tuple(e for e in events if len(e)),
+                         tuple(m.of_shard(shard) for m in self.moves if shard in m.shards))

@@ -20,7 +20,7 @@ class Destination(Protocol):
         """Prepare to write (after `committed`); drop anything written but not committed."""
 
     def write(self, batch: TickBatch) -> None:
-        """Stage one shard-tick's events in the open transaction."""
+        """Stage one tick's events of the shards stepped together, in the open transaction."""
 
     def send_ahead(self) -> None:
         """Nothing is written until the next tick is due: start handing what is staged to the

@@ -29,6 +29,7 @@ import structlog
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from connector.core.batch import EventColumns, TickBatch
+from connector.core.staged import merge
 from connector.destinations.base import Committed, ShardCheckpoint
 from connector.kafka import native
 from connector.kafka import offsets as store
@@ -90,7 +91,7 @@ class KafkaDestination:
         self._producer: Producer | None = None
         self._native = False  # whether records go in by one C call a batch (kafka/native.py)
         # Per topic: staged emits and the (shard, tick) of each (null keys are placed by it).
-        self._staged: dict[str, list[tuple[tuple[int, int], EventColumns]]] = defaultdict(list)
+        self._staged: dict[str, list[tuple[int, EventColumns]]] = defaultdict(list)
         self._encoded: list[Records] = []  # records the caller encoded itself
         self._fingerprint = ""
         self._start_ms = 0
@@ -146,7 +147,7 @@ class KafkaDestination:
 
     # -- the transaction ------------------------------------------------------------------
     def write(self, batch: TickBatch) -> None:
-        """Stage a shard-tick's events; the first write of a new tick sends what is staged
+        """Stage a tick's events; the first write of a new tick sends what is staged
         into the open transaction (beginning one if needed) once it is `SEND_EVENTS` events,
         unless that would wait for the previous commit (see HOLD_EVENTS)."""
         if batch.tick != self._staged_tick and self._staged_events >= SEND_EVENTS and \
@@ -155,7 +156,7 @@ class KafkaDestination:
         self._staged_tick = batch.tick
         for events in batch.events:
             if len(events):
-                self._staged[events.topic].append(((batch.shard, batch.tick), events))
+                self._staged[events.topic].append((batch.tick, events))
                 self._staged_events += len(events)
 
     def _commit_pending(self) -> bool:
@@ -220,8 +221,7 @@ class KafkaDestination:
 
     def _prepare(self) -> list[Records]:
         """The staged events as records: values, keys, partitions, timestamps, headers."""
-        return [kafka_records(self.topics[topic], [e for _, e in staged],
-                              [origin for origin, _ in staged])
+        return [kafka_records(self.topics[topic], merge(staged))
                 for topic, staged in self._staged.items()] + self._encoded
 
     def flush(self) -> None:

@@ -25,7 +25,8 @@ from typing import IO, Any
 
 import cramjam
 
-from connector.core.batch import EventColumns, TickBatch, concat_fields
+from connector.core.batch import EventColumns, TickBatch
+from connector.core.staged import merge
 from connector.destinations.base import Committed, ShardCheckpoint
 from connector.destinations.parquet import ParquetParts, remove_parts
 from connector.errors import UserError
@@ -189,24 +190,19 @@ class LocalDirectory:
 
     def _encode(self, topic: str, staged: list[tuple[int, EventColumns]]) -> bytes:
         """The staged emits of a topic as file bytes; independent of how ticks group in commits."""
+        rows = merge(staged)
         if self.fmt == "jsonl":
-            return _lines(self._json[topic].encode(concat_fields([e for _, e in staged])))
+            return _lines(self._json[topic].encode(rows.fields))
         # One encode call for the whole commit, then one container block per tick.
-        encoded = self._encoders[topic].encode(concat_fields([e for _, e in staged]))
+        encoded = self._encoders[topic].encode(rows.fields)
         sync = self._sync(topic)
         blocks = []
         row = 0
-        ticks = [t for t, _ in staged]
-        sizes = [len(e) for _, e in staged]
-        start = 0
-        for i in range(1, len(staged) + 1):
-            if i == len(staged) or ticks[i] != ticks[start]:
-                count = sum(sizes[start:i])
-                first, last = int(encoded.offsets[row]), int(encoded.offsets[row + count])
-                blocks.append(_ocf_block(count, _compress(self.codec,
-                                                          encoded.buffer[first:last]), sync))
-                row += count
-                start = i
+        for count in rows.runs.tick_sizes().tolist():
+            first, last = int(encoded.offsets[row]), int(encoded.offsets[row + count])
+            blocks.append(_ocf_block(count, _compress(self.codec, encoded.buffer[first:last]),
+                                     sync))
+            row += count
         return b"".join(blocks)
 
     def send_ahead(self) -> None:
@@ -215,7 +211,7 @@ class LocalDirectory:
     def commit(self, checkpoints: dict[int, ShardCheckpoint]) -> None:
         for topic, staged in self._staged.items():
             if staged and self.fmt == "parquet":
-                self._lengths[topic] = self._parquet[topic].append([e for _, e in staged])
+                self._lengths[topic] = self._parquet[topic].append(merge(staged))
                 staged.clear()
             elif staged:
                 handle = self._files[topic]

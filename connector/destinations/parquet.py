@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from connector.core.batch import EventColumns, concat_fields
+from connector.core.staged import TopicRows
 from connector.errors import UserError
 from connector.model.avro import LoadedSchema
 from connector.serde.arrow import to_table
@@ -68,10 +68,10 @@ class ParquetParts:
                 (self.path / name).unlink()
         self.parts = committed
 
-    def append(self, staged: list[EventColumns]) -> int:
-        """Write the staged emits as the next part (one row group); the new part count."""
-        n = sum(len(e) for e in staged)
-        table = to_table(self.schema, concat_fields(staged), n)
+    def append(self, rows: TopicRows) -> int:
+        """Write the staged rows as the next part (one row group); the new part count."""
+        n = len(rows)
+        table = to_table(self.schema, rows.fields, n)
         final = self.path / part_name(self.parts)
         tmp = final.with_name(final.name + ".tmp")
         pq.write_table(table, tmp, compression=self.compression, row_group_size=max(n, 1),

@@ -30,9 +30,8 @@ class StdoutLines:
         self._staged.clear()
 
     def write(self, batch: TickBatch) -> None:
-        for events in batch.events:
-            if not len(events):
-                continue
+        # Shard by shard (the committed order, connector/core/staged.py), topics interleaved.
+        for events in (e for shard in batch.shards for e in batch.of_shard(shard).events):
             values = jsonl_lines(events, self.schemas[events.topic]).decode().splitlines()
             # The key as JSON: the user id as a string by default, else the key column's value.
             keys = ([json.dumps(str(u)) for u in events.user_ids.tolist()] if events.keys is None

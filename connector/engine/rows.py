@@ -24,11 +24,9 @@ if TYPE_CHECKING:
 class ShardRows:
     """`rows[k]` of `engines[k]`, concatenated in that order; slice k of a column is shard k's."""
 
-    def __init__(self, engines: Sequence[ShardEngine], rows: Sequence[np.ndarray],
-                 owners: Sequence[int]) -> None:
+    def __init__(self, engines: Sequence[ShardEngine], rows: Sequence[np.ndarray]) -> None:
         self.engines = engines
         self.rows = rows
-        self.owners = owners  # index of each part in the caller's list of shards
         self.bounds: list[int] = list(accumulate((r.shape[0] for r in rows), initial=0))
         self.size: int = self.bounds[-1]
         self._user_ids: np.ndarray | None = None
@@ -81,14 +79,13 @@ class ShardRows:
 
     def keep(self, mask: np.ndarray) -> ShardRows:
         """The rows where `mask` holds; shards left with none are dropped."""
-        engines, rows, owners = [], [], []
+        engines, rows = [], []
         for k, part in enumerate(self.split(mask)):
             kept = self.rows[k][part]
             if kept.size:
                 engines.append(self.engines[k])
                 rows.append(kept)
-                owners.append(self.owners[k])
-        return ShardRows(engines, rows, owners)
+        return ShardRows(engines, rows)
 
     def sequence(self, name: str, size: int, bounds: Sequence[int] | None = None
                  ) -> np.ndarray:

@@ -146,7 +146,7 @@ class ShardEngine:
             self._entered.append(rows[pop.state[rows_slice] != self._dominant])
         fixed: dict[str, object] = {"tick": max(tick, 0), "user_id": self.user_ids(rows),
                                     "time": settings.tick_time_ms(max(tick, 0))}
-        created = ShardRows([self], [rows], [0])
+        created = ShardRows([self], [rows])
         cols = LazyColumns(created, fixed)
         seed, shard = settings.seed, self.shard
         ctx = ex.EvalContext(size=count, columns=cols,
@@ -182,10 +182,11 @@ class ShardEngine:
 
 
 def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> list[TickBatch]:
-    """Simulate one tick of shards that are all at that tick; one TickBatch per shard, each the
-    same as stepping that shard alone. Each transition is applied once over the movers of all
-    the shards (its Python cost paid once), except those calling plugin functions: a plugin sees
-    whole columns, so it only ever gets one shard's rows."""
+    """Simulate one tick of shards that are all at that tick: one TickBatch for them all (none
+    without shards) whose rows of each shard (`TickBatch.of_shard`) are the same as stepping
+    that shard alone. Each transition is applied once over the movers of all the shards (its
+    Python cost paid once) and emits one set of columns for them, except those calling plugin
+    functions: a plugin sees whole columns, so it only ever gets one shard's rows."""
     if not engines:
         return []
     plan, settings, tick = engines[0].plan, engines[0].settings, engines[0].tick
@@ -193,8 +194,8 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
            (e.settings is not settings and e.settings != settings) for e in engines):
         raise ValueError("step_shards needs shards of one run at the same tick")
     time_ms = settings.tick_time_ms(tick)
-    events: list[list[EventColumns]] = [[] for _ in engines]
-    moves: list[list[Moves]] = [[] for _ in engines]
+    events: list[EventColumns] = []
+    moves: list[Moves] = []
     # One error-state context per step rather than one per expression evaluated in it.
     with np.errstate(all="ignore"):
         cum, totals = plan.thresholds(time_ms)
@@ -203,8 +204,7 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
             t = plan.transitions[index]
             groups = [parts] if t.row_wise else [[p] for p in parts]
             for group in groups:
-                together = ShardRows([engines[k] for k, _ in group], [r for _, r in group],
-                                     [k for k, _ in group])
+                together = ShardRows([engines[k] for k, _ in group], [r for _, r in group])
                 try:
                     apply_transition(t, together, tick, time_ms, build_events, events, moves)
                 except ValueLimitError as exc:
@@ -214,5 +214,4 @@ def step_shards(engines: Sequence[ShardEngine], build_events: bool = True) -> li
         for engine in engines:
             engine.arrive(tick)
             engine.tick = tick + 1
-    return [TickBatch(e.shard, tick, tuple(ev), tuple(mv))
-            for e, ev, mv in zip(engines, events, moves, strict=True)]
+    return [TickBatch(tuple(e.shard for e in engines), tick, tuple(events), tuple(moves))]

@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 
 from connector.core.batch import EventColumns, Moves
-from connector.core.columns import Column, DecimalTextColumn, slice_rows
+from connector.core.columns import Column, DecimalTextColumn
 from connector.core.types import ValueType
 from connector.engine import rng
 from connector.engine.errors import TransitionValueError
@@ -59,10 +59,9 @@ class LazyColumns(Mapping[str, object]):
 
 
 def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms: int,
-                     build_events: bool, events: list[list[EventColumns]],
-                     moves: list[list[Moves]]) -> None:
-    """Apply `t` to `rows`; the users that took it go to `moves[owner]` of each row's shard,
-    their events (when building them) to `events[owner]`."""
+                     build_events: bool, events: list[EventColumns], moves: list[Moves]) -> None:
+    """Apply `t` to `rows`; the users that took it go to `moves`, their events (when building
+    them) to `events`, one set of columns per emit for all the shards (grouped by shard)."""
     engine = rows.engines[0]
     plan = engine.plan
     times: np.ndarray | int = time_ms
@@ -103,8 +102,9 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     left = rows.gather("state") if t.emits_from_state and build_events else None
     closing = _write(t, rows, new_values)
     user_ids = rows.user_ids()
-    for owner, ids in zip(rows.owners, rows.split(user_ids), strict=True):
-        moves[owner].append(Moves(t.name, ids))
+    shards = tuple(e.shard for e in rows.engines)
+    bounds = tuple(rows.bounds) if len(shards) > 1 else ()
+    moves.append(Moves(t.name, user_ids, shards, bounds))
     if not build_events:
         for emit in t.emits:  # a silent replay still hands out what the fields would take
             for name in emit.sequences:
@@ -133,36 +133,34 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
     ctx = _context(rows, after, tick)
     # Emits of one transition often share fields (user id, time, balance): evaluate each
     # distinct expression once, unless it draws random numbers (each draw is its own site).
-    shared: dict[int, list[np.ndarray]] = {}  # per shard, as split below
-    ids_parts, time_parts = rows.split(user_ids), rows.split(timestamps)
+    shared: dict[int, np.ndarray] = {}
     scope = Scope(count, after, rows.bounds,
                   lambda site, bounds: rows.stream(rng.SITE, tick, site, bounds), plan.timezone,
                   rows.sequence)
-    id_texts: list[Column] | None = None  # the same for every emit of the transition
+    id_texts: Column | None = None  # the same for every emit of the transition
     for emit in t.emits:
-        fields: dict[str, list[Column]] = {}
+        fields: dict[str, Column] = {}
         raw: dict[str, np.ndarray] = {}  # scalar fields as evaluated, for the key and headers
         extras = emit.key is not None or bool(emit.headers)
         for f, compiled, key in emit.fields:
             if f.name in emit.id_text:  # the ids' text, written by the encoders from the ids
                 if id_texts is None:
-                    id_texts = [DecimalTextColumn(p) for p in ids_parts]
+                    id_texts = DecimalTextColumn(user_ids)
                 fields[f.name] = id_texts
                 if extras:
                     raw[f.name] = _evaluate(compiled, after, ctx)
                 continue
-            parts = shared.get(key) if key is not None else None
-            if parts is None:
+            scalar = shared.get(key) if key is not None else None
+            if scalar is None:
                 assert f.value_type is not None  # validation fills scalar fields only
-                values = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
-                parts = rows.split(values)
+                scalar = _as_field(_evaluate(compiled, after, ctx), f.value_type, f.nullable)
                 if key is not None:
-                    shared[key] = parts
+                    shared[key] = scalar
             if f.name in emit.fitted:
-                parts = [_fit(p, f, t, emit, plan) for p in parts]
-            fields[f.name] = list(parts)
+                scalar = _fit(scalar, f, t, emit, plan)
+            fields[f.name] = scalar
             if extras:
-                raw[f.name] = rows.concat(parts)
+                raw[f.name] = scalar
         for f, build in emit.shaped:
             try:
                 if isinstance(build, ScalarBuilder):
@@ -173,42 +171,28 @@ def apply_transition(t: CompiledTransition, rows: ShardRows, tick: int, time_ms:
             except ValueError as exc:  # a value its type cannot hold (decimals, timestamps)
                 raise TransitionValueError(str(exc), transition=t.name, file=plan.model.spec.file,
                                            path=emit.path, topic=emit.topic, field=f.name) from None
-            fields[f.name] = _split(rows, column)
-        keys, headers = _keys_and_headers(emit, rows, attrs.evolve(scope, columns=Overlay(
-            after, raw))) if extras else (None, [])
-        for k, owner in enumerate(rows.owners):
-            events[owner].append(EventColumns(
-                emit.topic, t.name, ids_parts[k], time_parts[k],
-                {name: parts[k] for name, parts in fields.items()},
-                None if keys is None else keys[k],
-                tuple([(name, parts[k]) for name, parts in headers]) if headers else ()))
+            fields[f.name] = column
+        keys, headers = _keys_and_headers(emit, attrs.evolve(scope, columns=Overlay(
+            after, raw))) if extras else (None, ())
+        events.append(EventColumns(emit.topic, t.name, user_ids, timestamps, fields, keys,
+                                   headers, shards, bounds))
 
 
-def _keys_and_headers(emit: CompiledEmit, rows: ShardRows, scope: Scope
-                      ) -> tuple[list[Column] | None, list[tuple[str, list[np.ndarray]]]]:
-    """Per shard: the emit's key column (None: the user id) and header columns."""
-    keys: list[Column] | None = None
+def _keys_and_headers(emit: CompiledEmit, scope: Scope
+                      ) -> tuple[Column | None, tuple[tuple[str, np.ndarray], ...]]:
+    """The emit's key column (None: the user id) and header columns."""
+    keys: Column | None = None
     key = emit.key
     if key is not None:
-        column: Column
         if key.expression is not None:
-            column = key.expression.evaluate_in_errstate(scope.context())
+            keys = key.expression.evaluate_in_errstate(scope.context())
         elif key.record is not None:
-            column = key.record(scope)
+            keys = key.record(scope)
         else:  # key: null
-            column = np.full(scope.size, None, dtype=object)
-        keys = _split(rows, column)
-    headers = [(name, rows.split(compiled.evaluate_in_errstate(scope.context())))
-               for name, compiled in emit.headers]
+            keys = np.full(scope.size, None, dtype=object)
+    headers = tuple((name, compiled.evaluate_in_errstate(scope.context()))
+                    for name, compiled in emit.headers)
     return keys, headers
-
-
-def _split(rows: ShardRows, column: Column) -> list[Column]:
-    """Shard k's rows of a column of these rows (views where the layout allows)."""
-    if isinstance(column, np.ndarray):
-        return list(rows.split(column))
-    b = rows.bounds
-    return [slice_rows(column, b[k], b[k + 1]) for k in range(len(rows.rows))]
 
 
 def _write(t: CompiledTransition, rows: ShardRows,

@@ -9,6 +9,7 @@ type, is ignored as the Avro specification requires, so no valid schema is refus
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -89,7 +90,7 @@ class AvroType:
             return self.name
         return self.kind.value
 
-    @property
+    @functools.cached_property
     def value_type(self) -> ValueType | None:
         """The expression type that fills a scalar of this type; None for records, arrays,
         maps and unions (filled by shape), and for null."""
@@ -106,7 +107,7 @@ class AvroType:
         """For timestamps: schema units in one epoch millisecond (1, 1000 or 1_000_000)."""
         return TIMESTAMP_UNITS.get(self.logical or "", 1)
 
-    @property
+    @functools.cached_property
     def nullable_of(self) -> tuple[AvroType, int] | None:
         """For a union of null and exactly one other type: (that type, position of null)."""
         if self.kind is not Kind.UNION or len(self.branches) != 2:
@@ -146,14 +147,14 @@ class FieldSpec:
     has_default: bool = False
     default: Any = None
 
-    @property
+    @functools.cached_property
     def base(self) -> AvroType:
         """The type of a non-null value: the declared one, or the non-null branch of a union
         of null and one type."""
         pair = self.type.nullable_of
         return self.type if pair is None else pair[0]
 
-    @property
+    @functools.cached_property
     def nullable(self) -> bool:
         return self.type.nullable_of is not None
 
@@ -163,7 +164,7 @@ class FieldSpec:
         pair = self.type.nullable_of
         return None if pair is None else pair[1]
 
-    @property
+    @functools.cached_property
     def value_type(self) -> ValueType | None:
         """The expression type that fills the field (its value type), None for a record,
         array, map or general union."""

@@ -20,8 +20,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.batch import EventColumns, concat_fields
-from connector.core.columns import concat
+from connector.core.staged import Runs, TopicRows
 from connector.errors import Problem, UserError
 from connector.model.spec import KeyKind
 from connector.model.validate import ValidatedModel
@@ -124,57 +123,38 @@ def _key_type(model: ValidatedModel, topic: str) -> str | None:
     return None
 
 
-def kafka_records(plan: KafkaTopicPlan, events: Sequence[EventColumns],
-                  origins: Sequence[tuple[int, int]] | None = None) -> Records:
-    """The records of several emits to one topic (one encode call), in their order.
-
-    `origins[i]` is the (shard, tick) of `events[i]` (for null keys; default (0, 0))."""
-    values = plan.encoder.encode(concat_fields(list(events)))
-    user_ids = _joined([e.user_ids for e in events])
-    timestamps = _joined([e.timestamps for e in events])
-    n = int(user_ids.shape[0])
-    given = [e.keys for e in events if e.keys is not None]
+def kafka_records(plan: KafkaTopicPlan, rows: TopicRows) -> Records:
+    """The records of a topic's staged emits (one encode call), in committed order."""
+    values = plan.encoder.encode(rows.fields)
+    user_ids, n = rows.user_ids, len(rows)
     keys: KeyBatch
-    if not given:
+    if rows.keys is None:
         keys, parts = plan.user_keys.lookup(user_ids, plan.partitions)
     else:
-        encoded, present = plan.keys.encode_column(concat(given))
+        encoded, present = plan.keys.encode_column(rows.keys)
         if present is None:
             keys = KeyBatch.from_encoded(encoded)
             parts = partitions(encoded, plan.partitions)
         else:
             keys = KeyBatch.from_encoded(encoded).scattered(present, n)
-            parts = _round_robin(events, origins, plan.partitions)
+            parts = _round_robin(rows.runs, plan.partitions)
             parts[present] = partitions(encoded, plan.partitions)
     return Records(plan.kafka_topic, values, keys, parts.astype(np.int32, copy=False),
-                   timestamps.astype(np.int64, copy=False), _headers(events, n))
+                   rows.timestamps.astype(np.int64, copy=False), _headers(rows))
 
 
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _round_robin(events: Sequence[EventColumns], origins: Sequence[tuple[int, int]] | None,
-                 count: int) -> np.ndarray:
+def _round_robin(runs: Runs, count: int) -> np.ndarray:
     """(shard + tick + position in the shard's tick) mod count, for every row."""
-    out = []
-    previous, position = None, 0
-    for i, e in enumerate(events):
-        origin = origins[i] if origins is not None else (0, 0)
-        if origin != previous:
-            previous, position = origin, 0
-        start = origin[0] + origin[1] + position
-        out.append((start + np.arange(len(e), dtype=np.int64)) % count)
-        position += len(e)
-    return np.concatenate(out).astype(np.int32) if out else np.zeros(0, dtype=np.int32)
+    start = np.repeat(runs.shards + runs.ticks, runs.lengths)
+    return ((start + runs.positions()) % count).astype(np.int32)
 
 
-def _headers(events: Sequence[EventColumns], n: int) -> list[list[Header]] | None:
+def _headers(rows: TopicRows) -> list[list[Header]] | None:
     """Each record's headers as produce() takes them (UTF-8 values, None stays None)."""
-    names = [name for name, _ in events[0].headers]
-    if not names:
+    if not rows.headers:
         return None
-    columns = [_joined([dict(e.headers)[name] for e in events]).tolist() for name in names]
+    names = [name for name, _ in rows.headers]
+    columns = [values.tolist() for _, values in rows.headers]
     return [[(name, None if v is None else v.encode("utf-8"))
              for name, v in zip(names, row, strict=True)]
-            for row in zip(*columns, strict=True)] if n else []
+            for row in zip(*columns, strict=True)] if len(rows) else []

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from connector.core.staged import merge
 from connector.destinations.base import ShardCheckpoint
 from connector.destinations.kafka import KafkaDestination
 from connector.kafka.errors import ProducerFenced
@@ -136,7 +137,7 @@ def test_a_full_local_queue_loses_duplicates_and_reorders_nothing(kafka_run: Kaf
             for events in batch.events:
                 if len(events):
                     plan = destination.topics[events.topic]
-                    records = kafka_records(plan, [events], [(batch.shard, batch.tick)])
+                    records = kafka_records(plan, merge([(batch.tick, events)]))
                     for value, key, part, ts in records:
                         expected[(plan.kafka_topic, part)].append((key or b"", value, ts))
     got: dict[tuple[str, int], list[tuple[bytes, bytes, int]]] = defaultdict(list)

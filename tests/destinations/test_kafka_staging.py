@@ -33,7 +33,7 @@ def _destination(monkeypatch: pytest.MonkeyPatch) -> tuple[KafkaDestination, lis
 
 def _tick(tick: int) -> TickBatch:
     ids = np.arange(ROWS, dtype=np.int64)
-    return TickBatch(0, tick, (EventColumns("t", "x", ids, ids, {"v": ids}),))
+    return TickBatch((0,), tick, (EventColumns("t", "x", ids, ids, {"v": ids}),))
 
 
 def _stage(destination: KafkaDestination, ticks: range) -> None:

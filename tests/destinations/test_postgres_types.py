@@ -159,7 +159,7 @@ def test_round_trip_of_every_column_type(pg_database: str) -> None:
     try:
         assert destination.committed() is None
         destination.begin("fp", 0)
-        destination.write(TickBatch(0, 7, (EventColumns("all_types", "t", users, times,
+        destination.write(TickBatch((0,), 7, (EventColumns("all_types", "t", users, times,
                                                         columns),)))
         destination.commit({0: ShardCheckpoint(8)})
     finally:

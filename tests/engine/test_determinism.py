@@ -19,7 +19,7 @@ def digest(batches: Iterable[TickBatch], engine: ShardEngine) -> str:
     h = hashlib.sha256()
     encoders = {t: RecordEncoder(s) for t, s in engine.plan.model.schemas.items()}
     for batch in batches:
-        h.update(f"{batch.shard}/{batch.tick}".encode())
+        h.update(f"{batch.shards}/{batch.tick}".encode())
         for e in batch.events:
             h.update(f"{e.topic}/{e.transition}".encode())
             h.update(e.user_ids.tobytes())

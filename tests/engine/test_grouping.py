@@ -31,8 +31,9 @@ def _digests_grouped(plan: EnginePlan, groups: list[list[int]], ticks: int) -> d
     batches: dict[int, list[TickBatch]] = {s: [] for s in range(SHARDS)}
     for _ in range(ticks):
         for group in groups:
-            for batch in step_shards([engines[s] for s in group]):
-                batches[batch.shard].append(batch)
+            (batch,) = step_shards([engines[s] for s in group])
+            for shard in group:
+                batches[shard].append(batch.of_shard(shard))
     return {s: digest(b, engines[s]) for s, b in batches.items()}
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from connector.core.batch import EventColumns, TickBatch
 from connector.core.columns import StructColumn, to_python
+from connector.core.staged import merge
 from connector.engine.shard import ShardEngine, step_shards
 from connector.errors import UserError
 from connector.serde.encoder import RecordEncoder
@@ -196,7 +197,7 @@ def shop_digest(batches: list[TickBatch], engine: ShardEngine) -> str:
              for t, s in model.schemas.items()}
     for batch in batches:
         for e in batch.events:
-            records = kafka_records(plans[e.topic], [e], [(batch.shard, batch.tick)])
+            records = kafka_records(plans[e.topic], merge([(batch.tick, e)]))
             for value, key, part, ts in records:
                 h.update(value + (key or b"-") + f"/{part}/{ts}".encode())
             h.update(repr(records.headers).encode())

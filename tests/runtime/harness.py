@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from connector.core.batch import EventColumns
+from connector.core.staged import merge
 from connector.kafka.topics import ensure_topics
 from connector.runtime.config import parse_connector, resolve_start_ms
 from connector.runtime.simulation import prepare
@@ -240,13 +241,12 @@ def reference(connector: dict[str, Any], base: Path, partition_counts: dict[str,
         engine = sim.shard(settings, shard)
         for _ in range(config.ticks or 0):
             tick = engine.tick
-            by_topic: dict[str, list[EventColumns]] = defaultdict(list)
+            by_topic: dict[str, list[tuple[int, EventColumns]]] = defaultdict(list)
             for e in engine.step().events:
-                by_topic[e.topic].append(e)
+                by_topic[e.topic].append((tick, e))
             for topic, staged in by_topic.items():  # as the destination stages a shard-tick
                 plan = plans[topic]
-                origins = [(shard, tick)] * len(staged)
-                for value, key, part, ts in kafka_records(plan, staged, origins):
+                for value, key, part, ts in kafka_records(plan, merge(staged)):
                     out[(plan.kafka_topic, part)].append((key, value, ts))
     return out
 

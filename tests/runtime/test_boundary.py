@@ -143,11 +143,12 @@ def test_paced_run_commits_each_tick_when_due(tmp_path: Path,
 class Batches(Recording):
     """A Recording that also keeps what each written batch held."""
 
-    written: list[tuple[int, int, tuple[tuple[str, int, int], ...]]] = attrs.Factory(list)
+    written: list[tuple[int, tuple[int, ...], tuple[tuple[str, int, int], ...]]] = \
+        attrs.Factory(list)
 
     def write(self, batch: TickBatch) -> None:
         super().write(batch)
-        self.written.append((batch.tick, batch.shard, tuple(
+        self.written.append((batch.tick, batch.shards, tuple(
             (e.topic, len(e), int(e.user_ids.sum())) for e in batch.events)))
 
 

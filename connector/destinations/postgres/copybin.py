@@ -21,8 +21,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from connector.core.batch import EventColumns
-from connector.core.columns import as_array, concat
+from connector.core.columns import as_array
+from connector.core.staged import TopicRows
 from connector.destinations.postgres.columns import Column, PgType, Source
 from connector.serde import pieces as P
 
@@ -43,31 +43,24 @@ class CopyEncodeError(ValueError):
     """A value that does not fit its column (the model validator should have caught it)."""
 
 
-def staged_rows(staged: Sequence[tuple[int, EventColumns]]) -> int:
-    return sum(len(e) for _, e in staged)
-
-
-def encode_rows(columns: Sequence[Column], staged: Sequence[tuple[int, EventColumns]],
+def encode_rows(columns: Sequence[Column], rows: TopicRows,
                 extra: Sequence[npt.NDArray[np.int64]] = ()) -> tuple[bytes, npt.NDArray[np.uint8]]:
-    """The rows of `staged` (tick, emit) pairs as COPY BINARY tuples: (header, body+trailer).
+    """A topic's staged rows as COPY BINARY tuples: (header, body+trailer).
 
     `extra` are bigint columns appended after `columns` (the staging table's sequence).
     """
-    emits = [e for _, e in staged]
-    sizes = np.fromiter(map(len, emits), dtype=np.int64, count=len(emits))
-    n = int(sizes.sum())
+    n = len(rows)
     count = struct.pack(">h", len(columns) + len(extra))
     parts: list[P.Piece] = [P.constant(count, n)]
     for column in columns:
         if column.source is Source.TICK:
-            ticks = np.fromiter((t for t, _ in staged), dtype=np.int64, count=len(staged))
-            values: np.ndarray = np.repeat(ticks, sizes)
+            values: np.ndarray = rows.runs.row_ticks()
         elif column.source is Source.USER:
-            values = _concat([e.user_ids for e in emits])
+            values = rows.user_ids
         elif column.source is Source.TIME:
-            values = _concat([e.timestamps for e in emits])
+            values = rows.timestamps
         else:  # nested values (records, arrays, maps, unions) as Python objects, for jsonb
-            values = as_array(concat([e.fields[column.name] for e in emits]))
+            values = as_array(rows.fields[column.name])
         parts += column_pieces(column, values)
     for values in extra:
         parts += column_pieces(_BIGINT_EXTRA, values)
@@ -76,12 +69,6 @@ def encode_rows(columns: Sequence[Column], staged: Sequence[tuple[int, EventColu
 
 
 _BIGINT_EXTRA: Final = Column("extra", PgType.BIGINT, False, Source.TICK)
-
-
-def _concat(arrays: list[np.ndarray]) -> np.ndarray:
-    if not arrays:
-        return np.zeros(0, dtype=np.int64)
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def column_pieces(column: Column, values: np.ndarray) -> list[P.Piece]:

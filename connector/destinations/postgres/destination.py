@@ -25,9 +25,10 @@ import structlog
 
 from connector.core.batch import EventColumns, TickBatch
 from connector.core.checkpoint import Committed, ShardCheckpoint
+from connector.core.staged import merge
 from connector.destinations.postgres import offsets, tables
 from connector.destinations.postgres.columns import table_columns
-from connector.destinations.postgres.copybin import CopyEncodeError, encode_rows, staged_rows
+from connector.destinations.postgres.copybin import CopyEncodeError, encode_rows
 from connector.destinations.postgres.settings import PostgresSettings
 from connector.destinations.postgres.tables import Conn, TablePlan
 from connector.errors import InfrastructureError, UserError
@@ -215,10 +216,10 @@ class PostgresDestination:
                 cur.execute(tables.merge_statement(done.plan))
 
     def _encode(self, plan: TablePlan, staged: list[tuple[int, EventColumns]]) -> _Encoded:
-        n = staged_rows(staged)
-        extra = [np.arange(n, dtype=np.int64)] if plan.upsert is not None else []
+        rows = merge(staged)
+        extra = [np.arange(len(rows), dtype=np.int64)] if plan.upsert is not None else []
         try:
-            header, body = encode_rows(plan.columns, staged, extra)
+            header, body = encode_rows(plan.columns, rows, extra)
         except CopyEncodeError as exc:
             raise InfrastructureError(f"topic {plan.topic!r}: {exc}") from None
         return _Encoded(plan, header, body)
