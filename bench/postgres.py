@@ -4,10 +4,10 @@
     .venv/bin/python bench/postgres.py [--users 300000] [--ticks 240] [--boundary-ticks 10]
                                        [--repeat 7] [--doge-rows 20000] [--url postgresql://...]
 
-The banking model's events for `--ticks` ticks (8 shards) are stepped by the engine BEFORE any
-timing, so every figure is the database side only. In a fresh database (dropped at the end), the
-same rows go, commit by commit (`--boundary-ticks` ticks per transaction, as
-transaction.boundary=ticks would cut them), through:
+The banking model's events for `--ticks` ticks (8 shards, or `--shards`) are stepped by the
+engine BEFORE any timing, so every figure is the database side only. In a fresh database
+(dropped at the end), the same rows go, commit by commit (`--boundary-ticks` ticks per
+transaction, as transaction.boundary=ticks would cut them), through:
 
 * ours: `PostgresDestination.write` + `commit` (numpy binary COPY encoding, one transaction with a
   COPY per topic and the shard offsets, on the committer thread so that encoding the next commit
@@ -59,20 +59,20 @@ from connector.engine.shard import step_shards
 from connector.runtime.config import parse_connector
 from connector.runtime.simulation import prepare
 
-SHARDS = 8
+SHARDS = 8  # the connector default (--shards measures another count)
 START_MS = 1_704_067_200_000  # 2024-01-01
 
 Commit = list[TickBatch]  # the batches of one transaction
 
 
-def events(users: int, ticks: int, boundary: int) -> tuple[Any, list[Commit]]:
+def events(users: int, ticks: int, boundary: int, shards: int) -> tuple[Any, list[Commit]]:
     """The simulation and its batches grouped into commits (stepped before any timing)."""
     data = {"name": "bench", "config": {"model": str(ROOT / "config/models/banking.yaml"),
-                                        "users": str(users), "shards": str(SHARDS), "seed": "1",
+                                        "users": str(users), "shards": str(shards), "seed": "1",
                                         "ticks": str(ticks), "start.time": str(START_MS)}}
     sim = prepare(parse_connector(data, None, ROOT))
     settings = sim.settings(START_MS)
-    engines = [sim.shard(settings, s) for s in range(SHARDS)]
+    engines = [sim.shard(settings, s) for s in range(shards)]
     commits: list[Commit] = []
     for tick in range(ticks):
         if tick % boundary == 0:
@@ -87,7 +87,8 @@ def rows_of(commits: list[Commit]) -> int:
 
 def measure_ours(sim: Any, url: str, commits: list[Commit]) -> float:
     """Seconds for write+commit of every commit through the destination (tables pre-made)."""
-    destination = postgres_destination("bench", {}, {}, sim.model, list(range(SHARDS)), url)
+    shards = sim.config.shards
+    destination = postgres_destination("bench", {}, {}, sim.model, list(range(shards)), url)
     destination.committed()
     destination.begin("bench", START_MS)
     tick = 0
@@ -96,7 +97,7 @@ def measure_ours(sim: Any, url: str, commits: list[Commit]) -> float:
         for batch in commit:
             destination.write(batch)
             tick = batch.tick + 1
-        destination.commit({s: ShardCheckpoint(tick) for s in range(SHARDS)})
+        destination.commit({s: ShardCheckpoint(tick) for s in range(shards)})
     destination.flush()
     elapsed = time.perf_counter() - started
     destination.close()
@@ -210,6 +211,7 @@ def default_url() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300_000)
+    parser.add_argument("--shards", type=int, default=SHARDS)
     parser.add_argument("--ticks", type=int, default=240)
     parser.add_argument("--boundary-ticks", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=7)
@@ -231,13 +233,14 @@ def main() -> None:
 
 def run(args: argparse.Namespace, url: str) -> None:
     t0 = time.perf_counter()
-    sim, commits = events(args.users, args.ticks, args.boundary_ticks)
+    sim, commits = events(args.users, args.ticks, args.boundary_ticks, args.shards)
     rows = rows_of(commits)
-    print(f"banking model, {args.users:,} users, {args.ticks} ticks, {len(commits)} commits of "
+    print(f"banking model, {args.users:,} users, {args.shards} shards, {args.ticks} ticks, "
+          f"{len(commits)} commits of "
           f"{args.boundary_ticks} ticks: {rows:,} rows (stepped in {time.perf_counter() - t0:.1f}s"
           f", not timed)")
     probe: PostgresDestination = postgres_destination("bench", {}, {}, sim.model,
-                                                      list(range(SHARDS)), url)
+                                                      list(range(args.shards)), url)
     probe.committed()
     probe.begin("bench", START_MS)  # creates the topic tables and doge_offsets
     probe.close()

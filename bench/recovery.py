@@ -62,7 +62,7 @@ def connector_data(args: argparse.Namespace) -> dict[str, Any]:
     realtime = args.child == "realtime"
     return {"name": f"recov{args.uid}-{args.name}", "config": {
         "connector.class": "io.dogeconnect.DogeSourceConnector", "model": str(MODEL),
-        "users": str(args.users), "shards": str(SHARDS), "seed": "42",
+        "users": str(args.users), "shards": str(args.shards), "seed": "42",
         "tick.ms": "1000" if realtime else "60000",
         "start.time": str(args.start_ms) if realtime else "2024-01-01T00:00:00Z",
         "ticks": str(args.realtime_ticks + 3) if realtime else "100000",
@@ -138,7 +138,8 @@ def spawn(args: argparse.Namespace, kind: str, name: str, start_ms: int = 0
           ) -> subprocess.Popen[str]:
     argv = [sys.executable, __file__, "--child", kind, "--uid", args.uid, "--name", name,
             "--bootstrap", args.bootstrap, "--registry", args.registry,
-            "--users", str(args.users), "--realtime-ticks", str(args.realtime_ticks),
+            "--users", str(args.users), "--shards", str(args.shards),
+            "--realtime-ticks", str(args.realtime_ticks),
             "--start-ms", str(start_ms), *(f"--producer={kv}" for kv in args.producer)]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -228,6 +229,8 @@ def spread(values: list[float]) -> str:
 def main() -> None:
     parser = infra_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--shards", type=int, default=SHARDS,
+                        help="the connector's shards (default 8, the connector default)")
     parser.add_argument("--realtime-ticks", type=int, default=30)
     parser.add_argument("--commits-before-kill", type=int, default=4)
     parser.add_argument("--producer", action="append", default=[], metavar="KEY=VALUE")
@@ -241,7 +244,7 @@ def main() -> None:
         child(args)
         return
     skip = set(filter(None, args.skip.split(",")))
-    print(f"banking, {args.users:,} users, {SHARDS} shards, 1 task, transaction.boundary "
+    print(f"banking, {args.users:,} users, {args.shards} shards, 1 task, transaction.boundary "
           f"default; producer overrides: {args.producer or 'none'}")
     create_topics(args)
     try:
