@@ -57,14 +57,11 @@ class EventColumns:
 
     def segments(self) -> list[tuple[int, int, int]]:
         """(shard, first row, end row) of each shard's rows."""
-        if not self.bounds:
-            return [(self.shards[0], 0, len(self))]
-        b = self.bounds
-        return [(shard, b[k], b[k + 1]) for k, shard in enumerate(self.shards)]
+        return _segments(self.shards, self.bounds, len(self))
 
     def of_shard(self, shard: int) -> EventColumns:
         """Only the rows of `shard` (none if it has no rows here)."""
-        start, stop = next(((a, b) for s, a, b in self.segments() if s == shard), (0, 0))
+        start, stop = _span(self.segments(), shard)
         return EventColumns(
             self.topic, self.transition, self.user_ids[start:stop],
             self.timestamps[start:stop],
@@ -97,13 +94,9 @@ class Moves:
         return int(self.user_ids.shape[0])
 
     def of_shard(self, shard: int) -> Moves:
-        """Only the users of `shard`."""
-        if not self.bounds:
-            return self if self.shards[0] == shard else Moves(self.transition, self.user_ids[:0],
-                                                               (shard,))
-        k = self.shards.index(shard) if shard in self.shards else -1
-        ids = self.user_ids[self.bounds[k]:self.bounds[k + 1]] if k >= 0 else self.user_ids[:0]
-        return Moves(self.transition, ids, (shard,))
+        """Only the users of `shard` (none if it has no users here)."""
+        start, stop = _span(_segments(self.shards, self.bounds, len(self)), shard)
+        return Moves(self.transition, self.user_ids[start:stop], (shard,))
 
 
 @attrs.frozen
@@ -126,3 +119,16 @@ class TickBatch:
         events = (e.of_shard(shard) for e in self.events if shard in e.shards)
         return TickBatch((shard,), self.tick, tuple(e for e in events if len(e)),
                          tuple(m.of_shard(shard) for m in self.moves if shard in m.shards))
+
+
+def _segments(shards: tuple[int, ...], bounds: tuple[int, ...], size: int
+              ) -> list[tuple[int, int, int]]:
+    """(shard, first row, end row) of each shard (no bounds: all rows are the first shard's)."""
+    if not bounds:
+        return [(shards[0], 0, size)]
+    return [(shard, bounds[k], bounds[k + 1]) for k, shard in enumerate(shards)]
+
+
+def _span(segments: list[tuple[int, int, int]], shard: int) -> tuple[int, int]:
+    """The rows of `shard` among `segments` ((0, 0): none)."""
+    return next(((start, stop) for s, start, stop in segments if s == shard), (0, 0))

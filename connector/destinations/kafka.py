@@ -90,7 +90,7 @@ class KafkaDestination:
         self.timeout_s = timeout_s
         self._producer: Producer | None = None
         self._native = False  # whether records go in by one C call a batch (kafka/native.py)
-        # Per topic: staged emits and the (shard, tick) of each (null keys are placed by it).
+        # Per topic: staged emits and the tick of each (merged in committed order to send).
         self._staged: dict[str, list[tuple[int, EventColumns]]] = defaultdict(list)
         self._encoded: list[Records] = []  # records the caller encoded itself
         self._fingerprint = ""
