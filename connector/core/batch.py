@@ -55,13 +55,9 @@ class EventColumns:
     def __len__(self) -> int:
         return int(self.user_ids.shape[0])
 
-    def segments(self) -> list[tuple[int, int, int]]:
-        """(shard, first row, end row) of each shard's rows."""
-        return _segments(self.shards, self.bounds, len(self))
-
     def of_shard(self, shard: int) -> EventColumns:
         """Only the rows of `shard` (none if it has no rows here)."""
-        start, stop = _span(self.segments(), shard)
+        start, stop = _span(_segments(self.shards, self.bounds, len(self)), shard)
         return EventColumns(
             self.topic, self.transition, self.user_ids[start:stop],
             self.timestamps[start:stop],

@@ -41,12 +41,11 @@ class Runs:
         """The number of rows of each tick, in order."""
         if not self.ticks.shape[0]:
             return self.lengths
-        first = np.flatnonzero(np.r_[True, self.ticks[1:] != self.ticks[:-1]])
-        return np.add.reduceat(self.lengths, first)
+        return np.add.reduceat(self.lengths, _firsts(self.ticks))
 
     def positions(self) -> I64:
         """Every row's position among its (tick, shard)'s rows: 0, 1, 2, ... per run."""
-        starts = np.cumsum(self.lengths) - self.lengths
+        starts = _starts(self.lengths)
         total = int(self.lengths.sum())
         return np.arange(total, dtype=np.int64) - np.repeat(starts, self.lengths)
 
@@ -116,17 +115,27 @@ def _order(staged: Sequence[tuple[int, EventColumns]]) -> tuple[I64 | None, Runs
     identity = bool((sort == np.arange(sort.shape[0])).all())
     order: I64 | None = None
     if not identity:
-        starts = np.cumsum(len_a) - len_a
         sorted_len = len_a[sort]
-        sorted_starts = np.cumsum(sorted_len) - sorted_len
-        order = np.repeat(starts[sort] - sorted_starts, sorted_len) + \
+        order = np.repeat(_starts(len_a)[sort] - _starts(sorted_len), sorted_len) + \
             np.arange(int(len_a.sum()), dtype=np.int64)
         tick_a, shard_a, len_a = tick_a[sort], shard_a[sort], sorted_len
     # Adjacent segments of one (tick, shard) form one run.
     if tick_a.shape[0]:
-        new = np.ones(tick_a.shape[0], dtype=bool)
-        new[1:] = (tick_a[1:] != tick_a[:-1]) | (shard_a[1:] != shard_a[:-1])
-        first = np.flatnonzero(new)
+        first = _firsts(tick_a, shard_a)
         len_a = np.add.reduceat(len_a, first)
         tick_a, shard_a = tick_a[first], shard_a[first]
     return order, Runs(tick_a, shard_a, len_a)
+
+
+def _starts(lengths: I64) -> I64:
+    """Where each of consecutive blocks of these lengths starts."""
+    return np.cumsum(lengths) - lengths
+
+
+def _firsts(*keys: I64) -> npt.NDArray[np.intp]:
+    """The index of the first of each run of equal keys (non-empty arrays)."""
+    new = np.zeros(keys[0].shape[0], dtype=bool)
+    new[0] = True
+    for key in keys:
+        new[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(new)
